@@ -1,0 +1,76 @@
+"""The bundled catalog of Microsoft Graph delegated permissions.
+
+Used to validate manifests (an unknown scope is a typo until proven otherwise), to print
+Graph's canonical casing, and to know which scopes the API publisher marks admin-only
+("Admin Consent Required" in concepts/permissions-reference.md,
+microsoftgraph/microsoft-graph-docs-contrib). Ids come from concepts/includes/permissions-ids.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class DelegatedPermission:
+    value: str
+    id: str
+    admin_consent_required: bool
+
+
+@dataclass(frozen=True)
+class PermissionCatalog:
+    """Graph delegated permissions, looked up case-insensitively by value or by id."""
+
+    resource_app_id: str
+    permissions: tuple[DelegatedPermission, ...]
+
+    def by_value(self, value: str) -> DelegatedPermission | None:
+        return _index_by_value(self).get(value.casefold())
+
+    def by_id(self, permission_id: str) -> DelegatedPermission | None:
+        return _index_by_id(self).get(permission_id.casefold())
+
+    def canonical(self, value: str) -> str:
+        """Graph's own casing of a scope (``user.read`` -> ``User.Read``); unknown kept as is."""
+        found = self.by_value(value)
+        return found.value if found else value
+
+    def suggest(self, value: str) -> str | None:
+        """The closest known scope, for a "did you mean" on typos such as ``Mail.ReadWite``."""
+        names = {p.value.casefold(): p.value for p in self.permissions}
+        match = difflib.get_close_matches(value.casefold(), list(names), n=1, cutoff=0.75)
+        return names[match[0]] if match else None
+
+
+@cache
+def _index_by_value(catalog: PermissionCatalog) -> dict[str, DelegatedPermission]:
+    return {p.value.casefold(): p for p in catalog.permissions}
+
+
+@cache
+def _index_by_id(catalog: PermissionCatalog) -> dict[str, DelegatedPermission]:
+    return {p.id.casefold(): p for p in catalog.permissions}
+
+
+@lru_cache(maxsize=1)
+def graph_catalog() -> PermissionCatalog:
+    """Load the bundled catalog once per process."""
+    raw = json.loads(
+        resources.files("consent_audit.data")
+        .joinpath("graph_delegated_permissions.json")
+        .read_text(encoding="utf-8")
+    )
+    return PermissionCatalog(
+        resource_app_id=raw["resource_app_id"],
+        permissions=tuple(
+            DelegatedPermission(
+                value=p["value"], id=p["id"], admin_consent_required=p["admin_consent_required"]
+            )
+            for p in raw["permissions"]
+        ),
+    )

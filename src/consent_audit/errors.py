@@ -1,0 +1,43 @@
+"""Errors that reach the user, each with the exit code the CLI documents.
+
+Exit codes (README, ``consent-audit --help``):
+0 no finding at or above ``--fail-on``; 1 findings at or above it; 2 bad input or usage;
+3 could not authenticate or reach Microsoft Graph.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINDINGS = 1
+    BAD_INPUT = 2
+    NO_ACCESS = 3
+
+
+class ConsentAuditError(Exception):
+    """An error with a one-line problem statement, the fix, and an exit code."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+
+    def __init__(self, problem: str, *, fix: str | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return self.problem if not self.fix else f"{self.problem}\nFix: {self.fix}"
+
+
+class InputError(ConsentAuditError):
+    """Bad manifest, snapshot, option or file: exit 2."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class AccessError(ConsentAuditError):
+    """Could not sign in or reach Graph: exit 3."""
+
+    exit_code = ExitCode.NO_ACCESS
