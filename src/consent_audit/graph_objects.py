@@ -1,0 +1,311 @@
+"""Typed copies of the Microsoft Graph objects that consent-audit reads.
+
+Field names follow Graph's JSON (camelCase aliases) so that a snapshot is a faithful record
+of what Graph returned and a collector can validate Graph payloads directly. Properties the
+tool does not use are ignored on input; properties Graph may omit or null default to ``None``
+rather than failing, because Graph's own samples omit them freely.
+
+Sources (microsoftgraph/microsoft-graph-docs-contrib, v1.0 resources):
+servicePrincipal, oAuth2PermissionGrant, appRoleAssignment, authorizationPolicy,
+permissionGrantPolicy / permissionGrantConditionSet, delegatedPermissionClassification,
+adminConsentRequestPolicy, appConsentRequest, conditionalAccessPolicy, directoryAudit, signIn.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class GraphObject(BaseModel):
+    """Base for Graph payloads: camelCase on the wire, unknown properties dropped, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+
+class VerifiedPublisher(GraphObject):
+    display_name: str | None = None
+    verified_publisher_id: str | None = None
+    added_date_time: datetime | None = None
+
+
+class PermissionScope(GraphObject):
+    """A delegated permission an API exposes (``oauth2PermissionScopes`` item).
+
+    ``type`` is ``User`` when the API publisher lets non-admins consent, ``Admin`` otherwise.
+    """
+
+    id: str
+    value: str
+    type: str | None = None
+    is_enabled: bool = True
+
+
+class AppRoleAssignment(GraphObject):
+    """An assignment of a user, group or service principal to an app (``appRoleAssignedTo``).
+
+    "If an app role is assigned to a group, *direct* members of the group are also considered
+    assigned" (resources/approleassignment.md): membership does not cascade to nested groups.
+    """
+
+    id: str
+    principal_id: str
+    principal_type: str
+    principal_display_name: str | None = None
+    app_role_id: str = "00000000-0000-0000-0000-000000000000"
+    resource_id: str | None = None
+    created_date_time: datetime | None = None
+
+
+class OAuth2PermissionGrant(GraphObject):
+    """A delegated permission grant (resources/oauth2permissiongrant.md).
+
+    ``clientId`` and ``resourceId`` are service-principal *object* ids, not appIds.
+    ``AllPrincipals`` is admin consent for everyone; ``Principal`` is one user's consent.
+    """
+
+    id: str
+    client_id: str
+    consent_type: str
+    principal_id: str | None = None
+    resource_id: str
+    scope: str | None = ""
+
+
+class ServicePrincipal(GraphObject):
+    """The subset of servicePrincipal properties that decide whether users can use the app."""
+
+    id: str
+    app_id: str
+    display_name: str | None = None
+    account_enabled: bool | None = True
+    app_role_assignment_required: bool | None = False
+    verified_publisher: VerifiedPublisher | None = None
+    publisher_name: str | None = None
+    app_owner_organization_id: str | None = None
+    service_principal_type: str | None = None
+    sign_in_audience: str | None = None
+    disabled_by_microsoft_status: str | None = None
+    oauth2_permission_scopes: list[PermissionScope] = Field(default_factory=list)
+
+
+class DefaultUserRolePermissions(GraphObject):
+    allowed_to_create_apps: bool | None = None
+    allowed_to_create_security_groups: bool | None = None
+    allowed_to_read_other_users: bool | None = None
+    permission_grant_policies_assigned: list[str] = Field(default_factory=list)
+
+
+class AuthorizationPolicy(GraphObject):
+    id: str | None = "authorizationPolicy"
+    allow_user_consent_for_risky_apps: bool | None = None
+    default_user_role_permissions: DefaultUserRolePermissions = Field(
+        default_factory=DefaultUserRolePermissions
+    )
+
+
+class PermissionGrantConditionSet(GraphObject):
+    """One condition set; every condition in it must match (all default to 'all'/'any')."""
+
+    id: str | None = None
+    permission_type: str = "delegated"
+    permission_classification: str = "all"
+    permissions: list[str] = Field(default_factory=lambda: ["all"])
+    resource_application: str = "any"
+    client_application_ids: list[str] = Field(default_factory=lambda: ["all"])
+    client_application_tenant_ids: list[str] = Field(default_factory=lambda: ["all"])
+    client_application_publisher_ids: list[str] = Field(default_factory=lambda: ["all"])
+    client_applications_from_verified_publisher_only: bool = False
+    certified_client_applications_only: bool = False
+
+
+class PermissionGrantPolicy(GraphObject):
+    """Matches an event when at least one include set matches and no exclude set does."""
+
+    id: str
+    display_name: str | None = None
+    description: str | None = None
+    includes: list[PermissionGrantConditionSet] = Field(default_factory=list)
+    excludes: list[PermissionGrantConditionSet] = Field(default_factory=list)
+
+
+class DelegatedPermissionClassification(GraphObject):
+    id: str | None = None
+    permission_id: str
+    permission_name: str | None = None
+    classification: str
+
+
+class ReviewerScope(GraphObject):
+    query: str
+    query_type: str | None = None
+    query_root: str | None = None
+
+
+class AdminConsentRequestPolicy(GraphObject):
+    is_enabled: bool = False
+    notify_reviewers: bool | None = None
+    reminders_enabled: bool | None = None
+    request_duration_in_days: int | None = None
+    reviewers: list[ReviewerScope] = Field(default_factory=list)
+
+
+class ConsentRequestScope(GraphObject):
+    display_name: str
+
+
+class IdentityRef(GraphObject):
+    id: str | None = None
+    display_name: str | None = None
+    user_principal_name: str | None = None
+    app_id: str | None = None
+
+
+class IdentitySet(GraphObject):
+    user: IdentityRef | None = None
+    app: IdentityRef | None = None
+
+
+class UserConsentRequest(GraphObject):
+    id: str
+    status: str | None = None
+    reason: str | None = None
+    created_by: IdentitySet | None = None
+    created_date_time: datetime | None = None
+
+
+class AppConsentRequest(GraphObject):
+    id: str
+    app_id: str
+    app_display_name: str | None = None
+    pending_scopes: list[ConsentRequestScope] = Field(default_factory=list)
+    user_consent_requests: list[UserConsentRequest] = Field(default_factory=list)
+
+
+class ConditionalAccessApplications(GraphObject):
+    include_applications: list[str] = Field(default_factory=list)
+    exclude_applications: list[str] = Field(default_factory=list)
+    include_user_actions: list[str] = Field(default_factory=list)
+
+
+class ConditionalAccessUsers(GraphObject):
+    include_users: list[str] = Field(default_factory=list)
+    exclude_users: list[str] = Field(default_factory=list)
+    include_groups: list[str] = Field(default_factory=list)
+    exclude_groups: list[str] = Field(default_factory=list)
+    include_roles: list[str] = Field(default_factory=list)
+    exclude_roles: list[str] = Field(default_factory=list)
+    include_guests_or_external_users: dict[str, Any] | None = None
+    exclude_guests_or_external_users: dict[str, Any] | None = None
+
+
+class ConditionalAccessLocations(GraphObject):
+    include_locations: list[str] = Field(default_factory=list)
+    exclude_locations: list[str] = Field(default_factory=list)
+
+
+class ConditionalAccessPlatforms(GraphObject):
+    include_platforms: list[str] = Field(default_factory=list)
+    exclude_platforms: list[str] = Field(default_factory=list)
+
+
+class ConditionalAccessConditions(GraphObject):
+    applications: ConditionalAccessApplications | None = None
+    users: ConditionalAccessUsers | None = None
+    client_app_types: list[str] = Field(default_factory=list)
+    locations: ConditionalAccessLocations | None = None
+    platforms: ConditionalAccessPlatforms | None = None
+    sign_in_risk_levels: list[str] = Field(default_factory=list)
+    user_risk_levels: list[str] = Field(default_factory=list)
+
+
+class AuthenticationStrength(GraphObject):
+    id: str | None = None
+    display_name: str | None = None
+
+
+class ConditionalAccessGrantControls(GraphObject):
+    operator: str | None = "OR"
+    built_in_controls: list[str] = Field(default_factory=list)
+    custom_authentication_factors: list[str] = Field(default_factory=list)
+    terms_of_use: list[str] = Field(default_factory=list)
+    authentication_strength: AuthenticationStrength | None = None
+
+
+class SignInFrequency(GraphObject):
+    is_enabled: bool = False
+    type: str | None = None
+    value: int | None = None
+    frequency_interval: str | None = None
+    authentication_type: str | None = None
+
+
+class PersistentBrowser(GraphObject):
+    is_enabled: bool = False
+    mode: str | None = None
+
+
+class ConditionalAccessSessionControls(GraphObject):
+    sign_in_frequency: SignInFrequency | None = None
+    persistent_browser: PersistentBrowser | None = None
+
+
+class ConditionalAccessPolicy(GraphObject):
+    id: str
+    display_name: str | None = None
+    state: str
+    conditions: ConditionalAccessConditions = Field(default_factory=ConditionalAccessConditions)
+    grant_controls: ConditionalAccessGrantControls | None = None
+    session_controls: ConditionalAccessSessionControls | None = None
+
+
+class ModifiedProperty(GraphObject):
+    display_name: str | None = None
+    old_value: str | None = None
+    new_value: str | None = None
+
+
+class TargetResource(GraphObject):
+    id: str | None = None
+    display_name: str | None = None
+    type: str | None = None
+    user_principal_name: str | None = None
+    modified_properties: list[ModifiedProperty] = Field(default_factory=list)
+
+
+class DirectoryAudit(GraphObject):
+    id: str
+    category: str | None = None
+    activity_display_name: str
+    activity_date_time: datetime
+    result: str | None = None
+    result_reason: str | None = None
+    initiated_by: IdentitySet | None = None
+    target_resources: list[TargetResource] = Field(default_factory=list)
+
+
+class SignInStatus(GraphObject):
+    error_code: int = 0
+    failure_reason: str | None = None
+    additional_details: str | None = None
+
+
+class SignIn(GraphObject):
+    id: str
+    created_date_time: datetime
+    app_id: str | None = None
+    app_display_name: str | None = None
+    user_id: str | None = None
+    user_principal_name: str | None = None
+    resource_display_name: str | None = None
+    is_interactive: bool | None = None
+    status: SignInStatus = Field(default_factory=SignInStatus)
+    conditional_access_status: str | None = None

@@ -1,0 +1,40 @@
+"""Options for talking to a live tenant, shared by ``check``, ``snapshot``, ``login``, ``logout``.
+
+Kept free of MSAL and requests so that the CLI can build it without importing either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class AuthMethod(str, Enum):
+    DEVICE_CODE = "device-code"
+    CLIENT_SECRET = "client-secret"
+    CERTIFICATE = "certificate"
+    FEDERATED = "federated"
+    TOKEN = "token"
+
+
+class Cloud(str, Enum):
+    GLOBAL = "global"
+    USGOV = "usgov"
+    USGOV_DOD = "usgov-dod"
+    CHINA = "china"
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """Everything the collector needs besides the manifest. ``None`` = take from environment."""
+
+    tenant: str | None = None
+    client_id: str | None = None
+    auth: AuthMethod | None = None
+    cloud: Cloud = Cloud.GLOBAL
+    graph_url: str | None = None
+    user: str | None = None
+    app_ids: tuple[str, ...] = ()
+    with_logs: bool = False
+    quiet: bool = False
+    verbose: bool = False

@@ -1,0 +1,210 @@
+"""The tenant snapshot: everything evaluation needs, as collected, with how it was collected.
+
+A snapshot is the hand-over point between collection and evaluation. Support replays a
+customer's snapshot offline, so it must be a faithful, versioned record. Every part carries a
+collection status so that a part that could not be read turns into an ``unknown`` verdict
+instead of a guess (the Prowler weak spot: a 403 silently read as "nothing there").
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from consent_audit.errors import InputError
+from consent_audit.graph_objects import (
+    AdminConsentRequestPolicy,
+    AppConsentRequest,
+    AppRoleAssignment,
+    AuthorizationPolicy,
+    ConditionalAccessPolicy,
+    DelegatedPermissionClassification,
+    DirectoryAudit,
+    OAuth2PermissionGrant,
+    PermissionGrantPolicy,
+    ServicePrincipal,
+    SignIn,
+)
+from consent_audit.validation_messages import describe_validation_error
+
+SCHEMA_VERSION = 1
+
+T = TypeVar("T")
+
+
+class PartStatus(str, Enum):
+    """How a part of the snapshot was collected."""
+
+    OK = "ok"
+    FORBIDDEN = "forbidden"
+    NOT_LICENSED = "not_licensed"
+    NOT_FOUND = "not_found"
+    ERROR = "error"
+    NOT_COLLECTED = "not_collected"
+
+
+class SnapshotModel(BaseModel):
+    """Snapshot containers reject unknown keys: a typo in a hand-edited snapshot must not pass."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Part(SnapshotModel, Generic[T]):
+    """A collected value with its collection status.
+
+    ``data`` is present when ``status`` is ``ok``. ``permission`` names the Graph permission
+    that would have been needed when the status is ``forbidden``.
+    """
+
+    status: PartStatus = PartStatus.OK
+    message: str | None = None
+    permission: str | None = None
+    data: T | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is PartStatus.OK and self.data is not None
+
+
+class TenantInfo(SnapshotModel):
+    id: str
+    default_domain: str | None = None
+    display_name: str | None = None
+
+
+class RecruiteeApp(SnapshotModel):
+    """One Recruitee service principal with what hangs off it."""
+
+    service_principal: ServicePrincipal
+    app_role_assigned_to: Part[list[AppRoleAssignment]] = Field(default_factory=Part)
+    oauth2_permission_grants: Part[list[OAuth2PermissionGrant]] = Field(default_factory=Part)
+    grants_coverage: Literal["all", "all_principals_and_user"] = "all"
+    """``all`` when every grant was read; with --user the collector reads only the
+    AllPrincipals grants and that user's own grant."""
+
+
+class AuditedUser(SnapshotModel):
+    """The user a --user check is about.
+
+    Direct and transitive groups are both kept: app assignment honours only direct
+    membership, and the report names a nested group when it is the near miss.
+    """
+
+    id: str
+    user_principal_name: str
+    display_name: str | None = None
+    mail: str | None = None
+    account_enabled: bool | None = True
+    user_type: str | None = "Member"
+    member_of_group_ids: list[str] = Field(default_factory=list)
+    transitive_member_of_group_ids: list[str] = Field(default_factory=list)
+    directory_role_template_ids: list[str] = Field(default_factory=list)
+    group_display_names: dict[str, str] = Field(default_factory=dict)
+
+
+class UserLookup(SnapshotModel):
+    """The result of looking up one --user; ``not_found`` is a finding, not an error."""
+
+    query: str
+    user: Part[AuditedUser] = Field(default_factory=Part)
+
+
+def _not_collected() -> Part[Any]:
+    return Part(status=PartStatus.NOT_COLLECTED)
+
+
+class TenantSnapshot(SnapshotModel):
+    """Versioned record of one tenant's Recruitee-relevant configuration."""
+
+    schema_version: int = SCHEMA_VERSION
+    tool_version: str
+    collected_at: datetime
+    redacted: bool = False
+    tenant: TenantInfo
+    recruitee_apps: Part[list[RecruiteeApp]]
+    graph_service_principal: Part[ServicePrincipal]
+    delegated_permission_classifications: Part[list[DelegatedPermissionClassification]] = Field(
+        default_factory=_not_collected
+    )
+    authorization_policy: Part[AuthorizationPolicy]
+    permission_grant_policies: Part[list[PermissionGrantPolicy]] = Field(
+        default_factory=_not_collected
+    )
+    admin_consent_request_policy: Part[AdminConsentRequestPolicy]
+    app_consent_requests: Part[list[AppConsentRequest]] = Field(default_factory=_not_collected)
+    conditional_access_policies: Part[list[ConditionalAccessPolicy]]
+    users: list[UserLookup] = Field(default_factory=list)
+    directory_audits: Part[list[DirectoryAudit]] = Field(default_factory=_not_collected)
+    sign_ins: Part[list[SignIn]] = Field(default_factory=_not_collected)
+
+    def find_user(self, query: str) -> UserLookup | None:
+        """Find a user lookup by the query, UPN or object id (case-insensitive)."""
+        wanted = query.casefold()
+        for lookup in self.users:
+            if lookup.query.casefold() == wanted:
+                return lookup
+            user = lookup.user.data
+            if user and wanted in (user.user_principal_name.casefold(), user.id.casefold()):
+                return lookup
+        return None
+
+
+def parse_snapshot(text: str, source: str) -> TenantSnapshot:
+    """Parse and validate snapshot JSON; every failure becomes one InputError naming the fix."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{source}: not a JSON file ({exc.msg} at line {exc.lineno}, column {exc.colno}).",
+            fix="Pass a snapshot written by `consent-audit snapshot --output FILE`.",
+        ) from None
+    if not isinstance(raw, dict):
+        raise InputError(
+            f"{source}: a snapshot is a JSON object, found {type(raw).__name__}.",
+            fix="Pass a snapshot written by `consent-audit snapshot --output FILE`.",
+        )
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InputError(
+            f"{source}: snapshot schema_version is {version!r}; this consent-audit reads "
+            f"schema_version {SCHEMA_VERSION}.",
+            fix="Take the snapshot again with this version of consent-audit, or use the "
+            "version that wrote it.",
+        )
+    try:
+        return TenantSnapshot.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(
+            f"{source}: the snapshot is not valid: {describe_validation_error(exc)}",
+            fix="Take the snapshot again with `consent-audit snapshot`; do not edit it by hand.",
+        ) from None
+
+
+def load_snapshot(path: Path) -> TenantSnapshot:
+    """Read a snapshot file (``-`` is standard input)."""
+    if str(path) == "-":
+        import sys
+
+        return parse_snapshot(sys.stdin.read(), "<stdin>")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: no such snapshot file.", fix="Check the path given to --snapshot."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"{path}: cannot read the snapshot ({exc}).",
+            fix="Pass a readable UTF-8 JSON file.",
+        ) from None
+    return parse_snapshot(text, str(path))
+
+
+def dump_snapshot(snapshot: TenantSnapshot) -> str:
+    """Serialise with Graph's camelCase names inside Graph objects; stable key order."""
+    return snapshot.model_dump_json(by_alias=True, indent=2) + "\n"
