@@ -1,0 +1,261 @@
+"""Evaluation: pure functions from (snapshot, manifest, user) to a report. No I/O."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from consent_audit import __version__
+from consent_audit.catalog import graph_catalog
+from consent_audit.errors import InputError
+from consent_audit.evaluate.apps import check_apps
+from consent_audit.evaluate.assignment import check_assignment
+from consent_audit.evaluate.audit_logs import check_revocations, check_sign_in_failures
+from consent_audit.evaluate.availability import check_availability
+from consent_audit.evaluate.conditional_access import check_conditional_access
+from consent_audit.evaluate.consent_policy import self_consent_policy_ids
+from consent_audit.evaluate.context import AuditContext, Outcome
+from consent_audit.evaluate.grants import check_extra_scopes, check_scopes
+from consent_audit.evaluate.tenant_settings import check_app_registration
+from consent_audit.evaluate.user_consent import (
+    check_admin_consent_workflow,
+    check_pending_requests,
+    check_user_consent,
+)
+from consent_audit.evaluate.users import check_user
+from consent_audit.evaluate.verdicts import feature_verdicts
+from consent_audit.manifest import Manifest
+from consent_audit.report import (
+    AppSummary,
+    Finding,
+    GrantRow,
+    Report,
+    SourceInfo,
+    Summary,
+    TenantSettings,
+    TenantSummary,
+    UserGrantsSummary,
+    UserSummary,
+    VerdictStatus,
+)
+from consent_audit.scopes import parse_scope_string
+from consent_audit.snapshot import PartStatus, TenantSnapshot
+
+Rule = Callable[[AuditContext, Outcome], None]
+
+# Order matters only for availability, which reads the unknowns the others recorded.
+RULES: tuple[Rule, ...] = (
+    check_user,
+    check_apps,
+    check_scopes,
+    check_user_consent,
+    check_admin_consent_workflow,
+    check_pending_requests,
+    check_assignment,
+    check_conditional_access,
+    check_revocations,
+    check_sign_in_failures,
+    check_extra_scopes,
+    check_app_registration,
+    check_availability,
+)
+
+
+def _sort_key(f: Finding) -> tuple[int, str, str, str]:
+    return (-f.severity.rank, f.id, f.app_object_id or "", f.detail)
+
+
+def evaluate(
+    snapshot: TenantSnapshot,
+    manifest: Manifest,
+    *,
+    full_manifest: Manifest | None = None,
+    user: str | None = None,
+    app_ids: tuple[str, ...] = (),
+    source: SourceInfo | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Audit a snapshot. ``user`` must be one the snapshot was collected for."""
+    lookup = None
+    if user is not None:
+        lookup = snapshot.find_user(user)
+        if lookup is None:
+            held = ", ".join(u.query for u in snapshot.users) or "none"
+            raise InputError(
+                f"the snapshot holds no data for user {user!r} (it holds: {held}).",
+                fix=f"Take a snapshot with `consent-audit snapshot --user {user}`, or pass "
+                "one of the users it holds.",
+            )
+    ctx = AuditContext(
+        snapshot=snapshot,
+        manifest=manifest,
+        full_manifest=full_manifest or manifest,
+        catalog=graph_catalog(),
+        app_ids=tuple(app_ids),
+        user_lookup=lookup,
+    )
+    out = Outcome()
+    for rule in RULES:
+        rule(ctx, out)
+    findings = sorted(out.findings, key=_sort_key)
+    features = feature_verdicts(ctx, out)
+    counts = Counter(f.severity.value for f in findings)
+    statuses = Counter(v.status for v in features)
+    overall = (
+        VerdictStatus.FAIL
+        if statuses[VerdictStatus.FAIL]
+        else VerdictStatus.UNKNOWN
+        if statuses[VerdictStatus.UNKNOWN]
+        else VerdictStatus.PASS
+    )
+    return Report(
+        tool_version=__version__,
+        generated_at=now or datetime.now(timezone.utc),
+        source=source
+        or SourceInfo(
+            kind="snapshot", collected_at=snapshot.collected_at, redacted=snapshot.redacted
+        ),
+        tenant=TenantSummary(
+            id=snapshot.tenant.id,
+            default_domain=snapshot.tenant.default_domain,
+            display_name=snapshot.tenant.display_name,
+        ),
+        user=_user_summary(ctx),
+        manifest=manifest.source,
+        apps=[
+            AppSummary(
+                app_id=a.service_principal.app_id,
+                object_id=a.service_principal.id,
+                display_name=a.service_principal.display_name,
+                account_enabled=a.service_principal.account_enabled,
+                assignment_required=a.service_principal.app_role_assignment_required,
+                verified_publisher=(
+                    a.service_principal.verified_publisher.display_name
+                    if a.service_principal.verified_publisher
+                    and a.service_principal.verified_publisher.verified_publisher_id
+                    else None
+                ),
+            )
+            for a in ctx.apps
+        ],
+        features=features,
+        findings=findings,
+        settings=_settings(ctx),
+        grants=_grant_rows(ctx),
+        user_grants=_user_grants(ctx),
+        summary=Summary(
+            errors=counts["error"],
+            warnings=counts["warning"],
+            infos=counts["info"],
+            features_pass=statuses[VerdictStatus.PASS],
+            features_fail=statuses[VerdictStatus.FAIL],
+            features_unknown=statuses[VerdictStatus.UNKNOWN],
+            status=overall,
+        ),
+    )
+
+
+def _user_summary(ctx: AuditContext) -> UserSummary | None:
+    if ctx.user_lookup is None:
+        return None
+    user = ctx.user
+    return UserSummary(
+        query=ctx.user_lookup.query,
+        id=user.id if user else None,
+        user_principal_name=user.user_principal_name if user else None,
+        display_name=user.display_name if user else None,
+        account_enabled=user.account_enabled if user else None,
+    )
+
+
+def _settings(ctx: AuditContext) -> TenantSettings:
+    snap = ctx.snapshot
+    auth = snap.authorization_policy.data
+    if auth is None:
+        user_consent, policies, app_reg = (
+            f"unknown ({snap.authorization_policy.status.value})",
+            [],
+            "unknown",
+        )
+    else:
+        policies = self_consent_policy_ids(
+            auth.default_user_role_permissions.permission_grant_policies_assigned
+        )
+        user_consent = "allowed" if policies else "disabled"
+        allowed = auth.default_user_role_permissions.allowed_to_create_apps
+        app_reg = "unknown" if allowed is None else ("allowed" if allowed else "blocked")
+    acr = snap.admin_consent_request_policy.data
+    workflow = (
+        f"unknown ({snap.admin_consent_request_policy.status.value})"
+        if acr is None
+        else ("enabled" if acr.is_enabled else "disabled")
+    )
+    ca = snap.conditional_access_policies
+    if ca.ok and ca.data is not None:
+        states = Counter(p.state for p in ca.data)
+        ca_text = (
+            f"{len(ca.data)} policies ({states['enabled']} enabled, "
+            f"{states['enabledForReportingButNotEnforced']} report-only, "
+            f"{states['disabled']} disabled)"
+        )
+    else:
+        ca_text = f"unreadable ({ca.status.value})"
+    return TenantSettings(
+        user_consent=user_consent,
+        user_consent_policies=policies,
+        admin_consent_workflow=workflow,
+        admin_consent_reviewers=len(acr.reviewers) if acr else None,
+        app_registration_by_users=app_reg,
+        conditional_access=ca_text,
+        conditional_access_policies=len(ca.data) if ca.ok and ca.data is not None else None,
+    )
+
+
+def _grant_rows(ctx: AuditContext) -> list[GrantRow]:
+    """Admin grants and the audited user's own grants; other users' grants are summarised."""
+    rows: list[GrantRow] = []
+    graph_id = ctx.graph_sp.id.casefold() if ctx.graph_sp else None
+    uid = ctx.user.id.casefold() if ctx.user else None
+    for app in ctx.apps:
+        for g in app.oauth2_permission_grants.data or []:
+            mine = (
+                g.consent_type.casefold() == "principal"
+                and (g.principal_id or "").casefold() == uid
+            )
+            if g.consent_type.casefold() != "allprincipals" and not mine:
+                continue
+            on_graph = g.resource_id.casefold() == graph_id
+            rows.append(
+                GrantRow(
+                    app_object_id=app.service_principal.id,
+                    grant_id=g.id,
+                    consent_type=g.consent_type,
+                    principal_id=g.principal_id,
+                    resource="Microsoft Graph" if on_graph else g.resource_id,
+                    scopes=[
+                        ctx.catalog.canonical(s) if on_graph else s
+                        for s in parse_scope_string(g.scope)
+                    ],
+                )
+            )
+    return rows
+
+
+def _user_grants(ctx: AuditContext) -> list[UserGrantsSummary]:
+    out: list[UserGrantsSummary] = []
+    for app in ctx.apps:
+        if app.oauth2_permission_grants.status is not PartStatus.OK:
+            continue
+        principal = [g for g in ctx.graph_grants(app) if g.consent_type.casefold() == "principal"]
+        counts: Counter[str] = Counter()
+        for g in principal:
+            counts.update({ctx.catalog.canonical(s) for s in parse_scope_string(g.scope)})
+        out.append(
+            UserGrantsSummary(
+                app_object_id=app.service_principal.id,
+                count=len(principal),
+                scope_counts=dict(sorted(counts.items(), key=lambda kv: kv[0].casefold())),
+            )
+        )
+    return out

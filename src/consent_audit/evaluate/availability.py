@@ -1,0 +1,125 @@
+"""DATA_UNAVAILABLE: every part that could not be read is named, never silently dropped.
+
+The finding lists the features whose verdict it leaves ``unknown`` (from the rules' recorded
+unknowns), the status Graph gave, and the permission that would have been needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from consent_audit.evaluate import remediation
+from consent_audit.evaluate.context import AuditContext, Outcome
+from consent_audit.evaluate.registry import finding
+from consent_audit.snapshot import Part, PartStatus
+
+PART_INFO: dict[str, tuple[str, str]] = {
+    "recruitee_apps": ("Recruitee's service principals", "Application.Read.All"),
+    "graph_service_principal": ("the Microsoft Graph service principal", "Application.Read.All"),
+    "delegated_permission_classifications": (
+        "delegated permission classifications",
+        "Application.Read.All",
+    ),
+    "authorization_policy": ("the user consent settings (authorizationPolicy)", "Policy.Read.All"),
+    "permission_grant_policies": ("permission grant policies", "Policy.Read.PermissionGrant"),
+    "admin_consent_request_policy": ("the admin consent request policy", "Policy.Read.All"),
+    "app_consent_requests": ("admin consent requests", "ConsentRequest.Read.All"),
+    "oauth2_permission_grants": ("Recruitee's delegated permission grants", "Directory.Read.All"),
+    "app_role_assigned_to": ("Recruitee's user and group assignments", "Application.Read.All"),
+    "user": ("the audited user", "Directory.Read.All"),
+    "directory_audits": ("directory audit logs", "AuditLog.Read.All"),
+    "sign_ins": ("sign-in logs", "AuditLog.Read.All"),
+}
+
+
+@dataclass(frozen=True)
+class _Gap:
+    part: str
+    status: PartStatus
+    message: str | None
+    permission: str | None
+    app_object_id: str | None = None
+
+
+def _gaps(ctx: AuditContext) -> list[_Gap]:
+    snap = ctx.snapshot
+    named: list[tuple[str, Part[Any], str | None]] = [
+        ("recruitee_apps", snap.recruitee_apps, None),
+        ("graph_service_principal", snap.graph_service_principal, None),
+        ("delegated_permission_classifications", snap.delegated_permission_classifications, None),
+        ("authorization_policy", snap.authorization_policy, None),
+        ("permission_grant_policies", snap.permission_grant_policies, None),
+        ("admin_consent_request_policy", snap.admin_consent_request_policy, None),
+        ("app_consent_requests", snap.app_consent_requests, None),
+        ("directory_audits", snap.directory_audits, None),
+        ("sign_ins", snap.sign_ins, None),
+    ]
+    for app in ctx.apps:
+        sp_id = app.service_principal.id
+        named.append(("oauth2_permission_grants", app.oauth2_permission_grants, sp_id))
+        named.append(("app_role_assigned_to", app.app_role_assigned_to, sp_id))
+    if ctx.user_lookup is not None and ctx.user_lookup.user.status is not PartStatus.NOT_FOUND:
+        named.append(("user", ctx.user_lookup.user, None))
+    return [
+        _Gap(name, part.status, part.message, part.permission, app_id)
+        for name, part, app_id in named
+        if part.status not in (PartStatus.OK, PartStatus.NOT_COLLECTED)
+    ]
+
+
+def check_availability(ctx: AuditContext, out: Outcome) -> None:
+    gaps = _gaps(ctx)
+    reported = {(g.part, g.app_object_id) for g in gaps}
+    for unknown in out.unknowns:
+        key = (unknown.part, unknown.app_object_id)
+        if key not in reported and unknown.part != "conditional_access_policies":
+            reported.add(key)
+            gaps.append(
+                _Gap(
+                    unknown.part,
+                    PartStatus.OK,
+                    "needed data is not in the snapshot",
+                    None,
+                    unknown.app_object_id,
+                )
+            )
+    for gap in gaps:
+        label, default_permission = PART_INFO[gap.part]
+        features = sorted(
+            {
+                f
+                for u in out.unknowns
+                if u.part == gap.part and u.app_object_id in (None, gap.app_object_id)
+                for f in u.features
+            },
+            key=lambda f: ctx.feature_names.index(f) if f in ctx.feature_names else 99,
+        )
+        permission = gap.permission or default_permission
+        status = gap.status.value if gap.status is not PartStatus.OK else "incomplete"
+        why = {
+            "forbidden": f"the auditor lacks permission ({permission})",
+            "not_licensed": "the tenant lacks the licence (Entra ID P1 or P2)",
+            "not_found": "Graph reported it does not exist",
+            "error": "Graph returned an error",
+            "incomplete": "it is missing from the snapshot",
+        }[status]
+        effect = (
+            f" Verdicts for {', '.join(features)} are unknown."
+            if features
+            else " No verdict depends on it."
+        )
+        out.add(
+            finding(
+                "DATA_UNAVAILABLE",
+                f"Could not read {label}: {why}"
+                f"{' (' + gap.message + ')' if gap.message else ''}.{effect}",
+                title=f"Could not read {label}",
+                features=features,
+                app_object_id=gap.app_object_id,
+                evidence={"part": gap.part, "status": status, "permission": permission},
+                remediation=(
+                    remediation.grant_reader_role(permission) if status == "forbidden" else []
+                ),
+            )
+        )

@@ -1,0 +1,233 @@
+"""Can a regular user consent to a scope for Recruitee? Evaluate the policy, don't guess it.
+
+Entra's rules, as documented:
+- The tenant's ``authorizationPolicy.defaultUserRolePermissions.permissionGrantPoliciesAssigned``
+  lists the policies under which users may consent for themselves, as
+  ``ManagePermissionGrantsForSelf.{policyId}`` (case varies between docs and tenants).
+  ``ManagePermissionGrantsForOwnedResource.*`` entries are resource-specific consent, not user
+  consent. No Self entry means user consent is off (entra-docs configure-user-consent.md).
+- "For an event to match a permission grant policy, it must match at least one of the
+  includes condition sets, and none of the excludes" (resources/permissiongrantpolicy.md);
+  "all conditions in the condition set must be met"; "Each policy is evaluated separately ...
+  the user only needs one policy to approve" (entra-docs manage-app-consent-policies.md).
+- A scope the API publisher marks admin-only (permissionScope ``type`` ``Admin``; "Admin
+  Consent Required" in Graph's permissions reference) is never user-consentable.
+- "Applications that require users to be assigned to the application must have their
+  permissions consented by an administrator, even if the user consent policies ... would
+  otherwise allow a user to consent" (entra-docs configure-user-consent.md).
+
+Each decision is ``True`` (users can), ``False`` (only admins can) or ``None`` (unknown: a part
+of the snapshot was unavailable), with the reason and the deciding policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from consent_audit.catalog import PermissionCatalog
+from consent_audit.graph_objects import (
+    PermissionGrantConditionSet,
+    PermissionGrantPolicy,
+    PermissionScope,
+    ServicePrincipal,
+)
+
+SELF_PREFIX = "managepermissiongrantsforself."
+
+
+@dataclass(frozen=True)
+class ConsentDecision:
+    scope: str
+    allowed: bool | None
+    reason: str
+    policy_id: str | None = None
+    unknown_part: str | None = None
+    """The snapshot part whose absence made the decision unknown."""
+    cause: str = "policy"
+    """Why: ``admin_only``, ``assignment_required``, ``consent_disabled``, ``policy``."""
+
+
+@dataclass(frozen=True)
+class ConsentInputs:
+    """What the decision needs; ``None`` for a part that could not be read."""
+
+    assigned: Sequence[str] | None
+    policies: Mapping[str, PermissionGrantPolicy] | None
+    builtin_policies: Mapping[str, PermissionGrantPolicy]
+    classifications: Mapping[str, str] | None
+    """permission id (casefolded) -> classification, from the Graph SP's classifications."""
+    graph_scopes: Mapping[str, PermissionScope] | None
+    """scope value (casefolded) -> the tenant's Graph SP permission scope."""
+    catalog: PermissionCatalog
+    resource_app_id: str
+    tenant_id: str
+
+
+def self_consent_policy_ids(assigned: Sequence[str]) -> list[str]:
+    """Policy ids under which users may consent for themselves (prefix is case-insensitive)."""
+    return [
+        entry[len(SELF_PREFIX) :] for entry in assigned if entry.casefold().startswith(SELF_PREFIX)
+    ]
+
+
+@dataclass(frozen=True)
+class _Permission:
+    value: str
+    id: str | None
+    admin_only: bool | None
+
+
+def _resolve(scope: str, inputs: ConsentInputs) -> _Permission:
+    """The tenant's own Graph SP is the truth; the bundled catalog fills in when unread."""
+    tenant_scope = (inputs.graph_scopes or {}).get(scope.casefold())
+    known = inputs.catalog.by_value(scope)
+    if tenant_scope is not None:
+        admin_only = (tenant_scope.type or "User").casefold() == "admin"
+        return _Permission(tenant_scope.value, tenant_scope.id, admin_only)
+    if known is not None:
+        return _Permission(known.value, known.id, known.admin_consent_required)
+    return _Permission(scope, None, None)
+
+
+def _matches_list(values: Sequence[str], candidate: str | None) -> bool | None:
+    if any(v.casefold() in ("all", "any") for v in values):
+        return True
+    if candidate is None:
+        return None
+    return candidate.casefold() in (v.casefold() for v in values)
+
+
+def _condition_matches(
+    cs: PermissionGrantConditionSet,
+    permission: _Permission,
+    app: ServicePrincipal,
+    inputs: ConsentInputs,
+) -> tuple[bool | None, str]:
+    """Does one condition set match consenting to this delegated permission for this app?"""
+    kind = cs.permission_type.casefold()
+    if kind == "application":
+        return False, "it covers application permissions only"
+    if kind == "delegatedUserConsentable".casefold() and permission.admin_only:
+        return False, f"{permission.value} requires admin consent"
+    if cs.permission_classification.casefold() != "all":
+        if inputs.classifications is None:
+            return None, "delegated permission classifications could not be read"
+        got = inputs.classifications.get((permission.id or "").casefold())
+        if got is None or got.casefold() != cs.permission_classification.casefold():
+            label = got or "not classified"
+            return False, (
+                f"it needs {cs.permission_classification!r}-classified permissions and "
+                f"{permission.value} is {label}"
+            )
+    perms = _matches_list(cs.permissions, permission.id)
+    if perms is not True:
+        return perms, f"its permission list does not include {permission.value}"
+    resource = cs.resource_application.casefold()
+    if resource not in ("any", "all") and resource != inputs.resource_app_id.casefold():
+        return False, "it covers another API, not Microsoft Graph"
+    if _matches_list(cs.client_application_ids, app.app_id) is not True:
+        return False, "it lists other client applications only"
+    tenant_ids = [t.replace("{tenant}", inputs.tenant_id) for t in cs.client_application_tenant_ids]
+    tenant_match = _matches_list(tenant_ids, app.app_owner_organization_id)
+    if tenant_match is not True:
+        return tenant_match, "it covers apps registered in listed tenants only"
+    publisher_id = app.verified_publisher.verified_publisher_id if app.verified_publisher else None
+    if _matches_list(cs.client_application_publisher_ids, publisher_id) is not True:
+        return False, "it covers apps from listed publishers only"
+    if cs.client_applications_from_verified_publisher_only and not publisher_id:
+        return False, "it covers apps from verified publishers only and Recruitee's is unverified"
+    if cs.certified_client_applications_only:
+        return False, "it covers Microsoft 365 certified apps only"
+    return True, "matched"
+
+
+def _policy_decision(
+    policy: PermissionGrantPolicy,
+    permission: _Permission,
+    app: ServicePrincipal,
+    inputs: ConsentInputs,
+) -> tuple[bool | None, str]:
+    include_reasons: list[str] = []
+    included: bool | None = False
+    for cs in policy.includes:
+        matched, why = _condition_matches(cs, permission, app, inputs)
+        if matched is True:
+            included = True
+            break
+        if matched is None:
+            included = None
+        include_reasons.append(why)
+    if included is not True:
+        why = include_reasons[0] if include_reasons else "it includes nothing"
+        return included, why
+    for cs in policy.excludes:
+        matched, why = _condition_matches(cs, permission, app, inputs)
+        if matched is True:
+            return False, f"it excludes {permission.value}"
+        if matched is None:
+            return None, why
+    return True, "matched"
+
+
+def decide(scope: str, app: ServicePrincipal, inputs: ConsentInputs) -> ConsentDecision:
+    """Decide whether a regular user may consent to ``scope`` for ``app``."""
+    permission = _resolve(scope, inputs)
+    if permission.admin_only:
+        return ConsentDecision(
+            permission.value,
+            False,
+            f"Microsoft Graph marks {permission.value} as requiring admin consent",
+            cause="admin_only",
+        )
+    if app.app_role_assignment_required:
+        return ConsentDecision(
+            permission.value,
+            False,
+            "assignment is required for Recruitee, and such apps always need admin consent",
+            cause="assignment_required",
+        )
+    if inputs.assigned is None:
+        return ConsentDecision(
+            permission.value,
+            None,
+            "the tenant's authorization policy could not be read",
+            unknown_part="authorization_policy",
+        )
+    policy_ids = self_consent_policy_ids(inputs.assigned)
+    if not policy_ids:
+        return ConsentDecision(
+            permission.value, False, "user consent is turned off", cause="consent_disabled"
+        )
+    unknown: ConsentDecision | None = None
+    refusals: list[str] = []
+    for policy_id in policy_ids:
+        policy = (inputs.policies or {}).get(policy_id.casefold()) or inputs.builtin_policies.get(
+            policy_id.casefold()
+        )
+        if policy is None:
+            unknown = ConsentDecision(
+                permission.value,
+                None,
+                f"permission grant policy {policy_id!r} could not be read",
+                policy_id,
+                unknown_part="permission_grant_policies",
+            )
+            continue
+        allowed, why = _policy_decision(policy, permission, app, inputs)
+        if allowed is True:
+            return ConsentDecision(
+                permission.value, True, f"allowed by policy {policy.id!r}", policy.id
+            )
+        if allowed is None:
+            part = (
+                "delegated_permission_classifications"
+                if "classification" in why
+                else "permission_grant_policies"
+            )
+            unknown = ConsentDecision(permission.value, None, why, policy.id, unknown_part=part)
+        else:
+            refusals.append(f"policy {policy.id!r}: {why}")
+    if unknown is not None:
+        return unknown
+    return ConsentDecision(permission.value, False, "; ".join(refusals), policy_ids[0])

@@ -1,0 +1,145 @@
+"""What every rule reads: the snapshot, the manifest, the audited user and derived facts.
+
+Derived facts (which service principals are Recruitee, which grants are for Microsoft
+Graph, which scopes each grant covers) are computed once here so that rules stay small and
+agree with each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from consent_audit.catalog import PermissionCatalog
+from consent_audit.graph_objects import OAuth2PermissionGrant, ServicePrincipal
+from consent_audit.manifest import Feature, Manifest
+from consent_audit.report import Finding
+from consent_audit.scopes import ScopeSet, parse_scope_string
+from consent_audit.snapshot import AuditedUser, RecruiteeApp, TenantSnapshot, UserLookup
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A decision a rule could not make because a snapshot part was unavailable."""
+
+    part: str
+    features: tuple[str, ...]
+    app_object_id: str | None = None
+
+
+@dataclass
+class Outcome:
+    """Where rules put findings and the decisions they could not make."""
+
+    findings: list[Finding] = field(default_factory=list)
+    unknowns: list[Unknown] = field(default_factory=list)
+
+    def add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def unknown(
+        self, part: str, features: list[str] | tuple[str, ...], app_object_id: str | None = None
+    ) -> None:
+        self.unknowns.append(Unknown(part, tuple(features), app_object_id))
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    snapshot: TenantSnapshot
+    manifest: Manifest
+    """The features being checked (after --feature)."""
+    full_manifest: Manifest
+    """Every feature the manifest knows: scopes outside it are extra (SCOPE_EXTRA)."""
+    catalog: PermissionCatalog
+    app_ids: tuple[str, ...] = ()
+    user_lookup: UserLookup | None = None
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.manifest.features]
+
+    @property
+    def user(self) -> AuditedUser | None:
+        return self.user_lookup.user.data if self.user_lookup else None
+
+    @cached_property
+    def apps(self) -> list[RecruiteeApp]:
+        """Recruitee's service principals: by --app-id if given, else by the manifest's
+        known appIds *or* display name (case-insensitive), deduplicated by object id."""
+        data = self.snapshot.recruitee_apps.data or []
+        if self.app_ids:
+            wanted = {a.casefold() for a in self.app_ids}
+            chosen = [a for a in data if a.service_principal.app_id.casefold() in wanted]
+        else:
+            known = {a.casefold() for a in self.manifest.known_app_ids}
+            name = self.manifest.app_display_name.casefold()
+            chosen = [
+                a
+                for a in data
+                if a.service_principal.app_id.casefold() in known
+                or (a.service_principal.display_name or "").casefold() == name
+            ]
+        seen: set[str] = set()
+        unique: list[RecruiteeApp] = []
+        for app in sorted(chosen, key=lambda a: a.service_principal.id):
+            if app.service_principal.id not in seen:
+                seen.add(app.service_principal.id)
+                unique.append(app)
+        return unique
+
+    @cached_property
+    def near_miss_apps(self) -> list[ServicePrincipal]:
+        """Service principals in the snapshot that were *not* chosen (e.g. "Recruitee Mail")."""
+        chosen = {a.service_principal.id for a in self.apps}
+        return [
+            a.service_principal
+            for a in self.snapshot.recruitee_apps.data or []
+            if a.service_principal.id not in chosen
+        ]
+
+    @property
+    def graph_sp(self) -> ServicePrincipal | None:
+        return self.snapshot.graph_service_principal.data
+
+    def graph_grants(self, app: RecruiteeApp) -> list[OAuth2PermissionGrant]:
+        """Grants of this app on Microsoft Graph (resourceId is the Graph SP's object id)."""
+        graph = self.graph_sp
+        grants = app.oauth2_permission_grants.data or []
+        if graph is None:
+            return []
+        return [g for g in grants if g.resource_id.casefold() == graph.id.casefold()]
+
+    def admin_scopes(self, app: RecruiteeApp) -> ScopeSet:
+        """Scopes granted for all users (admin consent: ``AllPrincipals``)."""
+        return ScopeSet(
+            s
+            for g in self.graph_grants(app)
+            if g.consent_type.casefold() == "allprincipals"
+            for s in parse_scope_string(g.scope)
+        )
+
+    def user_scopes(self, app: RecruiteeApp) -> ScopeSet:
+        """Scopes the audited user consented to for themselves (``Principal`` grant)."""
+        user = self.user
+        if user is None:
+            return ScopeSet()
+        return ScopeSet(
+            s
+            for g in self.graph_grants(app)
+            if g.consent_type.casefold() == "principal"
+            and (g.principal_id or "").casefold() == user.id.casefold()
+            for s in parse_scope_string(g.scope)
+        )
+
+    def grants_readable(self, app: RecruiteeApp) -> bool:
+        return app.oauth2_permission_grants.ok and self.graph_sp is not None
+
+    def missing_admin(self, app: RecruiteeApp, feature: Feature) -> ScopeSet:
+        return feature.scope_set.minus(self.admin_scopes(app))
+
+    def missing(self, app: RecruiteeApp, feature: Feature) -> ScopeSet:
+        """Scopes neither admin consent nor (with --user) the user's own consent covers."""
+        return self.missing_admin(app, feature).minus(self.user_scopes(app))
+
+    def canonical(self, scopes: ScopeSet) -> list[str]:
+        return scopes.canonical(self.catalog)

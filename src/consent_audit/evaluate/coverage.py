@@ -1,0 +1,87 @@
+"""Per (app, feature): which scopes consent covers, and whether users could consent to the rest.
+
+Shared by the grant, user-consent and admin-consent-workflow rules so they agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from consent_audit.evaluate.builtin_policies import builtin_policies
+from consent_audit.evaluate.consent_policy import ConsentDecision, ConsentInputs, decide
+from consent_audit.evaluate.context import AuditContext
+from consent_audit.manifest import Feature
+from consent_audit.scopes import ScopeSet
+from consent_audit.snapshot import RecruiteeApp
+
+
+@dataclass(frozen=True)
+class Coverage:
+    app: RecruiteeApp
+    feature: Feature
+    missing_admin: ScopeSet
+    missing: ScopeSet
+    decisions: tuple[ConsentDecision, ...]
+
+    @property
+    def users_can_consent(self) -> bool | None:
+        """True when users may consent to every missing scope; None when undecidable."""
+        if any(d.allowed is False for d in self.decisions):
+            return False
+        if any(d.allowed is None for d in self.decisions):
+            return None
+        return True
+
+    @property
+    def refused(self) -> list[ConsentDecision]:
+        return [d for d in self.decisions if d.allowed is False]
+
+
+def consent_inputs(ctx: AuditContext) -> ConsentInputs:
+    snap = ctx.snapshot
+    auth = snap.authorization_policy.data if snap.authorization_policy.ok else None
+    policies = (
+        {p.id.casefold(): p for p in snap.permission_grant_policies.data or []}
+        if snap.permission_grant_policies.ok
+        else None
+    )
+    classifications = (
+        {
+            c.permission_id.casefold(): c.classification
+            for c in snap.delegated_permission_classifications.data or []
+        }
+        if snap.delegated_permission_classifications.ok
+        else None
+    )
+    graph = ctx.graph_sp
+    graph_scopes = (
+        {s.value.casefold(): s for s in graph.oauth2_permission_scopes}
+        if graph is not None and graph.oauth2_permission_scopes
+        else None
+    )
+    return ConsentInputs(
+        assigned=auth.default_user_role_permissions.permission_grant_policies_assigned
+        if auth
+        else None,
+        policies=policies,
+        builtin_policies=builtin_policies(),
+        classifications=classifications,
+        graph_scopes=graph_scopes,
+        catalog=ctx.catalog,
+        resource_app_id=ctx.manifest.resource_app_id,
+        tenant_id=snap.tenant.id,
+    )
+
+
+def coverages(ctx: AuditContext) -> list[Coverage]:
+    """One Coverage per readable (app, feature); apps whose grants are unreadable are skipped."""
+    inputs = consent_inputs(ctx)
+    out: list[Coverage] = []
+    for app in ctx.apps:
+        if not ctx.grants_readable(app):
+            continue
+        for feature in ctx.manifest.features:
+            missing = ctx.missing(app, feature)
+            decisions = tuple(decide(s, app.service_principal, inputs) for s in missing)
+            out.append(Coverage(app, feature, ctx.missing_admin(app, feature), missing, decisions))
+    return out

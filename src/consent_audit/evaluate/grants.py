@@ -1,0 +1,155 @@
+"""Do Recruitee's delegated permission grants cover what each feature needs?
+
+Admin consent is an ``AllPrincipals`` oauth2PermissionGrant; a user's own consent is a
+``Principal`` grant with their object id (resources/oauth2permissiongrant.md). Scope names
+compare case-insensitively (see scopes.py). openid, email and offline_access are Microsoft
+Graph permissions and appear in the Graph grant's scope string like any other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from consent_audit.evaluate import remediation
+from consent_audit.evaluate.context import AuditContext, Outcome
+from consent_audit.evaluate.coverage import Coverage, coverages
+from consent_audit.evaluate.registry import finding
+from consent_audit.report import Severity
+from consent_audit.scopes import parse_scope_string
+from consent_audit.snapshot import RecruiteeApp
+
+
+def _consent_outlook(ctx: AuditContext, cov: Coverage) -> tuple[Severity, str]:
+    who = "this user" if ctx.user else "users"
+    can = cov.users_can_consent
+    if can is True:
+        policies = sorted({d.policy_id for d in cov.decisions if d.policy_id})
+        return Severity.WARNING, (
+            f" {who.capitalize()} may consent to them (policy {', '.join(policies)}), so "
+            f"{'they are' if ctx.user else 'each user is'} asked to accept them at the next "
+            "sync; admin consent avoids the prompt."
+        )
+    if can is None:
+        reasons = sorted({d.reason for d in cov.decisions if d.allowed is None})
+        return Severity.WARNING, (
+            f" Whether {who} may consent to them is unknown: {'; '.join(reasons)}."
+        )
+    reasons = sorted({f"{d.scope}: {d.reason}" for d in cov.refused})
+    return Severity.ERROR, (
+        f" {who.capitalize()} cannot consent to them ({'; '.join(reasons)}), so only an "
+        "administrator can fix this."
+    )
+
+
+def _admin_grant(ctx: AuditContext, app: RecruiteeApp) -> tuple[str | None, list[str]]:
+    for grant in ctx.graph_grants(app):
+        if grant.consent_type.casefold() == "allprincipals":
+            return grant.id, parse_scope_string(grant.scope)
+    return None, []
+
+
+def check_scopes(ctx: AuditContext, out: Outcome) -> None:
+    for app in ctx.apps:
+        if not app.oauth2_permission_grants.ok:
+            out.unknown("oauth2_permission_grants", ctx.feature_names, app.service_principal.id)
+        elif ctx.graph_sp is None:
+            out.unknown("graph_service_principal", ctx.feature_names, app.service_principal.id)
+    for cov in coverages(ctx):
+        if not cov.missing:
+            continue
+        sp = cov.app.service_principal
+        severity, outlook = _consent_outlook(ctx, cov)
+        for d in cov.decisions:
+            if d.allowed is None and d.unknown_part:
+                out.unknown(d.unknown_part, [cov.feature.name], sp.id)
+        missing = ctx.canonical(cov.missing)
+        granted = ctx.canonical(cov.feature.scope_set.minus(cov.missing_admin))
+        subject = (
+            f"Neither admin consent nor {ctx.user.user_principal_name}'s own consent"
+            if ctx.user
+            else "Admin consent"
+        )
+        covers = f"covers {', '.join(granted)} but not" if granted else "does not cover"
+        grant_id, grant_scopes = _admin_grant(ctx, cov.app)
+        out.add(
+            finding(
+                "SCOPE_MISSING",
+                f"{cov.feature.title}: {subject} for {sp.display_name} {covers} "
+                f"{', '.join(missing)}.{outlook}",
+                title=f"{cov.feature.title} is missing {', '.join(missing)}",
+                severity=severity,
+                features=[cov.feature.name],
+                app_object_id=sp.id,
+                evidence={
+                    "app_object_id": sp.id,
+                    "missing_scopes": missing,
+                    "admin_grant_id": grant_id,
+                    "admin_grant_scopes": grant_scopes,
+                    "user_grant_scopes": ctx.canonical(ctx.user_scopes(cov.app)),
+                    "user_consent": [
+                        {"scope": d.scope, "allowed": d.allowed, "reason": d.reason}
+                        for d in cov.decisions
+                    ],
+                },
+                remediation=remediation.grant_admin_consent(
+                    sp,
+                    missing,
+                    ctx.graph_sp.id if ctx.graph_sp else None,
+                    grant_id,
+                    grant_scopes,
+                ),
+            )
+        )
+
+
+def check_extra_scopes(ctx: AuditContext, out: Outcome) -> None:
+    """Least privilege: name scopes beyond the full manifest and who granted them."""
+    needed = ctx.full_manifest.all_scopes
+    graph_id = ctx.graph_sp.id.casefold() if ctx.graph_sp else None
+    for app in ctx.apps:
+        if not app.oauth2_permission_grants.ok:
+            continue
+        extra: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {"admin": False, "users": 0, "grant_ids": []}
+        )
+        for grant in app.oauth2_permission_grants.data or []:
+            on_graph = graph_id is not None and grant.resource_id.casefold() == graph_id
+            for scope in parse_scope_string(grant.scope):
+                if on_graph and scope in needed:
+                    continue
+                key = (
+                    ctx.catalog.canonical(scope)
+                    if on_graph
+                    else f"{scope} (on resource {grant.resource_id})"
+                )
+                entry = extra[key]
+                if grant.consent_type.casefold() == "allprincipals":
+                    entry["admin"] = True
+                else:
+                    entry["users"] += 1
+                if len(entry["grant_ids"]) < 5:
+                    entry["grant_ids"].append(grant.id)
+        if not extra:
+            continue
+        sp = app.service_principal
+        names = sorted(extra, key=str.casefold)
+        who = []
+        for name in names:
+            entry = extra[name]
+            parts = (["admin consent"] if entry["admin"] else []) + (
+                [f"{entry['users']} user grant{'s' if entry['users'] != 1 else ''}"]
+                if entry["users"]
+                else []
+            )
+            who.append(f"{name} ({', '.join(parts)})")
+        out.add(
+            finding(
+                "SCOPE_EXTRA",
+                f"{sp.display_name} holds delegated scopes the manifest does not ask for: "
+                f"{'; '.join(who)}.",
+                app_object_id=sp.id,
+                evidence={"extra_scopes": {n: dict(extra[n]) for n in names}},
+                remediation=remediation.remove_scopes(sp, [n.split(" ")[0] for n in names]),
+            )
+        )

@@ -1,0 +1,190 @@
+"""Tenant consent settings: user consent, its policies, and the admin consent workflow.
+
+- User consent is off when no ``ManagePermissionGrantsForSelf.*`` policy is assigned
+  (entra-docs configure-user-consent.md); then only an admin can grant Recruitee's scopes.
+- With admin consent requests off, a user who cannot consent sees "Need admin approval" and
+  cannot ask (Recruitee's help article; entra-docs configure-admin-consent-workflow.md).
+- Pending requests are read from /identityGovernance/appConsent/appConsentRequests
+  (resources/appconsentrequest.md); "there aren't any methods available to programmatically
+  approve or deny a request" (consentrequests-overview.md), so the fix is a reviewer's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from consent_audit.evaluate import remediation
+from consent_audit.evaluate.consent_policy import decide, self_consent_policy_ids
+from consent_audit.evaluate.context import AuditContext, Outcome
+from consent_audit.evaluate.coverage import consent_inputs, coverages
+from consent_audit.evaluate.registry import finding
+from consent_audit.report import Severity
+
+
+def _features_missing_admin(ctx: AuditContext) -> list[str]:
+    names = {c.feature.name for c in coverages(ctx) if c.missing}
+    return [f for f in ctx.feature_names if f in names]
+
+
+def check_user_consent(ctx: AuditContext, out: Outcome) -> None:
+    part = ctx.snapshot.authorization_policy
+    if not part.ok or part.data is None:
+        return
+    assigned = part.data.default_user_role_permissions.permission_grant_policies_assigned
+    policy_ids = self_consent_policy_ids(assigned)
+    missing = _features_missing_admin(ctx)
+    if not policy_ids:
+        out.add(
+            finding(
+                "USER_CONSENT_DISABLED",
+                "User consent is turned off (no ManagePermissionGrantsForSelf policy is "
+                "assigned): only an administrator can grant Recruitee's permissions."
+                + (
+                    f" Admin consent is missing for {', '.join(missing)}, so those syncs "
+                    "cannot start until an administrator consents."
+                    if missing
+                    else " Admin consent already covers every feature checked."
+                ),
+                severity=Severity.ERROR if missing else Severity.WARNING,
+                features=missing or ctx.feature_names,
+                evidence={"permissionGrantPoliciesAssigned": list(assigned)},
+                remediation=remediation.user_consent_settings(),
+            )
+        )
+        return
+    _check_restricted(ctx, out, policy_ids, set(missing))
+
+
+def _check_restricted(
+    ctx: AuditContext, out: Outcome, policy_ids: list[str], missing_features: set[str]
+) -> None:
+    """Name the scopes a user-consent policy refuses (not admin-only ones, not assignment)."""
+    inputs = consent_inputs(ctx)
+    refused: dict[str, dict[str, str]] = defaultdict(dict)
+    for app in ctx.apps:
+        sp = app.service_principal
+        if sp.app_role_assignment_required:
+            continue
+        for feature in ctx.manifest.features:
+            for scope in feature.scopes:
+                d = decide(scope, sp, inputs)
+                if d.allowed is False and d.cause == "policy":
+                    refused[feature.name][d.scope] = d.reason
+    if not refused:
+        return
+    features = [f for f in ctx.feature_names if f in refused]
+    blocking = [f for f in features if f in missing_features]
+    lines = [
+        f"{name}: " + "; ".join(f"{s} ({why})" for s, why in sorted(refused[name].items()))
+        for name in features
+    ]
+    out.add(
+        finding(
+            "USER_CONSENT_RESTRICTED",
+            f"Users may consent only under {', '.join(policy_ids)}, which does not cover "
+            f"every scope Recruitee needs. "
+            + " | ".join(lines)
+            + "."
+            + (
+                f" Admin consent is also missing for {', '.join(blocking)}."
+                if blocking
+                else " Admin consent covers them, so this matters only for new scopes."
+            ),
+            severity=Severity.ERROR if blocking else Severity.WARNING,
+            features=blocking or features,
+            evidence={
+                "policies": policy_ids,
+                "refused": {k: dict(v) for k, v in refused.items()},
+            },
+            remediation=remediation.user_consent_settings(),
+        )
+    )
+
+
+def check_admin_consent_workflow(ctx: AuditContext, out: Outcome) -> None:
+    part = ctx.snapshot.admin_consent_request_policy
+    blocked = sorted(
+        {c.feature.name for c in coverages(ctx) if c.missing and c.users_can_consent is False},
+        key=ctx.feature_names.index,
+    )
+    if not part.ok or part.data is None:
+        if blocked:
+            out.unknown("admin_consent_request_policy", [])
+        return
+    policy = part.data
+    if policy.is_enabled:
+        return
+    if blocked:
+        detail = (
+            "Admin consent requests are turned off. Users who start "
+            f"{', '.join(blocked)} sync see 'Need admin approval' and cannot ask for it; "
+            "an administrator must consent first."
+        )
+    else:
+        detail = (
+            "Admin consent requests are turned off. It does not block Recruitee today "
+            "(admin consent or user consent covers what is needed)."
+        )
+    out.add(
+        finding(
+            "ADMIN_CONSENT_WORKFLOW_DISABLED",
+            detail,
+            severity=Severity.ERROR if blocked else Severity.INFO,
+            features=blocked,
+            evidence={"isEnabled": policy.is_enabled, "reviewers": len(policy.reviewers)},
+            remediation=remediation.admin_consent_settings(),
+        )
+    )
+
+
+def check_pending_requests(ctx: AuditContext, out: Outcome) -> None:
+    part = ctx.snapshot.app_consent_requests
+    if not part.ok:
+        return
+    app_ids = {a.service_principal.app_id.casefold() for a in ctx.apps}
+    app_ids |= {a.casefold() for a in (*ctx.manifest.known_app_ids, *ctx.app_ids)}
+    name = ctx.manifest.app_display_name.casefold()
+    for request in part.data or []:
+        if request.app_id.casefold() not in app_ids and (
+            (request.app_display_name or "").casefold() != name
+        ):
+            continue
+        waiting = [
+            u
+            for u in request.user_consent_requests
+            if (u.status or "InProgress").casefold() == "inprogress"
+        ]
+        if request.user_consent_requests and not waiting:
+            continue
+        askers = [
+            {
+                "user": (u.created_by.user.user_principal_name or u.created_by.user.id)
+                if u.created_by and u.created_by.user
+                else None,
+                "created": u.created_date_time.isoformat() if u.created_date_time else None,
+                "reason": u.reason,
+            }
+            for u in waiting
+        ]
+        who = ", ".join(
+            f"{a['user'] or 'unknown user'} on {(a['created'] or '?')[:10]}" for a in askers
+        )
+        scopes = [s.display_name for s in request.pending_scopes]
+        out.add(
+            finding(
+                "ADMIN_CONSENT_REQUEST_PENDING",
+                f"{len(waiting) or 'Some'} admin consent request(s) for "
+                f"{request.app_display_name or request.app_id} are waiting"
+                + (f" ({who})" if who else "")
+                + (f" for {', '.join(scopes)}" if scopes else "")
+                + ". Users cannot sync until a reviewer approves.",
+                features=ctx.feature_names,
+                evidence={
+                    "request_id": request.id,
+                    "app_id": request.app_id,
+                    "pending_scopes": scopes,
+                    "requests": askers,
+                },
+                remediation=remediation.review_requests(),
+            )
+        )

@@ -1,0 +1,169 @@
+"""The report model: what every renderer (text, JSON, ...) receives.
+
+Verdicts are computed once, by evaluation; renderers only present this model. Its JSON
+Schema is committed at docs/report.schema.json and a test fails when the two drift.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REPORT_SCHEMA_VERSION = 1
+
+
+class ReportModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+class VerdictStatus(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+class RemediationStep(ReportModel):
+    """One step of a fix: the admin-center path and, where there is one, the API equivalent."""
+
+    action: str
+    portal_path: str | None = None
+    graph: str | None = None
+    powershell: str | None = None
+    url: str | None = None
+
+
+class Finding(ReportModel):
+    id: str
+    severity: Severity
+    title: str
+    detail: str
+    features: list[str] = Field(default_factory=list)
+    app_object_id: str | None = None
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    remediation: list[RemediationStep] = Field(default_factory=list)
+
+
+class AppSummary(ReportModel):
+    app_id: str
+    object_id: str
+    display_name: str | None
+    account_enabled: bool | None
+    assignment_required: bool | None
+    verified_publisher: str | None = None
+
+
+class AppFeatureVerdict(ReportModel):
+    object_id: str
+    app_id: str
+    status: VerdictStatus
+    missing_scopes: list[str]
+    finding_ids: list[str] = Field(default_factory=list)
+
+
+class ChainLink(ReportModel):
+    """One link of the causal chain for a feature: app -> scopes -> assignment -> CA."""
+
+    name: str
+    status: VerdictStatus
+    detail: str
+
+
+class FeatureVerdict(ReportModel):
+    name: str
+    title: str
+    status: VerdictStatus
+    missing_scopes: list[str]
+    required_scopes: list[str]
+    apps: list[AppFeatureVerdict] = Field(default_factory=list)
+    chain: list[ChainLink] = Field(default_factory=list)
+
+
+class SourceInfo(ReportModel):
+    kind: Literal["snapshot", "demo", "live"]
+    path: str | None = None
+    collected_at: datetime
+    redacted: bool = False
+
+
+class TenantSummary(ReportModel):
+    id: str
+    default_domain: str | None = None
+    display_name: str | None = None
+
+
+class UserSummary(ReportModel):
+    query: str
+    id: str | None = None
+    user_principal_name: str | None = None
+    display_name: str | None = None
+    account_enabled: bool | None = None
+
+
+class GrantRow(ReportModel):
+    app_object_id: str
+    grant_id: str
+    consent_type: str
+    principal_id: str | None
+    resource: str
+    scopes: list[str]
+
+
+class UserGrantsSummary(ReportModel):
+    """Per-user (``Principal``) grants are summarised: a large tenant has thousands."""
+
+    app_object_id: str
+    count: int
+    scope_counts: dict[str, int]
+
+
+class TenantSettings(ReportModel):
+    user_consent: str
+    user_consent_policies: list[str] = Field(default_factory=list)
+    admin_consent_workflow: str
+    admin_consent_reviewers: int | None = None
+    app_registration_by_users: str
+    conditional_access: str
+    conditional_access_policies: int | None = None
+
+
+class Summary(ReportModel):
+    errors: int
+    warnings: int
+    infos: int
+    features_pass: int
+    features_fail: int
+    features_unknown: int
+    status: VerdictStatus
+
+
+class Report(ReportModel):
+    schema_version: int = REPORT_SCHEMA_VERSION
+    tool_version: str
+    generated_at: datetime
+    source: SourceInfo
+    tenant: TenantSummary
+    user: UserSummary | None = None
+    manifest: str
+    apps: list[AppSummary]
+    features: list[FeatureVerdict]
+    findings: list[Finding]
+    settings: TenantSettings
+    grants: list[GrantRow] = Field(default_factory=list)
+    user_grants: list[UserGrantsSummary] = Field(default_factory=list)
+    summary: Summary
+
+    def findings_at_or_above(self, severity: Severity) -> list[Finding]:
+        return [f for f in self.findings if f.severity.rank >= severity.rank]
