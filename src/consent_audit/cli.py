@@ -1,0 +1,466 @@
+"""Command-line interface: argument handling only; the work lives in the other modules.
+
+Heavy modules (pydantic models, MSAL, requests) are imported inside commands so that
+``--help`` and ``check --demo`` stay fast and never load MSAL or requests.
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 bad input or
+usage; 3 could not authenticate or reach Microsoft Graph; 4 internal error (a bug: report it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from consent_audit import __version__
+from consent_audit.errors import ConsentAuditError, ExitCode, InputError
+from consent_audit.live_options import AuthMethod, Cloud, LiveOptions
+
+if TYPE_CHECKING:
+    from consent_audit.manifest import Manifest
+    from consent_audit.report import Report, SourceInfo
+    from consent_audit.snapshot import TenantSnapshot
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 = no finding at or above --fail-on; 1 = findings at or above it; "
+    "2 = bad input or usage; 3 = could not sign in or reach Microsoft Graph; 4 = internal error."
+)
+
+app = typer.Typer(
+    name="consent-audit",
+    help=(
+        "Explain why Recruitee can or cannot sync Microsoft 365 mail, calendars and meeting "
+        "rooms in your Microsoft Entra ID tenant, and what to change.\n\n"
+        "Example: consent-audit check --demo\n\n" + EXIT_CODES_HELP
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+manifest_app = typer.Typer(
+    help="Show or validate the manifest of required scopes.", no_args_is_help=True
+)
+app.add_typer(manifest_app, name="manifest")
+
+
+class FailOn(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    NEVER = "never"
+
+
+class Format(str, Enum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"consent-audit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """consent-audit."""
+
+
+ManifestOpt = Annotated[
+    Path | None,
+    typer.Option("--manifest", help="Manifest TOML replacing the bundled one ('-' = stdin)."),
+]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", "-u", help="Audit this user (UPN or object id) as well."),
+]
+AppIdOpt = Annotated[
+    list[str] | None,
+    typer.Option("--app-id", help="Recruitee appId to audit (repeatable); default: by name."),
+]
+TenantOpt = Annotated[
+    str | None,
+    typer.Option("--tenant", envvar="AZURE_TENANT_ID", help="Tenant id or domain."),
+]
+ClientIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--client-id", envvar="AZURE_CLIENT_ID", help="Public/confidential client to sign in with."
+    ),
+]
+AuthOpt = Annotated[
+    AuthMethod | None,
+    typer.Option("--auth", help="Sign-in method; default: picked from the environment."),
+]
+CloudOpt = Annotated[Cloud, typer.Option("--cloud", help="National cloud.")]
+GraphUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--graph-url",
+        envvar="CONSENT_AUDIT_GRAPH_URL",
+        help="Graph root without version, e.g. https://graph.microsoft.com.",
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Log Graph requests to stderr (never tokens).")
+]
+
+
+def _fail(error: ConsentAuditError) -> NoReturn:
+    typer.echo(f"error: {error.problem}", err=True)
+    if error.fix:
+        typer.echo(f"fix: {error.fix}", err=True)
+    raise typer.Exit(int(error.exit_code))
+
+
+def _load_manifest(path: Path | None) -> Manifest:
+    from consent_audit.manifest import load_manifest
+
+    return load_manifest(path)
+
+
+def _demo_snapshot() -> TenantSnapshot:
+    from importlib import resources
+
+    from consent_audit.snapshot import parse_snapshot
+
+    text = resources.files("consent_audit.data").joinpath("demo_tenant.json").read_text("utf-8")
+    return parse_snapshot(text, "<bundled demo tenant>")
+
+
+def _write_outputs(report: Report, outputs: list[Path], stdout_format: Format, quiet: bool) -> None:
+    from consent_audit.render import EXTENSIONS, OutputFormat, renderer
+
+    if not outputs:
+        if stdout_format is Format.JSON:
+            sys.stdout.write(renderer(OutputFormat.JSON)(report))
+        else:
+            from rich.console import Console
+
+            from consent_audit.render.text import render_to_console
+
+            render_to_console(report, Console(highlight=False))
+        return
+    for path in outputs:
+        if str(path) == "-":
+            sys.stdout.write(renderer(OutputFormat(stdout_format.value))(report))
+            continue
+        fmt = EXTENSIONS.get(path.suffix.lower())
+        if fmt is None:
+            known = ", ".join(sorted(EXTENSIONS))
+            raise InputError(
+                f"{path}: cannot tell the format from the extension {path.suffix!r}.",
+                fix=f"Use one of {known}, or '-' for stdout.",
+            )
+        try:
+            from consent_audit.files import write_text_atomic
+
+            write_text_atomic(path, renderer(fmt)(report))
+        except OSError as exc:
+            raise InputError(
+                f"{path}: cannot write the report ({exc.strerror}).",
+                fix="Check the directory exists and is writable.",
+            ) from None
+        if not quiet:
+            typer.echo(f"wrote {fmt.value} report to {path}", err=True)
+
+
+def _exit_code(report: Report, fail_on: FailOn) -> int:
+    from consent_audit.report import Severity
+
+    if fail_on is FailOn.NEVER:
+        return int(ExitCode.OK)
+    hits = report.findings_at_or_above(Severity(fail_on.value))
+    return int(ExitCode.FINDINGS if hits else ExitCode.OK)
+
+
+def _collect_live(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
+    from consent_audit.live import collect
+
+    return collect(options, manifest)
+
+
+@app.command()
+def check(
+    snapshot: Annotated[
+        Path | None,
+        typer.Option("--snapshot", "-s", help="Audit a saved snapshot ('-' = stdin) offline."),
+    ] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Audit the bundled demo tenant.")] = False,
+    user: UserOpt = None,
+    feature: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--feature", "-f", help="Only this feature (repeatable): mailbox, calendar, rooms."
+        ),
+    ] = None,
+    app_id: AppIdOpt = None,
+    manifest: ManifestOpt = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="Report format on stdout.")
+    ] = Format.TEXT,
+    output: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the report to FILE (repeatable; format "
+            "from the extension: .json, .txt; '-' = stdout).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe.")
+    ] = FailOn.ERROR,
+    tenant: TenantOpt = None,
+    client_id: ClientIdOpt = None,
+    auth: AuthOpt = None,
+    cloud: CloudOpt = Cloud.GLOBAL,
+    graph_url: GraphUrlOpt = None,
+    with_logs: Annotated[
+        bool, typer.Option("--with-logs", help="Also read audit and sign-in logs (Entra P1).")
+    ] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Audit a tenant (live, a snapshot, or the demo) and report per feature.
+
+    Examples:
+
+      consent-audit check --demo
+
+      consent-audit check --snapshot customer.json --user alice@contoso.com --format json
+
+      consent-audit check --tenant contoso.onmicrosoft.com -o report.json --fail-on warning
+    """
+    try:
+        if snapshot is not None and demo:
+            raise InputError(
+                "--snapshot and --demo cannot be used together.",
+                fix="Pass one of them (or neither, for a live tenant).",
+            )
+        full_manifest = _load_manifest(manifest)
+        selected = full_manifest.select(feature or [])
+        snap, source = _source(
+            snapshot,
+            demo,
+            user,
+            tuple(app_id or ()),
+            full_manifest,
+            LiveOptions(
+                tenant=tenant,
+                client_id=client_id,
+                auth=auth,
+                cloud=cloud,
+                graph_url=graph_url,
+                user=user,
+                app_ids=tuple(app_id or ()),
+                with_logs=with_logs,
+                quiet=quiet,
+                verbose=verbose,
+            ),
+        )
+        from consent_audit.evaluate import evaluate
+
+        report = evaluate(
+            snap,
+            selected,
+            full_manifest=full_manifest,
+            user=user,
+            app_ids=tuple(app_id or ()),
+            source=source,
+        )
+        _write_outputs(report, output or [], output_format, quiet)
+        code = _exit_code(report, fail_on)
+        if not quiet and (output or output_format is Format.JSON):
+            s = report.summary
+            typer.echo(
+                f"{s.status.value}: {s.errors} error(s), {s.warnings} warning(s), {s.infos} info",
+                err=True,
+            )
+    except ConsentAuditError as error:
+        _fail(error)
+    raise typer.Exit(code)
+
+
+def _source(
+    snapshot: Path | None,
+    demo: bool,
+    user: str | None,
+    app_ids: tuple[str, ...],
+    manifest: Manifest,
+    options: LiveOptions,
+) -> tuple[TenantSnapshot, SourceInfo]:
+    from consent_audit.report import SourceInfo
+    from consent_audit.snapshot import load_snapshot
+
+    if demo:
+        snap = _demo_snapshot()
+        return snap, SourceInfo(kind="demo", collected_at=snap.collected_at)
+    if snapshot is not None:
+        snap = load_snapshot(snapshot)
+        return snap, SourceInfo(
+            kind="snapshot",
+            path=str(snapshot),
+            collected_at=snap.collected_at,
+            redacted=snap.redacted,
+        )
+    snap = _collect_live(options, manifest)
+    return snap, SourceInfo(kind="live", collected_at=snap.collected_at)
+
+
+@app.command("snapshot")
+def snapshot_cmd(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the snapshot ('-' = stdout).")
+    ],
+    user: UserOpt = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Replace names, UPNs, emails and user/group ids with stable pseudonyms.",
+        ),
+    ] = False,
+    app_id: AppIdOpt = None,
+    manifest: ManifestOpt = None,
+    tenant: TenantOpt = None,
+    client_id: ClientIdOpt = None,
+    auth: AuthOpt = None,
+    cloud: CloudOpt = Cloud.GLOBAL,
+    graph_url: GraphUrlOpt = None,
+    with_logs: Annotated[
+        bool, typer.Option("--with-logs", help="Include audit and sign-in logs (Entra P1).")
+    ] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Collect a tenant snapshot for offline replay (e.g. to send to support).
+
+    Example: consent-audit snapshot --user alice@contoso.com --redact -o contoso.json
+    """
+    try:
+        full_manifest = _load_manifest(manifest)
+        options = LiveOptions(
+            tenant=tenant,
+            client_id=client_id,
+            auth=auth,
+            cloud=cloud,
+            graph_url=graph_url,
+            user=user,
+            app_ids=tuple(app_id or ()),
+            with_logs=with_logs,
+            quiet=quiet,
+            verbose=verbose,
+        )
+        snap = _collect_live(options, full_manifest)
+        from consent_audit.live import redact as redact_snapshot
+        from consent_audit.snapshot import dump_snapshot
+
+        if redact:
+            snap = redact_snapshot(snap)
+        text = dump_snapshot(snap)
+        if str(output) == "-":
+            sys.stdout.write(text)
+        else:
+            from consent_audit.files import write_text_atomic
+
+            try:
+                write_text_atomic(output, text)
+            except OSError as exc:
+                raise InputError(
+                    f"{output}: cannot write the snapshot ({exc.strerror}).",
+                    fix="Check the directory exists and is writable.",
+                ) from None
+            if not quiet:
+                typer.echo(f"wrote snapshot to {output}", err=True)
+    except ConsentAuditError as error:
+        _fail(error)
+
+
+@app.command()
+def login(
+    tenant: TenantOpt = None,
+    client_id: ClientIdOpt = None,
+    auth: AuthOpt = None,
+    cloud: CloudOpt = Cloud.GLOBAL,
+) -> None:
+    """Sign in and cache the token (no audit). Example: consent-audit login --tenant contoso.com"""
+    try:
+        from consent_audit.live import login as do_login
+
+        who = do_login(LiveOptions(tenant=tenant, client_id=client_id, auth=auth, cloud=cloud))
+        typer.echo(f"signed in as {who}", err=True)
+    except ConsentAuditError as error:
+        _fail(error)
+
+
+@app.command()
+def logout(
+    tenant: TenantOpt = None,
+    client_id: ClientIdOpt = None,
+    cloud: CloudOpt = Cloud.GLOBAL,
+) -> None:
+    """Remove the cached token. Example: consent-audit logout"""
+    try:
+        from consent_audit.live import logout as do_logout
+
+        removed = do_logout(LiveOptions(tenant=tenant, client_id=client_id, cloud=cloud))
+        typer.echo("token cache removed" if removed else "no token cache to remove", err=True)
+    except ConsentAuditError as error:
+        _fail(error)
+
+
+@manifest_app.command("show")
+def manifest_show(manifest: ManifestOpt = None) -> None:
+    """Print the effective manifest as TOML. Example: consent-audit manifest show > m.toml"""
+    try:
+        sys.stdout.write(_load_manifest(manifest).to_toml())
+    except ConsentAuditError as error:
+        _fail(error)
+
+
+@manifest_app.command("validate")
+def manifest_validate(
+    file: Annotated[Path, typer.Argument(help="Manifest TOML to check ('-' = stdin).")],
+) -> None:
+    """Check a manifest; exit 0 when valid, 2 when not. Example: consent-audit manifest
+    validate m.toml"""
+    try:
+        m = _load_manifest(file)
+        typer.echo(
+            f"{file}: valid ({len(m.features)} features: {', '.join(f.name for f in m.features)})"
+        )
+    except ConsentAuditError as error:
+        _fail(error)
+
+
+def main() -> None:
+    """Entry point: no Python traceback ever reaches the user."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        if os.environ.get("CONSENT_AUDIT_DEBUG"):
+            raise
+        typer.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        typer.echo(
+            "fix: this is a bug in consent-audit; rerun with CONSENT_AUDIT_DEBUG=1 "
+            "and report the output.",
+            err=True,
+        )
+        sys.exit(4)
