@@ -1,0 +1,95 @@
+"""Shared fixtures: a small tenant snapshot on disk and a CLI runner."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from consent_audit.graph_objects import (
+    AdminConsentRequestPolicy,
+    AuthorizationPolicy,
+    DefaultUserRolePermissions,
+    OAuth2PermissionGrant,
+    ServicePrincipal,
+)
+from consent_audit.snapshot import (
+    AuditedUser,
+    Part,
+    PartStatus,
+    RecruiteeApp,
+    TenantInfo,
+    TenantSnapshot,
+    UserLookup,
+    dump_snapshot,
+)
+
+GRAPH_SP_ID = "0d4a6f3e-7a4b-4f3c-9c51-6f1c3b1f7a10"
+RECRUITEE_SP_ID = "5b2f1c9e-4d3a-4e8b-9a7c-2f6d8e1b3c40"
+RECRUITEE_APP_ID = "7c1e5a2d-9b4f-4c6e-8d3a-1f2b5c7e9a60"
+ALICE_ID = "a1b2c3d4-0000-4000-8000-00000000a11c"
+
+
+def small_snapshot(
+    admin_scope: str = "offline_access User.Read Calendars.ReadWrite",
+    ca_status: PartStatus = PartStatus.OK,
+) -> TenantSnapshot:
+    """Calendar admin-consented; mailbox and rooms not; user consent off; workflow off."""
+    sp = ServicePrincipal(id=RECRUITEE_SP_ID, app_id=RECRUITEE_APP_ID, display_name="Recruitee")
+    grant = OAuth2PermissionGrant(
+        id="grant-admin",
+        client_id=RECRUITEE_SP_ID,
+        consent_type="AllPrincipals",
+        resource_id=GRAPH_SP_ID,
+        scope=admin_scope,
+    )
+    return TenantSnapshot(
+        tool_version="0.1.0",
+        collected_at=datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc),
+        tenant=TenantInfo(
+            id="c0ffee00-0000-4000-8000-000000000001", default_domain="contoso.example"
+        ),
+        recruitee_apps=Part(
+            data=[
+                RecruiteeApp(
+                    service_principal=sp,
+                    app_role_assigned_to=Part(data=[]),
+                    oauth2_permission_grants=Part(data=[grant]),
+                )
+            ]
+        ),
+        graph_service_principal=Part(
+            data=ServicePrincipal(
+                id=GRAPH_SP_ID,
+                app_id="00000003-0000-0000-c000-000000000000",
+                display_name="Microsoft Graph",
+            )
+        ),
+        authorization_policy=Part(
+            data=AuthorizationPolicy(
+                default_user_role_permissions=DefaultUserRolePermissions(
+                    permission_grant_policies_assigned=[], allowed_to_create_apps=True
+                )
+            )
+        ),
+        admin_consent_request_policy=Part(data=AdminConsentRequestPolicy(is_enabled=False)),
+        conditional_access_policies=Part(
+            status=ca_status, data=[] if ca_status is PartStatus.OK else None
+        ),
+        users=[
+            UserLookup(
+                query="alice@contoso.example",
+                user=Part(
+                    data=AuditedUser(id=ALICE_ID, user_principal_name="alice@contoso.example")
+                ),
+            )
+        ],
+    )
+
+
+@pytest.fixture
+def snapshot_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tenant.json"
+    path.write_text(dump_snapshot(small_snapshot()), encoding="utf-8")
+    return path

@@ -1,0 +1,214 @@
+"""The CLI's contract: exit codes, clean errors (never a traceback), pure JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from consent_audit.cli import app
+from consent_audit.snapshot import PartStatus, dump_snapshot
+from tests.conftest import small_snapshot
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_check_snapshot_with_error_findings_exits_1(snapshot_file: Path) -> None:
+    code, out, _ = run("check", "--snapshot", str(snapshot_file))
+    assert code == 1
+    assert "Mailbox sync" in out
+    assert "FAIL" in out
+    assert "SCOPE_MISSING" in out
+
+
+def test_fail_on_never_exits_0(snapshot_file: Path) -> None:
+    code, _, _ = run("check", "--snapshot", str(snapshot_file), "--fail-on", "never")
+    assert code == 0
+
+
+def test_only_calendar_feature_passes_and_exits_0(snapshot_file: Path) -> None:
+    code, out, _ = run(
+        "check", "-s", str(snapshot_file), "--feature", "calendar", "--format", "json"
+    )
+    report = json.loads(out)
+    assert [f["name"] for f in report["features"]] == ["calendar"]
+    assert report["features"][0]["status"] == "pass"
+    assert code == 0
+
+
+def test_fail_on_warning_counts_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    full = "offline_access User.Read Calendars.ReadWrite Mail.Send Mail.ReadWrite email openid"
+    path.write_text(
+        dump_snapshot(
+            small_snapshot(admin_scope=full + " User.ReadBasic.All", ca_status=PartStatus.FORBIDDEN)
+        )
+    )
+    assert run("check", "-s", str(path))[0] == 0  # CA_UNREADABLE is a warning
+    assert run("check", "-s", str(path), "--fail-on", "warning")[0] == 1
+
+
+def test_json_stdout_is_pure_json_and_summary_goes_to_stderr(snapshot_file: Path) -> None:
+    code, out, err = run("check", "-s", str(snapshot_file), "--format", "json")
+    report = json.loads(out)
+    assert code == 1
+    assert report["summary"]["status"] == "fail"
+    assert {f["id"] for f in report["findings"]} >= {"SCOPE_MISSING", "USER_CONSENT_DISABLED"}
+    assert "error(s)" in err
+
+
+def test_outputs_by_extension(snapshot_file: Path, tmp_path: Path) -> None:
+    j, t = tmp_path / "r.json", tmp_path / "r.txt"
+    code, out, _ = run("check", "-s", str(snapshot_file), "-o", str(j), "-o", str(t))
+    assert code == 1
+    assert out == ""
+    assert json.loads(j.read_text())["tenant"]["default_domain"] == "contoso.example"
+    assert "Can Recruitee sync?" in t.read_text()
+    assert "\x1b[" not in t.read_text()
+
+
+def test_unknown_output_extension_is_usage_error(snapshot_file: Path, tmp_path: Path) -> None:
+    code, _, err = run("check", "-s", str(snapshot_file), "-o", str(tmp_path / "r.docx"))
+    assert code == 2
+    assert "r.docx" in err
+    assert "fix:" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("not json", "not a JSON file"),
+        ("[1, 2]", "a snapshot is a JSON object"),
+        ('{"schema_version": 99}', "schema_version is 99"),
+        ('{"schema_version": 1, "tool_version": "x"}', "collected_at: Field required"),
+    ],
+)
+def test_bad_snapshot_exits_2_with_path_and_fix(
+    tmp_path: Path, content: str, expected: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    code, _, err = run("check", "-s", str(path))
+    assert code == 2
+    assert expected in err
+    assert str(path) in err
+    assert "fix:" in err
+
+
+def test_missing_snapshot_file(tmp_path: Path) -> None:
+    code, _, err = run("check", "-s", str(tmp_path / "nope.json"))
+    assert code == 2
+    assert "no such snapshot file" in err
+
+
+def test_unknown_feature_lists_known(snapshot_file: Path) -> None:
+    code, _, err = run("check", "-s", str(snapshot_file), "--feature", "teams")
+    assert code == 2
+    assert "mailbox, calendar, rooms" in err
+
+
+def test_user_not_in_snapshot_is_usage_error(snapshot_file: Path) -> None:
+    code, _, err = run("check", "-s", str(snapshot_file), "--user", "bob@contoso.example")
+    assert code == 2
+    assert "alice@contoso.example" in err
+
+
+def test_user_in_snapshot_is_audited(snapshot_file: Path) -> None:
+    code, out, _ = run(
+        "check", "-s", str(snapshot_file), "--user", "ALICE@contoso.example", "--format", "json"
+    )
+    assert json.loads(out)["user"]["id"] == "a1b2c3d4-0000-4000-8000-00000000a11c"
+    assert code == 1
+
+
+def test_snapshot_and_demo_together_is_usage_error(snapshot_file: Path) -> None:
+    code, _, err = run("check", "-s", str(snapshot_file), "--demo")
+    assert code == 2
+    assert "cannot be used together" in err
+
+
+def test_manifest_show_output_validates_unchanged(tmp_path: Path) -> None:
+    code, out, _ = run("manifest", "show")
+    assert code == 0
+    path = tmp_path / "m.toml"
+    path.write_text(out)
+    code, out2, _ = run("manifest", "validate", str(path))
+    assert code == 0
+    assert "3 features: mailbox, calendar, rooms" in out2
+
+
+def test_manifest_validate_reports_key_path_and_did_you_mean(tmp_path: Path) -> None:
+    _, out, _ = run("manifest", "show")
+    path = tmp_path / "m.toml"
+    path.write_text(out.replace('"Mail.ReadWrite"', '"Mail.ReadWite"'))
+    code, _, err = run("manifest", "validate", str(path))
+    assert code == 2
+    assert "feature[0].scopes[3]" in err
+    assert "did you mean 'Mail.ReadWrite'" in err
+
+
+def test_custom_manifest_changes_the_audit(snapshot_file: Path, tmp_path: Path) -> None:
+    manifest = tmp_path / "m.toml"
+    manifest.write_text(
+        'schema_version = 1\n[app]\ndisplay_name = "Recruitee"\nknown_app_ids = []\n'
+        '[resource]\ndisplay_name = "Microsoft Graph"\n'
+        'app_id = "00000003-0000-0000-c000-000000000000"\n'
+        '[[feature]]\nname = "calendar"\ntitle = "Calendar"\n'
+        'scopes = ["offline_access", "user.read", "calendars.readwrite"]\n'
+    )
+    code, out, _ = run(
+        "check", "-s", str(snapshot_file), "--manifest", str(manifest), "--format", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["summary"]["status"] == "pass"
+
+
+def test_version() -> None:
+    code, out, _ = run("--version")
+    assert code == 0
+    assert out.startswith("consent-audit 0.")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "consent_audit", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_no_traceback_on_bad_input_in_a_real_process(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text("{")
+    proc = _cli("check", "--snapshot", str(path))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["check", "--demo", "--fail-on", "never"]])
+def test_help_and_demo_do_not_import_msal_or_requests(argv: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from consent_audit.cli import main\n"
+        f"sys.argv = ['consent-audit', *{argv!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in ('msal', 'requests') if m in sys.modules),"
+        " file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "LOADED []" in proc.stderr, proc.stderr[-2000:]
+    assert "internal error" not in proc.stderr
