@@ -34,6 +34,8 @@ from consent_audit.graph_objects import (
 )
 
 SELF_PREFIX = "managepermissiongrantsforself."
+ABSENT_APP_ID = "(not in tenant)"
+"""Object id of the stand-in for a Recruitee app that nobody has consented to yet."""
 
 
 @dataclass(frozen=True)
@@ -129,13 +131,18 @@ def _condition_matches(
     if _matches_list(cs.client_application_ids, app.app_id) is not True:
         return False, "it lists other client applications only"
     tenant_ids = [t.replace("{tenant}", inputs.tenant_id) for t in cs.client_application_tenant_ids]
-    tenant_match = _matches_list(tenant_ids, app.app_owner_organization_id)
+    owner = app.app_owner_organization_id
+    tenant_match = _matches_list(tenant_ids, owner if app.id != ABSENT_APP_ID or owner else None)
     if tenant_match is not True:
         return tenant_match, "it covers apps registered in listed tenants only"
     publisher_id = app.verified_publisher.verified_publisher_id if app.verified_publisher else None
-    if _matches_list(cs.client_application_publisher_ids, publisher_id) is not True:
+    publisher_match = _matches_list(cs.client_application_publisher_ids, publisher_id)
+    needs_verified = cs.client_applications_from_verified_publisher_only and not publisher_id
+    if app.id == ABSENT_APP_ID and (publisher_match is not True or needs_verified):
+        return None, "Recruitee is not in the tenant, so its publisher is unknown"
+    if publisher_match is not True:
         return False, "it covers apps from listed publishers only"
-    if cs.client_applications_from_verified_publisher_only and not publisher_id:
+    if needs_verified:
         return False, "it covers apps from verified publishers only and Recruitee's is unverified"
     if cs.certified_client_applications_only:
         return False, "it covers Microsoft 365 certified apps only"

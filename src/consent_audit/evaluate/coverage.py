@@ -8,8 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from consent_audit.evaluate.builtin_policies import builtin_policies
-from consent_audit.evaluate.consent_policy import ConsentDecision, ConsentInputs, decide
+from consent_audit.evaluate.consent_policy import (
+    ABSENT_APP_ID,
+    ConsentDecision,
+    ConsentInputs,
+    decide,
+)
 from consent_audit.evaluate.context import AuditContext
+from consent_audit.graph_objects import ServicePrincipal
 from consent_audit.manifest import Feature
 from consent_audit.scopes import ScopeSet
 from consent_audit.snapshot import RecruiteeApp
@@ -85,3 +91,36 @@ def coverages(ctx: AuditContext) -> list[Coverage]:
             decisions = tuple(decide(s, app.service_principal, inputs) for s in missing)
             out.append(Coverage(app, feature, ctx.missing_admin(app, feature), missing, decisions))
     return out
+
+
+def consent_outlook(ctx: AuditContext) -> list[Coverage]:
+    """Coverages, or, when Recruitee is not in the tenant, what the first consent would face.
+
+    With no service principal, nothing is granted; whether the first user could consent is
+    decided against a stand-in whose publisher and home tenant are unknown.
+    """
+    if ctx.apps or not ctx.snapshot.recruitee_apps.ok:
+        return coverages(ctx)
+    inputs = consent_inputs(ctx)
+    stand_in = stand_in_app(ctx)
+    return [
+        Coverage(
+            stand_in,
+            feature,
+            feature.scope_set,
+            feature.scope_set,
+            tuple(decide(s, stand_in.service_principal, inputs) for s in feature.scopes),
+        )
+        for feature in ctx.manifest.features
+    ]
+
+
+def stand_in_app(ctx: AuditContext) -> RecruiteeApp:
+    """Recruitee as the first consent would meet it: unknown publisher, nothing granted."""
+    return RecruiteeApp(
+        service_principal=ServicePrincipal(
+            id=ABSENT_APP_ID,
+            app_id=(ctx.app_ids or ctx.manifest.known_app_ids or ("",))[0],
+            display_name=ctx.manifest.app_display_name,
+        )
+    )

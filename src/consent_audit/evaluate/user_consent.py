@@ -16,13 +16,13 @@ from collections import defaultdict
 from consent_audit.evaluate import remediation
 from consent_audit.evaluate.consent_policy import decide, self_consent_policy_ids
 from consent_audit.evaluate.context import AuditContext, Outcome
-from consent_audit.evaluate.coverage import consent_inputs, coverages
+from consent_audit.evaluate.coverage import consent_inputs, consent_outlook, stand_in_app
 from consent_audit.evaluate.registry import finding
 from consent_audit.report import Severity
 
 
 def _features_missing_admin(ctx: AuditContext) -> list[str]:
-    names = {c.feature.name for c in coverages(ctx) if c.missing}
+    names = {c.feature.name for c in consent_outlook(ctx) if c.missing}
     return [f for f in ctx.feature_names if f in names]
 
 
@@ -61,7 +61,8 @@ def _check_restricted(
     """Name the scopes a user-consent policy refuses (not admin-only ones, not assignment)."""
     inputs = consent_inputs(ctx)
     refused: dict[str, dict[str, str]] = defaultdict(dict)
-    for app in ctx.apps:
+    apps = ctx.apps or ([stand_in_app(ctx)] if ctx.snapshot.recruitee_apps.ok else [])
+    for app in apps:
         sp = app.service_principal
         if sp.app_role_assignment_required:
             continue
@@ -104,7 +105,11 @@ def _check_restricted(
 def check_admin_consent_workflow(ctx: AuditContext, out: Outcome) -> None:
     part = ctx.snapshot.admin_consent_request_policy
     blocked = sorted(
-        {c.feature.name for c in coverages(ctx) if c.missing and c.users_can_consent is False},
+        {
+            c.feature.name
+            for c in consent_outlook(ctx)
+            if c.missing and c.users_can_consent is False
+        },
         key=ctx.feature_names.index,
     )
     if not part.ok or part.data is None:

@@ -48,7 +48,6 @@ CHAIN: list[tuple[str, str, frozenset[str]]] = [
     ),
     ("session", "No forced re-sign-in", frozenset({"CA_POLICY_SIGNIN_FREQUENCY"})),
 ]
-RANK = {VerdictStatus.PASS: 0, VerdictStatus.UNKNOWN: 1, VerdictStatus.FAIL: 2}
 UNKNOWN_PARTS_BY_LINK = {
     "user": {"user"},
     "app": {"recruitee_apps"},
@@ -144,12 +143,8 @@ def _feature_verdict(ctx: AuditContext, out: Outcome, feature: Feature) -> Featu
                 finding_ids=ids,
             )
         )
-    if per_app:
-        status = max((v.status for v in per_app), key=RANK.__getitem__)
-        # tenant-wide findings (no app) also count
-        status = max(status, _status(out.findings, out, feature.name, None), key=RANK.__getitem__)
-    else:
-        status = _status(out.findings, out, feature.name, None)
+    # app_object_id=None matches every app's findings: the worst app decides.
+    status = _status(out.findings, out, feature.name, None)
     if not ctx.apps and ctx.snapshot.recruitee_apps.ok:
         missing_all = feature.scope_set
     return FeatureVerdict(
