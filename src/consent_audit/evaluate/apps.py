@@ -74,7 +74,7 @@ def check_apps(ctx: AuditContext, out: Outcome) -> None:
             out.add(
                 finding(
                     "APP_DISABLED",
-                    f"{sp.display_name} (object id {sp.id}) is disabled: {why}. No user can "
+                    f"{ctx.app_label(sp)} (object id {sp.id}) is disabled: {why}. No user can "
                     "sign in to it, so every sync stops.",
                     features=ctx.feature_names,
                     app_object_id=sp.id,

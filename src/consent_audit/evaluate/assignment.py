@@ -31,7 +31,7 @@ def check_assignment(ctx: AuditContext, out: Outcome) -> None:
         out.add(
             finding(
                 "ASSIGNMENT_REQUIRED",
-                f"Assignment is required for {sp.display_name}: only assigned users, and "
+                f"Assignment is required for {ctx.app_label(sp)}: only assigned users, and "
                 "direct members of assigned groups, can sync. "
                 + (
                     "Nobody is assigned, so no user can sync."
@@ -88,7 +88,7 @@ def _check_user(ctx: AuditContext, out: Outcome, app: RecruiteeApp) -> None:
     out.add(
         finding(
             "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED",
-            f"{user.user_principal_name} is not assigned to {sp.display_name}, directly or "
+            f"{user.user_principal_name} is not assigned to {ctx.app_label(sp)}, directly or "
             "through a group they are a direct member of; sign-in fails with AADSTS50105."
             + near_miss,
             features=ctx.feature_names,

@@ -25,7 +25,11 @@ from dataclasses import dataclass
 from consent_audit.evaluate import remediation
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.registry import finding
-from consent_audit.graph_objects import ConditionalAccessPolicy, ConditionalAccessUsers
+from consent_audit.graph_objects import (
+    ConditionalAccessPolicy,
+    ConditionalAccessUsers,
+    ServicePrincipal,
+)
 from consent_audit.report import Severity
 from consent_audit.snapshot import AuditedUser, PartStatus
 
@@ -207,20 +211,23 @@ def check_conditional_access(ctx: AuditContext, out: Outcome) -> None:
         for app in ctx.apps:
             target = app_targeting(policy, app.service_principal.app_id, ctx.feature_names)
             if target is not None:
-                _judge(ctx, out, policy, app.service_principal.id, target, who)
+                _judge(ctx, out, policy, app.service_principal, target, who)
 
 
 def _judge(
     ctx: AuditContext,
     out: Outcome,
     policy: ConditionalAccessPolicy,
-    app_object_id: str,
+    sp: ServicePrincipal,
     target: Targeting,
     who: str,
 ) -> None:
     report_only = policy.state.casefold() == "enabledforreportingbutnotenforced"
     subject = ctx.user.user_principal_name if ctx.user else who
     name = policy.display_name or policy.id
+    app_object_id = sp.id
+    if len(ctx.apps) > 1:
+        subject = f"{subject}, app {ctx.app_label(sp)}"
     narrowing = _narrowing(policy)
     when = f" (only for {'; '.join(narrowing)})" if narrowing else ""
     grant = policy.grant_controls
@@ -261,7 +268,7 @@ def _judge(
         every = (
             "every time"
             if (sif.frequency_interval or "").casefold() == "everytime"
-            else f"every {sif.value} {sif.type}"
+            else f"every {sif.value} {(sif.type or '').rstrip('s')}{'' if sif.value == 1 else 's'}"
         )
         findings.append(
             (

@@ -168,12 +168,17 @@ def _policy_decision(
     if included is not True:
         why = include_reasons[0] if include_reasons else "it includes nothing"
         return included, why
+    # An event matches only if it matches *none* of the excludes: one definite exclude
+    # decides, whatever an undecidable one says.
+    undecided: str | None = None
     for cs in policy.excludes:
         matched, why = _condition_matches(cs, permission, app, inputs)
         if matched is True:
             return False, f"it excludes {permission.value}"
         if matched is None:
-            return None, why
+            undecided = why
+    if undecided is not None:
+        return None, undecided
     return True, "matched"
 
 

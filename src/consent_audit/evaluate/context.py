@@ -97,6 +97,11 @@ class AuditContext:
             if a.service_principal.id not in chosen
         ]
 
+    def app_label(self, sp: ServicePrincipal) -> str:
+        """The app's name, with its appId when several Recruitee apps would read alike."""
+        name = sp.display_name or sp.app_id
+        return f"{name} (appId {sp.app_id})" if len(self.apps) > 1 else name
+
     @property
     def graph_sp(self) -> ServicePrincipal | None:
         return self.snapshot.graph_service_principal.data

@@ -16,8 +16,10 @@ from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.coverage import Coverage, coverages
 from consent_audit.evaluate.registry import finding
 from consent_audit.report import Severity
-from consent_audit.scopes import parse_scope_string
+from consent_audit.scopes import ScopeSet, parse_scope_string
 from consent_audit.snapshot import RecruiteeApp
+
+SIGN_IN_SCOPES = ("openid", "profile", "email", "offline_access")
 
 
 def _consent_outlook(ctx: AuditContext, cov: Coverage) -> tuple[Severity, str]:
@@ -35,10 +37,11 @@ def _consent_outlook(ctx: AuditContext, cov: Coverage) -> tuple[Severity, str]:
         return Severity.WARNING, (
             f" Whether {who} may consent to them is unknown: {'; '.join(reasons)}."
         )
-    reasons = sorted({f"{d.scope}: {d.reason}" for d in cov.refused})
+    refused = ctx.canonical(ScopeSet(d.scope for d in cov.refused))
+    reasons = sorted({d.reason for d in cov.refused})
     return Severity.ERROR, (
-        f" {who.capitalize()} cannot consent to them ({'; '.join(reasons)}), so only an "
-        "administrator can fix this."
+        f" {who.capitalize()} cannot consent to {', '.join(refused)} ({'; '.join(reasons)}), "
+        "so only an administrator can fix this."
     )
 
 
@@ -65,18 +68,19 @@ def check_scopes(ctx: AuditContext, out: Outcome) -> None:
                 out.unknown(d.unknown_part, [cov.feature.name], sp.id)
         missing = ctx.canonical(cov.missing)
         granted = ctx.canonical(cov.feature.scope_set.minus(cov.missing_admin))
-        subject = (
-            f"Neither admin consent nor {ctx.user.user_principal_name}'s own consent"
+        consent = (
+            f"admin consent or {ctx.user.user_principal_name}'s own consent"
             if ctx.user
-            else "Admin consent"
+            else "admin consent"
         )
-        covers = f"covers {', '.join(granted)} but not" if granted else "does not cover"
+        held = f" ({', '.join(granted)} {'is' if len(granted) == 1 else 'are'} granted)"
         grant_id, grant_scopes = _admin_grant(ctx, cov.app)
         out.add(
             finding(
                 "SCOPE_MISSING",
-                f"{cov.feature.title}: {subject} for {sp.display_name} {covers} "
-                f"{', '.join(missing)}.{outlook}",
+                f"{cov.feature.title}: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'}"
+                f" not covered by {consent} for {ctx.app_label(sp)}"
+                f"{held if granted else ''}.{outlook}",
                 title=f"{cov.feature.title} is missing {', '.join(missing)}",
                 severity=severity,
                 features=[cov.feature.name],
@@ -105,7 +109,9 @@ def check_scopes(ctx: AuditContext, out: Outcome) -> None:
 
 def check_extra_scopes(ctx: AuditContext, out: Outcome) -> None:
     """Least privilege: name scopes beyond the full manifest and who granted them."""
-    needed = ctx.full_manifest.all_scopes
+    # openid, profile, email and offline_access are the minimum sign-in set that MSAL adds to
+    # every request (entra-docs configure-permission-classifications.md): never "extra".
+    needed = ctx.full_manifest.all_scopes.union(SIGN_IN_SCOPES)
     graph_id = ctx.graph_sp.id.casefold() if ctx.graph_sp else None
     for app in ctx.apps:
         if not app.oauth2_permission_grants.ok:
@@ -146,7 +152,7 @@ def check_extra_scopes(ctx: AuditContext, out: Outcome) -> None:
         out.add(
             finding(
                 "SCOPE_EXTRA",
-                f"{sp.display_name} holds delegated scopes the manifest does not ask for: "
+                f"{ctx.app_label(sp)} holds delegated scopes the manifest does not ask for: "
                 f"{'; '.join(who)}.",
                 app_object_id=sp.id,
                 evidence={"extra_scopes": {n: dict(extra[n]) for n in names}},

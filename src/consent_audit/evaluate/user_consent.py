@@ -61,20 +61,26 @@ def _check_restricted(
     """Name the scopes a user-consent policy refuses (not admin-only ones, not assignment)."""
     inputs = consent_inputs(ctx)
     refused: dict[str, dict[str, str]] = defaultdict(dict)
+    blocking_names: set[str] = set()
     apps = ctx.apps or ([stand_in_app(ctx)] if ctx.snapshot.recruitee_apps.ok else [])
     for app in apps:
         sp = app.service_principal
         if sp.app_role_assignment_required:
             continue
         for feature in ctx.manifest.features:
+            # A refusal blocks only a scope nobody granted yet: users are asked only for
+            # permissions not already granted (entra-docs consent-types-developer).
+            missing = ctx.missing(app, feature) if ctx.apps else feature.scope_set
             for scope in feature.scopes:
                 d = decide(scope, sp, inputs)
                 if d.allowed is False and d.cause == "policy":
                     refused[feature.name][d.scope] = d.reason
+                    if scope in missing and feature.name in missing_features:
+                        blocking_names.add(feature.name)
     if not refused:
         return
     features = [f for f in ctx.feature_names if f in refused]
-    blocking = [f for f in features if f in missing_features]
+    blocking = [f for f in features if f in blocking_names]
     lines = [
         f"{name}: " + "; ".join(f"{s} ({why})" for s, why in sorted(refused[name].items()))
         for name in features
