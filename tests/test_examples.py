@@ -36,7 +36,7 @@ def _checks() -> list[dict[str, Any]]:
     if not path.exists():
         return []
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    return list(raw.get("check", []))
+    return [check for scenario in raw["scenario"].values() for check in scenario["check"]]
 
 
 def _id(check: dict[str, Any]) -> str:
@@ -44,7 +44,7 @@ def _id(check: dict[str, Any]) -> str:
 
 
 def _report(check: dict[str, Any]) -> dict[str, Any]:
-    snap = load_snapshot(EXAMPLES / Path(check["snapshot"]).name)
+    snap = load_snapshot((EXAMPLES / check["snapshot"]).resolve())
     report = evaluate(snap, load_manifest(), user=check.get("user"))
     data: dict[str, Any] = json.loads(report.model_dump_json())
     for key in VOLATILE:
@@ -68,6 +68,9 @@ def test_expert_expectations(check: dict[str, Any]) -> None:
     verdicts = {f["name"]: f["status"] for f in data["features"]}
     for feature, status in check.get("features", {}).items():
         assert verdicts[feature] == status, f"{feature}: {verdicts[feature]} != {status}"
+    missing = {f["name"]: {s.casefold() for s in f["missing_scopes"]} for f in data["features"]}
+    for feature, scopes in check.get("missing_scopes", {}).items():
+        assert missing[feature] == {s.casefold() for s in scopes}, feature
     if "exit_code" in check:
         errors = any(f["severity"] == Severity.ERROR.value for f in data["findings"])
         assert int(errors) == check["exit_code"]
