@@ -70,27 +70,30 @@ def _gaps(ctx: AuditContext) -> list[_Gap]:
 
 def check_availability(ctx: AuditContext, out: Outcome) -> None:
     gaps = _gaps(ctx)
-    reported = {(g.part, g.app_object_id) for g in gaps}
+    covered = {(g.part, g.app_object_id) for g in gaps}
     for unknown in out.unknowns:
-        key = (unknown.part, unknown.app_object_id)
-        if key not in reported and unknown.part != "conditional_access_policies":
-            reported.add(key)
-            gaps.append(
-                _Gap(
-                    unknown.part,
-                    PartStatus.OK,
-                    "needed data is not in the snapshot",
-                    None,
-                    unknown.app_object_id,
-                )
+        if unknown.part == "conditional_access_policies":
+            continue  # CA_UNREADABLE speaks for it
+        if (unknown.part, None) in covered or (unknown.part, unknown.app_object_id) in covered:
+            continue
+        covered.add((unknown.part, unknown.app_object_id))
+        gaps.append(
+            _Gap(
+                unknown.part,
+                PartStatus.OK,
+                "needed data is not in the snapshot",
+                None,
+                unknown.app_object_id,
             )
+        )
     for gap in gaps:
         label, default_permission = PART_INFO[gap.part]
         features = sorted(
             {
                 f
                 for u in out.unknowns
-                if u.part == gap.part and u.app_object_id in (None, gap.app_object_id)
+                if u.part == gap.part
+                and (gap.app_object_id is None or u.app_object_id in (None, gap.app_object_id))
                 for f in u.features
             },
             key=lambda f: ctx.feature_names.index(f) if f in ctx.feature_names else 99,

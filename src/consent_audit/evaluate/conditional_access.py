@@ -173,7 +173,6 @@ def _narrowing(policy: ConditionalAccessPolicy) -> list[str]:
 def _unsatisfiable(policy: ConditionalAccessPolicy) -> list[str]:
     """Requirements background refresh cannot meet, honouring the AND/OR operator."""
     grant = policy.grant_controls
-    c = policy.conditions
     needs: list[str] = []
     if grant is not None:
         controls = [x.casefold() for x in grant.built_in_controls]
@@ -183,11 +182,14 @@ def _unsatisfiable(policy: ConditionalAccessPolicy) -> list[str]:
             satisfiable.append("authenticationStrength")
         if bad and ((grant.operator or "OR").upper() == "AND" or not satisfiable):
             needs.extend(bad)
-    if c.locations and c.locations.include_locations and grant is not None:
-        excl = {x.casefold() for x in c.locations.exclude_locations}
-        if "alltrusted" in excl or c.locations.exclude_locations:
-            needs.append("a sign-in from a trusted or named location")
     return needs
+
+
+def _location_gated(policy: ConditionalAccessPolicy) -> bool:
+    """Applies everywhere except trusted or named locations, i.e. also to Recruitee's servers,
+    which are never in the tenant's locations, while office sign-ins pass."""
+    loc = policy.conditions.locations
+    return bool(loc and loc.include_locations and loc.exclude_locations)
 
 
 def _risk_only(policy: ConditionalAccessPolicy) -> bool:
@@ -240,7 +242,19 @@ def _judge(
         "conditions": narrowing,
     }
     findings: list[tuple[str, Severity | None, str, str]] = []
-    if blocks and not _risk_only(policy):
+    if blocks and _location_gated(policy):
+        findings.append(
+            (
+                "CA_POLICY_REQUIRES",
+                None,
+                f"Policy '{name}' blocks {target.reason} outside trusted or named locations "
+                f"({subject}){when}. Users can connect from the office, but Recruitee refreshes "
+                "tokens from its own servers, outside those locations, so background sync fails "
+                "(AADSTS53003).",
+                "exclude Recruitee from it, or add Recruitee's egress IPs as a named location.",
+            )
+        )
+    elif blocks and not _risk_only(policy):
         findings.append(
             (
                 "CA_POLICY_BLOCKS",

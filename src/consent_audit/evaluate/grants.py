@@ -112,7 +112,9 @@ def check_extra_scopes(ctx: AuditContext, out: Outcome) -> None:
     # openid, profile, email and offline_access are the minimum sign-in set that MSAL adds to
     # every request (entra-docs configure-permission-classifications.md): never "extra".
     needed = ctx.full_manifest.all_scopes.union(SIGN_IN_SCOPES)
-    graph_id = ctx.graph_sp.id.casefold() if ctx.graph_sp else None
+    if ctx.graph_sp is None:
+        return  # without Graph's object id no grant can be placed; DATA_UNAVAILABLE says so
+    graph_id = ctx.graph_sp.id.casefold()
     for app in ctx.apps:
         if not app.oauth2_permission_grants.ok:
             continue
@@ -120,7 +122,7 @@ def check_extra_scopes(ctx: AuditContext, out: Outcome) -> None:
             lambda: {"admin": False, "users": 0, "grant_ids": []}
         )
         for grant in app.oauth2_permission_grants.data or []:
-            on_graph = graph_id is not None and grant.resource_id.casefold() == graph_id
+            on_graph = grant.resource_id.casefold() == graph_id
             for scope in parse_scope_string(grant.scope):
                 if on_graph and scope in needed:
                     continue

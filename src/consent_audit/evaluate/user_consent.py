@@ -21,6 +21,10 @@ from consent_audit.evaluate.registry import finding
 from consent_audit.report import Severity
 
 
+def _grants_unreadable(ctx: AuditContext) -> bool:
+    return any(not ctx.grants_readable(app) for app in ctx.apps)
+
+
 def _features_missing_admin(ctx: AuditContext) -> list[str]:
     names = {c.feature.name for c in consent_outlook(ctx) if c.missing}
     return [f for f in ctx.feature_names if f in names]
@@ -43,6 +47,9 @@ def check_user_consent(ctx: AuditContext, out: Outcome) -> None:
                     f" Admin consent is missing for {', '.join(missing)}, so those syncs "
                     "cannot start until an administrator consents."
                     if missing
+                    else " Whether admin consent covers Recruitee is unknown (its grants could "
+                    "not be read)."
+                    if _grants_unreadable(ctx)
                     else " Admin consent already covers every feature checked."
                 ),
                 severity=Severity.ERROR if missing else Severity.WARNING,
@@ -132,9 +139,11 @@ def check_admin_consent_workflow(ctx: AuditContext, out: Outcome) -> None:
             "an administrator must consent first."
         )
     else:
-        detail = (
-            "Admin consent requests are turned off. It does not block Recruitee today "
-            "(admin consent or user consent covers what is needed)."
+        detail = "Admin consent requests are turned off. " + (
+            "Whether that blocks Recruitee is unknown: its grants could not be read."
+            if _grants_unreadable(ctx)
+            else "It does not block Recruitee today (admin consent or user consent covers "
+            "what is needed)."
         )
     out.add(
         finding(
