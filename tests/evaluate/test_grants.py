@@ -1,0 +1,205 @@
+"""SCOPE_MISSING and SCOPE_EXTRA: do Recruitee's grants cover what each feature needs?"""
+
+from __future__ import annotations
+
+import pytest
+
+from .builders import (
+    ALL_SCOPES,
+    GRAPH_SP_ID,
+    RECOMMENDED,
+    RECRUITEE_SP_ID,
+    USER_ID,
+    USER_UPN,
+    assert_portal,
+    codes,
+    findings,
+    grant,
+    healthy,
+    one,
+    run,
+    statuses,
+    user_grant,
+    verdict,
+    with_admin_scopes,
+    with_grants,
+    with_policy_assigned,
+    with_user,
+)
+
+WITHOUT_CALENDARS = (
+    "offline_access User.Read Mail.Send Mail.ReadWrite email openid User.ReadBasic.All"
+)
+
+
+def test_full_admin_grant_covers_every_feature() -> None:
+    report = run(healthy())
+
+    assert report.findings == []
+    assert statuses(report) == {"mailbox": "pass", "calendar": "pass", "rooms": "pass"}
+    assert all(v.missing_scopes == [] for v in report.features)
+
+
+def test_scope_comparison_is_case_insensitive() -> None:
+    report = run(with_admin_scopes(healthy(), ALL_SCOPES.lower()))
+
+    assert "SCOPE_MISSING" not in codes(report)
+    assert "SCOPE_EXTRA" not in codes(report)
+    assert statuses(report) == {"mailbox": "pass", "calendar": "pass", "rooms": "pass"}
+
+
+def test_tabs_newlines_and_duplicate_scopes_in_grant_still_cover() -> None:
+    messy = "\t" + ALL_SCOPES.replace(" ", "\n  ") + "  Mail.Send\tmail.send "
+    report = run(with_admin_scopes(healthy(), messy))
+
+    assert "SCOPE_MISSING" not in codes(report)
+
+
+def test_missing_scope_with_user_consent_off_is_an_error_naming_the_scope() -> None:
+    snap = with_policy_assigned(with_admin_scopes(healthy(), WITHOUT_CALENDARS))
+    report = run(snap)
+
+    f = one(report, "SCOPE_MISSING")
+    assert f.severity.value == "error"
+    assert f.features == ["calendar"]
+    assert f.app_object_id == RECRUITEE_SP_ID
+    assert f.evidence["missing_scopes"] == ["Calendars.ReadWrite"]
+    assert "Calendars.ReadWrite" not in f.evidence["admin_grant_scopes"]
+    assert f.title == "Calendar sync is missing Calendars.ReadWrite"
+    assert_portal(f, "Enterprise applications > Recruitee > Permissions > Grant admin consent")
+    step = f.remediation[0]
+    assert step.graph is not None
+    assert step.graph.startswith(
+        f"PATCH /v1.0/oauth2PermissionGrants/{f.evidence['admin_grant_id']}"
+    )
+    assert "Calendars.ReadWrite" in step.graph
+    assert verdict(report, "calendar").missing_scopes == ["Calendars.ReadWrite"]
+    assert statuses(report) == {"mailbox": "pass", "calendar": "fail", "rooms": "pass"}
+
+
+def test_missing_scope_users_may_consent_to_is_only_a_warning() -> None:
+    report = run(with_admin_scopes(healthy(), WITHOUT_CALENDARS))
+
+    f = one(report, "SCOPE_MISSING")
+    assert f.severity.value == "warning"
+    assert "microsoft-user-default-legacy" in f.detail
+    assert f.evidence["user_consent"] == [
+        {
+            "scope": "Calendars.ReadWrite",
+            "allowed": True,
+            "reason": "allowed by policy 'microsoft-user-default-legacy'",
+        }
+    ]
+    assert verdict(report, "calendar").status.value == "pass"
+
+
+def test_no_admin_grant_proposes_creating_one() -> None:
+    report = run(with_policy_assigned(with_grants(healthy())))
+
+    missing = findings(report, "SCOPE_MISSING")
+    assert sorted(f.features[0] for f in missing) == ["calendar", "mailbox", "rooms"]
+    rooms = next(f for f in missing if f.features == ["rooms"])
+    assert rooms.evidence["admin_grant_id"] is None
+    assert rooms.evidence["missing_scopes"] == ["offline_access", "User.ReadBasic.All"]
+    assert rooms.remediation[0].graph is not None
+    assert rooms.remediation[0].graph.startswith("POST /v1.0/oauth2PermissionGrants")
+    assert f'"resourceId": "{GRAPH_SP_ID}"' in rooms.remediation[0].graph
+
+
+def test_grant_on_another_resource_does_not_cover_graph_scopes() -> None:
+    snap = with_policy_assigned(with_grants(healthy(), grant(resource_id="some-other-api-sp")))
+    report = run(snap)
+
+    assert len(findings(report, "SCOPE_MISSING")) == 3
+    extra = one(report, "SCOPE_EXTRA")
+    assert any("on resource some-other-api-sp" in k for k in extra.evidence["extra_scopes"])
+
+
+def test_other_users_own_grant_does_not_cover_feature() -> None:
+    snap = with_policy_assigned(
+        with_grants(
+            healthy(), grant(WITHOUT_CALENDARS), user_grant("Calendars.ReadWrite", "someone-else")
+        )
+    )
+    report = run(with_user(snap), user=USER_UPN)
+
+    assert [f.features for f in findings(report, "SCOPE_MISSING")] == [["calendar"]]
+
+
+def test_user_own_grant_covers_feature() -> None:
+    snap = with_policy_assigned(
+        with_grants(healthy(), grant(WITHOUT_CALENDARS), user_grant("calendars.readwrite"))
+    )
+
+    assert "SCOPE_MISSING" in codes(run(snap))  # without --user, admin consent alone counts
+    report = run(with_user(snap), user=USER_UPN)
+    assert "SCOPE_MISSING" not in codes(report)
+    assert verdict(report, "calendar").status.value == "pass"
+    assert report.user_grants[0].scope_counts == {"Calendars.ReadWrite": 1}
+
+
+def test_user_own_grant_scopes_appear_in_evidence_when_still_short() -> None:
+    snap = with_policy_assigned(
+        with_grants(healthy(), grant("offline_access"), user_grant("User.Read", USER_ID))
+    )
+    report = run(with_user(snap), user=USER_UPN, features=["calendar"])
+
+    f = one(report, "SCOPE_MISSING")
+    assert f.evidence["missing_scopes"] == ["Calendars.ReadWrite"]
+    assert f.evidence["user_grant_scopes"] == ["User.Read"]
+    assert USER_UPN in f.detail
+
+
+def test_recommended_policy_missing_mail_readwrite_is_error_for_mailbox_only() -> None:
+    no_mail_rw = (
+        "offline_access User.Read Mail.Send email openid Calendars.ReadWrite User.ReadBasic.All"
+    )
+    report = run(with_policy_assigned(with_admin_scopes(healthy(), no_mail_rw), RECOMMENDED))
+
+    f = one(report, "SCOPE_MISSING")
+    assert f.severity.value == "error"
+    assert f.features == ["mailbox"]
+    assert "excludes Mail.ReadWrite" in f.detail
+
+
+# ----------------------------------------------------------------------------- SCOPE_EXTRA
+
+
+def test_extra_admin_scope_is_info_naming_scope_and_who_granted_it() -> None:
+    report = run(with_admin_scopes(healthy(), ALL_SCOPES + " Files.Read.All"))
+
+    f = one(report, "SCOPE_EXTRA")
+    assert f.severity.value == "info"
+    assert f.features == []
+    assert f.evidence["extra_scopes"]["Files.Read.All"]["admin"] is True
+    assert f.evidence["extra_scopes"]["Files.Read.All"]["users"] == 0
+    assert_portal(f, "Enterprise applications > Recruitee > Permissions")
+    assert statuses(report) == {"mailbox": "pass", "calendar": "pass", "rooms": "pass"}
+
+
+def test_extra_scope_in_user_grants_is_counted_per_grant_in_graph_casing() -> None:
+    snap = with_grants(
+        healthy(), grant(), user_grant("files.read.all", "u1"), user_grant("Files.Read.All", "u2")
+    )
+
+    entry = one(run(snap), "SCOPE_EXTRA").evidence["extra_scopes"]["Files.Read.All"]
+    assert entry["admin"] is False
+    assert entry["users"] == 2
+
+
+def test_scope_of_a_feature_not_selected_is_not_extra() -> None:
+    report = run(healthy(), features=["rooms"])
+
+    assert "SCOPE_EXTRA" not in codes(report)
+    assert [v.name for v in report.features] == ["rooms"]
+
+
+@pytest.mark.parametrize("scope", [ALL_SCOPES, ALL_SCOPES.upper()])
+def test_exactly_the_manifest_scopes_are_not_extra(scope: str) -> None:
+    assert "SCOPE_EXTRA" not in codes(run(with_admin_scopes(healthy(), scope)))
+
+
+def test_sign_in_scopes_msal_adds_are_never_extra() -> None:
+    report = run(with_admin_scopes(healthy(), ALL_SCOPES + " profile"))
+
+    assert "SCOPE_EXTRA" not in codes(report)

@@ -1,0 +1,229 @@
+"""Feature verdicts (pass / fail / unknown), the causal chain, duplicates, and DATA_UNAVAILABLE."""
+
+from __future__ import annotations
+
+import pytest
+
+from consent_audit.snapshot import PartStatus, RecruiteeApp
+
+from .builders import (
+    ALL_SCOPES,
+    RECRUITEE_SP_ID,
+    SECOND_APP_ID,
+    SECOND_SP_ID,
+    USER_UPN,
+    assert_portal,
+    codes,
+    findings,
+    first_broken_link,
+    grant,
+    healthy,
+    one,
+    recruitee_app,
+    recruitee_sp,
+    run,
+    statuses,
+    verdict,
+    with_app_part_status,
+    with_apps,
+    with_part_status,
+    with_policy_assigned,
+    with_sp,
+    with_user,
+)
+
+ALL_UNKNOWN = {"mailbox": "unknown", "calendar": "unknown", "rooms": "unknown"}
+
+
+def test_healthy_tenant_passes_every_link_of_every_chain() -> None:
+    report = run(with_user(healthy()), user=USER_UPN)
+
+    assert report.summary.status.value == "pass"
+    for v in report.features:
+        assert [link.name for link in v.chain] == [
+            "user",
+            "app",
+            "consent",
+            "assignment",
+            "conditional_access",
+            "session",
+        ]
+        assert {link.status.value for link in v.chain} == {"pass"}
+
+
+def test_chain_has_no_user_link_without_user() -> None:
+    assert verdict(run(healthy()), "rooms").chain[0].name == "app"
+
+
+def test_failed_feature_names_required_and_missing_scopes() -> None:
+    report = run(
+        with_policy_assigned(with_apps(healthy(), recruitee_app(grants=[grant("User.Read")])))
+    )
+
+    v = verdict(report, "rooms")
+    assert v.status.value == "fail"
+    assert v.required_scopes == ["offline_access", "User.ReadBasic.All"]
+    assert v.missing_scopes == ["offline_access", "User.ReadBasic.All"]
+    assert v.apps[0].finding_ids == ["SCOPE_MISSING", "USER_CONSENT_DISABLED"]
+    assert report.summary.status.value == "fail"
+    assert report.summary.features_fail == 3
+
+
+def test_chain_reports_the_first_broken_link() -> None:
+    report = run(with_policy_assigned(with_sp(healthy(), account_enabled=False)))
+
+    assert first_broken_link(report, "mailbox") == "app"
+    links = {link.name: link.status.value for link in verdict(report, "mailbox").chain}
+    assert links["consent"] == "pass"
+    details = {link.name: link.detail for link in verdict(report, "mailbox").chain}
+    assert details["app"] == "Recruitee's enterprise application is disabled"
+
+
+def test_forbidden_part_makes_verdict_unknown_not_fail() -> None:
+    snap = with_app_part_status(
+        healthy(), "oauth2_permission_grants", PartStatus.FORBIDDEN, permission="Directory.Read.All"
+    )
+    report = run(snap)
+
+    assert statuses(report) == ALL_UNKNOWN
+    assert "SCOPE_MISSING" not in codes(report)
+    f = one(report, "DATA_UNAVAILABLE")
+    assert f.severity.value == "warning"
+    assert f.app_object_id == RECRUITEE_SP_ID
+    assert f.evidence == {
+        "part": "oauth2_permission_grants",
+        "status": "forbidden",
+        "permission": "Directory.Read.All",
+    }
+    assert f.features == ["mailbox", "calendar", "rooms"]
+    assert_portal(f, "Identity > Roles & admins > Global Reader")
+    assert first_broken_link(report, "calendar") == "consent"
+    assert report.summary.status.value == "unknown"
+
+
+def test_error_finding_outranks_unknown() -> None:
+    snap = with_app_part_status(
+        with_sp(healthy(), account_enabled=False), "oauth2_permission_grants", PartStatus.FORBIDDEN
+    )
+
+    assert statuses(run(snap)) == {"mailbox": "fail", "calendar": "fail", "rooms": "fail"}
+
+
+def test_unreadable_graph_service_principal_makes_scopes_unknown() -> None:
+    report = run(
+        with_part_status(healthy(), "graph_service_principal", PartStatus.ERROR, message="boom")
+    )
+
+    assert statuses(report) == ALL_UNKNOWN
+    assert "SCOPE_MISSING" not in codes(report)
+    gaps = [f for f in findings(report, "DATA_UNAVAILABLE") if f.evidence["status"] == "error"]
+    assert [g.evidence["part"] for g in gaps] == ["graph_service_principal"]
+    assert "(boom)" in gaps[0].detail
+    assert gaps[0].remediation == []
+
+
+def test_unreadable_tenant_wide_part_is_reported_once_with_its_status_and_features() -> None:
+    report = run(with_part_status(healthy(), "graph_service_principal", PartStatus.ERROR))
+
+    gap = one(report, "DATA_UNAVAILABLE")
+    assert gap.evidence["status"] == "error"
+    assert gap.features == ["mailbox", "calendar", "rooms"]
+
+
+def test_unreadable_graph_service_principal_does_not_make_every_scope_extra() -> None:
+    report = run(with_part_status(healthy(), "graph_service_principal", PartStatus.FORBIDDEN))
+
+    assert "SCOPE_EXTRA" not in codes(report)
+
+
+def test_unreadable_apps_make_everything_unknown_and_not_app_not_found() -> None:
+    report = run(with_part_status(healthy(), "recruitee_apps", PartStatus.FORBIDDEN))
+
+    assert "APP_NOT_FOUND" not in codes(report)
+    assert statuses(report) == ALL_UNKNOWN
+    assert first_broken_link(report, "rooms") == "app"
+
+
+def test_not_collected_optional_part_is_not_data_unavailable() -> None:
+    report = run(with_part_status(healthy(), "directory_audits", PartStatus.NOT_COLLECTED))
+
+    assert findings(report, "DATA_UNAVAILABLE") == []
+
+
+def test_unreadable_logs_are_reported_without_making_verdicts_unknown() -> None:
+    report = run(with_part_status(healthy(), "directory_audits", PartStatus.FORBIDDEN))
+
+    gap = one(report, "DATA_UNAVAILABLE")
+    assert gap.evidence["part"] == "directory_audits"
+    assert gap.evidence["permission"] == "AuditLog.Read.All"
+    assert "No verdict depends on it" in gap.detail
+    assert statuses(report) == {"mailbox": "pass", "calendar": "pass", "rooms": "pass"}
+
+
+def test_unreadable_classifications_matter_only_when_a_policy_needs_them() -> None:
+    unreadable = with_part_status(
+        healthy(), "delegated_permission_classifications", PartStatus.FORBIDDEN
+    )
+    report = run(unreadable)
+
+    assert statuses(report) == {"mailbox": "pass", "calendar": "pass", "rooms": "pass"}
+    assert one(report, "DATA_UNAVAILABLE").features == []
+    assert "No verdict depends on it" in one(report, "DATA_UNAVAILABLE").detail
+
+    low = with_policy_assigned(
+        with_apps(unreadable, recruitee_app(recruitee_sp(verified=True), grants=[])),
+        "ManagePermissionGrantsForSelf.microsoft-user-default-low",
+    )
+    report = run(low)
+    assert statuses(report) == ALL_UNKNOWN
+    gaps = findings(report, "DATA_UNAVAILABLE")
+    assert {g.evidence["part"] for g in gaps} == {"delegated_permission_classifications"}
+    assert {f for g in gaps for f in g.features} == {"mailbox", "calendar", "rooms"}
+    assert {f.severity.value for f in findings(report, "SCOPE_MISSING")} == {"warning"}
+
+
+def _two_apps(second_grant: str | None, **second_sp: object) -> list[RecruiteeApp]:
+    second = recruitee_app(
+        recruitee_sp(id=SECOND_SP_ID, app_id=SECOND_APP_ID, **second_sp),
+        grants=[grant(second_grant, client_id=SECOND_SP_ID)] if second_grant else [],
+    )
+    return [recruitee_app(), second]
+
+
+def test_duplicate_apps_each_audited_and_verdict_is_worst() -> None:
+    report = run(with_apps(healthy(), *_two_apps(ALL_SCOPES, account_enabled=False)))
+
+    assert "APP_DUPLICATE" in codes(report)
+    assert [f.app_object_id for f in findings(report, "APP_DISABLED")] == [SECOND_SP_ID]
+    v = verdict(report, "rooms")
+    assert {a.object_id: a.status.value for a in v.apps} == {
+        RECRUITEE_SP_ID: "pass",
+        SECOND_SP_ID: "fail",
+    }
+    assert v.apps[1].finding_ids == ["APP_DISABLED"]
+    assert v.status.value == "fail"
+
+
+def test_duplicate_apps_missing_scopes_are_per_app() -> None:
+    report = run(with_policy_assigned(with_apps(healthy(), *_two_apps(None))))
+
+    assert {f.app_object_id for f in findings(report, "SCOPE_MISSING")} == {SECOND_SP_ID}
+    v = verdict(report, "rooms")
+    assert [a.missing_scopes for a in v.apps] == [[], ["offline_access", "User.ReadBasic.All"]]
+    assert v.missing_scopes == ["offline_access", "User.ReadBasic.All"]
+    assert v.status.value == "fail"
+
+
+def test_duplicate_apps_both_healthy_pass() -> None:
+    report = run(with_apps(healthy(), *_two_apps(ALL_SCOPES)))
+
+    assert statuses(report) == {"mailbox": "pass", "calendar": "pass", "rooms": "pass"}
+    assert [a.status.value for a in verdict(report, "mailbox").apps] == ["pass", "pass"]
+
+
+@pytest.mark.parametrize("feature", ["mailbox", "calendar", "rooms"])
+def test_feature_selection_limits_verdicts(feature: str) -> None:
+    report = run(healthy(), features=[feature])
+
+    assert [v.name for v in report.features] == [feature]
+    assert report.summary.features_pass == 1
