@@ -11,15 +11,29 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from consent_audit import __version__
+from consent_audit.cli_options import (
+    AppIdOpt,
+    AuthOpt,
+    ClientIdOpt,
+    CloudOpt,
+    FailOn,
+    Format,
+    GraphUrlOpt,
+    ManifestOpt,
+    QuietOpt,
+    TenantOpt,
+    UserOpt,
+    VerboseOpt,
+    fail,
+)
 from consent_audit.errors import ConsentAuditError, ExitCode, InputError
-from consent_audit.live_options import AuthMethod, Cloud, LiveOptions
+from consent_audit.live_options import Cloud, LiveOptions
 
 if TYPE_CHECKING:
     from consent_audit.manifest import Manifest
@@ -48,18 +62,6 @@ manifest_app = typer.Typer(
 app.add_typer(manifest_app, name="manifest")
 
 
-class FailOn(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-    NEVER = "never"
-
-
-class Format(str, Enum):
-    TEXT = "text"
-    JSON = "json"
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"consent-audit {__version__}")
@@ -74,54 +76,6 @@ def main_callback(
     ] = False,
 ) -> None:
     """consent-audit."""
-
-
-ManifestOpt = Annotated[
-    Path | None,
-    typer.Option("--manifest", help="Manifest TOML replacing the bundled one ('-' = stdin)."),
-]
-UserOpt = Annotated[
-    str | None,
-    typer.Option("--user", "-u", help="Audit this user (UPN or object id) as well."),
-]
-AppIdOpt = Annotated[
-    list[str] | None,
-    typer.Option("--app-id", help="Recruitee appId to audit (repeatable); default: by name."),
-]
-TenantOpt = Annotated[
-    str | None,
-    typer.Option("--tenant", envvar="AZURE_TENANT_ID", help="Tenant id or domain."),
-]
-ClientIdOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--client-id", envvar="AZURE_CLIENT_ID", help="Public/confidential client to sign in with."
-    ),
-]
-AuthOpt = Annotated[
-    AuthMethod | None,
-    typer.Option("--auth", help="Sign-in method; default: picked from the environment."),
-]
-CloudOpt = Annotated[Cloud, typer.Option("--cloud", help="National cloud.")]
-GraphUrlOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--graph-url",
-        envvar="CONSENT_AUDIT_GRAPH_URL",
-        help="Graph root without version, e.g. https://graph.microsoft.com.",
-    ),
-]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
-VerboseOpt = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Log Graph requests to stderr (never tokens).")
-]
-
-
-def _fail(error: ConsentAuditError) -> NoReturn:
-    typer.echo(f"error: {error.problem}", err=True)
-    if error.fix:
-        typer.echo(f"fix: {error.fix}", err=True)
-    raise typer.Exit(int(error.exit_code))
 
 
 def _load_manifest(path: Path | None) -> Manifest:
@@ -289,7 +243,7 @@ def check(
                 err=True,
             )
     except ConsentAuditError as error:
-        _fail(error)
+        fail(error)
     raise typer.Exit(code)
 
 
@@ -385,7 +339,7 @@ def snapshot_cmd(
             if not quiet:
                 typer.echo(f"wrote snapshot to {output}", err=True)
     except ConsentAuditError as error:
-        _fail(error)
+        fail(error)
 
 
 @app.command()
@@ -402,7 +356,7 @@ def login(
         who = do_login(LiveOptions(tenant=tenant, client_id=client_id, auth=auth, cloud=cloud))
         typer.echo(f"signed in as {who}", err=True)
     except ConsentAuditError as error:
-        _fail(error)
+        fail(error)
 
 
 @app.command()
@@ -418,7 +372,7 @@ def logout(
         removed = do_logout(LiveOptions(tenant=tenant, client_id=client_id, cloud=cloud))
         typer.echo("token cache removed" if removed else "no token cache to remove", err=True)
     except ConsentAuditError as error:
-        _fail(error)
+        fail(error)
 
 
 @manifest_app.command("show")
@@ -427,7 +381,7 @@ def manifest_show(manifest: ManifestOpt = None) -> None:
     try:
         sys.stdout.write(_load_manifest(manifest).to_toml())
     except ConsentAuditError as error:
-        _fail(error)
+        fail(error)
 
 
 @manifest_app.command("validate")
@@ -442,7 +396,7 @@ def manifest_validate(
             f"{file}: valid ({len(m.features)} features: {', '.join(f.name for f in m.features)})"
         )
     except ConsentAuditError as error:
-        _fail(error)
+        fail(error)
 
 
 def main() -> None:

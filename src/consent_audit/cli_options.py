@@ -1,0 +1,72 @@
+"""Options and helpers shared by every command, so command modules stay small."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from consent_audit.errors import ConsentAuditError
+from consent_audit.live_options import AuthMethod, Cloud
+
+
+class FailOn(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    NEVER = "never"
+
+
+class Format(str, Enum):
+    TEXT = "text"
+    JSON = "json"
+
+
+ManifestOpt = Annotated[
+    Path | None,
+    typer.Option("--manifest", help="Manifest TOML replacing the bundled one ('-' = stdin)."),
+]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", "-u", help="Audit this user (UPN or object id) as well."),
+]
+AppIdOpt = Annotated[
+    list[str] | None,
+    typer.Option("--app-id", help="Recruitee appId to audit (repeatable); default: by name."),
+]
+TenantOpt = Annotated[
+    str | None,
+    typer.Option("--tenant", envvar="AZURE_TENANT_ID", help="Tenant id or domain."),
+]
+ClientIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--client-id", envvar="AZURE_CLIENT_ID", help="Public/confidential client to sign in with."
+    ),
+]
+AuthOpt = Annotated[
+    AuthMethod | None,
+    typer.Option("--auth", help="Sign-in method; default: picked from the environment."),
+]
+CloudOpt = Annotated[Cloud, typer.Option("--cloud", help="National cloud.")]
+GraphUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--graph-url",
+        envvar="CONSENT_AUDIT_GRAPH_URL",
+        help="Graph root without version, e.g. https://graph.microsoft.com.",
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Log Graph requests to stderr (never tokens).")
+]
+
+
+def fail(error: ConsentAuditError) -> NoReturn:
+    typer.echo(f"error: {error.problem}", err=True)
+    if error.fix:
+        typer.echo(f"fix: {error.fix}", err=True)
+    raise typer.Exit(int(error.exit_code))

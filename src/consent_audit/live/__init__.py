@@ -1,0 +1,68 @@
+"""Live collection from Microsoft Graph: sign-in, collection, redaction.
+
+The CLI calls only what is re-exported here; MSAL and requests are imported lazily by it so
+that offline commands (``check --snapshot``) never need them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+from consent_audit.live.auth import Authenticator
+from consent_audit.live.clouds import resolve_endpoints
+from consent_audit.live.collector import Progress, collect_with
+from consent_audit.live.graph_client import GraphClient
+from consent_audit.live.plan import collection_plan
+from consent_audit.live.redact import redact
+from consent_audit.live_options import LiveOptions
+from consent_audit.manifest import Manifest
+from consent_audit.snapshot import TenantSnapshot
+
+__all__ = [
+    "collect",
+    "collect_with",
+    "collection_plan",
+    "login",
+    "logout",
+    "redact",
+]
+
+
+@contextlib.contextmanager
+def _status(options: LiveOptions) -> Iterator[Progress]:
+    """A rich status line on stderr naming what is read; silent when quiet or not a TTY."""
+    if options.quiet or not sys.stderr.isatty():
+        yield lambda _text: None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status("Signing in") as status:
+        yield lambda text: status.update(text)
+
+
+def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
+    """Sign in and collect a snapshot of the tenant (AccessError, exit 3, if impossible)."""
+    signed_in = Authenticator(options).sign_in()
+    endpoints = resolve_endpoints(options)
+    client = GraphClient(
+        endpoints.graph_root,
+        signed_in.provider,
+        log=GraphClient.verbose_logger() if options.verbose else None,
+    )
+    with _status(options) as progress:
+        return collect_with(
+            client, manifest, options, tenant_hint=signed_in.tenant_id, progress=progress
+        )
+
+
+def login(options: LiveOptions) -> str:
+    """Sign in only (filling the token cache); returns the account's UPN or the app's id."""
+    return Authenticator(options).sign_in().account
+
+
+def logout(options: LiveOptions) -> bool:
+    """Delete the token cache; False when there was none."""
+    return Authenticator(options).logout()

@@ -1,0 +1,351 @@
+"""Sign-in with MSAL: device code for people, app-only credentials for CI, or a given token.
+
+Why these choices:
+
+* Device code works over SSH and in containers with no browser; the prompt goes to stderr so
+  stdout stays the report. It never runs without a terminal: in CI a device-code prompt would
+  hang until it expires, so a non-interactive run without credentials fails at once (exit 3).
+* MSAL refuses ``openid``/``profile``/``offline_access`` in ``scopes=`` and adds them itself
+  (msal ``application.py`` ``_decorate_scope``), so only the Graph read scopes are listed, fully
+  qualified with the cloud's Graph resource so national clouds get the right audience.
+* App-only flows ask for ``{graph}/.default``: the app's granted application permissions.
+* AADSTS65001 / 90094 / 90095 (entra-docs ``reference-error-codes.md``) mean nobody consented
+  to these scopes for this client; the way out is an admin-consent URL
+  (``v2-admin-consent.md``: tenant, client_id, scope and redirect_uri are required) or the
+  user's own app registration via ``--client-id``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn, TextIO
+from urllib.parse import quote
+
+import msal  # type: ignore[import-untyped]
+import requests
+
+from consent_audit.errors import AccessError
+from consent_audit.live.clouds import CloudEndpoints, resolve_endpoints
+from consent_audit.live.credentials import (
+    CERT_PASSWORD_VAR,
+    CERT_VAR,
+    FEDERATED_VAR,
+    NON_INTERACTIVE_HELP,
+    SECRET_VAR,
+    TOKEN_VAR,
+    SignInSettings,
+    certificate_credential,
+    choose_settings,
+    federated_assertion,
+)
+from consent_audit.live.graph_client import TokenProvider
+from consent_audit.live.token_cache import TokenCacheFile, token_cache_path
+from consent_audit.live_options import AuthMethod, LiveOptions
+
+READ_SCOPES = (
+    "Application.Read.All",
+    "Directory.Read.All",
+    "Policy.Read.All",
+    "Policy.Read.PermissionGrant",
+    "ConsentRequest.Read.All",
+)
+LOG_SCOPE = "AuditLog.Read.All"
+CONSENT_CODES = {65001, 90094, 90095}
+# The Graph Command Line Tools registration lists http://localhost as a redirect URI (Graph
+# PowerShell's interactive sign-in uses it); the admin-consent endpoint requires one.
+CONSENT_REDIRECT_URI = "http://localhost"
+
+
+def delegated_scopes(endpoints: CloudEndpoints, with_logs: bool) -> list[str]:
+    names = (*READ_SCOPES, LOG_SCOPE) if with_logs else READ_SCOPES
+    return [f"{endpoints.graph_resource}/{name}" for name in names]
+
+
+def admin_consent_url(
+    endpoints: CloudEndpoints, tenant: str, client_id: str, scopes: list[str]
+) -> str:
+    """The v2 admin-consent URL; ``common`` is not allowed there, ``organizations`` is."""
+    where = "organizations" if tenant.casefold() == "common" else tenant
+    return (
+        f"{endpoints.authority_host}/{quote(where, safe='')}/v2.0/adminconsent"
+        f"?client_id={quote(client_id, safe='')}"
+        f"&scope={quote(' '.join(scopes), safe='')}"
+        f"&redirect_uri={quote(CONSENT_REDIRECT_URI, safe='')}"
+    )
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def raise_for_msal_error(
+    result: Mapping[str, Any],
+    *,
+    endpoints: CloudEndpoints,
+    settings: SignInSettings,
+    scopes: list[str],
+) -> NoReturn:
+    """Turn MSAL's error dict into an AccessError; consent errors name the ways out."""
+    error = str(result.get("error") or "unknown_error")
+    description = _first_line(str(result.get("error_description") or ""))
+    codes = {int(c) for c in result.get("error_codes") or [] if str(c).isdigit()}
+    codes |= {int(m) for m in re.findall(r"AADSTS(\d+)", description)}
+    consent = bool(codes & CONSENT_CODES) or "consent_required" in (
+        error,
+        str(result.get("suberror") or ""),
+    )
+    if consent and settings.method is AuthMethod.DEVICE_CODE:
+        url = admin_consent_url(endpoints, settings.tenant, settings.client_id, scopes)
+        raise AccessError(
+            f"sign-in needs consent to consent-audit's read-only Graph scopes for client "
+            f"{settings.client_id} ({description or error}).",
+            fix=(
+                "Either a Global Administrator or Privileged Role Administrator consents once, "
+                f"for the whole tenant, by opening:\n  {url}\n"
+                "or sign in with your own app registration that already has these delegated "
+                "permissions granted: --client-id <appId> (or AZURE_CLIENT_ID)."
+            ),
+        )
+    if consent:
+        raise AccessError(
+            f"the app {settings.client_id} lacks admin consent for Microsoft Graph "
+            f"({description or error}).",
+            fix="Grant admin consent for its application permissions (Application.Read.All, "
+            "Directory.Read.All, Policy.Read.All, AuditLog.Read.All) in Entra ID > App "
+            "registrations > API permissions.",
+        )
+    raise AccessError(
+        f"sign-in failed: {error}: {description or 'no description'}",
+        fix="Check --tenant, --client-id and the credentials, then try again.",
+    )
+
+
+def _jwt_claims(token: str) -> dict[str, Any]:
+    """Unverified claims, only to name the account and tenant; Graph verifies the token."""
+    try:
+        payload = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@dataclass
+class SignedIn:
+    """The result of a sign-in: who, which tenant, and where to get (fresh) tokens."""
+
+    provider: TokenProvider
+    account: str
+    tenant_id: str | None
+    method: AuthMethod
+
+
+class StaticToken:
+    """A bring-your-own token: no MSAL, nothing cached, and no way to refresh it."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def token(self, *, refresh: bool = False) -> str:
+        if refresh:
+            raise AccessError(
+                f"Microsoft Graph refused the token in {TOKEN_VAR} (HTTP 401).",
+                fix=f"Put a fresh Graph access token in {TOKEN_VAR}, or unset it to sign in.",
+            )
+        return self._token
+
+
+class MsalTokens:
+    """Tokens from MSAL; ``refresh`` calls ``renew`` once per request for a new token."""
+
+    def __init__(self, first: str, renew: Callable[[], str]) -> None:
+        self._token = first
+        self._renew = renew
+
+    def token(self, *, refresh: bool = False) -> str:
+        if refresh:
+            self._token = self._renew()
+        return self._token
+
+
+def _guard(action: Callable[[], Any], endpoints: CloudEndpoints) -> Any:
+    """MSAL raises ValueError (authority discovery) or requests errors (no network)."""
+    try:
+        return action()
+    except (ValueError, requests.RequestException) as exc:
+        raise AccessError(
+            f"cannot reach the sign-in service at {endpoints.authority_host} "
+            f"({type(exc).__name__}: {_first_line(str(exc))}).",
+            fix="Check the network, --tenant and --cloud (tokens differ per national cloud).",
+        ) from None
+
+
+def _bind(function: Callable[..., Any], scopes: list[str], account: Any) -> Callable[[], Any]:
+    return lambda: function(scopes, account=account)
+
+
+def _default_interactive(env: Mapping[str, str]) -> bool:
+    ci = env.get("CI", "").strip().casefold() in ("true", "1", "yes")
+    return sys.stdin is not None and sys.stdin.isatty() and not ci
+
+
+class Authenticator:
+    """Builds MSAL applications and runs the chosen flow; every dependency is injectable."""
+
+    def __init__(
+        self,
+        options: LiveOptions,
+        *,
+        env: Mapping[str, str] | None = None,
+        with_logs: bool | None = None,
+        interactive: Callable[[], bool] | None = None,
+        out: TextIO | None = None,
+    ) -> None:
+        self.env = os.environ if env is None else env
+        self.options = options
+        self.endpoints = resolve_endpoints(options, self.env)
+        self.settings = choose_settings(options, self.env)
+        self.with_logs = options.with_logs if with_logs is None else with_logs
+        self.interactive = interactive or (lambda: _default_interactive(self.env))
+        self.out = out or sys.stderr
+        self.cache_file = TokenCacheFile(token_cache_path(self.env))
+
+    @property
+    def authority(self) -> str:
+        return f"{self.endpoints.authority_host}/{self.settings.tenant}"
+
+    def sign_in(self) -> SignedIn:
+        method = self.settings.method
+        if method is AuthMethod.TOKEN:
+            token = self.env[TOKEN_VAR].strip()
+            claims = _jwt_claims(token)
+            who = claims.get("upn") or claims.get("preferred_username") or claims.get("appid")
+            return SignedIn(StaticToken(token), str(who or "(token)"), claims.get("tid"), method)
+        if method is AuthMethod.DEVICE_CODE:
+            return self._delegated()
+        return self._app_only()
+
+    def _fail(self, result: Mapping[str, Any], scopes: list[str]) -> NoReturn:
+        raise_for_msal_error(
+            result, endpoints=self.endpoints, settings=self.settings, scopes=scopes
+        )
+
+    # -- delegated: cache, then device code ------------------------------------------------
+
+    def _delegated(self) -> SignedIn:
+        scopes = delegated_scopes(self.endpoints, self.with_logs)
+        interactive = self.interactive()
+        if not interactive and not self.cache_file.path.exists():
+            self._refuse_non_interactive()
+        cache = self.cache_file.load()
+        app = _guard(
+            lambda: msal.PublicClientApplication(
+                self.settings.client_id, authority=self.authority, token_cache=cache
+            ),
+            self.endpoints,
+        )
+        result = self._silent(app, scopes)
+        if result is None:
+            if not interactive:
+                self._refuse_non_interactive()
+            result = self._device_code(app, scopes)
+        self.cache_file.save()
+        account = _guard(lambda: app.get_accounts(), self.endpoints)
+        who = (result.get("id_token_claims") or {}).get("preferred_username") or (
+            account[0].get("username") if account else "(unknown account)"
+        )
+        claims = result.get("id_token_claims") or {}
+
+        def renew() -> str:
+            accounts = app.get_accounts(username=who) or app.get_accounts()
+            fresh = _guard(
+                lambda: app.acquire_token_silent_with_error(
+                    scopes, account=accounts[0] if accounts else None, force_refresh=True
+                ),
+                self.endpoints,
+            )
+            if not fresh or "access_token" not in fresh:
+                self._fail(fresh or {"error": "no_cached_account"}, scopes)
+            self.cache_file.save()
+            return str(fresh["access_token"])
+
+        return SignedIn(
+            MsalTokens(str(result["access_token"]), renew),
+            str(who),
+            claims.get("tid"),
+            AuthMethod.DEVICE_CODE,
+        )
+
+    def _silent(
+        self, app: msal.PublicClientApplication, scopes: list[str]
+    ) -> dict[str, Any] | None:
+        accounts = _guard(lambda: app.get_accounts(), self.endpoints)
+        for account in accounts:
+            result = _guard(_bind(app.acquire_token_silent, scopes, account), self.endpoints)
+            if result and "access_token" in result:
+                return dict(result)
+        return None
+
+    def _device_code(self, app: msal.PublicClientApplication, scopes: list[str]) -> dict[str, Any]:
+        flow = _guard(lambda: app.initiate_device_flow(scopes=scopes), self.endpoints)
+        if "user_code" not in flow:
+            self._fail(flow, scopes)
+        print(flow["message"], file=self.out, flush=True)
+        result = _guard(lambda: app.acquire_token_by_device_flow(flow), self.endpoints)
+        if "access_token" not in result:
+            self._fail(result, scopes)
+        return dict(result)
+
+    def _refuse_non_interactive(self) -> NoReturn:
+        raise AccessError(
+            "no terminal to sign in with a device code (stdin is not a TTY or CI is set), "
+            "and no non-interactive credential is configured.",
+            fix=NON_INTERACTIVE_HELP,
+        )
+
+    # -- app-only ----------------------------------------------------------------------------
+
+    def _credential(self) -> Any:
+        method = self.settings.method
+        if method is AuthMethod.CLIENT_SECRET:
+            return self.env[SECRET_VAR]
+        if method is AuthMethod.CERTIFICATE:
+            return certificate_credential(self.env[CERT_VAR], self.env.get(CERT_PASSWORD_VAR))
+        path = self.env[FEDERATED_VAR]
+        return {"client_assertion": lambda: federated_assertion(path)}
+
+    def _app_only(self) -> SignedIn:
+        scopes = [f"{self.endpoints.graph_resource}/.default"]
+        credential = self._credential()
+
+        def acquire() -> str:
+            # A new app (and in-memory cache) each time: acquire_token_for_client refuses
+            # force_refresh, and a refresh after a 401 must not return the cached token.
+            app = _guard(
+                lambda: msal.ConfidentialClientApplication(
+                    self.settings.client_id,
+                    client_credential=credential,
+                    authority=self.authority,
+                    token_cache=msal.TokenCache(),
+                ),
+                self.endpoints,
+            )
+            result = _guard(lambda: app.acquire_token_for_client(scopes=scopes), self.endpoints)
+            if "access_token" not in result:
+                self._fail(result, scopes)
+            return str(result["access_token"])
+
+        first = acquire()
+        tid = _jwt_claims(first).get("tid") or self.settings.tenant
+        return SignedIn(
+            MsalTokens(first, acquire), f"app {self.settings.client_id}", tid, self.settings.method
+        )
+
+    def logout(self) -> bool:
+        return self.cache_file.delete()

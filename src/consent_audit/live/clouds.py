@@ -1,0 +1,83 @@
+"""Where to sign in and where Graph lives, per national cloud.
+
+Tokens are not interchangeable between clouds, so the login host and the Graph root must be
+chosen together (microsoft-graph-docs-contrib ``concepts/deployments.md``: Global
+``graph.microsoft.com`` / ``login.microsoftonline.com``; US Gov L4 ``graph.microsoft.us``;
+US Gov L5 (DoD) ``dod-graph.microsoft.us``, both signing in at ``login.microsoftonline.us``;
+China (21Vianet) ``microsoftgraph.chinacloudapi.cn`` / ``login.chinacloudapi.cn``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from consent_audit.errors import InputError
+from consent_audit.live_options import Cloud, LiveOptions
+
+_LOGIN_HOSTS: dict[Cloud, str] = {
+    Cloud.GLOBAL: "https://login.microsoftonline.com",
+    Cloud.USGOV: "https://login.microsoftonline.us",
+    Cloud.USGOV_DOD: "https://login.microsoftonline.us",
+    Cloud.CHINA: "https://login.chinacloudapi.cn",
+}
+
+_GRAPH_ROOTS: dict[Cloud, str] = {
+    Cloud.GLOBAL: "https://graph.microsoft.com",
+    Cloud.USGOV: "https://graph.microsoft.us",
+    Cloud.USGOV_DOD: "https://dod-graph.microsoft.us",
+    Cloud.CHINA: "https://microsoftgraph.chinacloudapi.cn",
+}
+
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class CloudEndpoints:
+    """The sign-in host, the Graph root requests go to, and the Graph resource scopes name.
+
+    ``graph_resource`` stays the cloud's real Graph root even when ``graph_root`` is
+    overridden (an emulator or a proxy): scopes name the resource, not the host.
+    """
+
+    authority_host: str
+    graph_root: str
+    graph_resource: str
+
+    @property
+    def login_host(self) -> str:
+        return urlsplit(self.authority_host).netloc
+
+
+def _normalise_url(value: str, what: str, *, allow_local_http: bool) -> str:
+    text = value.strip().rstrip("/")
+    if "://" not in text:
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    local = parts.hostname in _LOCAL_HOSTS
+    if not parts.hostname or parts.scheme not in ("https", "http"):
+        raise InputError(f"{what} {value!r} is not a URL.", fix="Pass e.g. https://host.")
+    if parts.scheme == "http" and not (allow_local_http and local):
+        raise InputError(
+            f"{what} {value!r} uses plain http; tokens are only sent over https.",
+            fix="Use an https URL (plain http is accepted for localhost only).",
+        )
+    return text
+
+
+def resolve_endpoints(options: LiveOptions, env: Mapping[str, str] | None = None) -> CloudEndpoints:
+    """Endpoints for ``--cloud``, honouring ``AZURE_AUTHORITY_HOST`` (azure-identity's name)
+    and ``--graph-url`` / ``CONSENT_AUDIT_GRAPH_URL`` (a Graph root without ``/v1.0``)."""
+    env = os.environ if env is None else env
+    authority = env.get("AZURE_AUTHORITY_HOST") or _LOGIN_HOSTS[options.cloud]
+    graph = options.graph_url or env.get("CONSENT_AUDIT_GRAPH_URL") or _GRAPH_ROOTS[options.cloud]
+    graph_root = _normalise_url(graph, "Graph URL", allow_local_http=True)
+    if graph_root.endswith(("/v1.0", "/beta")):
+        graph_root = graph_root.rsplit("/", 1)[0]
+    return CloudEndpoints(
+        authority_host=_normalise_url(authority, "authority host", allow_local_http=True),
+        graph_root=graph_root,
+        graph_resource=_GRAPH_ROOTS[options.cloud],
+    )

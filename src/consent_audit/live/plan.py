@@ -1,0 +1,331 @@
+"""Every Graph request the collector can make, with the permission each needs.
+
+One source of truth for the collector and for ``docs/permissions.md`` (ScubaGear keeps the
+same kind of API catalogue): a request added here is documented by regenerating the doc.
+Permissions are the least-privileged delegated ones from each API page's permissions table
+(microsoft-graph-docs-contrib ``api-reference/v1.0/api/*.md``); Global Reader can perform every
+read below.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote, unquote
+
+from consent_audit.live.graph_client import GraphCall
+from consent_audit.live_options import LiveOptions
+from consent_audit.manifest import Manifest
+
+APP_READ = "Application.Read.All"
+DIR_READ = "Directory.Read.All"
+POLICY_READ = "Policy.Read.All"
+GRANT_POLICY_READ = "Policy.Read.PermissionGrant"
+CONSENT_READ = "ConsentRequest.Read.All"
+AUDIT_READ = "AuditLog.Read.All"
+GLOBAL_READER = "Global Reader"
+LOG_DAYS = 30
+LOG_MAX_PAGES = 10
+_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+APP_ID_CHUNK = 15  # Graph's `in` operator takes at most 15 values.
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    """A request with its purpose: which snapshot part it fills and what it needs."""
+
+    key: str
+    wave: int
+    part: str
+    path: str
+    permission: str
+    roles: tuple[str, ...] = (GLOBAL_READER,)
+    when: str = "always"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    max_pages: int | None = None
+
+    def call(self) -> GraphCall:
+        return GraphCall(self.key, self.path, self.headers, self.max_pages)
+
+
+def _q(value: str) -> str:
+    """Percent-encode a query value; keep OData punctuation readable."""
+    return quote(value, safe="'(),:$/=")
+
+
+def _literal(value: str) -> str:
+    """An OData string literal: single quotes doubled."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def user_segment(user: str) -> str:
+    """``/users/{id|upn}`` path segment (user-get.md): ``#`` of B2B UPNs becomes ``%23``;
+    a UPN starting with ``$`` must be addressed as ``/users('$x@y')``."""
+    if user.startswith("$"):
+        return f"/users({quote(_literal(user), safe=chr(39) + '@$')})"
+    return "/users/" + quote(user, safe="@")
+
+
+def _since(now: datetime) -> str:
+    return (now - timedelta(days=LOG_DAYS)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
+    """Requests that need no object ids: tenant settings, the apps, the user."""
+    graph = f"/servicePrincipals(appId={_literal(manifest.resource_app_id)})"
+    name = _literal(manifest.app_display_name)
+    calls = [
+        PlannedCall(
+            "apps_by_name",
+            1,
+            "recruitee_apps",
+            f"/servicePrincipals?$filter={_q(f'startswith(displayName,{name})')}",
+            APP_READ,
+        ),
+        PlannedCall(
+            "graph_sp",
+            1,
+            "graph_service_principal",
+            f"{graph}?$select=id,appId,displayName,oauth2PermissionScopes",
+            APP_READ,
+        ),
+        PlannedCall(
+            "classifications",
+            1,
+            "delegated_permission_classifications",
+            f"{graph}/delegatedPermissionClassifications",
+            APP_READ,
+        ),
+        PlannedCall(
+            "authorization_policy",
+            1,
+            "authorization_policy",
+            "/policies/authorizationPolicy",
+            POLICY_READ,
+        ),
+        PlannedCall(
+            "permission_grant_policies",
+            1,
+            "permission_grant_policies",
+            "/policies/permissionGrantPolicies",
+            GRANT_POLICY_READ,
+        ),
+        PlannedCall(
+            "admin_consent_request_policy",
+            1,
+            "admin_consent_request_policy",
+            "/policies/adminConsentRequestPolicy",
+            POLICY_READ,
+        ),
+        PlannedCall(
+            "conditional_access",
+            1,
+            "conditional_access_policies",
+            "/identity/conditionalAccess/policies",
+            POLICY_READ,
+        ),
+        PlannedCall(
+            "consent_requests",
+            1,
+            "app_consent_requests",
+            "/identityGovernance/appConsent/appConsentRequests?$filter="
+            + _q("userConsentRequests/any(u:u/status eq 'InProgress')"),
+            CONSENT_READ,
+        ),
+        PlannedCall(
+            "organization",
+            1,
+            "tenant",
+            "/organization?$select=id,displayName,verifiedDomains",
+            DIR_READ,
+        ),
+    ]
+    app_ids = sorted({a.lower() for a in (*manifest.known_app_ids, *options.app_ids)})
+    for index in range(0, len(app_ids), APP_ID_CHUNK):
+        values = ",".join(_literal(a) for a in app_ids[index : index + APP_ID_CHUNK])
+        calls.append(
+            PlannedCall(
+                f"apps_by_id_{index // APP_ID_CHUNK}",
+                1,
+                "recruitee_apps",
+                f"/servicePrincipals?$filter={_q(f'appId in ({values})')}",
+                APP_READ,
+                when="known app ids or --app-id",
+            )
+        )
+    if options.user:
+        segment = user_segment(options.user)
+        calls += [
+            PlannedCall(
+                "user",
+                1,
+                "users",
+                f"{segment}?$select=id,userPrincipalName,displayName,mail,accountEnabled,userType",
+                DIR_READ,
+                when="--user",
+            ),
+            PlannedCall(
+                "user_member_of",
+                1,
+                "users",
+                f"{segment}/memberOf?$select=id,displayName,roleTemplateId",
+                DIR_READ,
+                when="--user",
+            ),
+            PlannedCall(
+                "user_groups",
+                1,
+                "users",
+                f"{segment}/transitiveMemberOf/microsoft.graph.group?$select=id,displayName",
+                DIR_READ,
+                when="--user",
+                headers={"ConsistencyLevel": "eventual"},
+            ),
+        ]
+    return calls
+
+
+def wave_two(
+    apps: list[tuple[str, str]],
+    options: LiveOptions,
+    user_id: str | None,
+    now: datetime,
+) -> list[PlannedCall]:
+    """Requests keyed by the Recruitee service principals (object id, appId) found in wave 1."""
+    calls: list[PlannedCall] = []
+    for index, (sp_id, _app_id) in enumerate(apps):
+        client = f"clientId eq {_literal(sp_id)}"
+        if options.user and user_id:
+            calls += [
+                PlannedCall(
+                    f"grants_all_{index}",
+                    2,
+                    "recruitee_apps.oauth2_permission_grants",
+                    "/oauth2PermissionGrants?$filter="
+                    + _q(f"{client} and consentType eq 'AllPrincipals'"),
+                    DIR_READ,
+                    when="--user",
+                ),
+                PlannedCall(
+                    f"grants_user_{index}",
+                    2,
+                    "recruitee_apps.oauth2_permission_grants",
+                    "/oauth2PermissionGrants?$filter="
+                    + _q(f"{client} and principalId eq {_literal(user_id)}"),
+                    DIR_READ,
+                    when="--user",
+                ),
+            ]
+        else:
+            calls.append(
+                PlannedCall(
+                    f"grants_{index}",
+                    2,
+                    "recruitee_apps.oauth2_permission_grants",
+                    f"/servicePrincipals/{quote(sp_id)}/oauth2PermissionGrants",
+                    DIR_READ,
+                    when="without --user",
+                )
+            )
+        calls.append(
+            PlannedCall(
+                f"assigned_{index}",
+                2,
+                "recruitee_apps.app_role_assigned_to",
+                f"/servicePrincipals/{quote(sp_id)}/appRoleAssignedTo",
+                APP_READ,
+            )
+        )
+    if options.with_logs and apps:
+        since = _since(now)
+        roles = (GLOBAL_READER, "Reports Reader", "Security Reader")
+        calls.append(
+            PlannedCall(
+                "audits",
+                2,
+                "directory_audits",
+                "/auditLogs/directoryAudits?$filter="
+                + _q(f"activityDateTime ge {since} and category eq 'ApplicationManagement'"),
+                AUDIT_READ,
+                roles,
+                "--with-logs",
+                max_pages=LOG_MAX_PAGES,
+            )
+        )
+        for index, (_sp_id, app_id) in enumerate(apps):
+            calls.append(
+                PlannedCall(
+                    f"signins_{index}",
+                    2,
+                    "sign_ins",
+                    "/auditLogs/signIns?$filter="
+                    + _q(f"appId eq {_literal(app_id)} and createdDateTime ge {since}"),
+                    AUDIT_READ,
+                    roles,
+                    "--with-logs (needs Entra ID P1/P2)",
+                    max_pages=LOG_MAX_PAGES,
+                )
+            )
+    return calls
+
+
+def collection_plan(
+    manifest: Manifest, options: LiveOptions | None = None, now: datetime | None = None
+) -> list[PlannedCall]:
+    """Every request the collector can make; ids the tenant supplies are placeholders."""
+    full = (
+        LiveOptions(user="{user}", app_ids=("{appId}",), with_logs=True)
+        if options is None
+        else options
+    )
+    when = now or datetime.now(timezone.utc)
+    apps = [("{recruiteeSpId}", "{recruiteeAppId}")]
+    plan = wave_one(manifest, full) + wave_two(apps, full, "{userId}", when)
+    if full.user:
+        plan += wave_two(apps, LiveOptions(with_logs=False), None, when)
+    seen: set[str] = set()
+    unique = []
+    for call in plan:
+        if call.path not in seen:
+            seen.add(call.path)
+            unique.append(call)
+    return unique
+
+
+def permissions_markdown(plan: list[PlannedCall]) -> str:
+    """The permissions page: every call, the permission it needs, roles that suffice."""
+    scopes = sorted({c.permission for c in plan})
+    lines = [
+        "# Permissions consent-audit needs",
+        "",
+        "Generated from `consent_audit.live.plan.collection_plan()`; do not edit by hand.",
+        "",
+        "consent-audit only reads. Signed in as a person (device code) it asks Microsoft Graph",
+        "for these delegated scopes (AuditLog.Read.All only with `--with-logs`):",
+        "",
+        *[f"- `{s}`" for s in scopes],
+        "",
+        "The signed-in account also needs a directory role that can read the same data:",
+        "**Global Reader** suffices for every request below. App-only sign-in",
+        "(client secret, certificate, federated token) needs the same names as *application*",
+        "permissions, granted by an administrator. Sign-in logs also need Entra ID P1 or P2;",
+        "without the licence that part is reported as `not_licensed`, not as a finding.",
+        "",
+        "| Wave | Request | Snapshot part | Permission | Roles that suffice | When |",
+        "|---|---|---|---|---|---|",
+    ]
+    for call in plan:
+        path = _DATE.sub("{now-30d}", unquote(call.path)).replace("|", "\\|")
+        lines.append(
+            f"| {call.wave} | `GET {path}` | `{call.part}` | {call.permission} | "
+            f"{', '.join(call.roles)} | {call.when} |"
+        )
+    lines += [
+        "",
+        "Requests of one wave go out together in JSON `$batch` POSTs of up to 20 to",
+        "`{graph}/v1.0/$batch`; wave 2 needs the object ids found in wave 1.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import requests
+import responses
+
+from consent_audit import __version__
+from consent_audit.errors import AccessError
+from consent_audit.live.collector import collect_with
+from consent_audit.live.plan import collection_plan, user_segment
+from consent_audit.live_options import LiveOptions
+from consent_audit.manifest import Manifest
+from consent_audit.snapshot import PartStatus
+
+from . import tenant as t
+from .fakes import BATCH_URL, FakeGraph, error_body, make_client
+
+NOW = datetime(2026, 1, 10, tzinfo=timezone.utc)
+
+
+def test_small_tenant_is_collected_in_two_waves(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    graph = t.wave_two_routes(t.wave_one_routes(FakeGraph()))
+    graph.install(rsps)
+    client = make_client()
+    progress: list[str] = []
+    snap = collect_with(client, manifest, LiveOptions(), now=NOW, progress=progress.append)
+    assert client.stats.waves == 2
+    assert client.stats.http_requests == 2
+    assert len(progress) == 2
+    assert snap.tool_version == __version__
+    assert snap.collected_at == NOW
+    assert (snap.tenant.id, snap.tenant.default_domain) == (t.TENANT_ID, "contoso.com")
+    apps = snap.recruitee_apps.data
+    assert apps is not None
+    assert [a.service_principal.display_name for a in apps] == ["Recruitee", "Recruitee Sandbox"]
+    recruitee = apps[0]
+    assert recruitee.grants_coverage == "all"
+    assert {g.id for g in recruitee.oauth2_permission_grants.data or []} == {"g-all", "g-other"}
+    assert [a.principal_id for a in recruitee.app_role_assigned_to.data or []] == [t.GROUP_ID]
+    assert snap.graph_service_principal.data is not None
+    assert len(snap.graph_service_principal.data.oauth2_permission_scopes) == 9
+    for part in (
+        snap.delegated_permission_classifications,
+        snap.authorization_policy,
+        snap.permission_grant_policies,
+        snap.admin_consent_request_policy,
+        snap.app_consent_requests,
+        snap.conditional_access_policies,
+    ):
+        assert part.status is PartStatus.OK, part
+    assert snap.directory_audits.status is PartStatus.NOT_COLLECTED
+    assert snap.sign_ins.status is PartStatus.NOT_COLLECTED
+    assert snap.users == []
+
+
+def test_user_check_reads_only_all_principals_and_that_users_grants(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    graph = t.wave_two_routes(t.wave_one_routes(FakeGraph(), user=True), user=True)
+    graph.install(rsps)
+    client = make_client()
+    snap = collect_with(client, manifest, LiveOptions(user=t.UPN), now=NOW)
+    assert client.stats.waves == 2
+    lookup = snap.find_user(t.UPN)
+    assert lookup is not None
+    assert lookup.user.data is not None
+    user = lookup.user.data
+    assert user.id == t.USER_ID
+    assert user.member_of_group_ids == [t.GROUP_ID]
+    assert user.transitive_member_of_group_ids == [t.GROUP_ID, t.NESTED_ID]
+    assert user.directory_role_template_ids == [t.GLOBAL_READER]
+    assert user.group_display_names[t.NESTED_ID] == "All Staff"
+    apps = snap.recruitee_apps.data or []
+    assert apps[0].grants_coverage == "all_principals_and_user"
+    assert {g.id for g in apps[0].oauth2_permission_grants.data or []} == {"g-all", "g-alice"}
+    assert not any(
+        "/oauth2PermissionGrants" in u and u.startswith("/servicePrincipals") for u in graph.urls()
+    )
+
+
+def test_failed_parts_keep_their_reason_and_do_not_abort(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    graph = FakeGraph()
+    graph.add(
+        "/identity/conditionalAccess/policies",
+        error_body("Authorization_RequestDenied", "Insufficient privileges", "rid-ca"),
+        403,
+    )
+    t.wave_two_routes(t.wave_one_routes(graph))
+    graph.routes["/identity/conditionalAccess/policies"] = graph.routes[
+        "/identity/conditionalAccess/policies"
+    ][:1]
+    graph.install(rsps)
+    snap = collect_with(make_client(), manifest, LiveOptions(), now=NOW)
+    ca = snap.conditional_access_policies
+    assert ca.status is PartStatus.FORBIDDEN
+    assert ca.permission == "Policy.Read.All"
+    assert ca.message is not None
+    assert "Authorization_RequestDenied" in ca.message
+    assert "rid-ca" in ca.message
+    assert snap.authorization_policy.status is PartStatus.OK
+
+
+def test_logs_are_filtered_to_recruitee_and_licence_gaps_are_not_licensed(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    graph = t.log_routes(t.wave_two_routes(t.wave_one_routes(FakeGraph())))
+    graph.routes[f"/auditLogs/signIns?$filter=appId eq '{t.NEAR_APP_ID}'*"] = [
+        (403, error_body("Authentication_RequestFromNonPremiumTenantOrB2CTenant", "no P1"), {})
+    ]
+    graph.install(rsps)
+    snap = collect_with(make_client(), manifest, LiveOptions(with_logs=True), now=NOW)
+    assert [a.id for a in snap.directory_audits.data or []] == ["a1"]
+    assert snap.sign_ins.status is PartStatus.NOT_LICENSED
+    assert snap.sign_ins.permission is None
+    audit_urls = [u for u in graph.urls() if u.startswith("/auditLogs/directoryAudits")]
+    assert audit_urls == [
+        "/auditLogs/directoryAudits?$filter=activityDateTime ge 2025-12-11T00:00:00Z and "
+        "category eq 'ApplicationManagement'"
+    ]
+
+
+def test_sign_ins_are_collected_for_every_recruitee_app(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    graph = t.log_routes(t.wave_two_routes(t.wave_one_routes(FakeGraph())))
+    graph.install(rsps)
+    snap = collect_with(make_client(), manifest, LiveOptions(with_logs=True), now=NOW)
+    assert snap.sign_ins.status is PartStatus.OK
+    assert [s.status.error_code for s in snap.sign_ins.data or []] == [65001]
+
+
+def test_unknown_user_is_not_found_not_an_error(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    graph = t.wave_two_routes(t.wave_one_routes(FakeGraph()))
+    graph.add(
+        "/users/*", error_body("Request_ResourceNotFound", "Resource 'x' does not exist"), 404
+    )
+    graph.install(rsps)
+    snap = collect_with(make_client(), manifest, LiveOptions(user="ghost@contoso.com"), now=NOW)
+    lookup = snap.find_user("ghost@contoso.com")
+    assert lookup is not None
+    assert lookup.user.status is PartStatus.NOT_FOUND
+    apps = snap.recruitee_apps.data or []
+    assert apps[0].grants_coverage == "all"  # no user id: every grant was read
+
+
+def test_app_ids_are_looked_up_and_merged_with_name_matches(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    extra = "cccccccc-0000-0000-0000-00000000000c"
+    graph = t.wave_two_routes(t.wave_one_routes(FakeGraph()))
+    graph.add(
+        f"/servicePrincipals?$filter=appId in ('{t.APP_ID}','{extra}')",
+        {"value": [t.sp(t.SP_ID, t.APP_ID, "Recruitee"), t.sp("sp-x", extra, "Tellent ATS")]},
+    )
+    graph.add("/servicePrincipals/sp-x/*", {"value": []})
+    graph.install(rsps)
+    options = LiveOptions(app_ids=(extra, t.APP_ID.upper()))
+    snap = collect_with(make_client(), manifest, options, now=NOW)
+    ids = [a.service_principal.id for a in snap.recruitee_apps.data or []]
+    assert sorted(ids) == sorted([t.SP_ID, t.NEAR_SP_ID, "sp-x"])
+
+
+def test_unreachable_graph_is_an_access_error(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    rsps.add(responses.POST, BATCH_URL, body=requests.ConnectionError("dns"))
+    with pytest.raises(AccessError, match="cannot reach Microsoft Graph") as info:
+        collect_with(make_client(max_wait=0.5), manifest, LiveOptions(), now=NOW)
+    assert info.value.exit_code == 3
+
+
+def test_user_path_segments_are_encoded() -> None:
+    assert user_segment("bob_fabrikam.com#EXT#@contoso.com") == (
+        "/users/bob_fabrikam.com%23EXT%23@contoso.com"
+    )
+    assert user_segment("$adm@contoso.com") == "/users('$adm@contoso.com')"
+
+
+def test_collection_plan_names_a_permission_for_every_request(manifest: Manifest) -> None:
+    plan = collection_plan(manifest)
+    parts = {c.part for c in plan}
+    assert {"directory_audits", "sign_ins", "users", "conditional_access_policies"} <= parts
+    allowed = {
+        "Application.Read.All",
+        "Directory.Read.All",
+        "Policy.Read.All",
+        "Policy.Read.PermissionGrant",
+        "ConsentRequest.Read.All",
+        "AuditLog.Read.All",
+    }
+    assert {c.permission for c in plan} == allowed
+    assert all("Global Reader" in c.roles for c in plan)
+    assert max(c.wave for c in plan) <= 3

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import pytest
+import requests
+import responses
+
+from consent_audit.errors import AccessError
+from consent_audit.live.graph_client import GraphCall, parse_retry_after
+from consent_audit.live.graph_errors import (
+    CONNECTION_FAILED,
+    FOREIGN_NEXT_LINK,
+    NEXT_LINK_LOOP,
+    RETRIES_EXHAUSTED,
+    GraphError,
+)
+from consent_audit.snapshot import PartStatus
+
+from .fakes import BATCH_URL, ROOT, FakeGraph, FakeTokens, Sleeper, error_body, make_client
+
+
+def test_pages_are_followed_through_batch_and_merged(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/things", {"value": [1, 2], "@odata.nextLink": f"{ROOT}/v1.0/things?$skiptoken=X"})
+    graph.add("/things?$skiptoken=X", {"value": [3]})
+    out = make_client().run([GraphCall("a", "/things")])
+    assert out["a"] == {"value": [1, 2, 3]}
+    assert graph.urls() == ["/things", "/things?$skiptoken=X"]
+
+
+def test_next_link_seen_before_stops_with_loop_error(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    link = f"{ROOT}/v1.0/things?$skiptoken=A"
+    graph.add("/things", {"value": [1], "@odata.nextLink": link})
+    graph.add("/things?$skiptoken=A", {"value": [2], "@odata.nextLink": link})
+    out = make_client().run([GraphCall("a", "/things")])
+    assert isinstance(out["a"], GraphError)
+    assert out["a"].code == NEXT_LINK_LOOP
+    assert len(graph.batches) == 2
+
+
+def test_foreign_next_link_is_refused_and_no_token_leaves(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/things", {"value": [1], "@odata.nextLink": "https://evil.example/v1.0/things?p=2"})
+    graph.add("/other", {"value": [1], "@odata.nextLink": "http://graph.microsoft.com/v1.0/x"})
+    out = make_client().run([GraphCall("a", "/things"), GraphCall("b", "/other")])
+    for key in ("a", "b"):
+        assert isinstance(out[key], GraphError)
+        assert out[key].code == FOREIGN_NEXT_LINK
+    assert all(call.request.url == BATCH_URL for call in rsps.calls)
+    assert len(rsps.calls) == 1
+
+
+def test_inner_429_is_retried_alone_after_the_longest_retry_after(
+    rsps: responses.RequestsMock,
+) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/ok", {"value": []})
+    graph.add("/slow", error_body("TooManyRequests", "later"), 429, {"Retry-After": "2.128"})
+    graph.add("/slow", {"id": "done"})
+    graph.add("/busy", error_body("ServiceUnavailable", "busy"), 503, {"retry-after": "1"})
+    graph.add("/busy", {"id": "busy-done"})
+    sleeper = Sleeper()
+    client = make_client(sleep=sleeper)
+    out = client.run([GraphCall("1", "/ok"), GraphCall("2", "/slow"), GraphCall("3", "/busy")])
+    assert out == {"1": {"value": []}, "2": {"id": "done"}, "3": {"id": "busy-done"}}
+    assert sleeper.calls == [2.128]
+    assert sorted(r["id"] for r in graph.batches[1]) == ["2", "3"]
+    assert client.stats.http_requests == 2
+    assert client.stats.waves == 1
+
+
+def test_whole_batch_429_retries_everything_after_retry_after(
+    rsps: responses.RequestsMock,
+) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.outer.append((429, error_body("TooManyRequests", "slow down"), {"Retry-After": "3"}))
+    graph.add("/a", {"id": "a"}).add("/b", {"id": "b"})
+    sleeper = Sleeper()
+    out = make_client(sleep=sleeper).run([GraphCall("1", "/a"), GraphCall("2", "/b")])
+    assert out == {"1": {"id": "a"}, "2": {"id": "b"}}
+    assert sleeper.calls == [3.0]
+    assert len(graph.batches) == 2
+
+
+def test_whole_batch_424_is_treated_as_throttling(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.outer.append((424, error_body("FailedDependency", "throttled"), {}))
+    graph.add("/a", {"id": "a"})
+    out = make_client().run([GraphCall("1", "/a")])
+    assert out == {"1": {"id": "a"}}
+
+
+def test_server_errors_back_off_and_give_up_within_the_wait_budget(
+    rsps: responses.RequestsMock,
+) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/down", error_body("InternalServerError", "boom", "rid-9"), 500)
+    sleeper = Sleeper()
+    out = make_client(sleep=sleeper, max_wait=3.0).run([GraphCall("1", "/down")])
+    error = out["1"]
+    assert isinstance(error, GraphError)
+    assert error.code == RETRIES_EXHAUSTED
+    assert error.part_status is PartStatus.ERROR
+    assert "boom" in error.message
+    assert sum(sleeper.calls) <= 3.0
+    assert sleeper.calls == sorted(sleeper.calls)  # exponential
+    assert len(sleeper.calls) >= 2
+
+
+def test_unreachable_graph_becomes_connection_failure(rsps: responses.RequestsMock) -> None:
+    rsps.add(responses.POST, BATCH_URL, body=requests.ConnectionError("refused"))
+    sleeper = Sleeper()
+    out = make_client(sleep=sleeper, max_wait=1.0).run([GraphCall("1", "/a")])
+    assert isinstance(out["1"], GraphError)
+    assert out["1"].code == CONNECTION_FAILED
+    assert out["1"].is_connection_failure
+    assert sum(sleeper.calls) <= 1.0
+
+
+def test_401_asks_for_a_fresh_token_once(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.outer.append((401, error_body("InvalidAuthenticationToken", "expired"), {}))
+    graph.add("/a", {"id": "a"})
+    tokens = FakeTokens(["old", "new"])
+    out = make_client(tokens=tokens).run([GraphCall("1", "/a")])
+    assert out == {"1": {"id": "a"}}
+    assert tokens.refreshes == 1
+    assert graph.auth_headers == ["Bearer old", "Bearer new"]
+
+
+def test_second_401_after_refresh_fails_clearly(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    for _ in range(2):
+        graph.outer.append((401, error_body("InvalidAuthenticationToken", "nope"), {}))
+    tokens = FakeTokens(["tok-old-xyz", "tok-new-xyz"])
+    with pytest.raises(AccessError, match="refused the access token") as info:
+        make_client(tokens=tokens).run([GraphCall("1", "/a")])
+    assert "tok-new-xyz" not in str(info.value)
+    assert "tok-old-xyz" not in str(info.value)
+    assert tokens.refreshes == 1
+
+
+def test_licence_401_is_not_a_token_problem(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    body = error_body(
+        "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+        "Neither tenant is B2C or tenant doesn't have premium license",
+    )
+    graph.add("/auditLogs/signIns", body, 401)
+    tokens = FakeTokens()
+    out = make_client(tokens=tokens).run([GraphCall("1", "/auditLogs/signIns")])
+    assert isinstance(out["1"], GraphError)
+    assert out["1"].part_status is PartStatus.NOT_LICENSED
+    assert tokens.refreshes == 0
+
+
+def test_more_than_twenty_requests_are_split_into_batches(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/x*", {"value": []})
+    client = make_client()
+    out = client.run([GraphCall(str(i), f"/x{i}") for i in range(45)])
+    assert len(out) == 45
+    assert [len(b) for b in graph.batches] == [20, 20, 5]
+    assert client.stats.rounds == 1
+
+
+def test_verbose_log_names_requests_but_never_the_token(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/a", {"id": "a"})
+    lines: list[str] = []
+    make_client(tokens=FakeTokens(["s3cr3t-token"]), log=lines.append).run([GraphCall("1", "/a")])
+    text = "\n".join(lines)
+    assert "POST https://graph.microsoft.com/v1.0/$batch 200" in text
+    assert "GET /a 200" in text
+    assert "s3cr3t" not in text
+    assert "Bearer" not in text
+
+
+def test_log_pages_are_capped_and_marked_truncated(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/logs", {"value": [1], "@odata.nextLink": f"{ROOT}/v1.0/logs?p=2"})
+    graph.add("/logs?p=2", {"value": [2], "@odata.nextLink": f"{ROOT}/v1.0/logs?p=3"})
+    out = make_client().run([GraphCall("1", "/logs", max_pages=2)])
+    assert out["1"] == {"value": [1, 2], "truncated": True}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2.128", 2.128), ("10", 10.0), ("-1", 0.0), ("soon", None), (None, None)],
+)
+def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value) == expected

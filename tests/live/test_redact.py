@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import os
+import stat
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import responses
+
+from consent_audit.evaluate import evaluate
+from consent_audit.files import write_text_atomic
+from consent_audit.live import redact
+from consent_audit.live.collector import collect_with
+from consent_audit.live_options import LiveOptions
+from consent_audit.manifest import Manifest
+from consent_audit.snapshot import TenantSnapshot, dump_snapshot, parse_snapshot
+
+from . import tenant as t
+from .fakes import FakeGraph, make_client
+
+PEOPLE = [
+    t.UPN,
+    t.MAIL,
+    "Alice Smith",
+    "Recruiters",
+    "All Staff",
+    t.USER_ID,
+    t.GROUP_ID,
+    t.NESTED_ID,
+    t.OTHER_USER_ID,
+]
+KEPT = [
+    t.APP_ID,
+    t.SP_ID,
+    t.GRAPH_SP_ID,
+    t.TENANT_ID,
+    t.GLOBAL_READER,
+    "Recruitee",
+    "Microsoft Graph",
+    "Require MFA for Recruitee",
+    "Mail.Send",
+    "ca-1",
+]
+
+
+def _snapshot(rsps: responses.RequestsMock, manifest: Manifest) -> TenantSnapshot:
+    graph = t.log_routes(t.wave_two_routes(t.wave_one_routes(FakeGraph(), user=True), user=True))
+    graph.install(rsps)
+    options = LiveOptions(user=t.UPN, with_logs=True)
+    return collect_with(
+        make_client(), manifest, options, now=datetime(2026, 1, 10, tzinfo=timezone.utc)
+    )
+
+
+def test_no_person_survives_redaction(rsps: responses.RequestsMock, manifest: Manifest) -> None:
+    original = _snapshot(rsps, manifest)
+    before = dump_snapshot(original)
+    assert all(value in before for value in PEOPLE)  # the test data really holds them
+    red = redact(original)
+    text = dump_snapshot(red)
+    for value in PEOPLE:
+        assert value.casefold() not in text.casefold(), value
+    for value in KEPT:
+        assert value in text, value
+    assert red.redacted is True
+    assert "@redacted.invalid" in text
+    parse_snapshot(text, "redacted")  # still a valid snapshot
+
+
+def test_pseudonyms_are_stable_within_a_snapshot_and_keep_guid_shape(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    red = redact(_snapshot(rsps, manifest))
+    user = red.users[0].user.data
+    assert user is not None
+    uuid.UUID(user.id)
+    assert red.find_user(red.users[0].query) is not None
+    apps = red.recruitee_apps.data or []
+    grants = apps[0].oauth2_permission_grants.data or []
+    assert user.id in {g.principal_id for g in grants}
+    assigned = apps[0].app_role_assigned_to.data or []
+    assert assigned[0].principal_id in user.member_of_group_ids
+    policy = (red.conditional_access_policies.data or [])[0]
+    users = policy.conditions.users
+    assert users is not None
+    assert users.include_users == ["All"]
+    assert users.include_groups == [assigned[0].principal_id]
+    assert (red.sign_ins.data or [])[0].user_id == user.id
+
+
+def test_two_runs_use_different_keys(rsps: responses.RequestsMock, manifest: Manifest) -> None:
+    snap = _snapshot(rsps, manifest)
+    first, second = redact(snap), redact(snap)
+    assert first.users[0].query != second.users[0].query
+
+
+def test_findings_are_unchanged_by_redaction(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    original = _snapshot(rsps, manifest)
+    red = redact(original)
+    now = datetime(2026, 1, 10, tzinfo=timezone.utc)
+
+    def key(report: object) -> list[tuple[str, str, tuple[str, ...]]]:
+        return [(f.id, f.severity.value, tuple(f.features)) for f in report.findings]  # type: ignore[attr-defined]
+
+    before = evaluate(original, manifest, user=t.UPN, now=now)
+    after = evaluate(red, manifest, user=red.users[0].query, now=now)
+    assert key(before)
+    assert key(before) == key(after)
+    assert [(v.name, v.status) for v in before.features] == [
+        (v.name, v.status) for v in after.features
+    ]
+
+
+def test_write_snapshot_atomic_is_private(tmp_path: Path) -> None:
+    target = tmp_path / "snap.json"
+    write_text_atomic(Path(target), "{}\n")
+    write_text_atomic(Path(target), '{"a": 1}\n')
+    assert target.read_text() == '{"a": 1}\n'
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["snap.json"]
