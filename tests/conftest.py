@@ -1,4 +1,4 @@
-"""Shared fixtures: a small tenant snapshot on disk and a CLI runner."""
+"""Shared fixtures: a small tenant snapshot on disk; the Graph emulator fixtures."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ GRAPH_SP_ID = "0d4a6f3e-7a4b-4f3c-9c51-6f1c3b1f7a10"
 RECRUITEE_SP_ID = "5b2f1c9e-4d3a-4e8b-9a7c-2f6d8e1b3c40"
 RECRUITEE_APP_ID = "7c1e5a2d-9b4f-4c6e-8d3a-1f2b5c7e9a60"
 ALICE_ID = "a1b2c3d4-0000-4000-8000-00000000a11c"
+
+pytest_plugins = ["tests.emulator.fixtures"]
 
 
 def small_snapshot(
