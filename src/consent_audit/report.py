@@ -65,12 +65,23 @@ class AppSummary(ReportModel):
     verified_publisher: str | None = None
 
 
+class ScopeConsent(ReportModel):
+    """Per required scope: who granted it, and whether a regular user could consent to it."""
+
+    scope: str
+    granted: Literal["admin", "user", "no", "unknown"]
+    user_consent: Literal["users can consent", "only admins can consent", "unknown"]
+    reason: str
+    policy_id: str | None = None
+
+
 class AppFeatureVerdict(ReportModel):
     object_id: str
     app_id: str
     status: VerdictStatus
     missing_scopes: list[str]
     finding_ids: list[str] = Field(default_factory=list)
+    scopes: list[ScopeConsent] = Field(default_factory=list)
 
 
 class ChainLink(ReportModel):
@@ -139,6 +150,22 @@ class TenantSettings(ReportModel):
     conditional_access_policies: int | None = None
 
 
+class ConditionalAccessRow(ReportModel):
+    """A Conditional Access policy that targets Recruitee, and what it does to it."""
+
+    id: str
+    display_name: str | None
+    state: str
+    app_object_id: str
+    targets: str
+    users: str
+    applies_to_user: bool | None = None
+    grant_controls: list[str] = Field(default_factory=list)
+    session_controls: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+    effect: str
+
+
 class Summary(ReportModel):
     errors: int
     warnings: int
@@ -163,6 +190,7 @@ class Report(ReportModel):
     settings: TenantSettings
     grants: list[GrantRow] = Field(default_factory=list)
     user_grants: list[UserGrantsSummary] = Field(default_factory=list)
+    conditional_access: list[ConditionalAccessRow] = Field(default_factory=list)
     summary: Summary
 
     def findings_at_or_above(self, severity: Severity) -> list[Finding]:

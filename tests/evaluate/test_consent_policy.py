@@ -101,10 +101,18 @@ CASES: dict[str, Case] = {
         "allowed by policy 'microsoft-user-default-legacy'",
     ),
     "recommended excludes Mail.ReadWrite": Case(
-        _assigned(RECOMMENDED), "Mail.ReadWrite", False, "it excludes Mail.ReadWrite"
+        _assigned(RECOMMENDED),
+        "Mail.ReadWrite",
+        False,
+        "managed policy 'microsoft-user-default-recommended' excludes Mail.ReadWrite",
+        cause="microsoft_managed",
     ),
     "recommended excludes Calendars.ReadWrite": Case(
-        _assigned(RECOMMENDED), "calendars.readwrite", False, "it excludes Calendars.ReadWrite"
+        _assigned(RECOMMENDED),
+        "calendars.readwrite",
+        False,
+        "not a choice made in this tenant",
+        cause="microsoft_managed",
     ),
     "recommended allows User.ReadBasic.All": Case(
         _assigned(RECOMMENDED), "User.ReadBasic.All", True, "microsoft-user-default-recommended"
@@ -231,7 +239,8 @@ CASES: dict[str, Case] = {
         ),
         "Mail.ReadWrite",
         False,
-        "it excludes Mail.ReadWrite",
+        "excludes Mail.ReadWrite",
+        cause="microsoft_managed",
     ),
     "popular mail clients policy does not cover Recruitee": Case(
         _assigned("ManagePermissionGrantsForSelf.microsoft-user-default-allow-consent-apps"),
@@ -426,3 +435,20 @@ def test_definite_exclude_decides_even_after_an_undecidable_exclude() -> None:
     )
 
     assert _decide(snap, "Mail.ReadWrite").allowed is False
+
+
+def test_step_up_caveat_only_for_unverified_publishers_and_non_basic_scopes() -> None:
+    from consent_audit.graph_objects import VerifiedPublisher
+
+    snap = with_policy_assigned(healthy(), LEGACY)
+    unverified = _decide(snap, "Mail.Send")
+    basic = _decide(snap, "User.Read")
+    verified_sp = recruitee_sp().model_copy(
+        update={"verified_publisher": VerifiedPublisher(verified_publisher_id="1234567")}
+    )
+    verified = _decide(snap, "Mail.Send", verified_sp)
+    assert unverified.allowed is True
+    assert "risk-based step-up" in unverified.reason
+    assert "risk-based step-up" not in basic.reason
+    assert verified.allowed is True
+    assert "risk-based step-up" not in verified.reason

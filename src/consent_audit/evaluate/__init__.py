@@ -13,7 +13,7 @@ from consent_audit.evaluate.apps import check_apps
 from consent_audit.evaluate.assignment import check_assignment
 from consent_audit.evaluate.audit_logs import check_revocations, check_sign_in_failures
 from consent_audit.evaluate.availability import check_availability
-from consent_audit.evaluate.conditional_access import check_conditional_access
+from consent_audit.evaluate.conditional_access import ca_rows, check_conditional_access
 from consent_audit.evaluate.consent_policy import self_consent_policy_ids
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.grants import check_extra_scopes, check_scopes
@@ -144,6 +144,7 @@ def evaluate(
         settings=_settings(ctx),
         grants=_grant_rows(ctx),
         user_grants=_user_grants(ctx),
+        conditional_access=ca_rows(ctx),
         summary=Summary(
             errors=counts["error"],
             warnings=counts["warning"],

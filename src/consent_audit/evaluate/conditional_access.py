@@ -30,7 +30,7 @@ from consent_audit.graph_objects import (
     ConditionalAccessUsers,
     ServicePrincipal,
 )
-from consent_audit.report import Severity
+from consent_audit.report import ConditionalAccessRow, Severity
 from consent_audit.snapshot import AuditedUser, PartStatus
 
 EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
@@ -216,6 +216,86 @@ def check_conditional_access(ctx: AuditContext, out: Outcome) -> None:
                 _judge(ctx, out, policy, app.service_principal, target, who)
 
 
+@dataclass(frozen=True)
+class _Effect:
+    code: str
+    detail: str
+    change: str
+
+
+def _every(policy: ConditionalAccessPolicy) -> str | None:
+    session = policy.session_controls
+    sif = session.sign_in_frequency if session else None
+    if sif is None or not sif.is_enabled:
+        return None
+    if (sif.frequency_interval or "").casefold() == "everytime":
+        return "every time"
+    unit = (sif.type or "").rstrip("s")
+    return f"every {sif.value} {unit}{'' if sif.value == 1 else 's'}"
+
+
+def _effects(
+    ctx: AuditContext,
+    policy: ConditionalAccessPolicy,
+    sp: ServicePrincipal,
+    target: Targeting,
+    who: str,
+) -> list[_Effect]:
+    """What an applying policy does to Recruitee, as findings-to-be (state not considered)."""
+    subject = ctx.user.user_principal_name if ctx.user else who
+    if len(ctx.apps) > 1:
+        subject = f"{subject}, app {ctx.app_label(sp)}"
+    name = policy.display_name or policy.id
+    narrowing = _narrowing(policy)
+    when = f" (only for {'; '.join(narrowing)})" if narrowing else ""
+    grant = policy.grant_controls
+    blocks = grant is not None and "block" in {x.casefold() for x in grant.built_in_controls}
+    effects: list[_Effect] = []
+    if blocks and _location_gated(policy):
+        effects.append(
+            _Effect(
+                "CA_POLICY_REQUIRES",
+                f"Policy '{name}' blocks {target.reason} outside trusted or named locations "
+                f"({subject}){when}. Users can connect from the office, but Recruitee refreshes "
+                "tokens from its own servers, outside those locations, so background sync fails "
+                "(AADSTS53003).",
+                "exclude Recruitee from it, or add Recruitee's egress IPs as a named location.",
+            )
+        )
+    elif blocks and not _risk_only(policy):
+        effects.append(
+            _Effect(
+                "CA_POLICY_BLOCKS",
+                f"Policy '{name}' blocks access to {target.reason} for {subject}{when}: "
+                "Recruitee cannot get tokens, so sync cannot connect.",
+                "exclude Recruitee (or the users who sync) from it, or narrow its conditions.",
+            )
+        )
+    elif blocks or _unsatisfiable(policy):
+        needs = _unsatisfiable(policy) or ["a low-risk sign-in"]
+        effects.append(
+            _Effect(
+                "CA_POLICY_REQUIRES",
+                f"Policy '{name}' requires {' and '.join(needs)} for {target.reason} ({subject})"
+                f"{when}. Recruitee refreshes tokens from its own servers, which cannot meet that, "
+                "so background sync fails (AADSTS53000/53003) even after a successful sign-in.",
+                "exclude Recruitee from it, or require MFA instead of device or location.",
+            )
+        )
+    every = _every(policy)
+    if every is not None:
+        effects.append(
+            _Effect(
+                "CA_POLICY_SIGNIN_FREQUENCY",
+                f"Policy '{name}' makes {subject} sign in again {every} for {target.reason}{when}. "
+                "When it expires, Recruitee's refresh token stops working (AADSTS70043) and sync "
+                "disconnects until the user reconnects: 'sync keeps disconnecting'.",
+                "exclude Recruitee from the sign-in frequency control, or lengthen the interval.",
+            )
+        )
+    return effects
+
+
 def _judge(
     ctx: AuditContext,
     out: Outcome,
@@ -225,76 +305,16 @@ def _judge(
     who: str,
 ) -> None:
     report_only = policy.state.casefold() == "enabledforreportingbutnotenforced"
-    subject = ctx.user.user_principal_name if ctx.user else who
     name = policy.display_name or policy.id
-    app_object_id = sp.id
-    if len(ctx.apps) > 1:
-        subject = f"{subject}, app {ctx.app_label(sp)}"
-    narrowing = _narrowing(policy)
-    when = f" (only for {'; '.join(narrowing)})" if narrowing else ""
-    grant = policy.grant_controls
-    blocks = grant is not None and "block" in {x.casefold() for x in grant.built_in_controls}
     evidence = {
         "policy_id": policy.id,
         "state": policy.state,
         "targets": target.reason,
         "users": who,
-        "conditions": narrowing,
+        "conditions": _narrowing(policy),
     }
-    findings: list[tuple[str, Severity | None, str, str]] = []
-    if blocks and _location_gated(policy):
-        findings.append(
-            (
-                "CA_POLICY_REQUIRES",
-                None,
-                f"Policy '{name}' blocks {target.reason} outside trusted or named locations "
-                f"({subject}){when}. Users can connect from the office, but Recruitee refreshes "
-                "tokens from its own servers, outside those locations, so background sync fails "
-                "(AADSTS53003).",
-                "exclude Recruitee from it, or add Recruitee's egress IPs as a named location.",
-            )
-        )
-    elif blocks and not _risk_only(policy):
-        findings.append(
-            (
-                "CA_POLICY_BLOCKS",
-                None,
-                f"Policy '{name}' blocks access to {target.reason} for {subject}{when}: "
-                "Recruitee cannot get tokens, so sync cannot connect.",
-                "exclude Recruitee (or the users who sync) from it, or narrow its conditions.",
-            )
-        )
-    elif blocks or _unsatisfiable(policy):
-        needs = _unsatisfiable(policy) or ["a low-risk sign-in"]
-        findings.append(
-            (
-                "CA_POLICY_REQUIRES",
-                None,
-                f"Policy '{name}' requires {' and '.join(needs)} for {target.reason} ({subject})"
-                f"{when}. Recruitee refreshes tokens from its own servers, which cannot meet that, "
-                "so background sync fails (AADSTS53000/53003) even after a successful sign-in.",
-                "exclude Recruitee from it, or require MFA instead of device or location.",
-            )
-        )
-    session = policy.session_controls
-    sif = session.sign_in_frequency if session else None
-    if sif is not None and sif.is_enabled:
-        every = (
-            "every time"
-            if (sif.frequency_interval or "").casefold() == "everytime"
-            else f"every {sif.value} {(sif.type or '').rstrip('s')}{'' if sif.value == 1 else 's'}"
-        )
-        findings.append(
-            (
-                "CA_POLICY_SIGNIN_FREQUENCY",
-                None,
-                f"Policy '{name}' makes {subject} sign in again {every} for {target.reason}{when}. "
-                "When it expires, Recruitee's refresh token stops working (AADSTS70043) and sync "
-                "disconnects until the user reconnects: 'sync keeps disconnecting'.",
-                "exclude Recruitee from the sign-in frequency control, or lengthen the interval.",
-            )
-        )
-    for code, severity, detail, change in findings:
+    for effect in _effects(ctx, policy, sp, target, who):
+        code, severity, detail = effect.code, None, effect.detail
         if report_only:
             detail = f"Report-only today; if enforced: {detail}"
             code, severity = "CA_POLICY_REPORT_ONLY", Severity.INFO
@@ -304,11 +324,83 @@ def _judge(
                 detail,
                 severity=severity,
                 features=list(target.features) if not report_only else [],
-                app_object_id=app_object_id,
+                app_object_id=sp.id,
                 evidence=evidence,
-                remediation=remediation.conditional_access(name, change),
+                remediation=remediation.conditional_access(name, effect.change),
             )
         )
+
+
+EFFECT_WORDS = {
+    "CA_POLICY_BLOCKS": "blocks Recruitee",
+    "CA_POLICY_REQUIRES": "breaks background sync",
+    "CA_POLICY_SIGNIN_FREQUENCY": "forces re-sign-in",
+}
+
+
+def _controls(policy: ConditionalAccessPolicy) -> tuple[list[str], list[str]]:
+    grant = policy.grant_controls
+    controls = list(grant.built_in_controls) if grant else []
+    if grant and grant.authentication_strength is not None:
+        strength = grant.authentication_strength
+        controls.append(f"authentication strength '{strength.display_name or strength.id}'")
+    if grant and grant.terms_of_use:
+        controls.append("terms of use")
+    if len(controls) > 1 and grant:
+        controls = [f"{(grant.operator or 'OR').upper()}: " + ", ".join(controls)]
+    session: list[str] = []
+    every = _every(policy)
+    if every:
+        session.append(f"sign-in frequency {every}")
+    persistent = policy.session_controls.persistent_browser if policy.session_controls else None
+    if persistent is not None and persistent.is_enabled:
+        session.append(f"persistent browser {persistent.mode or 'set'}")
+    return controls, session
+
+
+def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
+    """Every enabled or report-only policy that targets Recruitee, with what it does to it;
+    with --user, whether it applies to that user."""
+    part = ctx.snapshot.conditional_access_policies
+    rows: list[ConditionalAccessRow] = []
+    for policy in part.data or [] if part.ok else []:
+        if policy.state.casefold() == "disabled" or not _modern_clients(policy):
+            continue
+        who = audience(policy)
+        if who is None:
+            continue
+        applies = applies_to_user(policy, ctx.user) if ctx.user else None
+        controls, session = _controls(policy)
+        conditions = _narrowing(policy)
+        if policy.conditions.client_app_types:
+            conditions.append(f"client apps {', '.join(policy.conditions.client_app_types)}")
+        for app in ctx.apps:
+            sp = app.service_principal
+            target = app_targeting(policy, sp.app_id, ctx.feature_names)
+            if target is None:
+                continue
+            words = sorted({EFFECT_WORDS[e.code] for e in _effects(ctx, policy, sp, target, who)})
+            effect = ", ".join(words) or "none for Recruitee (satisfied at interactive sign-in)"
+            if applies is False:
+                effect = "does not apply to this user"
+            elif policy.state.casefold() == "enabledforreportingbutnotenforced":
+                effect = f"report-only: {effect}"
+            rows.append(
+                ConditionalAccessRow(
+                    id=policy.id,
+                    display_name=policy.display_name,
+                    state=policy.state,
+                    app_object_id=sp.id,
+                    targets=target.reason,
+                    users=who,
+                    applies_to_user=applies,
+                    grant_controls=controls,
+                    session_controls=session,
+                    conditions=conditions,
+                    effect=effect,
+                )
+            )
+    return rows
 
 
 def _unreadable(ctx: AuditContext, out: Outcome) -> None:

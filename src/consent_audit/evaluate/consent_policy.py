@@ -34,6 +34,12 @@ from consent_audit.graph_objects import (
 )
 
 SELF_PREFIX = "managepermissiongrantsforself."
+MICROSOFT_MANAGED = {
+    "microsoft-user-default-recommended",
+    "microsoft-user-default-allow-consent-apps",
+}
+"""Policies whose conditions Microsoft updates (entra-docs manage-app-consent-policies.md)."""
+BASIC_SCOPES = {"openid", "profile", "email", "offline_access", "user.read"}
 ABSENT_APP_ID = "(not in tenant)"
 """Object id of the stand-in for a Recruitee app that nobody has consented to yet."""
 
@@ -47,7 +53,8 @@ class ConsentDecision:
     unknown_part: str | None = None
     """The snapshot part whose absence made the decision unknown."""
     cause: str = "policy"
-    """Why: ``admin_only``, ``assignment_required``, ``consent_disabled``, ``policy``."""
+    """Why: ``admin_only``, ``assignment_required``, ``consent_disabled``, ``policy``,
+    ``microsoft_managed`` (a Microsoft-managed policy's exclusion, not a tenant choice)."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +220,7 @@ def decide(scope: str, app: ServicePrincipal, inputs: ConsentInputs) -> ConsentD
         )
     unknown: ConsentDecision | None = None
     refusals: list[str] = []
+    managed = False
     for policy_id in policy_ids:
         policy = (inputs.policies or {}).get(policy_id.casefold()) or inputs.builtin_policies.get(
             policy_id.casefold()
@@ -229,7 +237,10 @@ def decide(scope: str, app: ServicePrincipal, inputs: ConsentInputs) -> ConsentD
         allowed, why = _policy_decision(policy, permission, app, inputs)
         if allowed is True:
             return ConsentDecision(
-                permission.value, True, f"allowed by policy {policy.id!r}", policy.id
+                permission.value,
+                True,
+                f"allowed by policy {policy.id!r}{_step_up_caveat(permission, app)}",
+                policy.id,
             )
         if allowed is None:
             part = (
@@ -238,8 +249,36 @@ def decide(scope: str, app: ServicePrincipal, inputs: ConsentInputs) -> ConsentD
                 else "permission_grant_policies"
             )
             unknown = ConsentDecision(permission.value, None, why, policy.id, unknown_part=part)
+        elif policy.id.casefold() in MICROSOFT_MANAGED and why.startswith("it excludes"):
+            managed = True
+            refusals.append(
+                f"Microsoft's managed policy {policy.id!r} excludes {permission.value}: "
+                "Microsoft's current recommendation, not a choice made in this tenant"
+            )
         else:
             refusals.append(f"policy {policy.id!r}: {why}")
     if unknown is not None:
         return unknown
-    return ConsentDecision(permission.value, False, "; ".join(refusals), policy_ids[0])
+    return ConsentDecision(
+        permission.value,
+        False,
+        "; ".join(refusals),
+        policy_ids[0],
+        cause="microsoft_managed" if managed else "policy",
+    )
+
+
+def _step_up_caveat(permission: _Permission, app: ServicePrincipal) -> str:
+    """Risk-based step-up consent (entra-docs configure-risk-based-step-up-consent.md):
+    "consent requests for newly registered multitenant apps that aren't publisher verified
+    and require nonbasic permissions are considered risky ... the request requires a
+    'step-up' to admin consent instead. This step-up capability is enabled by default".
+    Whether Entra deems Recruitee "newly registered" is not visible in Graph, so this is a
+    caveat on an allowed decision, not a refusal."""
+    verified = app.verified_publisher and app.verified_publisher.verified_publisher_id
+    if verified or permission.value.casefold() in BASIC_SCOPES:
+        return ""
+    return (
+        " (unless Microsoft's risk-based step-up consent flags the request as risky: "
+        "Recruitee has no verified publisher, and then users see AADSTS90094)"
+    )

@@ -80,7 +80,7 @@ def _check_restricted(
             missing = ctx.missing(app, feature) if ctx.apps else feature.scope_set
             for scope in feature.scopes:
                 d = decide(scope, sp, inputs)
-                if d.allowed is False and d.cause == "policy":
+                if d.allowed is False and d.cause in ("policy", "microsoft_managed"):
                     refused[feature.name][d.scope] = d.reason
                     if scope in missing and feature.name in missing_features:
                         blocking_names.add(feature.name)

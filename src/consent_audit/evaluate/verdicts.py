@@ -8,17 +8,23 @@ tenant cannot know which one Recruitee will use.
 
 from __future__ import annotations
 
+from typing import Literal
+
+from consent_audit.evaluate.consent_policy import ConsentInputs, decide
 from consent_audit.evaluate.context import AuditContext, Outcome
+from consent_audit.evaluate.coverage import consent_inputs
 from consent_audit.manifest import Feature
 from consent_audit.report import (
     AppFeatureVerdict,
     ChainLink,
     FeatureVerdict,
     Finding,
+    ScopeConsent,
     Severity,
     VerdictStatus,
 )
 from consent_audit.scopes import ScopeSet
+from consent_audit.snapshot import RecruiteeApp
 
 CHAIN: list[tuple[str, str, frozenset[str]]] = [
     ("user", "User exists and can sign in", frozenset({"USER_NOT_FOUND", "USER_DISABLED"})),
@@ -107,10 +113,29 @@ def _chain(ctx: AuditContext, out: Outcome, feature: str) -> list[ChainLink]:
         related = [f for f in out.findings if f.id in codes and _affects(f, feature, None)]
         worst = max(related, key=lambda f: f.severity.rank, default=None)
         detail = worst.title if worst else label
+        if name == "consent" and (worst is None or worst.severity is not Severity.ERROR):
+            detail = _consent_detail(ctx, feature) or detail
+        elif worst is not None and worst.severity is Severity.WARNING:
+            detail = f"Passes with a warning: {worst.title}"
+        elif worst is not None and worst.severity is Severity.INFO:
+            detail = label
         if status is VerdictStatus.UNKNOWN and worst is None:
             detail = f"{label}: unknown (data unavailable)"
         links.append(ChainLink(name=name, status=status, detail=detail))
     return links
+
+
+def _consent_detail(ctx: AuditContext, feature_name: str) -> str | None:
+    """Which step of the consent link holds: admin grant, the user's grant, or user consent."""
+    feature = ctx.manifest.feature(feature_name)
+    readable = [a for a in ctx.apps if ctx.grants_readable(a)]
+    if feature is None or not readable:
+        return None
+    if all(not ctx.missing_admin(a, feature) for a in readable):
+        return "Covered by admin consent"
+    if all(not ctx.missing(a, feature) for a in readable):
+        return "Covered by admin consent and the user's own consent"
+    return "Not granted yet; users can consent at their next sync"
 
 
 def feature_verdicts(ctx: AuditContext, out: Outcome) -> list[FeatureVerdict]:
@@ -120,9 +145,45 @@ def feature_verdicts(ctx: AuditContext, out: Outcome) -> list[FeatureVerdict]:
     return verdicts
 
 
+USER_CONSENT_WORDS: dict[
+    bool | None, Literal["users can consent", "only admins can consent", "unknown"]
+] = {True: "users can consent", False: "only admins can consent", None: "unknown"}
+
+
+def _scope_consent(
+    ctx: AuditContext, app: RecruiteeApp, feature: Feature, inputs: ConsentInputs
+) -> list[ScopeConsent]:
+    """Per scope: granted by whom, and could a regular user consent to it (and why)."""
+    readable = ctx.grants_readable(app)
+    admin, mine = ctx.admin_scopes(app), ctx.user_scopes(app)
+    rows: list[ScopeConsent] = []
+    for scope in feature.scopes:
+        d = decide(scope, app.service_principal, inputs)
+        granted: Literal["admin", "user", "no", "unknown"] = (
+            "unknown"
+            if not readable
+            else "admin"
+            if scope in admin
+            else "user"
+            if scope in mine
+            else "no"
+        )
+        rows.append(
+            ScopeConsent(
+                scope=ctx.catalog.canonical(scope),
+                granted=granted,
+                user_consent=USER_CONSENT_WORDS[d.allowed],
+                reason=d.reason,
+                policy_id=d.policy_id,
+            )
+        )
+    return rows
+
+
 def _feature_verdict(ctx: AuditContext, out: Outcome, feature: Feature) -> FeatureVerdict:
     per_app: list[AppFeatureVerdict] = []
     missing_all = ScopeSet()
+    inputs = consent_inputs(ctx)
     for app in ctx.apps:
         sp = app.service_principal
         missing = ctx.missing(app, feature) if ctx.grants_readable(app) else ScopeSet()
@@ -136,6 +197,7 @@ def _feature_verdict(ctx: AuditContext, out: Outcome, feature: Feature) -> Featu
         )
         per_app.append(
             AppFeatureVerdict(
+                scopes=_scope_consent(ctx, app, feature, inputs),
                 object_id=sp.id,
                 app_id=sp.app_id,
                 status=_status(out.findings, out, feature.name, sp.id),
