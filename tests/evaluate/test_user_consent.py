@@ -14,7 +14,7 @@ from consent_audit.graph_objects import (
     IdentitySet,
     UserConsentRequest,
 )
-from consent_audit.snapshot import PartStatus
+from consent_audit.snapshot import Part, PartStatus
 
 from .builders import (
     LEGACY,
@@ -242,3 +242,28 @@ def test_consent_disabled_does_not_claim_coverage_when_grants_are_unreadable() -
 
     f = one(run(snap), "USER_CONSENT_DISABLED")
     assert "already covers" not in f.detail
+
+
+def test_enabled_workflow_without_reviewers_is_a_finding() -> None:
+    from consent_audit.graph_objects import AdminConsentRequestPolicy, ReviewerScope
+
+    base = healthy()
+    no_reviewers = base.model_copy(
+        update={
+            "admin_consent_request_policy": Part(
+                data=AdminConsentRequestPolicy(is_enabled=True, reviewers=[])
+            )
+        }
+    )
+    with_reviewer = base.model_copy(
+        update={
+            "admin_consent_request_policy": Part(
+                data=AdminConsentRequestPolicy(
+                    is_enabled=True, reviewers=[ReviewerScope(query="/users/x")]
+                )
+            )
+        }
+    )
+    f = one(run(no_reviewers), "ADMIN_CONSENT_NO_REVIEWERS")
+    assert f.severity.value == "warning"  # admin consent covers everything in the baseline
+    assert "ADMIN_CONSENT_NO_REVIEWERS" not in codes(run(with_reviewer))

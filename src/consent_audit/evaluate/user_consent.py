@@ -131,6 +131,19 @@ def check_admin_consent_workflow(ctx: AuditContext, out: Outcome) -> None:
         return
     policy = part.data
     if policy.is_enabled:
+        if not policy.reviewers:
+            out.add(
+                finding(
+                    "ADMIN_CONSENT_NO_REVIEWERS",
+                    "Admin consent requests are on, but no reviewer is configured: requests "
+                    "for Recruitee reach nobody."
+                    + (f" Users need them for {', '.join(blocked)}." if blocked else ""),
+                    severity=Severity.ERROR if blocked else Severity.WARNING,
+                    features=blocked,
+                    evidence={"isEnabled": True, "reviewers": 0},
+                    remediation=remediation.admin_consent_settings(),
+                )
+            )
         return
     if blocked:
         detail = (

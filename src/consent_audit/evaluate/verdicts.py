@@ -39,6 +39,7 @@ CHAIN: list[tuple[str, str, frozenset[str]]] = [
                 "USER_CONSENT_RESTRICTED",
                 "ADMIN_CONSENT_WORKFLOW_DISABLED",
                 "ADMIN_CONSENT_REQUEST_PENDING",
+                "ADMIN_CONSENT_NO_REVIEWERS",
             }
         ),
     ),

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from consent_audit.live.auth import Authenticator
 from consent_audit.live.clouds import resolve_endpoints
@@ -20,7 +21,12 @@ from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
 from consent_audit.snapshot import TenantSnapshot
 
+if TYPE_CHECKING:
+    from consent_audit.evaluate.fixes import FixAction
+    from consent_audit.live.writes import ActionResult
+
 __all__ = [
+    "apply_fixes",
     "collect",
     "collect_with",
     "collection_plan",
@@ -56,6 +62,16 @@ def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
         return collect_with(
             client, manifest, options, tenant_hint=signed_in.tenant_id, progress=progress
         )
+
+
+def apply_fixes(options: LiveOptions, actions: Sequence[FixAction]) -> list[ActionResult]:
+    """Sign in with the write permissions the actions need, then perform them in order."""
+    from consent_audit.live.writes import GraphWriter
+
+    permissions = sorted({a.permission for a in actions})
+    signed_in = Authenticator(options, extra_scopes=permissions).sign_in()
+    writer = GraphWriter(resolve_endpoints(options).graph_root, signed_in.provider)
+    return writer.apply(actions)
 
 
 def login(options: LiveOptions) -> str:

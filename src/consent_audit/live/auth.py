@@ -22,7 +22,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 from urllib.parse import quote
@@ -206,7 +206,10 @@ class Authenticator:
         with_logs: bool | None = None,
         interactive: Callable[[], bool] | None = None,
         out: TextIO | None = None,
+        extra_scopes: Sequence[str] = (),
     ) -> None:
+        self.extra_scopes = tuple(extra_scopes)
+        """Write permissions for ``fix --apply`` (e.g. DelegatedPermissionGrant.ReadWrite.All)."""
         self.env = os.environ if env is None else env
         self.options = options
         self.endpoints = resolve_endpoints(options, self.env)
@@ -239,7 +242,9 @@ class Authenticator:
     # -- delegated: cache, then device code ------------------------------------------------
 
     def _delegated(self) -> SignedIn:
-        scopes = delegated_scopes(self.endpoints, self.with_logs)
+        scopes = delegated_scopes(self.endpoints, self.with_logs) + [
+            f"{self.endpoints.graph_resource}/{name}" for name in self.extra_scopes
+        ]
         interactive = self.interactive()
         if not interactive and not self.cache_file.path.exists():
             self._refuse_non_interactive()

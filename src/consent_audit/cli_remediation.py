@@ -1,0 +1,349 @@
+"""Remediation commands: ``explain``, ``consent-url`` and ``fix``.
+
+Argument handling only; planning lives in evaluate/fixes.py, writing in live/writes.py.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+from urllib.parse import quote
+
+import typer
+
+from consent_audit.cli_options import (
+    AppIdOpt,
+    AuthOpt,
+    ClientIdOpt,
+    CloudOpt,
+    FailOn,
+    GraphUrlOpt,
+    ManifestOpt,
+    QuietOpt,
+    TenantOpt,
+    UserOpt,
+    VerboseOpt,
+    fail,
+)
+from consent_audit.errors import ConsentAuditError, ExitCode, InputError
+from consent_audit.live_options import Cloud, LiveOptions
+
+if TYPE_CHECKING:
+    from consent_audit.evaluate.fixes import FixPlan
+    from consent_audit.manifest import Manifest
+    from consent_audit.report import Report
+    from consent_audit.snapshot import TenantSnapshot
+
+AUTHORITY_HOSTS = {
+    Cloud.GLOBAL: ("https://login.microsoftonline.com", "https://graph.microsoft.com"),
+    Cloud.USGOV: ("https://login.microsoftonline.us", "https://graph.microsoft.us"),
+    Cloud.USGOV_DOD: ("https://login.microsoftonline.us", "https://dod-graph.microsoft.us"),
+    Cloud.CHINA: ("https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
+}
+OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
+
+
+def explain(
+    code: Annotated[
+        str, typer.Argument(help="AADSTS code (AADSTS65001 or 65001) or a finding id.")
+    ],
+) -> None:
+    """Explain a sign-in error code or a finding: meaning, usual cause here, and the fix.
+
+    Example: consent-audit explain AADSTS65001
+    """
+    try:
+        sys.stdout.write(explain_text(code))
+    except ConsentAuditError as error:
+        fail(error)
+
+
+def explain_text(code: str) -> str:
+    from consent_audit.evaluate.audit_logs import aadsts_catalog
+    from consent_audit.evaluate.registry import registry
+
+    spec = registry().get(code.strip().upper())
+    if spec is not None:
+        causes = "\n".join(f"  - {c}" for c in spec.causes)
+        return (
+            f"{spec.id} ({spec.severity.value}): {spec.title}\n\n{spec.meaning}\n\n"
+            f"Usual causes:\n{causes}\n\nWhere to fix it: Entra admin center > {spec.portal_path}\n"
+        )
+    match = re.fullmatch(r"(?:AADSTS)?(\d{4,7})", code.strip(), flags=re.IGNORECASE)
+    if match is None:
+        raise InputError(
+            f"{code!r} is neither an AADSTS error code nor a finding id.",
+            fix="Pass e.g. AADSTS65001, 65001 or SCOPE_MISSING.",
+        )
+    number = int(match.group(1))
+    entry = aadsts_catalog().get(number)
+    if entry is None:
+        known = ", ".join(str(c) for c in sorted(aadsts_catalog()))
+        raise InputError(
+            f"AADSTS{number} is not in consent-audit's catalog of consent, assignment, "
+            "Conditional Access and token codes.",
+            fix=f"See https://login.microsoftonline.com/error?code={number}. Known: {known}.",
+        )
+    verified = "" if entry.get("verified", True) else " (not in Microsoft's error-code page)"
+    return (
+        f"AADSTS{number} {entry['name']}{verified}\n\n"
+        f"Meaning: {entry['meaning']}\n\n"
+        f"Usual cause with Recruitee: {entry['cause']}\n\n"
+        f"Fix: {entry['fix']}\n"
+    )
+
+
+def consent_url(
+    tenant: Annotated[
+        str, typer.Option("--tenant", envvar="AZURE_TENANT_ID", help="Tenant id or domain.")
+    ] = "organizations",
+    feature: Annotated[
+        list[str] | None, typer.Option("--feature", "-f", help="Only this feature (repeatable).")
+    ] = None,
+    app_id: Annotated[
+        str | None, typer.Option("--app-id", help="Recruitee's appId (default: the manifest's).")
+    ] = None,
+    snapshot: Annotated[
+        Path | None, typer.Option("--snapshot", "-s", help="Take Recruitee's appId from here.")
+    ] = None,
+    redirect_uri: Annotated[
+        str | None,
+        typer.Option("--redirect-uri", help="A reply URL registered by Recruitee, if known."),
+    ] = None,
+    manifest: ManifestOpt = None,
+    cloud: CloudOpt = Cloud.GLOBAL,
+) -> None:
+    """Print the admin-consent URL for Recruitee with exactly the scopes needed.
+
+    Example: consent-audit consent-url --tenant contoso.onmicrosoft.com --feature calendar
+    """
+    try:
+        from consent_audit.manifest import load_manifest
+
+        chosen = load_manifest(manifest).select(feature or [])
+        recruitee = app_id or _app_id_from(snapshot, chosen)
+        url = admin_consent_url(chosen, recruitee, tenant, cloud, redirect_uri)
+        typer.echo(url)
+        if redirect_uri is None:
+            typer.echo(
+                "note: the v2 admin-consent endpoint redirects to one of Recruitee's registered "
+                "reply URLs; if Microsoft reports a redirect URI error after you accept, the "
+                "consent is not recorded: use Entra admin center > Enterprise applications > "
+                "Recruitee > Permissions > Grant admin consent instead.",
+                err=True,
+            )
+    except ConsentAuditError as error:
+        fail(error)
+
+
+def _app_id_from(snapshot: Path | None, manifest: Manifest) -> str:
+    if snapshot is not None:
+        from consent_audit.snapshot import load_snapshot
+
+        snap = load_snapshot(snapshot)
+        name = manifest.app_display_name.casefold()
+        ids = {
+            a.service_principal.app_id
+            for a in snap.recruitee_apps.data or []
+            if (a.service_principal.display_name or "").casefold() == name
+        }
+        if len(ids) == 1:
+            return ids.pop()
+        if ids:
+            raise InputError(
+                f"{snapshot}: several Recruitee appIds ({', '.join(sorted(ids))}).",
+                fix="Pick one with --app-id.",
+            )
+    if manifest.known_app_ids:
+        return manifest.known_app_ids[0]
+    raise InputError(
+        "Recruitee's appId is not known: no public appId is published and the manifest lists none.",
+        fix="Pass --app-id (Entra admin center > Enterprise applications > Recruitee > "
+        "Application ID) or --snapshot FILE from the tenant.",
+    )
+
+
+def admin_consent_url(
+    manifest: Manifest, app_id: str, tenant: str, cloud: Cloud, redirect_uri: str | None
+) -> str:
+    """The v2 admin-consent URL (entra-docs identity-platform/v2-admin-consent.md): Graph
+    scopes as full URIs on the cloud's Graph resource, OIDC scopes bare."""
+    from consent_audit.catalog import graph_catalog
+
+    login, graph = AUTHORITY_HOSTS[cloud]
+    scopes = [
+        s if s.casefold() in OIDC_SCOPES else f"{graph}/{s}"
+        for s in manifest.all_scopes.canonical(graph_catalog())
+    ]
+    where = "organizations" if tenant.casefold() == "common" else tenant
+    url = (
+        f"{login}/{quote(where, safe='')}/v2.0/adminconsent?client_id={quote(app_id, safe='')}"
+        f"&scope={quote(' '.join(scopes), safe='')}"
+    )
+    if redirect_uri:
+        url += f"&redirect_uri={quote(redirect_uri, safe='')}"
+    return url
+
+
+def fix(
+    user: UserOpt = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Perform the changes (asks first).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    snapshot: Annotated[
+        Path | None, typer.Option("--snapshot", "-s", help="Plan from a snapshot (no --apply).")
+    ] = None,
+    feature: Annotated[
+        list[str] | None, typer.Option("--feature", "-f", help="Only this feature (repeatable).")
+    ] = None,
+    app_id: AppIdOpt = None,
+    manifest: ManifestOpt = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option("--fail-on", help="Exit 1 when a finding remains at least this severe."),
+    ] = FailOn.ERROR,
+    tenant: TenantOpt = None,
+    client_id: ClientIdOpt = None,
+    auth: AuthOpt = None,
+    cloud: CloudOpt = Cloud.GLOBAL,
+    graph_url: GraphUrlOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Show (or, with --apply, make) the changes that resolve the fixable findings.
+
+    Nothing is written without --apply. Fixable: missing admin consent (adds the scopes to the
+    AllPrincipals grant or creates it), a disabled Recruitee application, a user not
+    assigned. Policy settings stay manual and are listed.
+
+    Example: consent-audit fix --user alice@contoso.com --apply
+    """
+    try:
+        if apply and snapshot is not None:
+            raise InputError(
+                "--apply works on the live tenant, not on a snapshot.",
+                fix="Drop --snapshot to plan and apply against the tenant.",
+            )
+        from consent_audit.manifest import load_manifest
+
+        full = load_manifest(manifest)
+        chosen = full.select(feature or [])
+        ids = tuple(app_id or ())
+        options = LiveOptions(
+            tenant=tenant,
+            client_id=client_id,
+            auth=auth,
+            cloud=cloud,
+            graph_url=graph_url,
+            user=user,
+            app_ids=ids,
+            quiet=quiet,
+            verbose=verbose,
+        )
+        snap = _read(snapshot, options, full)
+        before, plan = _plan(snap, chosen, full, user, ids)
+        typer.echo(render_plan(plan))
+        if not apply:
+            if plan.actions:
+                typer.echo(
+                    "Nothing was changed. Run again with --apply to make these changes.", err=True
+                )
+            raise typer.Exit(_exit(before, fail_on))
+        if not plan.actions:
+            raise typer.Exit(_exit(before, fail_on))
+        if not yes:
+            if not sys.stdin.isatty():
+                raise InputError(
+                    "--apply needs confirmation and standard input is not a terminal.",
+                    fix="Pass --yes to confirm non-interactively.",
+                )
+            typer.confirm(f"Make these {len(plan.actions)} change(s) in the tenant?", abort=True)
+        from consent_audit.live import apply_fixes
+
+        results = apply_fixes(options, plan.actions)
+        for r in results:
+            typer.echo(
+                f"{'done' if r.ok else 'FAILED'}: {r.action.summary}"
+                + ("" if r.ok else f" ({r.message})")
+            )
+        after, _ = _plan(_read(None, options, full), chosen, full, user, ids)
+        typer.echo(render_before_after(before, after))
+        failed = [r for r in results if not r.ok]
+        if failed:
+            raise typer.Exit(int(ExitCode.NO_ACCESS))
+        raise typer.Exit(_exit(after, fail_on))
+    except ConsentAuditError as error:
+        fail(error)
+
+
+def _read(snapshot: Path | None, options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
+    if snapshot is not None:
+        from consent_audit.snapshot import load_snapshot
+
+        return load_snapshot(snapshot)
+    from consent_audit.live import collect
+
+    return collect(options, manifest)
+
+
+def _plan(
+    snap: TenantSnapshot,
+    chosen: Manifest,
+    full: Manifest,
+    user: str | None,
+    app_ids: tuple[str, ...],
+) -> tuple[Report, FixPlan]:
+    from consent_audit.evaluate import evaluate
+    from consent_audit.evaluate.fixes import plan_fixes
+
+    report = evaluate(snap, chosen, full_manifest=full, user=user, app_ids=app_ids)
+    return report, plan_fixes(snap, chosen, report, user=user, app_ids=app_ids)
+
+
+def _exit(report: Report, fail_on: FailOn) -> int:
+    from consent_audit.report import Severity
+
+    if fail_on is FailOn.NEVER:
+        return 0
+    return int(bool(report.findings_at_or_above(Severity(fail_on.value))))
+
+
+def render_plan(plan: FixPlan) -> str:
+    import json
+
+    if not plan.actions:
+        lines = ["No change consent-audit can make would resolve a finding."]
+    else:
+        lines = [f"Changes that resolve the fixable findings ({len(plan.actions)}):"]
+        for n, a in enumerate(plan.actions, 1):
+            lines += [
+                f"{n}. {a.summary}  [{a.finding_id}]",
+                f"   Graph: {a.method} /v1.0{a.path} {json.dumps(a.body)}",
+                f"   Admin center: {a.portal}",
+                f"   Needs: {a.permission}",
+            ]
+    if plan.manual:
+        lines.append("Needs a decision by an administrator (see `consent-audit check`):")
+        lines += [f"  - {m}" for m in plan.manual]
+    return "\n".join(lines)
+
+
+def render_before_after(before: Report, after: Report) -> str:
+    rows = ["Before -> after:"]
+    old = {f.name: f.status.value for f in before.features}
+    for f in after.features:
+        rows.append(f"  {f.title}: {old.get(f.name, '?')} -> {f.status.value}")
+    rows.append(
+        f"  errors: {before.summary.errors} -> {after.summary.errors}, "
+        f"warnings: {before.summary.warnings} -> {after.summary.warnings}"
+    )
+    return "\n".join(rows)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(explain)
+    app.command("consent-url")(consent_url)
+    app.command()(fix)
