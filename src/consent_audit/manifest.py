@@ -281,14 +281,6 @@ def load_manifest(path: Path | None = None) -> Manifest:
     if path is None:
         text = resources.files("consent_audit.data").joinpath("manifest.toml").read_text("utf-8")
         return parse_manifest(text, "<bundled manifest>")
-    if str(path) == "-":
-        return parse_manifest(sys.stdin.read(), "<stdin>")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such manifest file.", fix="Check the path.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"{path}: cannot read the manifest ({exc}).", fix="Pass a readable UTF-8 TOML file."
-        ) from None
-    return parse_manifest(text, str(path))
+    from consent_audit.files import read_text_input
+
+    return parse_manifest(*read_text_input(path, "manifest"))

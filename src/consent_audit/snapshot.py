@@ -187,22 +187,9 @@ def parse_snapshot(text: str, source: str) -> TenantSnapshot:
 
 def load_snapshot(path: Path) -> TenantSnapshot:
     """Read a snapshot file (``-`` is standard input)."""
-    if str(path) == "-":
-        import sys
+    from consent_audit.files import read_text_input
 
-        return parse_snapshot(sys.stdin.read(), "<stdin>")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: no such snapshot file.", fix="Check the path given to --snapshot."
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"{path}: cannot read the snapshot ({exc}).",
-            fix="Pass a readable UTF-8 JSON file.",
-        ) from None
-    return parse_snapshot(text, str(path))
+    return parse_snapshot(*read_text_input(path, "snapshot"))
 
 
 def dump_snapshot(snapshot: TenantSnapshot) -> str:
