@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit schema bench clean
+.PHONY: demo test lint typecheck unit schema docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: lint typecheck unit
 
 schema: $(STAMP)
 	$(BIN)/python -m consent_audit.report_schema > docs/report.schema.json
+
+# Generated docs; tests/test_docs.py fails when a committed one is stale.
+docs: $(STAMP) schema
+	$(BIN)/python -m consent_audit.docs_gen findings > docs/findings.md
+	$(BIN)/python -m consent_audit.docs_gen permissions > docs/permissions.md
 
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py

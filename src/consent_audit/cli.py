@@ -32,11 +32,13 @@ from consent_audit.cli_options import (
     VerboseOpt,
     fail,
 )
+from consent_audit.cli_remediation import register as register_remediation
 from consent_audit.errors import ConsentAuditError, ExitCode, InputError
 from consent_audit.live_options import Cloud, LiveOptions
 
 if TYPE_CHECKING:
     from consent_audit.manifest import Manifest
+    from consent_audit.render import RenderOptions
     from consent_audit.report import Report, SourceInfo
     from consent_audit.snapshot import TenantSnapshot
 
@@ -57,9 +59,12 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 manifest_app = typer.Typer(
-    help="Show or validate the manifest of required scopes.", no_args_is_help=True
+    help="Show or validate the manifest of required scopes.\n\n"
+    "Example: consent-audit manifest show > m.toml && consent-audit manifest validate m.toml",
+    no_args_is_help=True,
 )
 app.add_typer(manifest_app, name="manifest")
+register_remediation(app)
 
 
 def _version(value: bool) -> None:
@@ -93,41 +98,96 @@ def _demo_snapshot() -> TenantSnapshot:
     return parse_snapshot(text, "<bundled demo tenant>")
 
 
-def _write_outputs(report: Report, outputs: list[Path], stdout_format: Format, quiet: bool) -> None:
-    from consent_audit.render import EXTENSIONS, OutputFormat, renderer
+STEP_SUMMARY_VAR = "GITHUB_STEP_SUMMARY"
 
-    if not outputs:
-        if stdout_format is Format.JSON:
-            sys.stdout.write(renderer(OutputFormat.JSON)(report))
-        else:
-            from rich.console import Console
 
-            from consent_audit.render.text import render_to_console
+def _output_formats(outputs: list[Path], stdout_format: Format) -> list[tuple[Path, str]]:
+    """Each ``-o`` with its format, checked before any work so a typo fails fast."""
+    from consent_audit.render import EXTENSIONS, format_for_path
 
-            render_to_console(report, Console(highlight=False))
-        return
+    resolved: list[tuple[Path, str]] = []
     for path in outputs:
         if str(path) == "-":
-            sys.stdout.write(renderer(OutputFormat(stdout_format.value))(report))
+            resolved.append((path, stdout_format.value))
             continue
-        fmt = EXTENSIONS.get(path.suffix.lower())
+        fmt = format_for_path(path)
         if fmt is None:
             known = ", ".join(sorted(EXTENSIONS))
             raise InputError(
                 f"{path}: cannot tell the format from the extension {path.suffix!r}.",
-                fix=f"Use one of {known}, or '-' for stdout.",
+                fix=f"Use one of {known}, or '-' for stdout (in --format).",
             )
-        try:
-            from consent_audit.files import write_text_atomic
+        resolved.append((path, fmt.value))
+    return resolved
 
-            write_text_atomic(path, renderer(fmt)(report))
+
+def _render_options(fail_on: FailOn) -> RenderOptions:
+    from consent_audit.render import RenderOptions
+    from consent_audit.report import Severity
+
+    return RenderOptions(fail_on=None if fail_on is FailOn.NEVER else Severity(fail_on.value))
+
+
+def _write_stdout(report: Report, fmt: str, options: RenderOptions) -> None:
+    from consent_audit.render import OutputFormat, renderer
+
+    if fmt == Format.TEXT.value:
+        from rich.console import Console
+
+        from consent_audit.render.text import render_to_console
+
+        # rich turns colour off for pipes and NO_COLOR strips colour but keeps bold: with
+        # NO_COLOR set, no escape code at all (https://no-color.org).
+        plain = bool(os.environ.get("NO_COLOR"))
+        render_to_console(report, Console(highlight=False, color_system=None if plain else "auto"))
+        return
+    sys.stdout.write(renderer(OutputFormat(fmt), options)(report))
+
+
+def _write_outputs(
+    report: Report,
+    outputs: list[tuple[Path, str]],
+    stdout_format: Format,
+    quiet: bool,
+    options: RenderOptions,
+) -> None:
+    from consent_audit.files import write_text_atomic
+    from consent_audit.render import OutputFormat, renderer
+
+    if not outputs:
+        _write_stdout(report, stdout_format.value, options)
+        return
+    for path, fmt in outputs:
+        if str(path) == "-":
+            _write_stdout(report, fmt, options)
+            continue
+        try:
+            write_text_atomic(path, renderer(OutputFormat(fmt), options)(report))
         except OSError as exc:
             raise InputError(
                 f"{path}: cannot write the report ({exc.strerror}).",
                 fix="Check the directory exists and is writable.",
             ) from None
         if not quiet:
-            typer.echo(f"wrote {fmt.value} report to {path}", err=True)
+            typer.echo(f"wrote {fmt} report to {path}", err=True)
+
+
+def _append_step_summary(report: Report, options: RenderOptions, quiet: bool) -> None:
+    """In GitHub Actions, add the Markdown report to the job summary (GITHUB_STEP_SUMMARY)."""
+    target = os.environ.get(STEP_SUMMARY_VAR)
+    if not target:
+        return
+    from consent_audit.render import OutputFormat, renderer
+
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(renderer(OutputFormat.MARKDOWN, options)(report) + "\n")
+    except OSError as exc:
+        # The job summary is a courtesy: it never changes the exit code.
+        typer.echo(f"warning: cannot append to {STEP_SUMMARY_VAR} ({exc.strerror}).", err=True)
+        return
+    if not quiet:
+        typer.echo(f"appended markdown report to {STEP_SUMMARY_VAR}", err=True)
 
 
 def _exit_code(report: Report, fail_on: FailOn) -> int:
@@ -162,15 +222,20 @@ def check(
     app_id: AppIdOpt = None,
     manifest: ManifestOpt = None,
     output_format: Annotated[
-        Format, typer.Option("--format", help="Report format on stdout.")
+        Format,
+        typer.Option(
+            "--format",
+            help="Report format on stdout (and for '-o -'): text, json, markdown, junit, html.",
+        ),
     ] = Format.TEXT,
     output: Annotated[
         list[Path] | None,
         typer.Option(
             "--output",
             "-o",
-            help="Write the report to FILE (repeatable; format "
-            "from the extension: .json, .txt; '-' = stdout).",
+            help="Write the report to FILE (repeatable; format from the extension: .json, .md, "
+            ".xml = JUnit, .html, .txt; '-' = stdout in --format). Without '-o -', stdout "
+            "stays empty.",
         ),
     ] = None,
     fail_on: Annotated[
@@ -195,9 +260,16 @@ def check(
 
       consent-audit check --snapshot customer.json --user alice@contoso.com --format json
 
+      consent-audit check --demo -o r.json -o r.md -o r.xml -o r.html
+
       consent-audit check --tenant contoso.onmicrosoft.com -o report.json --fail-on warning
+
+    In GitHub Actions (GITHUB_STEP_SUMMARY set) the Markdown report is also appended to the
+    job summary. NO_COLOR turns colour off.
     """
     try:
+        outputs = _output_formats(output or [], output_format)
+        options = _render_options(fail_on)
         if snapshot is not None and demo:
             raise InputError(
                 "--snapshot and --demo cannot be used together.",
@@ -234,9 +306,18 @@ def check(
             app_ids=tuple(app_id or ()),
             source=source,
         )
-        _write_outputs(report, output or [], output_format, quiet)
+        if verbose and source.kind != "live":
+            from consent_audit.render.common import source_label
+
+            typer.echo(
+                f"audited {source_label(report)}: {len(report.features)} feature(s), "
+                f"{len(report.apps)} Recruitee app(s), {len(report.findings)} finding(s)",
+                err=True,
+            )
+        _write_outputs(report, outputs, output_format, quiet, options)
+        _append_step_summary(report, options, quiet)
         code = _exit_code(report, fail_on)
-        if not quiet and (output or output_format is Format.JSON):
+        if not quiet and (output or output_format is not Format.TEXT):
             s = report.summary
             typer.echo(
                 f"{s.status.value}: {s.errors} error(s), {s.warnings} warning(s), {s.infos} info",

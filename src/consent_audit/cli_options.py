@@ -20,8 +20,13 @@ class FailOn(str, Enum):
 
 
 class Format(str, Enum):
+    """Mirrors ``render.OutputFormat`` (kept here so ``--help`` does not import the renderers)."""
+
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    JUNIT = "junit"
+    HTML = "html"
 
 
 ManifestOpt = Annotated[
@@ -61,7 +66,10 @@ GraphUrlOpt = Annotated[
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 VerboseOpt = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Log Graph requests to stderr (never tokens).")
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="More on stderr: Graph requests (never tokens), what was audited."
+    ),
 ]
 
 

@@ -1,33 +1,83 @@
-"""Renderers: each turns the same Report into one output format. None re-derives verdicts."""
+"""Renderers: each turns the same Report into one output format. None re-derives verdicts.
+
+Every renderer has the signature ``(report, options) -> str``. ``RenderOptions`` carries what
+the report itself does not say, such as the ``--fail-on`` threshold JUnit needs to decide
+which test cases fail; verdicts and severities come from the report only.
+
+The modules are imported lazily by :func:`renderer` so that the CLI only loads the one it uses.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
+from importlib import import_module
+from pathlib import PurePath
 
-from consent_audit.report import Report
+from consent_audit.report import Report, Severity
 
 
 class OutputFormat(str, Enum):
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    JUNIT = "junit"
+    HTML = "html"
 
 
 EXTENSIONS: dict[str, OutputFormat] = {
     ".json": OutputFormat.JSON,
     ".txt": OutputFormat.TEXT,
     ".text": OutputFormat.TEXT,
+    ".md": OutputFormat.MARKDOWN,
+    ".markdown": OutputFormat.MARKDOWN,
+    ".xml": OutputFormat.JUNIT,
+    ".html": OutputFormat.HTML,
+    ".htm": OutputFormat.HTML,
 }
 
 
-def renderer(fmt: OutputFormat) -> Callable[[Report], str]:
-    """The function that renders ``fmt`` as plain text (no terminal colour)."""
-    if fmt is OutputFormat.JSON:
-        from consent_audit.render.json_format import render_json
+@dataclass(frozen=True)
+class RenderOptions:
+    """What a renderer needs besides the report.
 
-        return render_json
-    if fmt is OutputFormat.TEXT:
-        from consent_audit.render.text import render_text_plain
+    ``fail_on`` is the ``--fail-on`` threshold as a severity, or ``None`` for ``never``:
+    findings at or above it are the ones that make ``check`` exit 1.
+    """
 
-        return render_text_plain
-    raise AssertionError(f"unhandled format {fmt}")  # pragma: no cover
+    fail_on: Severity | None = Severity.ERROR
+
+    def fails(self, severity: Severity) -> bool:
+        return self.fail_on is not None and severity.rank >= self.fail_on.rank
+
+
+Renderer = Callable[[Report, RenderOptions], str]
+
+# format -> (module, function); a test walks OutputFormat to prove every member has one.
+_RENDERERS: dict[OutputFormat, tuple[str, str]] = {
+    OutputFormat.TEXT: ("consent_audit.render.text", "render_text_plain"),
+    OutputFormat.JSON: ("consent_audit.render.json_format", "render_json"),
+    OutputFormat.MARKDOWN: ("consent_audit.render.markdown", "render_markdown"),
+    OutputFormat.JUNIT: ("consent_audit.render.junit", "render_junit"),
+    OutputFormat.HTML: ("consent_audit.render.html", "render_html"),
+}
+
+
+def renderer_for(fmt: OutputFormat) -> Renderer:
+    """The function rendering ``fmt`` (plain text: no terminal colour)."""
+    module, name = _RENDERERS[fmt]
+    function: Renderer = getattr(import_module(module), name)
+    return function
+
+
+def renderer(fmt: OutputFormat, options: RenderOptions | None = None) -> Callable[[Report], str]:
+    """``fmt``'s renderer with ``options`` bound (default: ``--fail-on error``)."""
+    render = renderer_for(fmt)
+    bound = options or RenderOptions()
+    return lambda report: render(report, bound)
+
+
+def format_for_path(path: PurePath) -> OutputFormat | None:
+    """The format an output file asks for, from its extension (case-insensitive)."""
+    return EXTENSIONS.get(path.suffix.lower())

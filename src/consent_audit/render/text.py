@@ -7,6 +7,7 @@ Readable without colour: every status is also a word, and NO_COLOR / pipes turn 
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -14,6 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from consent_audit.report import Finding, Report, Severity, VerdictStatus
+
+if TYPE_CHECKING:
+    from consent_audit.render import RenderOptions
 
 STATUS_STYLE = {
     VerdictStatus.PASS: ("PASS", "bold green"),
@@ -166,7 +170,7 @@ def render_to_console(report: Report, console: Console) -> None:
     )
 
 
-def render_text_plain(report: Report) -> str:
+def render_text_plain(report: Report, options: RenderOptions | None = None) -> str:
     """Plain text (no colour codes) for files and pipes."""
     buffer = io.StringIO()
     console = Console(

@@ -1,0 +1,103 @@
+"""Generate the docs that must match the code: ``python -m consent_audit.docs_gen TOPIC``.
+
+Topics:
+
+- ``findings``: docs/findings.md, from the finding registry (``data/findings.toml``).
+- ``permissions``: docs/permissions.md, from the collector's plan (``live.plan``).
+
+``make docs`` regenerates both; tests/test_docs.py fails when a committed page is stale.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+
+def _raw_registry() -> dict[str, dict[str, Any]]:
+    text = resources.files("consent_audit.data").joinpath("findings.toml").read_text("utf-8")
+    raw: dict[str, dict[str, Any]] = tomllib.loads(text)
+    return raw
+
+
+def findings_markdown() -> str:
+    """docs/findings.md: every finding code, what it means, why it happens, how to fix it."""
+    from consent_audit.evaluate.registry import registry
+
+    specs = registry()
+    raw = _raw_registry()
+    lines = [
+        "# Finding codes",
+        "",
+        "Generated from `src/consent_audit/data/findings.toml` by",
+        "`python -m consent_audit.docs_gen findings` (`make docs`); do not edit by hand.",
+        "",
+        "Every finding in a report has one of these codes. The severity is the default; where a",
+        "rule raises or lowers it, the note says when. Admin-center paths start in the",
+        "[Microsoft Entra admin center](https://entra.microsoft.com). A report's own finding",
+        "carries the exact fix for the tenant (admin-center path, Graph request, PowerShell).",
+        "",
+        "| Code | Severity | Title |",
+        "|---|---|---|",
+    ]
+    for code, spec in specs.items():
+        anchor = code.lower()
+        lines.append(f"| [`{code}`](#{anchor}) | {spec.severity.value} | {spec.title} |")
+    for code, spec in specs.items():
+        severity = spec.severity.value
+        if spec.severity_note:
+            severity += f" ({spec.severity_note})"
+        fix = raw.get(code, {}).get("fix") or "See the remediation in the report."
+        lines += [
+            "",
+            f"## {code}",
+            "",
+            f"**{spec.title}**",
+            "",
+            f"- **Meaning:** {spec.meaning}",
+            f"- **Severity:** {severity}",
+            "- **Likely causes:**",
+            *[f"  - {cause}" for cause in spec.causes],
+            f"- **Admin center:** {spec.portal_path}",
+            f"- **Fix:** {fix}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def permissions_markdown() -> str:
+    """docs/permissions.md: every Graph call the collector makes and the permission it needs."""
+    from consent_audit.live.plan import collection_plan
+    from consent_audit.live.plan import permissions_markdown as render
+    from consent_audit.manifest import load_manifest
+
+    text = render(collection_plan(load_manifest()))
+    return text if text.endswith("\n") else text + "\n"
+
+
+TOPICS: dict[str, tuple[str, Callable[[], str]]] = {
+    "findings": ("docs/findings.md", findings_markdown),
+    "permissions": ("docs/permissions.md", permissions_markdown),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0] not in TOPICS:
+        known = "|".join(TOPICS)
+        print(f"usage: python -m consent_audit.docs_gen {{{known}}}", file=sys.stderr)
+        for name, (path, _) in TOPICS.items():
+            print(f"  {name}: prints {path}", file=sys.stderr)
+        return 2
+    sys.stdout.write(TOPICS[args[0]][1]())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

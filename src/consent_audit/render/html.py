@@ -1,0 +1,308 @@
+"""HTML: one self-contained file to mail or attach to a ticket; works offline.
+
+Inline CSS only: no script, no external stylesheet, font or image. Every value from the
+tenant passes through ``html.escape``. Verdicts come first, then the findings with their fix,
+then the tenant's details; evidence and the raw report are collapsed in ``<details>``.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+from consent_audit.render import RenderOptions
+from consent_audit.render.common import (
+    STATUS_WORD,
+    app_label,
+    finding_anchor,
+    source_label,
+    step_lines,
+    summary_line,
+    tenant_label,
+    user_label,
+    verdict_rows,
+    why,
+)
+from consent_audit.report import FeatureVerdict, Finding, Report
+
+CSS = """
+:root { color-scheme: light dark; --fg:#1b1f24; --muted:#57606a; --bg:#ffffff; --card:#f6f8fa;
+  --line:#d0d7de; --pass:#1a7f37; --fail:#cf222e; --unknown:#9a6700; --info:#0969da; }
+@media (prefers-color-scheme: dark) {
+  :root { --fg:#e6edf3; --muted:#9198a1; --bg:#0d1117; --card:#161b22; --line:#30363d;
+    --pass:#3fb950; --fail:#f85149; --unknown:#d29922; --info:#4493f8; } }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--fg);
+  font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif; }
+main { max-width:1100px; margin:0 auto; padding:24px 20px 48px; }
+h1 { font-size:1.6rem; margin:0 0 4px; } h2 { font-size:1.25rem; margin:32px 0 12px;
+  padding-bottom:6px; border-bottom:1px solid var(--line); }
+h3 { font-size:1.05rem; margin:0; }
+.meta { color:var(--muted); margin:0; } .meta b { color:var(--fg); font-weight:600; }
+code, pre { font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; }
+code { background:var(--card); border:1px solid var(--line); border-radius:4px; padding:0 4px;
+  overflow-wrap:anywhere; }
+pre { background:var(--card); border:1px solid var(--line); border-radius:6px; padding:10px;
+  overflow:auto; white-space:pre-wrap; overflow-wrap:anywhere; margin:8px 0 0; }
+.badge { display:inline-block; min-width:4.6em; text-align:center; border-radius:999px;
+  padding:1px 10px; font-weight:700; font-size:.8rem; letter-spacing:.04em; color:#fff; }
+.pass { background:var(--pass); } .fail, .error { background:var(--fail); }
+.unknown, .warning { background:var(--unknown); } .info { background:var(--info); }
+.banner { display:flex; gap:12px; align-items:center; margin:16px 0 8px; padding:12px 16px;
+  border-radius:8px; border:1px solid var(--line); border-left:6px solid var(--muted);
+  background:var(--card); }
+.banner.s-pass { border-left-color:var(--pass); } .banner.s-fail { border-left-color:var(--fail); }
+.banner.s-unknown { border-left-color:var(--unknown); }
+.cards { display:grid; gap:12px;
+  grid-template-columns:repeat(auto-fit,minmax(min(300px,100%),1fr)); }
+.card { background:var(--card); border:1px solid var(--line); border-top:5px solid var(--muted);
+  border-radius:8px; padding:12px 14px; }
+.card.s-pass { border-top-color:var(--pass); } .card.s-fail { border-top-color:var(--fail); }
+.card.s-unknown { border-top-color:var(--unknown); }
+.card header { display:flex; justify-content:space-between; align-items:center; gap:8px; }
+.card p { margin:8px 0 0; } .small { font-size:.85rem; color:var(--muted); }
+.apps { list-style:none; padding:0; margin:8px 0 0; } .apps li { margin:4px 0; }
+table { border-collapse:collapse; width:100%; font-size:.9rem; }
+th, td { text-align:left; vertical-align:top; padding:6px 8px;
+  border-bottom:1px solid var(--line); }
+th { background:var(--card); }
+td { overflow-wrap:break-word; }
+.scroll { overflow-x:auto; }
+.finding { border:1px solid var(--line); border-left:6px solid var(--muted); border-radius:8px;
+  padding:12px 16px; margin:12px 0; }
+.finding.sev-error { border-left-color:var(--fail); }
+.finding.sev-warning { border-left-color:var(--unknown); }
+.finding.sev-info { border-left-color:var(--info); }
+.finding header { display:flex; flex-wrap:wrap; gap:8px; align-items:center; }
+.finding .id { font-weight:700; }
+.gate { font-size:.8rem; color:var(--fail); font-weight:600; }
+.fix { margin:8px 0 0; padding-left:1.4em; } .fix li { margin:6px 0; }
+.fix dl { display:grid; grid-template-columns:max-content 1fr; gap:2px 10px; margin:4px 0 0; }
+.fix dt { color:var(--muted); } .fix dd { margin:0; }
+.fix dd code { display:block; padding:2px 6px; }
+details { margin-top:8px; } summary { cursor:pointer; color:var(--muted); }
+.chain { margin:6px 0 0; padding-left:1.2em; font-size:.85rem; }
+footer { margin-top:40px; color:var(--muted); font-size:.85rem; }
+@media print { body { font-size:11pt; } .card, .finding { break-inside:avoid; } }
+"""
+
+
+def _badge(word: str, css: str) -> str:
+    return f'<span class="badge {css}">{escape(word)}</span>'
+
+
+def _status_badge(status_value: str) -> str:
+    return _badge(status_value.upper(), status_value)
+
+
+def _card(report: Report, feature: FeatureVerdict) -> str:
+    missing = ", ".join(feature.missing_scopes)
+    parts = [
+        f'<section class="card s-{feature.status.value}">',
+        "<header>",
+        f"<h3>{escape(feature.title)}</h3>",
+        _status_badge(feature.status.value),
+        "</header>",
+        f"<p>{escape(why(feature))}</p>",
+    ]
+    if missing:
+        parts.append(f'<p class="small">Missing scopes: {escape(missing)}</p>')
+    rows = [r for r in verdict_rows(report) if r.feature is feature and r.app is not None]
+    if len(rows) > 1:
+        parts.append('<ul class="apps">')
+        for row in rows:
+            label = app_label(report, row.app.object_id if row.app else None)
+            scopes = ", ".join(row.missing_scopes)
+            note = f"missing {scopes}" if scopes else "no scope missing"
+            parts.append(
+                f"<li>{_status_badge(row.status.value)} {escape(label)}"
+                f'<br><span class="small">{escape(note)}</span></li>'
+            )
+        parts.append("</ul>")
+    if feature.chain:
+        parts.append('<details><summary>Causal chain</summary><ol class="chain">')
+        for link in feature.chain:
+            parts.append(
+                f"<li>{escape(STATUS_WORD[link.status])}: {escape(link.name)} - "
+                f"{escape(link.detail)}</li>"
+            )
+        parts.append("</ol></details>")
+    parts.append(f'<p class="small">Scopes: {escape(", ".join(feature.required_scopes))}</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _finding(report: Report, index: int, f: Finding, options: RenderOptions) -> str:
+    sev = f.severity.value
+    parts = [
+        f'<article class="finding sev-{sev}" id="{finding_anchor(index, f)}">',
+        "<header>",
+        _badge(sev.upper(), sev),
+        f'<code class="id">{escape(f.id)}</code>',
+        f"<h3>{escape(f.title)}</h3>",
+    ]
+    if options.fails(f.severity):
+        parts.append('<span class="gate">fails the run</span>')
+    parts += ["</header>", f"<p>{escape(f.detail)}</p>"]
+    meta = []
+    if f.features:
+        meta.append(f"Affects: {', '.join(f.features)}")
+    if f.app_object_id:
+        meta.append(f"App: {app_label(report, f.app_object_id)}")
+    if meta:
+        parts.append(f'<p class="small">{escape(" · ".join(meta))}</p>')
+    if f.remediation:
+        parts.append('<h4>Fix</h4><ol class="fix">')
+        for step in f.remediation:
+            parts.append(f"<li>{escape(step.action)}")
+            details = step_lines(step)
+            if details:
+                parts.append("<dl>")
+                for label, value in details:
+                    shown = (
+                        f'<a href="{escape(value)}">{escape(value)}</a>'
+                        if label == "Docs" and value.startswith(("https://", "http://"))
+                        else f"<code>{escape(value)}</code>"
+                    )
+                    parts.append(f"<dt>{escape(label)}</dt><dd>{shown}</dd>")
+                parts.append("</dl>")
+            parts.append("</li>")
+        parts.append("</ol>")
+    if f.evidence:
+        evidence = json.dumps(f.evidence, indent=2, sort_keys=True, default=str)
+        parts.append(f"<details><summary>Evidence</summary><pre>{escape(evidence)}</pre></details>")
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    out = [
+        '<div class="scroll"><table>',
+        "<thead><tr>",
+        *[f"<th>{escape(h)}</th>" for h in head],
+        "</tr></thead>",
+    ]
+    out.append("<tbody>")
+    for row in rows:
+        out.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "\n".join(out)
+
+
+def _details_section(report: Report) -> str:
+    s = report.settings
+    consent = s.user_consent + (
+        f" ({', '.join(s.user_consent_policies)})" if s.user_consent_policies else ""
+    )
+    reviewers = f", {s.admin_consent_reviewers} reviewer(s)" if s.admin_consent_reviewers else ""
+    parts = ['<h2 id="settings">Tenant settings</h2>']
+    parts.append(
+        _table(
+            ["Setting", "Value"],
+            [
+                ["User consent", consent],
+                ["Admin consent requests", s.admin_consent_workflow + reviewers],
+                ["Users can register apps", s.app_registration_by_users],
+                ["Conditional Access", s.conditional_access],
+            ],
+        )
+    )
+    parts.append('<h2 id="apps">Recruitee enterprise applications</h2>')
+    if report.apps:
+        parts.append(
+            _table(
+                ["Name", "appId", "Object id", "Enabled", "Assignment required", "Publisher"],
+                [
+                    [
+                        a.display_name or "-",
+                        a.app_id,
+                        a.object_id,
+                        "yes" if a.account_enabled else "NO",
+                        "yes" if a.assignment_required else "no",
+                        a.verified_publisher or "unverified",
+                    ]
+                    for a in report.apps
+                ],
+            )
+        )
+    else:
+        parts.append("<p>No Recruitee enterprise application found.</p>")
+    grant_rows = [
+        [
+            g.app_object_id,
+            "admin" if g.consent_type == "AllPrincipals" else "user",
+            g.principal_id or "all users",
+            g.resource,
+            " ".join(g.scopes),
+        ]
+        for g in report.grants
+    ]
+    grant_rows += [
+        [
+            u.app_object_id,
+            "user",
+            f"{u.count} user grant(s)",
+            "Microsoft Graph",
+            ", ".join(f"{k} ({v})" for k, v in u.scope_counts.items()),
+        ]
+        for u in report.user_grants
+        if u.count
+    ]
+    if grant_rows:
+        parts.append(
+            f"<details><summary>Delegated permission grants ({len(grant_rows)})</summary>"
+            + _table(["App object id", "Consent", "Principal", "Resource", "Scopes"], grant_rows)
+            + "</details>"
+        )
+    return "\n".join(parts)
+
+
+def render_html(report: Report, options: RenderOptions | None = None) -> str:
+    options = options or RenderOptions()
+    status = report.summary.status.value
+    tenant = tenant_label(report)
+    user = user_label(report)
+    threshold = options.fail_on.value if options.fail_on else "never"
+    meta = [f"<b>Tenant</b> {escape(tenant)}", f"<b>Source</b> {escape(source_label(report))}"]
+    if user:
+        meta.append(f"<b>User</b> {escape(user)}")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="generator" content="consent-audit">',
+        f"<title>consent-audit: {escape(STATUS_WORD[report.summary.status])} for "
+        f"{escape(tenant)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        "<h1>Can Recruitee sync?</h1>",
+        f'<p class="meta">{" &middot; ".join(meta)}</p>',
+        f'<div class="banner s-{status}">{_status_badge(status)}'
+        f"<span>{escape(summary_line(report))} "
+        f'<span class="small">(--fail-on {escape(threshold)})</span></span></div>',
+        '<div class="cards">',
+        *[_card(report, feature) for feature in report.features],
+        "</div>",
+        f'<h2 id="findings">Findings ({len(report.findings)})</h2>',
+    ]
+    if report.findings:
+        parts += [_finding(report, i, f, options) for i, f in enumerate(report.findings, 1)]
+    else:
+        parts.append("<p>No findings.</p>")
+    parts.append(_details_section(report))
+    raw = report.model_dump_json(indent=2)
+    parts += [
+        '<h2 id="raw">Raw report</h2>',
+        f"<details><summary>The full report as JSON</summary><pre>{escape(raw)}</pre></details>",
+        f"<footer>consent-audit {escape(report.tool_version)} &middot; generated "
+        f"{report.generated_at:%Y-%m-%d %H:%M} UTC</footer>",
+        "</main>",
+        "</body>",
+        "</html>",
+        "",
+    ]
+    return "\n".join(parts)

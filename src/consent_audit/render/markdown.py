@@ -1,0 +1,186 @@
+"""Markdown: fit for a ticket, a pull request or a CI job summary (GITHUB_STEP_SUMMARY).
+
+A summary table per feature (one row per Recruitee app when there are several), then every
+finding with its fix, then the tenant settings. Evidence sits in a collapsed <details> block,
+which GitHub and GitLab render and other viewers show as plain text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from consent_audit.render import RenderOptions
+from consent_audit.render.common import (
+    STATUS_WORD,
+    app_label,
+    source_label,
+    step_lines,
+    summary_line,
+    tenant_label,
+    user_label,
+    verdict_rows,
+    why,
+)
+from consent_audit.report import Finding, Report
+
+_SPECIAL = re.compile(r"([\\`*<>\[\]])")
+
+
+def text(value: str) -> str:
+    """Plain text that Markdown shows as written (no accidental emphasis, links or HTML)."""
+    return _SPECIAL.sub(r"\\\1", value)
+
+
+def cell(value: str) -> str:
+    """Text for a table cell: one line, pipes escaped."""
+    return text(" ".join(value.split())).replace("|", "\\|") or "-"
+
+
+def code(value: str) -> str:
+    """An inline code span that survives backticks inside ``value``."""
+    value = " ".join(value.split())
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def _verdicts(report: Report) -> list[str]:
+    lines = [
+        "| Feature | Verdict | Missing scopes | Why |",
+        "|---|---|---|---|",
+        *[
+            f"| {cell(v.title)} | **{STATUS_WORD[v.status]}** | "
+            f"{cell(', '.join(v.missing_scopes))} | {cell(why(v))} |"
+            for v in report.features
+        ],
+    ]
+    if len(report.apps) > 1:
+        lines += [
+            "",
+            f"Per Recruitee application ({len(report.apps)} found; each must be set up):",
+            "",
+            "| Feature | App | Verdict | Missing scopes | Findings |",
+            "|---|---|---|---|---|",
+        ]
+        for row in verdict_rows(report):
+            label = app_label(report, row.app.object_id if row.app else None)
+            lines.append(
+                f"| {cell(row.feature.title)} | {cell(label)} | **{STATUS_WORD[row.status]}** | "
+                f"{cell(', '.join(row.missing_scopes))} | {cell(', '.join(row.finding_ids))} |"
+            )
+    return lines
+
+
+def _finding(report: Report, f: Finding, options: RenderOptions) -> list[str]:
+    gate = " · fails the run" if options.fails(f.severity) else ""
+    lines = [f"### {f.severity.value.upper()} `{f.id}`: {text(f.title)}", ""]
+    lines.append(text(f.detail))
+    lines.append("")
+    meta = []
+    if f.features:
+        meta.append(f"Affects: {', '.join(f.features)}")
+    if f.app_object_id:
+        meta.append(f"App: {text(app_label(report, f.app_object_id))}")
+    meta.append(f"Severity: {f.severity.value}{gate}")
+    lines += [f"*{' · '.join(meta)}*", ""]
+    if f.remediation:
+        lines += ["**Fix**", ""]
+        for n, step in enumerate(f.remediation, 1):
+            lines.append(f"{n}. {text(step.action)}")
+            for label, value in step_lines(step):
+                shown = f"<{value}>" if label == "Docs" else code(value)
+                lines.append(f"   - {label}: {shown}")
+        lines.append("")
+    if f.evidence:
+        evidence = json.dumps(f.evidence, indent=2, sort_keys=True, default=str)
+        lines += [
+            "<details><summary>Evidence</summary>",
+            "",
+            "```json",
+            evidence.replace("```", "` ` `"),
+            "```",
+            "",
+            "</details>",
+            "",
+        ]
+    return lines
+
+
+def _settings(report: Report) -> list[str]:
+    s = report.settings
+    consent = s.user_consent + (
+        f" ({', '.join(s.user_consent_policies)})" if s.user_consent_policies else ""
+    )
+    reviewers = f", {s.admin_consent_reviewers} reviewer(s)" if s.admin_consent_reviewers else ""
+    rows = [
+        ("User consent", consent),
+        ("Admin consent requests", s.admin_consent_workflow + reviewers),
+        ("Users can register apps", s.app_registration_by_users),
+        ("Conditional Access", s.conditional_access),
+    ]
+    return [
+        "| Setting | Value |",
+        "|---|---|",
+        *[f"| {name} | {cell(value)} |" for name, value in rows],
+    ]
+
+
+def _apps(report: Report) -> list[str]:
+    if not report.apps:
+        return ["No Recruitee enterprise application found."]
+    lines = [
+        "| Name | appId | Object id | Enabled | Assignment required | Publisher |",
+        "|---|---|---|---|---|---|",
+    ]
+    for a in report.apps:
+        lines.append(
+            f"| {cell(a.display_name or '-')} | `{a.app_id}` | `{a.object_id}` | "
+            f"{'yes' if a.account_enabled else 'NO'} | "
+            f"{'yes' if a.assignment_required else 'no'} | "
+            f"{cell(a.verified_publisher or 'unverified')} |"
+        )
+    return lines
+
+
+def render_markdown(report: Report, options: RenderOptions | None = None) -> str:
+    options = options or RenderOptions()
+    status = STATUS_WORD[report.summary.status]
+    lines = [
+        f"## consent-audit: {status} for {text(tenant_label(report))}",
+        "",
+        f"- Source: {text(source_label(report))}",
+    ]
+    user = user_label(report)
+    if user:
+        lines.append(f"- User: {text(user)}")
+    threshold = options.fail_on.value if options.fail_on else "never"
+    lines += [
+        f"- Result: {summary_line(report)} (`--fail-on {threshold}`)",
+        f"- consent-audit {report.tool_version}, report generated "
+        f"{report.generated_at:%Y-%m-%d %H:%M} UTC",
+        "",
+        "### Can Recruitee sync?",
+        "",
+        *_verdicts(report),
+        "",
+        "## Findings",
+        "",
+    ]
+    if report.findings:
+        for f in report.findings:
+            lines += _finding(report, f, options)
+    else:
+        lines += ["No findings.", ""]
+    lines += [
+        "## Recruitee enterprise applications",
+        "",
+        *_apps(report),
+        "",
+        "## Tenant settings",
+        "",
+        *_settings(report),
+        "",
+    ]
+    return "\n".join(lines)

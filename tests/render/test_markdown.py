@@ -1,0 +1,44 @@
+"""Markdown: a summary table per feature and every finding with its fix."""
+
+from __future__ import annotations
+
+from consent_audit.render import RenderOptions
+from consent_audit.render.markdown import cell, code, render_markdown
+from consent_audit.report import Report, Severity
+
+
+def test_summary_table_has_one_row_per_feature_with_the_report_verdict(report: Report) -> None:
+    md = render_markdown(report, RenderOptions())
+    table = md.split("### Can Recruitee sync?")[1].split("\n\n")[1].splitlines()
+    assert table[0] == "| Feature | Verdict | Missing scopes | Why |"
+    rows = table[2:]
+    assert len(rows) == len(report.features)
+    for row, feature in zip(rows, report.features, strict=True):
+        assert row.startswith(f"| {feature.title} | **{feature.status.value.upper()}** |")
+
+
+def test_every_finding_appears_with_its_remediation(report: Report) -> None:
+    md = render_markdown(report, RenderOptions())
+    for f in report.findings:
+        assert f"`{f.id}`" in md
+        for step in f.remediation:
+            if step.portal_path:
+                assert step.portal_path in md
+    assert md.count("### ") == len(report.findings) + 1
+
+
+def test_findings_at_or_above_the_threshold_are_marked(demo_report: Report) -> None:
+    errors = len(demo_report.findings_at_or_above(Severity.ERROR))
+    warnings = len(demo_report.findings_at_or_above(Severity.WARNING))
+    assert render_markdown(demo_report, RenderOptions()).count("fails the run") == errors
+    md = render_markdown(demo_report, RenderOptions(fail_on=Severity.WARNING))
+    assert md.count("fails the run") == warnings
+    assert "fails the run" not in render_markdown(demo_report, RenderOptions(fail_on=None))
+
+
+def test_cells_and_code_spans_escape_what_would_break_markdown() -> None:
+    assert cell("a | b\nc") == "a \\| b c"
+    assert cell("<script>") == "\\<script\\>"
+    assert cell("") == "-"
+    assert code("a `b` c") == "``a `b` c``"
+    assert code("`x`") == "`` `x` ``"
