@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from consent_audit.live.auth import Authenticator
 from consent_audit.live.clouds import resolve_endpoints
 from consent_audit.live.collector import Progress, collect_with
-from consent_audit.live.graph_client import GraphClient
+from consent_audit.live.graph_client import GraphClient, http_timeout
 from consent_audit.live.plan import collection_plan
 from consent_audit.live.redact import redact
 from consent_audit.live_options import LiveOptions
@@ -51,11 +51,13 @@ def _status(options: LiveOptions) -> Iterator[Progress]:
 
 def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
     """Sign in and collect a snapshot of the tenant (AccessError, exit 3, if impossible)."""
+    timeout = http_timeout()
     signed_in = Authenticator(options).sign_in()
     endpoints = resolve_endpoints(options)
     client = GraphClient(
         endpoints.graph_root,
         signed_in.provider,
+        timeout=timeout,
         log=GraphClient.verbose_logger() if options.verbose else None,
     )
     with _status(options) as progress:

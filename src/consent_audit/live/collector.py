@@ -35,7 +35,7 @@ from consent_audit.graph_objects import (
     SignIn,
 )
 from consent_audit.live.graph_client import GraphClient, Outcome
-from consent_audit.live.graph_errors import GraphError
+from consent_audit.live.graph_errors import BAD_RESPONSE, GraphError
 from consent_audit.live.plan import PlannedCall, wave_one, wave_two
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
@@ -83,7 +83,7 @@ class _Results:
             return failed
         try:
             data = parse(self.body(key))
-        except (ValidationError, KeyError, TypeError, IndexError) as exc:
+        except (ValidationError, KeyError, TypeError, IndexError, AttributeError) as exc:
             return Part(status=PartStatus.ERROR, message=f"unexpected Graph response: {exc}")
         message = (
             "truncated: only the most recent pages were read"
@@ -111,17 +111,22 @@ def _one(model: type[M]) -> Callable[[dict[str, Any]], M]:
 
 
 def _tenant(results: _Results, fallback: str) -> TenantInfo:
-    orgs = results.body("organization").get("value") or []
-    if not orgs:
+    """The tenant's id and names; a malformed /organization answer falls back to the hint
+    (it only labels the report, so it is not worth failing the audit over)."""
+    try:
+        orgs = results.body("organization").get("value") or []
+        org = orgs[0] if isinstance(orgs, list) and orgs else {}
+        domains = org.get("verifiedDomains") or []
+        default = next(
+            (d.get("name") for d in domains if isinstance(d, dict) and d.get("isDefault")), None
+        )
+        return TenantInfo(
+            id=str(org.get("id") or fallback),
+            default_domain=default,
+            display_name=org.get("displayName"),
+        )
+    except (AttributeError, TypeError, ValidationError):
         return TenantInfo(id=fallback)
-    org = orgs[0]
-    domains = org.get("verifiedDomains") or []
-    default = next((d.get("name") for d in domains if d.get("isDefault")), None)
-    return TenantInfo(
-        id=str(org.get("id") or fallback),
-        default_domain=default,
-        display_name=org.get("displayName"),
-    )
 
 
 def _apps(results: _Results) -> Part[list[ServicePrincipal]]:
@@ -145,6 +150,17 @@ def _user(results: _Results, query: str) -> UserLookup:
         failed = results.failure(key)
         if failed is not None:
             return UserLookup(query=query, user=failed)
+    try:
+        return UserLookup(query=query, user=Part(data=_audited_user(results, query)))
+    except (KeyError, TypeError, AttributeError, ValidationError) as exc:
+        bad: Part[AuditedUser] = Part(
+            status=PartStatus.ERROR, message=f"unexpected user: {type(exc).__name__}: {exc}"
+        )
+        return UserLookup(query=query, user=bad)
+
+
+def _audited_user(results: _Results, query: str) -> AuditedUser:
+    """The user and their groups and roles; raises on a malformed answer."""
     raw = results.body("user")
     member_of = results.body("user_member_of").get("value") or []
     groups = results.body("user_groups").get("value") or []
@@ -157,23 +173,18 @@ def _user(results: _Results, query: str) -> UserLookup:
     names = {
         str(g["id"]): str(g["displayName"]) for g in (*direct, *groups) if g.get("displayName")
     }
-    try:
-        user = AuditedUser(
-            id=str(raw["id"]),
-            user_principal_name=str(raw.get("userPrincipalName") or query),
-            display_name=raw.get("displayName"),
-            mail=raw.get("mail"),
-            account_enabled=raw.get("accountEnabled"),
-            user_type=raw.get("userType"),
-            member_of_group_ids=[str(g["id"]) for g in direct],
-            transitive_member_of_group_ids=[str(g["id"]) for g in groups],
-            directory_role_template_ids=roles,
-            group_display_names=names,
-        )
-    except (KeyError, ValidationError) as exc:
-        bad: Part[AuditedUser] = Part(status=PartStatus.ERROR, message=f"unexpected user: {exc}")
-        return UserLookup(query=query, user=bad)
-    return UserLookup(query=query, user=Part(data=user))
+    return AuditedUser(
+        id=str(raw["id"]),
+        user_principal_name=str(raw.get("userPrincipalName") or query),
+        display_name=raw.get("displayName"),
+        mail=raw.get("mail"),
+        account_enabled=raw.get("accountEnabled"),
+        user_type=raw.get("userType"),
+        member_of_group_ids=[str(g["id"]) for g in direct],
+        transitive_member_of_group_ids=[str(g["id"]) for g in groups],
+        directory_role_template_ids=roles,
+        group_display_names=names,
+    )
 
 
 def _grants(results: _Results, index: int, per_user: bool) -> Part[list[OAuth2PermissionGrant]]:
@@ -227,7 +238,12 @@ def _run(client: GraphClient, results: _Results, calls: list[PlannedCall]) -> No
 
 def _unreachable(results: _Results, root: str) -> None:
     outcomes = list(results.outcomes.values())
-    if outcomes and all(isinstance(o, GraphError) and o.is_connection_failure for o in outcomes):
+    # No answer at all, or only garbage (a captive proxy's HTML page on every request):
+    # nothing was read, so this is "cannot reach Graph" (exit 3), not a report of unknowns.
+    if outcomes and all(
+        isinstance(o, GraphError) and (o.is_connection_failure or o.code == BAD_RESPONSE)
+        for o in outcomes
+    ):
         first = outcomes[0]
         detail = first.message if isinstance(first, GraphError) else ""
         raise AccessError(

@@ -22,6 +22,8 @@ loop and ends that request with an error.
 from __future__ import annotations
 
 import email.utils
+import math
+import os
 import random as random_module
 import sys
 import time
@@ -32,7 +34,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from consent_audit.errors import AccessError
+from consent_audit.errors import AccessError, InputError
 from consent_audit.live.graph_errors import (
     BAD_RESPONSE,
     CONNECTION_FAILED,
@@ -47,6 +49,34 @@ MAX_BATCH = 20
 THROTTLED = {429, 503, 504}
 BATCH_THROTTLED = THROTTLED | {424}
 _USER_AGENT = "consent-audit"
+TIMEOUT_VAR = "CONSENT_AUDIT_HTTP_TIMEOUT"
+DEFAULT_TIMEOUT = (10.0, 60.0)
+"""(connect, read) seconds per HTTP request; ``CONSENT_AUDIT_HTTP_TIMEOUT`` overrides them."""
+MAX_PAGES = 5000
+"""Pages followed per request before giving up. Graph serves directory objects 100 to a page
+by default, so 5,000 pages is half a million grants: beyond any real tenant, yet a bound on a
+server that never stops paging."""
+
+
+def http_timeout(env: Mapping[str, str] | None = None) -> tuple[float, float]:
+    """(connect, read) timeout from ``CONSENT_AUDIT_HTTP_TIMEOUT`` (seconds), else the default.
+
+    One number sets the read timeout and caps the connect timeout; tests use it to turn a
+    stalled response into a quick, clean failure.
+    """
+    raw = (os.environ if env is None else env).get(TIMEOUT_VAR, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or not 0 < seconds <= 3600:
+        raise InputError(
+            f"{TIMEOUT_VAR}={raw!r} is not a number of seconds between 0 and 3600.",
+            fix=f"Set {TIMEOUT_VAR} to e.g. 30, or unset it for the default (60 s).",
+        )
+    return min(DEFAULT_TIMEOUT[0], seconds), seconds
 
 
 class TokenProvider(Protocol):
@@ -133,10 +163,10 @@ class GraphClient:
         tokens: TokenProvider,
         *,
         session: requests.Session | None = None,
-        timeout: tuple[float, float] = (10.0, 60.0),
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         max_wait: float = 60.0,
         max_attempts: int = 8,
-        max_pages: int = 200,
+        max_pages: int = MAX_PAGES,
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = random_module.random,
         clock: Callable[[], float] = time.monotonic,
@@ -230,9 +260,13 @@ class GraphClient:
                     timeout=self._timeout,
                     allow_redirects=False,
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except requests.RequestException as exc:
+                # ConnectionError and Timeout, but also a body cut short (ChunkedEncodingError:
+                # "IncompleteRead") or undecodable (ContentDecodingError): all transport-level.
                 self._line(f"POST {url} failed: {type(exc).__name__}", started)
-                return GraphError(0, CONNECTION_FAILED, f"cannot reach {self.root} ({exc})")
+                return GraphError(
+                    0, CONNECTION_FAILED, f"cannot reach {self.root} ({type(exc).__name__}: {exc})"
+                )
             self._line(f"POST {url} {response.status_code} ({count} requests)", started)
             if response.status_code == 401 and not _is_licence(response):
                 if self._refreshed:
@@ -287,7 +321,11 @@ class GraphClient:
         value = body.get("value")
         next_link = body.get("@odata.nextLink")
         if isinstance(value, list):
-            pending.items = (pending.items or []) + value
+            # extend, not ``+``: 100,000 grants arrive in ~100 pages, and re-copying the
+            # growing list on every page is quadratic.
+            if pending.items is None:
+                pending.items = []
+            pending.items.extend(value)
         if not isinstance(next_link, str) or not isinstance(value, list):
             if pending.items is not None:
                 body = {k: v for k, v in body.items() if k != "@odata.nextLink"}
@@ -343,10 +381,17 @@ class GraphClient:
         retry_after: float | None,
         results: dict[str, Outcome],
     ) -> list[_Pending]:
-        transient = error.status == 0 or error.status in BATCH_THROTTLED or error.status >= 500
+        # A truncated or non-JSON 200 (a proxy's error page, a cut connection) is a transport
+        # glitch like a reset: retried a few times, not taken as every request's answer.
+        transient = (
+            error.status == 0
+            or error.status in BATCH_THROTTLED
+            or error.status >= 500
+            or error.code == BAD_RESPONSE
+        )
         again: list[_Pending] = []
         for pending in chunk:
-            if transient and error.code != BAD_RESPONSE:
+            if transient:
                 again.extend(self._retry_or_fail(pending, error, retry_after, results))
             else:
                 results[pending.call.id] = error
@@ -362,9 +407,10 @@ class GraphClient:
         pending.attempts += 1
         delay = retry_after if retry_after is not None else self._backoff(pending.attempts)
         # No answer at all (DNS, refused) rarely heals in seconds: three tries, not a minute.
-        limit = min(3, self._max_attempts) if error.status == 0 else self._max_attempts
+        glitch = error.status == 0 or error.code == BAD_RESPONSE
+        limit = min(3, self._max_attempts) if glitch else self._max_attempts
         if pending.attempts >= limit or pending.waited + delay > self._max_wait:
-            if error.status == 0:
+            if glitch:
                 results[pending.call.id] = error
             else:
                 results[pending.call.id] = GraphError(

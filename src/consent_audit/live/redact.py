@@ -14,6 +14,7 @@ Ids keep the GUID shape so the snapshot still validates.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -48,6 +49,15 @@ class Pseudonyms:
     def name(self, value: str, kind: str = "user") -> str:
         label = "Group" if kind == "group" else "User"
         return f"{label} {self._digest('name', value).hex()[:8]}"
+
+    def opaque_id(self, value: str) -> str:
+        """Grant and app-role-assignment ids are base64url of the GUIDs they join -- a
+        Principal grant's id carries the user's object id -- so they are replaced too, with
+        the same shape (base64url, same length)."""
+        digest = self._digest("opaque", value)
+        while len(digest) * 4 < len(value) * 3:
+            digest += hashlib.sha256(digest).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")[: len(value)]
 
     def any_id(self, value: str | None) -> str | None:
         """Replace GUIDs only: CA lists also hold keywords such as All or GuestsOrExternalUsers."""
@@ -94,10 +104,14 @@ def _apps(p: Pseudonyms, apps: list[dict[str, Any]]) -> None:
         for grant in (app.get("oauth2_permission_grants") or {}).get("data") or []:
             if grant.get("principalId"):
                 grant["principalId"] = p.object_id(grant["principalId"])
+                if grant.get("id"):
+                    grant["id"] = p.opaque_id(grant["id"])
         for assignment in (app.get("app_role_assigned_to") or {}).get("data") or []:
             kind = str(assignment.get("principalType", "")).casefold()
             if kind not in _PEOPLE_TYPES:
                 continue
+            if assignment.get("id"):
+                assignment["id"] = p.opaque_id(assignment["id"])
             assignment["principalId"] = p.object_id(assignment["principalId"])
             if assignment.get("principalDisplayName"):
                 assignment["principalDisplayName"] = p.name(

@@ -1,0 +1,333 @@
+"""Scale benchmark: `check` on a generated 100,000-grant tenant, served by the Graph emulator.
+
+    python bench/scale.py [--grants 1000 100000] [--page-size 100 999] [--groups 5000]
+                          [--policies 195] [--skip-tracemalloc]
+
+The tenant (tests/security/big_tenant.py) is built in memory: N per-user (Principal) grants
+for Recruitee plus one AllPrincipals grant, 5,000 groups assigned to Recruitee and named in CA
+policies, 195 Conditional Access policies (the per-tenant maximum). The emulator runs in this
+process; everything measured runs in a child process, so its memory is the tool's alone.
+
+For each size and page size it reports:
+
+* ``cli``: the installed ``consent-audit check --format json`` as a subprocess (what a user
+  runs): wall time and peak RSS (``os.wait4`` ru_maxrss of that process).
+* ``breakdown``: the same pipeline in a child Python process -- collection (split into time
+  inside HTTP calls = network + emulator, and the rest = our parsing/validation), evaluate()
+  and JSON rendering -- with its peak RSS and, in a second run, the tracemalloc peak.
+* for ``--user``: how many requests read the whole grant list
+  (``/servicePrincipals/{id}/oauth2PermissionGrants``) versus filtered
+  ``/oauth2PermissionGrants?$filter=...`` requests, and the grants transferred.
+
+The emulator deep-copies its whole state on every list request (fine for tests, ~0.5 s per
+page at 100k grants); here it shallow-copies instead, which changes no answer, only the
+emulator's own time. Measured, not asserted: docs/performance.md records the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy as copy_module
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TOKEN = "bench-token"
+
+
+# -- child: one in-process run, timings as a JSON line -----------------------------------------
+
+
+def child(url: str, user: str | None, trace: bool) -> None:
+    import requests
+
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start()
+    from consent_audit.evaluate import evaluate
+    from consent_audit.live.auth import StaticToken
+    from consent_audit.live.collector import collect_with
+    from consent_audit.live.graph_client import GraphClient
+    from consent_audit.live_options import LiveOptions
+    from consent_audit.manifest import load_manifest
+    from consent_audit.render import OutputFormat, renderer
+
+    class TimedSession(requests.Session):
+        http_seconds = 0.0
+        bytes_in = 0
+
+        def post(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+            start = time.perf_counter()
+            response = super().post(*args, **kwargs)
+            _ = response.content  # read the body inside the timed span
+            TimedSession.http_seconds += time.perf_counter() - start
+            TimedSession.bytes_in += len(response.content)
+            return response
+
+    manifest = load_manifest()
+    baseline = tracemalloc.get_traced_memory()[0] if trace else 0
+    client = GraphClient(url, StaticToken(TOKEN), session=TimedSession())
+    t0 = time.perf_counter()
+    snapshot = collect_with(client, manifest, LiveOptions(user=user, quiet=True))
+    t1 = time.perf_counter()
+    report = evaluate(snapshot, manifest, user=user)
+    t2 = time.perf_counter()
+    text = renderer(OutputFormat.JSON)(report)
+    t3 = time.perf_counter()
+    grants = sum(
+        len(app.oauth2_permission_grants.data or []) for app in snapshot.recruitee_apps.data or []
+    )
+    result = {
+        "collect_s": t1 - t0,
+        "http_s": TimedSession.http_seconds,
+        "collect_cpu_s": (t1 - t0) - TimedSession.http_seconds,
+        "evaluate_s": t2 - t1,
+        "render_s": t3 - t2,
+        "processing_s": (t1 - t0) - TimedSession.http_seconds + (t3 - t1),
+        "http_requests": client.stats.http_requests,
+        "rounds": client.stats.rounds,
+        "bytes_in": TimedSession.bytes_in,
+        "grants_in_snapshot": grants,
+        "report_bytes": len(text),
+        "findings": sorted({f.id for f in report.findings}),
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    if trace:
+        import tracemalloc
+
+        result["tracemalloc_peak_mb"] = (tracemalloc.get_traced_memory()[1] - baseline) / 2**20
+    print(json.dumps(result))
+
+
+# -- parent ------------------------------------------------------------------------------------
+
+
+def _fast_emulator_copies() -> None:
+    """Shallow copies in the emulator's router: same answers, far less emulator time."""
+    from tests.emulator import router
+
+    def shallow(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, list):
+            return list(value)
+        if isinstance(value, dict):
+            return dict(value)
+        return copy_module.copy(value)
+
+    router.copy = types.SimpleNamespace(deepcopy=shallow)  # type: ignore[attr-defined]
+
+
+def _cli_command() -> list[str]:
+    from tests.e2e.cli_runner import cli_command
+
+    return cli_command()
+
+
+def _env(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "CONSENT_AUDIT_"))}
+    env.update({"CONSENT_AUDIT_GRAPH_URL": url, "CONSENT_AUDIT_ACCESS_TOKEN": TOKEN, "CI": "true"})
+    return env
+
+
+class Launcher:
+    """A small helper process that starts every measured program.
+
+    Not this process: a child forked (or posix_spawn'ed) from it inherits its RSS -- the
+    100k-grant tenant and the emulator -- into the ru_maxrss high-water mark, which exec does
+    not reset. The launcher is started before anything big exists, so a measured child's
+    ru_maxrss (``os.wait4``) is its own peak (floored at the launcher's ~20 MB).
+    """
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--launcher"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"argv": argv, "env": env}) + "\n")
+        self.proc.stdin.flush()
+        result: dict[str, Any] = json.loads(self.proc.stdout.readline())
+        return result
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def launcher_loop() -> None:
+    import tempfile
+
+    for line in sys.stdin:
+        job = json.loads(line)
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                job["argv"],
+                env=job["env"] or dict(os.environ),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+            )
+            _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            wall = time.perf_counter() - start
+            out.seek(0)
+            err.seek(0)
+            result = {
+                "code": proc.returncode,
+                "out": out.read(),
+                "err": err.read(),
+                "wall": wall,
+                "rss": usage.ru_maxrss / 1024,
+            }
+        print(json.dumps(result), flush=True)
+
+
+LAUNCHER: Launcher | None = None
+
+
+def spawn(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str, str, float, float]:
+    assert LAUNCHER is not None
+    r = LAUNCHER.run(argv, env)
+    return int(r["code"]), str(r["out"]), str(r["err"]), float(r["wall"]), float(r["rss"])
+
+
+def run_cli(url: str, user: str | None) -> dict[str, Any]:
+    args = ["check", "--format", "json", "--fail-on", "never", "-q"]
+    if user:
+        args += ["--user", user]
+    code, _out, err, wall, rss = spawn([*_cli_command(), *args], _env(url))
+    if code not in (0, 1):
+        raise SystemExit(f"consent-audit exited {code}: {err}")
+    return {"wall_s": wall, "maxrss_mb": rss}
+
+
+def run_child(url: str, user: str | None, trace: bool) -> dict[str, Any]:
+    argv = [sys.executable, __file__, "--child", url]
+    if user:
+        argv += ["--child-user", user]
+    if trace:
+        argv.append("--child-trace")
+    code, out, err, _wall, rss = spawn(argv)
+    if code != 0:
+        raise SystemExit(err)
+    data: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    data["maxrss_mb"] = rss
+    return data
+
+
+def grant_reads(emu: Any) -> dict[str, int]:
+    whole = sum(
+        1
+        for r in emu.requests
+        if r.batch_inner
+        and "/servicePrincipals/" in r.target
+        and "oauth2PermissionGrants" in r.target
+    )
+    filtered = sum(
+        1
+        for r in emu.requests
+        if r.batch_inner and r.target.startswith("/v1.0/oauth2PermissionGrants?")
+    )
+    return {"sp_grant_list_requests": whole, "filtered_grant_requests": filtered}
+
+
+def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    from tests.emulator.server import GraphEmulator
+    from tests.security.big_tenant import build_tenant
+
+    built = time.perf_counter()
+    tenant = build_tenant(grants=grants, groups=args.groups, policies=args.policies)
+    built = time.perf_counter() - built
+    rows = []
+    with GraphEmulator(tenant.snapshot, token=TOKEN, page_size=page_size) as emu:
+        for user in (None, tenant.audited_upn):
+            emu.clear_requests()
+            cli = run_cli(emu.url, user)
+            reads = grant_reads(emu)
+            emu.clear_requests()
+            breakdown = run_child(emu.url, user, trace=False)
+            if not args.skip_tracemalloc:
+                breakdown["tracemalloc_peak_mb"] = run_child(emu.url, user, trace=True)[
+                    "tracemalloc_peak_mb"
+                ]
+            rows.append(
+                {
+                    "grants": grants,
+                    "page_size": page_size,
+                    "mode": "--user" if user else "tenant-wide",
+                    "tenant_build_s": built,
+                    "cli": cli,
+                    **reads,
+                    "breakdown": breakdown,
+                }
+            )
+    return rows
+
+
+def show(row: dict[str, Any]) -> None:
+    b = row["breakdown"]
+    trace = f" tracemalloc {b['tracemalloc_peak_mb']:.0f} MB" if "tracemalloc_peak_mb" in b else ""
+    print(
+        f"{row['grants']:>7,d} grants page {row['page_size']:>3d} {row['mode']:11s} | "
+        f"cli {row['cli']['wall_s']:6.2f} s {row['cli']['maxrss_mb']:5.0f} MB | "
+        f"http {b['http_s']:6.2f} s ({b['http_requests']} POSTs, {b['rounds']} rounds, "
+        f"{b['bytes_in'] / 2**20:5.1f} MiB) | processing {b['processing_s']:5.2f} s "
+        f"(collect {b['collect_cpu_s']:.2f} + evaluate {b['evaluate_s']:.2f} + "
+        f"render {b['render_s']:.2f}) | rss {b['maxrss_mb']:.0f} MB{trace} | "
+        f"grant reads: whole-list {row['sp_grant_list_requests']}, "
+        f"filtered {row['filtered_grant_requests']}, kept {b['grants_in_snapshot']}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--grants", type=int, nargs="+", default=[1000, 100_000])
+    parser.add_argument("--page-size", type=int, nargs="+", default=[100])
+    parser.add_argument("--groups", type=int, default=5000)
+    parser.add_argument("--policies", type=int, default=195)
+    parser.add_argument("--skip-tracemalloc", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write all rows to this file")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-user", help=argparse.SUPPRESS)
+    parser.add_argument("--child-trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--launcher", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.launcher:
+        launcher_loop()
+        return
+    if args.child:
+        child(args.child, args.child_user, args.child_trace)
+        return
+    global LAUNCHER
+    LAUNCHER = Launcher()
+    _fast_emulator_copies()
+    rows = []
+    for page_size in args.page_size:
+        for grants in args.grants:
+            for row in measure(grants, page_size, args):
+                show(row)
+                rows.append(row)
+    LAUNCHER.close()
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
