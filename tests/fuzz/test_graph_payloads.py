@@ -8,6 +8,7 @@ becomes that part's ``error`` status -- and evaluation of it must not raise.
 from __future__ import annotations
 
 import contextlib
+import copy
 from typing import Any
 
 from hypothesis import given, settings
@@ -77,7 +78,8 @@ class StubClient:
         self.bodies = bodies
 
     def run(self, calls: list[GraphCall]) -> dict[str, Outcome]:
-        return {c.id: self.bodies.get(c.id, REALISTIC.get(c.id, {})) for c in calls}
+        # Like GraphClient, every answer is a fresh object the collector may consume.
+        return {c.id: copy.deepcopy(self.bodies.get(c.id, REALISTIC.get(c.id, {}))) for c in calls}
 
 
 def _key(call_id: str) -> str:

@@ -95,6 +95,19 @@ class GraphCall:
     max_pages: int | None = None
     """Stop after this many pages and keep what was read (``truncated`` marks it); logs
     can run to millions of rows and the audit only needs recent ones."""
+    item: Callable[[Any], Any] | None = field(default=None, compare=False)
+    """Applied to each item as its page arrives, so a large collection (100,000 grants) is
+    held once, parsed, rather than as raw JSON and then again as models. An item it cannot
+    convert is kept raw, for the caller's own validation to report."""
+
+
+def _convert(item: Callable[[Any], Any] | None, value: Any) -> Any:
+    if item is None:
+        return value
+    try:
+        return item(value)
+    except Exception:
+        return value
 
 
 Outcome = dict[str, Any] | GraphError
@@ -325,7 +338,7 @@ class GraphClient:
             # growing list on every page is quadratic.
             if pending.items is None:
                 pending.items = []
-            pending.items.extend(value)
+            pending.items.extend(_convert(pending.call.item, v) for v in value)
         if not isinstance(next_link, str) or not isinstance(value, list):
             if pending.items is not None:
                 body = {k: v for k, v in body.items() if k != "@odata.nextLink"}

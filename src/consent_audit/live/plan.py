@@ -10,11 +10,13 @@ read below.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import quote, unquote
 
+from consent_audit.graph_objects import AppRoleAssignment, OAuth2PermissionGrant
 from consent_audit.live.graph_client import GraphCall
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
@@ -45,9 +47,10 @@ class PlannedCall:
     when: str = "always"
     headers: Mapping[str, str] = field(default_factory=dict)
     max_pages: int | None = None
+    item: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
 
     def call(self) -> GraphCall:
-        return GraphCall(self.key, self.path, self.headers, self.max_pages)
+        return GraphCall(self.key, self.path, self.headers, self.max_pages, self.item)
 
 
 def _q(value: str) -> str:
@@ -207,6 +210,7 @@ def wave_two(
                     + _q(f"{client} and consentType eq 'AllPrincipals'"),
                     DIR_READ,
                     when="--user",
+                    item=OAuth2PermissionGrant.model_validate,
                 ),
                 PlannedCall(
                     f"grants_user_{index}",
@@ -216,6 +220,7 @@ def wave_two(
                     + _q(f"{client} and principalId eq {_literal(user_id)}"),
                     DIR_READ,
                     when="--user",
+                    item=OAuth2PermissionGrant.model_validate,
                 ),
             ]
         else:
@@ -227,6 +232,7 @@ def wave_two(
                     f"/servicePrincipals/{quote(sp_id)}/oauth2PermissionGrants",
                     DIR_READ,
                     when="without --user",
+                    item=OAuth2PermissionGrant.model_validate,
                 )
             )
         calls.append(
@@ -236,6 +242,7 @@ def wave_two(
                 "recruitee_apps.app_role_assigned_to",
                 f"/servicePrincipals/{quote(sp_id)}/appRoleAssignedTo",
                 APP_READ,
+                item=AppRoleAssignment.model_validate,
             )
         )
     if options.with_logs and apps:
