@@ -71,8 +71,9 @@ def apply_fixes(options: LiveOptions, actions: Sequence[FixAction]) -> list[Acti
     from consent_audit.live.writes import GraphWriter
 
     permissions = sorted({a.permission for a in actions})
+    timeout = http_timeout()
     signed_in = Authenticator(options, extra_scopes=permissions).sign_in()
-    writer = GraphWriter(resolve_endpoints(options).graph_root, signed_in.provider)
+    writer = GraphWriter(resolve_endpoints(options).graph_root, signed_in.provider, timeout=timeout)
     return writer.apply(actions)
 
 
