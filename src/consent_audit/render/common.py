@@ -127,3 +127,80 @@ def step_lines(step: RemediationStep) -> list[tuple[str, str]]:
 
 def finding_anchor(index: int, finding: Finding) -> str:
     return f"finding-{index}-{finding.id.lower().replace('_', '-')}"
+
+
+@dataclass(frozen=True)
+class PlainTable:
+    """A titled table of strings: the same rows whatever the format draws them with."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+
+
+def chain_table(verdict: FeatureVerdict) -> PlainTable:
+    """The causal chain in order, the first broken link marked as the verdict."""
+    first = next((link for link in verdict.chain if link.status is not VerdictStatus.PASS), None)
+    rows = [
+        [
+            str(n),
+            STATUS_WORD[link.status] + (" <- verdict" if link is first else ""),
+            link.detail,
+        ]
+        for n, link in enumerate(verdict.chain, 1)
+    ]
+    return PlainTable(f"{verdict.title}: why, step by step", ["#", "Status", "Link"], rows)
+
+
+def scope_tables(report: Report, verdict: FeatureVerdict) -> list[PlainTable]:
+    """Per app: each required scope, who granted it, and whether users could consent."""
+    tables: list[PlainTable] = []
+    for app in verdict.apps:
+        if not app.scopes:
+            continue
+        suffix = f" ({app_label(report, app.object_id)})" if len(verdict.apps) > 1 else ""
+        tables.append(
+            PlainTable(
+                f"{verdict.title}: who can consent to each scope{suffix}",
+                ["Scope", "Granted", "User consent", "Why"],
+                [[s.scope, s.granted, s.user_consent, s.reason] for s in app.scopes],
+            )
+        )
+    return tables
+
+
+def conditional_access_table(report: Report) -> PlainTable | None:
+    """Policies that target Recruitee, what they require, and what they do to it."""
+    if not report.conditional_access:
+        return None
+    with_user = report.user is not None
+    headers = [
+        "Policy",
+        "State",
+        "Users",
+        *(["Applies to user"] if with_user else []),
+        "Controls",
+        "Effect on Recruitee",
+    ]
+    rows = []
+    for row in report.conditional_access:
+        controls = ", ".join([*row.grant_controls, *row.session_controls]) or "-"
+        applies = ["yes" if row.applies_to_user else "no"] if with_user else []
+        name = row.display_name or row.id
+        if len(report.apps) > 1:
+            name += f" [{app_label(report, row.app_object_id)}]"
+        rows.append([name, row.state, row.users, *applies, controls, row.effect])
+    return PlainTable("Conditional Access policies that target Recruitee", headers, rows)
+
+
+def detail_tables(report: Report) -> list[PlainTable]:
+    """Chains (with --user, or for features that do not pass), scopes, then CA."""
+    tables: list[PlainTable] = []
+    for verdict in report.features:
+        if report.user is not None or verdict.status is not VerdictStatus.PASS:
+            tables.append(chain_table(verdict))
+        tables.extend(scope_tables(report, verdict))
+    ca = conditional_access_table(report)
+    if ca is not None:
+        tables.append(ca)
+    return tables

@@ -14,6 +14,7 @@ from consent_audit.render import RenderOptions
 from consent_audit.render.common import (
     STATUS_WORD,
     app_label,
+    detail_tables,
     finding_anchor,
     source_label,
     step_lines,
@@ -195,7 +196,18 @@ def _details_section(report: Report) -> str:
         f" ({', '.join(s.user_consent_policies)})" if s.user_consent_policies else ""
     )
     reviewers = f", {s.admin_consent_reviewers} reviewer(s)" if s.admin_consent_reviewers else ""
-    parts = ['<h2 id="settings">Tenant settings</h2>']
+    parts: list[str] = []
+    tables = detail_tables(report)
+    if tables:
+        parts.append('<h2 id="details">Why, step by step</h2>')
+        for table in tables:
+            opened = " open" if report.user is not None and "step by step" in table.title else ""
+            parts.append(
+                f"<details{opened}><summary>{escape(table.title)}</summary>"
+                + _table(table.headers, table.rows)
+                + "</details>"
+            )
+    parts.append('<h2 id="settings">Tenant settings</h2>')
     parts.append(
         _table(
             ["Setting", "Value"],

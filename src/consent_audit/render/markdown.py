@@ -14,6 +14,7 @@ from consent_audit.render import RenderOptions
 from consent_audit.render.common import (
     STATUS_WORD,
     app_label,
+    detail_tables,
     source_label,
     step_lines,
     summary_line,
@@ -144,6 +145,26 @@ def _apps(report: Report) -> list[str]:
     return lines
 
 
+def _details(report: Report) -> list[str]:
+    """Causal chains, per-scope consent and Conditional Access, collapsed for tickets."""
+    tables = detail_tables(report)
+    if not tables:
+        return []
+    lines = ["## Details", ""]
+    for table in tables:
+        lines += [
+            f"<details><summary>{text(table.title)}</summary>",
+            "",
+            "| " + " | ".join(table.headers) + " |",
+            "|" + "---|" * len(table.headers),
+            *["| " + " | ".join(cell(v) for v in row) + " |" for row in table.rows],
+            "",
+            "</details>",
+            "",
+        ]
+    return lines
+
+
 def render_markdown(report: Report, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
     status = STATUS_WORD[report.summary.status]
@@ -173,6 +194,7 @@ def render_markdown(report: Report, options: RenderOptions | None = None) -> str
             lines += _finding(report, f, options)
     else:
         lines += ["No findings.", ""]
+    lines += _details(report)
     lines += [
         "## Recruitee enterprise applications",
         "",

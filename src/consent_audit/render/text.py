@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from consent_audit.render.common import PlainTable, detail_tables
 from consent_audit.report import Finding, Report, Severity, VerdictStatus
 
 if TYPE_CHECKING:
@@ -143,6 +144,15 @@ def _grants(report: Report) -> Table | None:
     return table
 
 
+def _plain_table(table: PlainTable) -> Table:
+    out = Table(title=table.title, title_justify="left")
+    for header in table.headers:
+        out.add_column(header, overflow="fold")
+    for row in table.rows:
+        out.add_row(*row)
+    return out
+
+
 def render_to_console(report: Report, console: Console) -> None:
     console.print(_header(report))
     console.print()
@@ -155,6 +165,9 @@ def render_to_console(report: Report, console: Console) -> None:
     else:
         console.print(Text("No findings.", style="green"))
     console.print()
+    for table in detail_tables(report):
+        console.print(_plain_table(table))
+        console.print()
     parts: list[Table | Text] = [_apps(report), _settings(report)]
     grants = _grants(report)
     if grants is not None:
