@@ -30,6 +30,7 @@ from consent_audit.cli_options import (
     TenantOpt,
     UserOpt,
     VerboseOpt,
+    WithLogsOpt,
     fail,
 )
 from consent_audit.cli_remediation import register as register_remediation
@@ -246,9 +247,7 @@ def check(
     auth: AuthOpt = None,
     cloud: CloudOpt = Cloud.GLOBAL,
     graph_url: GraphUrlOpt = None,
-    with_logs: Annotated[
-        bool, typer.Option("--with-logs", help="Also read audit and sign-in logs (Entra P1).")
-    ] = False,
+    with_logs: WithLogsOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -374,9 +373,7 @@ def snapshot_cmd(
     auth: AuthOpt = None,
     cloud: CloudOpt = Cloud.GLOBAL,
     graph_url: GraphUrlOpt = None,
-    with_logs: Annotated[
-        bool, typer.Option("--with-logs", help="Include audit and sign-in logs (Entra P1).")
-    ] = False,
+    with_logs: WithLogsOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:

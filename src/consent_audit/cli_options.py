@@ -64,6 +64,10 @@ GraphUrlOpt = Annotated[
         help="Graph root without version, e.g. https://graph.microsoft.com.",
     ),
 ]
+WithLogsOpt = Annotated[
+    bool,
+    typer.Option("--with-logs", help="Also read audit and sign-in logs (needs Entra ID P1)."),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 VerboseOpt = Annotated[
     bool,
