@@ -61,7 +61,7 @@ def test_render_options_threshold() -> None:
 
 
 def _flipped(report: Report) -> Report:
-    """The report with every verdict set to 'unknown' while its findings stay as they are.
+    """The report with every verdict (and chain link) set to 'unknown', findings unchanged.
 
     A renderer that recomputed verdicts from findings would print 'fail' somewhere; one that
     presents the model prints what the model says.
@@ -71,6 +71,7 @@ def _flipped(report: Report) -> Report:
             update={
                 "status": VerdictStatus.UNKNOWN,
                 "apps": [a.model_copy(update={"status": VerdictStatus.UNKNOWN}) for a in f.apps],
+                "chain": [c.model_copy(update={"status": VerdictStatus.UNKNOWN}) for c in f.chain],
             }
         )
         for f in report.features

@@ -100,7 +100,8 @@ def test_evidence_and_raw_report_are_collapsed(demo_report: Report) -> None:
     with_evidence = [f for f in demo_report.findings if f.evidence]
     assert html.count("<summary>Evidence</summary>") == len(with_evidence)
     assert "<summary>The full report as JSON</summary>" in html
-    assert "<details open" not in html
+    assert "<details open><summary>Evidence" not in html
+    assert "<details open><summary>The full report" not in html
 
 
 def test_tenant_data_is_escaped(demo_report: Report) -> None:

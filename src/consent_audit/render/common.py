@@ -1,6 +1,7 @@
 """Wording shared by the renderers, so every format says the same thing the same way.
 
-Only presentation lives here: labels, the first broken link of a chain, the summary line.
+Only presentation lives here: labels, the first broken link of a chain, the summary line,
+and the rows of the causal-chain, per-scope consent and Conditional Access sections.
 Verdicts, severities and counts are read from the report, never recomputed.
 """
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from consent_audit.report import (
     AppFeatureVerdict,
+    ChainLink,
     FeatureVerdict,
     Finding,
     RemediationStep,
@@ -48,9 +50,14 @@ def user_label(report: Report) -> str | None:
     return report.user.user_principal_name or report.user.query
 
 
+def first_broken(verdict: FeatureVerdict) -> ChainLink | None:
+    """The first link of the causal chain that does not pass: the verdict's reason."""
+    return next((link for link in verdict.chain if link.status is not VerdictStatus.PASS), None)
+
+
 def why(verdict: FeatureVerdict) -> str:
     """The first link of the causal chain that does not pass, else 'all checks pass'."""
-    broken = next((link for link in verdict.chain if link.status is not VerdictStatus.PASS), None)
+    broken = first_broken(verdict)
     return broken.detail if broken else "all checks pass"
 
 
@@ -131,76 +138,177 @@ def finding_anchor(index: int, finding: Finding) -> str:
 
 @dataclass(frozen=True)
 class PlainTable:
-    """A titled table of strings: the same rows whatever the format draws them with."""
+    """A titled table of strings: the same rows whatever the format draws them with.
+
+    ``title`` may be empty when the section heading already says what the table is.
+    """
 
     title: str
     headers: list[str]
     rows: list[list[str]]
 
 
-def chain_table(verdict: FeatureVerdict) -> PlainTable:
-    """The causal chain in order, the first broken link marked as the verdict."""
-    first = next((link for link in verdict.chain if link.status is not VerdictStatus.PASS), None)
-    rows = [
-        [
-            str(n),
-            STATUS_WORD[link.status] + (" <- verdict" if link is first else ""),
-            link.detail,
-        ]
+# The causal chain ------------------------------------------------------------------------
+
+VERDICT_MARK = "<- verdict"
+CHAIN_LINK_LABEL = {
+    "user": "User",
+    "app": "App",
+    "consent": "Consent",
+    "assignment": "Assignment",
+    "conditional_access": "Conditional Access",
+    "session": "Session",
+}
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    """One link of a feature's causal chain, numbered, the first broken one marked."""
+
+    number: int
+    label: str
+    status: VerdictStatus
+    detail: str
+    is_verdict: bool
+
+    @property
+    def word(self) -> str:
+        return STATUS_WORD[self.status]
+
+    @property
+    def marked_word(self) -> str:
+        """'FAIL <- verdict' for the first broken link, else just the status word."""
+        return f"{self.word} {VERDICT_MARK}" if self.is_verdict else self.word
+
+
+def chain_heading(report: Report) -> str:
+    """With --user every feature's chain is spelled out; without, only the broken ones."""
+    return "Why, step by step" if report.user is not None else "Causal chain"
+
+
+def chain_intro(report: Report) -> str:
+    who = user_label(report)
+    if who is not None:
+        return (
+            f"What stands between {who} and each feature, in order: "
+            f"the first link that does not pass is the verdict ({VERDICT_MARK})."
+        )
+    return (
+        "Features that do not pass: every link in order, the first one that does not pass "
+        f"is the verdict ({VERDICT_MARK}). Add --user to check one user's own chain."
+    )
+
+
+def chain_features(report: Report) -> list[FeatureVerdict]:
+    """Every feature with --user; otherwise only those that fail or are unknown."""
+    return [
+        v
+        for v in report.features
+        if v.chain and (report.user is not None or v.status is not VerdictStatus.PASS)
+    ]
+
+
+def chain_title(report: Report, verdict: FeatureVerdict) -> str:
+    """'Mailbox sync: FAIL', naming the worst app when there are several."""
+    several = f" (worst of {len(verdict.apps)} Recruitee apps)" if len(verdict.apps) > 1 else ""
+    return f"{verdict.title}: {STATUS_WORD[verdict.status]}{several}"
+
+
+def chain_steps(verdict: FeatureVerdict) -> list[ChainStep]:
+    first = first_broken(verdict)
+    return [
+        ChainStep(
+            number=n,
+            label=CHAIN_LINK_LABEL.get(link.name, link.name.replace("_", " ")),
+            status=link.status,
+            detail=link.detail,
+            is_verdict=link is first,
+        )
         for n, link in enumerate(verdict.chain, 1)
     ]
-    return PlainTable(f"{verdict.title}: why, step by step", ["#", "Status", "Link"], rows)
+
+
+# Who can consent to each scope -------------------------------------------------------------
+
+SCOPES_HEADING = "Who can consent to each scope"
+SCOPES_INTRO = (
+    "Per required Microsoft Graph scope: whether it is granted (by an admin for everyone, "
+    "or by users one at a time) and whether a regular user could consent to it."
+)
 
 
 def scope_tables(report: Report, verdict: FeatureVerdict) -> list[PlainTable]:
-    """Per app: each required scope, who granted it, and whether users could consent."""
+    """One table per Recruitee app, titled with the feature (and the app when several)."""
     tables: list[PlainTable] = []
     for app in verdict.apps:
         if not app.scopes:
             continue
-        suffix = f" ({app_label(report, app.object_id)})" if len(verdict.apps) > 1 else ""
+        title = verdict.title
+        if len(verdict.apps) > 1:
+            title += f": {app_label(report, app.object_id)}"
         tables.append(
             PlainTable(
-                f"{verdict.title}: who can consent to each scope{suffix}",
-                ["Scope", "Granted", "User consent", "Why"],
+                title,
+                ["Scope", "Granted", "User consent", "Reason"],
                 [[s.scope, s.granted, s.user_consent, s.reason] for s in app.scopes],
             )
         )
     return tables
 
 
-def conditional_access_table(report: Report) -> PlainTable | None:
-    """Policies that target Recruitee, what they require, and what they do to it."""
-    if not report.conditional_access:
-        return None
+def all_scope_tables(report: Report) -> list[PlainTable]:
+    return [table for verdict in report.features for table in scope_tables(report, verdict)]
+
+
+# Conditional Access ------------------------------------------------------------------------
+
+CA_HEADING = "Conditional Access policies that target Recruitee"
+APPLIES_WORD = {True: "yes", False: "no", None: "unknown"}
+
+
+def conditional_access_tables(report: Report) -> list[PlainTable]:
+    """Policies that target Recruitee: one table, or one per app (titled) when several.
+
+    The 'Applies to this user' column is there only with --user.
+    """
     with_user = report.user is not None
     headers = [
         "Policy",
         "State",
         "Users",
-        *(["Applies to user"] if with_user else []),
+        *(["Applies to this user"] if with_user else []),
         "Controls",
+        "Session",
         "Effect on Recruitee",
     ]
-    rows = []
-    for row in report.conditional_access:
-        controls = ", ".join([*row.grant_controls, *row.session_controls]) or "-"
-        applies = ["yes" if row.applies_to_user else "no"] if with_user else []
-        name = row.display_name or row.id
-        if len(report.apps) > 1:
-            name += f" [{app_label(report, row.app_object_id)}]"
-        rows.append([name, row.state, row.users, *applies, controls, row.effect])
-    return PlainTable("Conditional Access policies that target Recruitee", headers, rows)
-
-
-def detail_tables(report: Report) -> list[PlainTable]:
-    """Chains (with --user, or for features that do not pass), scopes, then CA."""
+    several = len(report.apps) > 1
+    owners = [a.object_id for a in report.apps] if several else [None]
     tables: list[PlainTable] = []
-    for verdict in report.features:
-        if report.user is not None or verdict.status is not VerdictStatus.PASS:
-            tables.append(chain_table(verdict))
-        tables.extend(scope_tables(report, verdict))
-    ca = conditional_access_table(report)
-    if ca is not None:
-        tables.append(ca)
+    for owner in owners:
+        rows = [
+            [
+                row.display_name or row.id,
+                row.state,
+                row.users,
+                *([APPLIES_WORD[row.applies_to_user]] if with_user else []),
+                ", ".join(row.grant_controls) or "-",
+                ", ".join(row.session_controls) or "-",
+                row.effect,
+            ]
+            for row in report.conditional_access
+            if owner is None or row.app_object_id == owner
+        ]
+        if rows:
+            title = app_label(report, owner) if owner is not None else ""
+            tables.append(PlainTable(title, headers, rows))
     return tables
+
+
+def conditional_access_note(report: Report) -> str | None:
+    """What to say instead of a table when no policy row was reported."""
+    if report.conditional_access:
+        return None
+    return (
+        "No policy that targets Recruitee was found "
+        f"(Conditional Access in this tenant: {report.settings.conditional_access})."
+    )

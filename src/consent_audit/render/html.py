@@ -12,9 +12,18 @@ from html import escape
 
 from consent_audit.render import RenderOptions
 from consent_audit.render.common import (
+    CA_HEADING,
+    SCOPES_HEADING,
+    SCOPES_INTRO,
     STATUS_WORD,
+    PlainTable,
+    all_scope_tables,
     app_label,
-    detail_tables,
+    chain_features,
+    chain_heading,
+    chain_steps,
+    conditional_access_note,
+    conditional_access_tables,
     finding_anchor,
     source_label,
     step_lines,
@@ -82,7 +91,17 @@ td { overflow-wrap:break-word; }
 .fix dt { color:var(--muted); } .fix dd { margin:0; }
 .fix dd code { display:block; padding:2px 6px; }
 details { margin-top:8px; } summary { cursor:pointer; color:var(--muted); }
-.chain { margin:6px 0 0; padding-left:1.2em; font-size:.85rem; }
+.chain { margin:6px 0 0; padding-left:1.6em; font-size:.85rem; }
+.chain li { margin:4px 0; } .chain li.verdict { font-weight:600; }
+.chain .badge { min-width:5.6em; padding:0 6px; font-size:.7rem; margin-right:4px; }
+.mark { color:var(--fail); font-weight:700; white-space:nowrap; }
+@media (min-width:700px) { .nw { white-space:nowrap; } }
+.detail h3 { margin:18px 0 6px; } .detail p { margin:0 0 8px; }
+@media (max-width:600px) {
+  .detail thead { display:none; } .detail tr { display:block; padding:6px 0;
+    border-bottom:1px solid var(--line); }
+  .detail td { display:block; border:0; padding:1px 8px; overflow-wrap:anywhere; }
+  .detail td::before { content:attr(data-label) ": "; color:var(--muted); font-weight:600; } }
 footer { margin-top:40px; color:var(--muted); font-size:.85rem; }
 @media print { body { font-size:11pt; } .card, .finding { break-inside:avoid; } }
 """
@@ -121,15 +140,31 @@ def _card(report: Report, feature: FeatureVerdict) -> str:
             )
         parts.append("</ul>")
     if feature.chain:
-        parts.append('<details><summary>Causal chain</summary><ol class="chain">')
-        for link in feature.chain:
-            parts.append(
-                f"<li>{escape(STATUS_WORD[link.status])}: {escape(link.name)} - "
-                f"{escape(link.detail)}</li>"
-            )
-        parts.append("</ol></details>")
+        parts.append(_chain(report, feature))
     parts.append(f'<p class="small">Scopes: {escape(", ".join(feature.required_scopes))}</p>')
     parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _chain(report: Report, feature: FeatureVerdict) -> str:
+    """The causal chain as an ordered list with status badges, the first broken link marked.
+
+    Open with --user and for a feature that does not pass (as the text report lists them);
+    collapsed for a passing feature without --user.
+    """
+    opened = " open" if feature in chain_features(report) else ""
+    summary = chain_heading(report)
+    if len(feature.apps) > 1:
+        summary += f" (worst of {len(feature.apps)} Recruitee apps)"
+    parts = [f'<details{opened}><summary>{escape(summary)}</summary><ol class="chain">']
+    for step in chain_steps(feature):
+        css = ' class="verdict"' if step.is_verdict else ""
+        mark = ' <span class="mark">&lt;- verdict</span>' if step.is_verdict else ""
+        parts.append(
+            f"<li{css}>{_status_badge(step.status.value)}"
+            f"{escape(step.label)}: {escape(step.detail)}{mark}</li>"
+        )
+    parts.append("</ol></details>")
     return "\n".join(parts)
 
 
@@ -176,18 +211,52 @@ def _finding(report: Report, index: int, f: Finding, options: RenderOptions) -> 
     return "\n".join(parts)
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
+# Columns of short values kept on one line on wide screens (CSS class "nw").
+_ONE_LINE = {"Scope", "Granted", "User consent", "State", "Applies to this user", "Controls"}
+
+
+def _table(head: list[str], rows: list[list[str]], *, stack: bool = False) -> str:
+    """A table; with ``stack``, each cell is labelled so narrow screens show rows as cards."""
+    css = [' class="nw"' if h in _ONE_LINE else "" for h in head]
+    if stack:
+        css = [f'{c} data-label="{escape(h)}"' for c, h in zip(css, head, strict=True)]
     out = [
         '<div class="scroll"><table>',
         "<thead><tr>",
-        *[f"<th>{escape(h)}</th>" for h in head],
+        *[f"<th{c}>{escape(h)}</th>" for c, h in zip(css, head, strict=True)],
         "</tr></thead>",
     ]
     out.append("<tbody>")
     for row in rows:
-        out.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
+        cells = "".join(f"<td{c}>{escape(v)}</td>" for c, v in zip(css, row, strict=True))
+        out.append(f"<tr>{cells}</tr>")
     out.append("</tbody></table></div>")
     return "\n".join(out)
+
+
+def _titled_table(table: PlainTable) -> str:
+    title = f"<h3>{escape(table.title)}</h3>" if table.title else ""
+    return title + _table(table.headers, table.rows, stack=True)
+
+
+def _scopes_and_ca(report: Report) -> str:
+    """Who can consent to each scope, then the Conditional Access policies on Recruitee."""
+    parts: list[str] = []
+    scopes = all_scope_tables(report)
+    if scopes:
+        parts += [
+            f'<section class="detail"><h2 id="scopes">{escape(SCOPES_HEADING)}</h2>',
+            f'<p class="small">{escape(SCOPES_INTRO)}</p>',
+            *[_titled_table(table) for table in scopes],
+            "</section>",
+        ]
+    parts.append(f'<section class="detail"><h2 id="conditional-access">{escape(CA_HEADING)}</h2>')
+    note = conditional_access_note(report)
+    if note:
+        parts.append(f"<p>{escape(note)}</p>")
+    parts += [_titled_table(table) for table in conditional_access_tables(report)]
+    parts.append("</section>")
+    return "\n".join(parts)
 
 
 def _details_section(report: Report) -> str:
@@ -197,16 +266,7 @@ def _details_section(report: Report) -> str:
     )
     reviewers = f", {s.admin_consent_reviewers} reviewer(s)" if s.admin_consent_reviewers else ""
     parts: list[str] = []
-    tables = detail_tables(report)
-    if tables:
-        parts.append('<h2 id="details">Why, step by step</h2>')
-        for table in tables:
-            opened = " open" if report.user is not None and "step by step" in table.title else ""
-            parts.append(
-                f"<details{opened}><summary>{escape(table.title)}</summary>"
-                + _table(table.headers, table.rows)
-                + "</details>"
-            )
+    parts.append(_scopes_and_ca(report))
     parts.append('<h2 id="settings">Tenant settings</h2>')
     parts.append(
         _table(

@@ -12,9 +12,20 @@ import re
 
 from consent_audit.render import RenderOptions
 from consent_audit.render.common import (
+    CA_HEADING,
+    SCOPES_HEADING,
+    SCOPES_INTRO,
     STATUS_WORD,
+    PlainTable,
+    all_scope_tables,
     app_label,
-    detail_tables,
+    chain_features,
+    chain_heading,
+    chain_intro,
+    chain_steps,
+    chain_title,
+    conditional_access_note,
+    conditional_access_tables,
     source_label,
     step_lines,
     summary_line,
@@ -145,23 +156,40 @@ def _apps(report: Report) -> list[str]:
     return lines
 
 
+def _table(table: PlainTable) -> list[str]:
+    lines = [f"**{text(table.title)}**", ""] if table.title else []
+    return [
+        *lines,
+        "| " + " | ".join(cell(h) for h in table.headers) + " |",
+        "|" + "---|" * len(table.headers),
+        *["| " + " | ".join(cell(v) for v in row) + " |" for row in table.rows],
+        "",
+    ]
+
+
 def _details(report: Report) -> list[str]:
-    """Causal chains, per-scope consent and Conditional Access, collapsed for tickets."""
-    tables = detail_tables(report)
-    if not tables:
-        return []
-    lines = ["## Details", ""]
-    for table in tables:
-        lines += [
-            f"<details><summary>{text(table.title)}</summary>",
-            "",
-            "| " + " | ".join(table.headers) + " |",
-            "|" + "---|" * len(table.headers),
-            *["| " + " | ".join(cell(v) for v in row) + " |" for row in table.rows],
-            "",
-            "</details>",
-            "",
-        ]
+    """The causal chains, who can consent to each scope, and Conditional Access."""
+    lines: list[str] = []
+    features = chain_features(report)
+    if features:
+        lines += [f"## {chain_heading(report)}", "", text(chain_intro(report)), ""]
+        for verdict in features:
+            lines += [f"**{text(chain_title(report, verdict))}**", ""]
+            for step in chain_steps(verdict):
+                status = f"**{text(step.marked_word)}**" if step.is_verdict else step.word
+                lines.append(f"{step.number}. {status} {step.label}: {text(step.detail)}")
+            lines.append("")
+    scopes = all_scope_tables(report)
+    if scopes:
+        lines += [f"## {SCOPES_HEADING}", "", text(SCOPES_INTRO), ""]
+        for table in scopes:
+            lines += _table(table)
+    lines += [f"## {CA_HEADING}", ""]
+    note = conditional_access_note(report)
+    if note:
+        lines += [text(note), ""]
+    for table in conditional_access_tables(report):
+        lines += _table(table)
     return lines
 
 

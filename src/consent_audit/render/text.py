@@ -1,4 +1,6 @@
-"""Text for a terminal (rich): verdicts first, then findings with their fix, then settings.
+"""Text for a terminal (rich): verdicts first, then findings with their fix, then why (the
+causal chain), who can consent to each scope, the Conditional Access policies on Recruitee,
+and the tenant's applications, settings and grants.
 
 Readable without colour: every status is also a word, and NO_COLOR / pipes turn colour off
 (rich honours both).
@@ -14,8 +16,24 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from consent_audit.render.common import PlainTable, detail_tables
-from consent_audit.report import Finding, Report, Severity, VerdictStatus
+from consent_audit.render.common import (
+    CA_HEADING,
+    SCOPES_HEADING,
+    SCOPES_INTRO,
+    ChainStep,
+    PlainTable,
+    all_scope_tables,
+    chain_features,
+    chain_heading,
+    chain_intro,
+    chain_steps,
+    chain_title,
+    conditional_access_note,
+    conditional_access_tables,
+    summary_line,
+    why,
+)
+from consent_audit.report import FeatureVerdict, Finding, Report, Severity, VerdictStatus
 
 if TYPE_CHECKING:
     from consent_audit.render import RenderOptions
@@ -64,9 +82,7 @@ def _verdicts(report: Report) -> Table:
     table.add_column("Missing scopes")
     table.add_column("Why")
     for v in report.features:
-        broken = next((link for link in v.chain if link.status is not VerdictStatus.PASS), None)
-        why = broken.detail if broken else "all checks pass"
-        table.add_row(v.title, _status(v.status), ", ".join(v.missing_scopes) or "-", why)
+        table.add_row(v.title, _status(v.status), ", ".join(v.missing_scopes) or "-", why(v))
     return table
 
 
@@ -144,13 +160,88 @@ def _grants(report: Report) -> Table | None:
     return table
 
 
+def _heading(title: str, intro: str | None = None) -> Text:
+    text = Text(title, style="bold underline")
+    if intro:
+        text.append("\n" + intro, style="dim")
+    return text
+
+
+def _step_status(step: ChainStep) -> Text:
+    word, style = STATUS_STYLE[step.status]
+    text = Text(word, style=style)
+    if step.is_verdict:
+        text.append(" <- verdict", style="bold")
+    return text
+
+
+def _chain_full(report: Report, verdict: FeatureVerdict) -> Table:
+    """With --user: every link on its own row, the first broken one marked."""
+    table = Table(title=chain_title(report, verdict), title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("Link", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Detail", overflow="fold")
+    for step in chain_steps(verdict):
+        table.add_row(str(step.number), step.label, _step_status(step), step.detail)
+    return table
+
+
+def _chain_compact(report: Report, verdict: FeatureVerdict) -> Text:
+    """Without --user: the links on one line; details only for those that do not pass."""
+    steps = chain_steps(verdict)
+    text = Text(chain_title(report, verdict), style="bold")
+    text.append("\n  ")
+    for n, step in enumerate(steps):
+        if n:
+            text.append(" > ", style="dim")
+        text.append(f"{step.label} ")
+        text.append_text(_step_status(step))
+    for step in steps:
+        if step.status is not VerdictStatus.PASS:
+            text.append(f"\n  {step.number}. {step.label}: {step.detail}")
+    return text
+
+
+# Short-valued columns whose headers would otherwise take width from the long ones.
+_NARROW = {"Applies to this user": 10, "State": 11, "Granted": 7}
+
+
 def _plain_table(table: PlainTable) -> Table:
-    out = Table(title=table.title, title_justify="left")
+    out = Table(title=table.title or None, title_justify="left")
     for header in table.headers:
-        out.add_column(header, overflow="fold")
+        out.add_column(header, overflow="fold", max_width=_NARROW.get(header))
     for row in table.rows:
         out.add_row(*row)
     return out
+
+
+def _details(report: Report, console: Console) -> None:
+    """The causal chains, who can consent to each scope, and Conditional Access."""
+    features = chain_features(report)
+    if features:
+        console.print(_heading(chain_heading(report), chain_intro(report)))
+        for verdict in features:
+            console.print()
+            if report.user is not None:
+                console.print(_chain_full(report, verdict))
+            else:
+                console.print(_chain_compact(report, verdict))
+        console.print()
+    scopes = all_scope_tables(report)
+    if scopes:
+        console.print(_heading(SCOPES_HEADING, SCOPES_INTRO))
+        for table in scopes:
+            console.print()
+            console.print(_plain_table(table))
+        console.print()
+    console.print(_heading(CA_HEADING))
+    note = conditional_access_note(report)
+    if note:
+        console.print(note)
+    for table in conditional_access_tables(report):
+        console.print(_plain_table(table))
+    console.print()
 
 
 def render_to_console(report: Report, console: Console) -> None:
@@ -165,22 +256,13 @@ def render_to_console(report: Report, console: Console) -> None:
     else:
         console.print(Text("No findings.", style="green"))
     console.print()
-    for table in detail_tables(report):
-        console.print(_plain_table(table))
-        console.print()
+    _details(report, console)
     parts: list[Table | Text] = [_apps(report), _settings(report)]
     grants = _grants(report)
     if grants is not None:
         parts.append(grants)
     console.print(Group(*parts))
-    s = report.summary
-    console.print(
-        Text(
-            f"\n{s.errors} error(s), {s.warnings} warning(s), {s.infos} info. "
-            f"Features: {s.features_pass} pass, {s.features_fail} fail, "
-            f"{s.features_unknown} unknown."
-        )
-    )
+    console.print(Text("\n" + summary_line(report)))
 
 
 def render_text_plain(report: Report, options: RenderOptions | None = None) -> str:
