@@ -22,7 +22,6 @@ from consent_audit.cli_options import (
     AuthOpt,
     ClientIdOpt,
     CloudOpt,
-    FailOn,
     Format,
     GraphUrlOpt,
     ManifestOpt,
@@ -32,16 +31,17 @@ from consent_audit.cli_options import (
     VerboseOpt,
     WithLogsOpt,
     fail,
+    live_options,
 )
 from consent_audit.cli_remediation import register as register_remediation
-from consent_audit.errors import ConsentAuditError, ExitCode, InputError
-from consent_audit.live_options import Cloud, LiveOptions
+from consent_audit.errors import ConsentAuditError, InputError
+from consent_audit.gate import FailOn
+from consent_audit.live_options import Cloud
 
 if TYPE_CHECKING:
     from consent_audit.manifest import Manifest
     from consent_audit.render import RenderOptions
-    from consent_audit.report import Report, SourceInfo
-    from consent_audit.snapshot import TenantSnapshot
+    from consent_audit.report import Report
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 = no finding at or above --fail-on; 1 = findings at or above it; "
@@ -90,15 +90,6 @@ def _load_manifest(path: Path | None) -> Manifest:
     return load_manifest(path)
 
 
-def _demo_snapshot() -> TenantSnapshot:
-    from importlib import resources
-
-    from consent_audit.snapshot import parse_snapshot
-
-    text = resources.files("consent_audit.data").joinpath("demo_tenant.json").read_text("utf-8")
-    return parse_snapshot(text, "<bundled demo tenant>")
-
-
 STEP_SUMMARY_VAR = "GITHUB_STEP_SUMMARY"
 
 
@@ -123,10 +114,10 @@ def _output_formats(outputs: list[Path], stdout_format: Format) -> list[tuple[Pa
 
 
 def _render_options(fail_on: FailOn) -> RenderOptions:
+    from consent_audit.gate import threshold
     from consent_audit.render import RenderOptions
-    from consent_audit.report import Severity
 
-    return RenderOptions(fail_on=None if fail_on is FailOn.NEVER else Severity(fail_on.value))
+    return RenderOptions(fail_on=threshold(fail_on))
 
 
 def _write_stdout(report: Report, fmt: str, options: RenderOptions) -> None:
@@ -189,21 +180,6 @@ def _append_step_summary(report: Report, options: RenderOptions, quiet: bool) ->
         return
     if not quiet:
         typer.echo(f"appended markdown report to {STEP_SUMMARY_VAR}", err=True)
-
-
-def _exit_code(report: Report, fail_on: FailOn) -> int:
-    from consent_audit.report import Severity
-
-    if fail_on is FailOn.NEVER:
-        return int(ExitCode.OK)
-    hits = report.findings_at_or_above(Severity(fail_on.value))
-    return int(ExitCode.FINDINGS if hits else ExitCode.OK)
-
-
-def _collect_live(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
-    from consent_audit.live import collect
-
-    return collect(options, manifest)
 
 
 @app.command()
@@ -269,40 +245,33 @@ def check(
     try:
         outputs = _output_formats(output or [], output_format)
         options = _render_options(fail_on)
-        if snapshot is not None and demo:
-            raise InputError(
-                "--snapshot and --demo cannot be used together.",
-                fix="Pass one of them (or neither, for a live tenant).",
-            )
+        from consent_audit.run_source import choose_source
+
+        live = live_options(
+            tenant=tenant,
+            client_id=client_id,
+            auth=auth,
+            cloud=cloud,
+            graph_url=graph_url,
+            user=user,
+            app_ids=app_id,
+            with_logs=with_logs,
+            quiet=quiet,
+            verbose=verbose,
+        )
+        source_of_run = choose_source(snapshot, demo, live)
         full_manifest = _load_manifest(manifest)
         selected = full_manifest.select(feature or [])
-        snap, source = _source(
-            snapshot,
-            demo,
-            user,
-            tuple(app_id or ()),
-            full_manifest,
-            LiveOptions(
-                tenant=tenant,
-                client_id=client_id,
-                auth=auth,
-                cloud=cloud,
-                graph_url=graph_url,
-                user=user,
-                app_ids=tuple(app_id or ()),
-                with_logs=with_logs,
-                quiet=quiet,
-                verbose=verbose,
-            ),
-        )
+        obtained = source_of_run.obtain(full_manifest)
+        source = obtained.info
         from consent_audit.evaluate import evaluate
 
         report = evaluate(
-            snap,
+            obtained.snapshot,
             selected,
             full_manifest=full_manifest,
             user=user,
-            app_ids=tuple(app_id or ()),
+            app_ids=live.app_ids,
             source=source,
         )
         if verbose and source.kind != "live":
@@ -315,7 +284,9 @@ def check(
             )
         _write_outputs(report, outputs, output_format, quiet, options)
         _append_step_summary(report, options, quiet)
-        code = _exit_code(report, fail_on)
+        from consent_audit.gate import exit_code
+
+        code = exit_code(report, fail_on)
         if not quiet and (output or output_format is not Format.TEXT):
             s = report.summary
             typer.echo(
@@ -325,32 +296,6 @@ def check(
     except ConsentAuditError as error:
         fail(error)
     raise typer.Exit(code)
-
-
-def _source(
-    snapshot: Path | None,
-    demo: bool,
-    user: str | None,
-    app_ids: tuple[str, ...],
-    manifest: Manifest,
-    options: LiveOptions,
-) -> tuple[TenantSnapshot, SourceInfo]:
-    from consent_audit.report import SourceInfo
-    from consent_audit.snapshot import load_snapshot
-
-    if demo:
-        snap = _demo_snapshot()
-        return snap, SourceInfo(kind="demo", collected_at=snap.collected_at)
-    if snapshot is not None:
-        snap = load_snapshot(snapshot)
-        return snap, SourceInfo(
-            kind="snapshot",
-            path=str(snapshot),
-            collected_at=snap.collected_at,
-            redacted=snap.redacted,
-        )
-    snap = _collect_live(options, manifest)
-    return snap, SourceInfo(kind="live", collected_at=snap.collected_at)
 
 
 @app.command("snapshot")
@@ -383,19 +328,21 @@ def snapshot_cmd(
     """
     try:
         full_manifest = _load_manifest(manifest)
-        options = LiveOptions(
+        from consent_audit.run_source import LiveSource
+
+        options = live_options(
             tenant=tenant,
             client_id=client_id,
             auth=auth,
             cloud=cloud,
             graph_url=graph_url,
             user=user,
-            app_ids=tuple(app_id or ()),
+            app_ids=app_id,
             with_logs=with_logs,
             quiet=quiet,
             verbose=verbose,
         )
-        snap = _collect_live(options, full_manifest)
+        snap = LiveSource(options).obtain(full_manifest).snapshot
         from consent_audit.live import redact as redact_snapshot
         from consent_audit.snapshot import dump_snapshot
 
@@ -431,7 +378,7 @@ def login(
     try:
         from consent_audit.live import login as do_login
 
-        who = do_login(LiveOptions(tenant=tenant, client_id=client_id, auth=auth, cloud=cloud))
+        who = do_login(live_options(tenant=tenant, client_id=client_id, auth=auth, cloud=cloud))
         typer.echo(f"signed in as {who}", err=True)
     except ConsentAuditError as error:
         fail(error)
@@ -447,7 +394,7 @@ def logout(
     try:
         from consent_audit.live import logout as do_logout
 
-        removed = do_logout(LiveOptions(tenant=tenant, client_id=client_id, cloud=cloud))
+        removed = do_logout(live_options(tenant=tenant, client_id=client_id, cloud=cloud))
         typer.echo("token cache removed" if removed else "no token cache to remove", err=True)
     except ConsentAuditError as error:
         fail(error)

@@ -9,14 +9,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from consent_audit.errors import ConsentAuditError
-from consent_audit.live_options import AuthMethod, Cloud
-
-
-class FailOn(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-    NEVER = "never"
+from consent_audit.live_options import AuthMethod, Cloud, LiveOptions
 
 
 class Format(str, Enum):
@@ -82,3 +75,31 @@ def fail(error: ConsentAuditError) -> NoReturn:
     if error.fix:
         typer.echo(f"fix: {error.fix}", err=True)
     raise typer.Exit(int(error.exit_code))
+
+
+def live_options(
+    *,
+    tenant: str | None,
+    client_id: str | None,
+    cloud: Cloud,
+    auth: AuthMethod | None = None,
+    graph_url: str | None = None,
+    user: str | None = None,
+    app_ids: list[str] | None = None,
+    with_logs: bool = False,
+    quiet: bool = False,
+    verbose: bool = False,
+) -> LiveOptions:
+    """The one place command-line values become ``LiveOptions`` (every command that signs in)."""
+    return LiveOptions(
+        tenant=tenant,
+        client_id=client_id,
+        auth=auth,
+        cloud=cloud,
+        graph_url=graph_url,
+        user=user,
+        app_ids=tuple(app_ids or ()),
+        with_logs=with_logs,
+        quiet=quiet,
+        verbose=verbose,
+    )

@@ -18,7 +18,6 @@ from consent_audit.cli_options import (
     AuthOpt,
     ClientIdOpt,
     CloudOpt,
-    FailOn,
     GraphUrlOpt,
     ManifestOpt,
     QuietOpt,
@@ -26,8 +25,10 @@ from consent_audit.cli_options import (
     UserOpt,
     VerboseOpt,
     fail,
+    live_options,
 )
 from consent_audit.errors import ConsentAuditError, ExitCode, InputError
+from consent_audit.gate import FailOn, exit_code
 from consent_audit.live_options import Cloud, LiveOptions
 
 if TYPE_CHECKING:
@@ -140,9 +141,9 @@ def consent_url(
 
 def _app_id_from(snapshot: Path | None, manifest: Manifest) -> str:
     if snapshot is not None:
-        from consent_audit.snapshot import load_snapshot
+        from consent_audit.run_source import SnapshotFileSource
 
-        snap = load_snapshot(snapshot)
+        snap = SnapshotFileSource(snapshot).obtain(manifest).snapshot
         name = manifest.app_display_name.casefold()
         ids = {
             a.service_principal.app_id
@@ -231,18 +232,18 @@ def fix(
 
         full = load_manifest(manifest)
         chosen = full.select(feature or [])
-        ids = tuple(app_id or ())
-        options = LiveOptions(
+        options = live_options(
             tenant=tenant,
             client_id=client_id,
             auth=auth,
             cloud=cloud,
             graph_url=graph_url,
             user=user,
-            app_ids=ids,
+            app_ids=app_id,
             quiet=quiet,
             verbose=verbose,
         )
+        ids = options.app_ids
         snap = _read(snapshot, options, full)
         before, plan = _plan(snap, chosen, full, user, ids)
         typer.echo(render_plan(plan))
@@ -251,9 +252,9 @@ def fix(
                 typer.echo(
                     "Nothing was changed. Run again with --apply to make these changes.", err=True
                 )
-            raise typer.Exit(_exit(before, fail_on))
+            raise typer.Exit(exit_code(before, fail_on))
         if not plan.actions:
-            raise typer.Exit(_exit(before, fail_on))
+            raise typer.Exit(exit_code(before, fail_on))
         if not yes:
             if not sys.stdin.isatty():
                 raise InputError(
@@ -274,19 +275,15 @@ def fix(
         failed = [r for r in results if not r.ok]
         if failed:
             raise typer.Exit(int(ExitCode.NO_ACCESS))
-        raise typer.Exit(_exit(after, fail_on))
+        raise typer.Exit(exit_code(after, fail_on))
     except ConsentAuditError as error:
         fail(error)
 
 
 def _read(snapshot: Path | None, options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
-    if snapshot is not None:
-        from consent_audit.snapshot import load_snapshot
+    from consent_audit.run_source import choose_source
 
-        return load_snapshot(snapshot)
-    from consent_audit.live import collect
-
-    return collect(options, manifest)
+    return choose_source(snapshot, False, options).obtain(manifest).snapshot
 
 
 def _plan(
@@ -301,14 +298,6 @@ def _plan(
 
     report = evaluate(snap, chosen, full_manifest=full, user=user, app_ids=app_ids)
     return report, plan_fixes(snap, chosen, report, user=user, app_ids=app_ids)
-
-
-def _exit(report: Report, fail_on: FailOn) -> int:
-    from consent_audit.report import Severity
-
-    if fail_on is FailOn.NEVER:
-        return 0
-    return int(bool(report.findings_at_or_above(Severity(fail_on.value))))
 
 
 def render_plan(plan: FixPlan) -> str:

@@ -29,6 +29,6 @@ def report(request: pytest.FixtureRequest) -> Report:
 
 @pytest.fixture
 def demo_report() -> Report:
-    from consent_audit.cli import _demo_snapshot
+    from consent_audit.run_source import demo_snapshot
 
-    return evaluate(_demo_snapshot(), load_manifest())
+    return evaluate(demo_snapshot(), load_manifest())
