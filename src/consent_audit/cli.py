@@ -124,14 +124,13 @@ def _write_stdout(report: Report, fmt: str, options: RenderOptions) -> None:
     from consent_audit.render import OutputFormat, renderer
 
     if fmt == Format.TEXT.value:
-        from rich.console import Console
-
+        from consent_audit.render.safe_text import report_console
         from consent_audit.render.text import render_to_console
 
         # rich turns colour off for pipes and NO_COLOR strips colour but keeps bold: with
         # NO_COLOR set, no escape code at all (https://no-color.org).
         plain = bool(os.environ.get("NO_COLOR"))
-        render_to_console(report, Console(highlight=False, color_system=None if plain else "auto"))
+        render_to_console(report, report_console(color_system=None if plain else "auto"))
         return
     sys.stdout.write(renderer(OutputFormat(fmt), options)(report))
 

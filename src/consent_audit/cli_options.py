@@ -71,9 +71,16 @@ VerboseOpt = Annotated[
 
 
 def fail(error: ConsentAuditError) -> NoReturn:
-    typer.echo(f"error: {error.problem}", err=True)
+    """One message on stderr, then the error's exit code.
+
+    Messages quote what the user or the tenant wrote (paths, field names, values), so they
+    pass through the same cleaning as the report: one line each, no control sequences.
+    """
+    from consent_audit.render.safe_text import clean
+
+    typer.echo(f"error: {clean(error.problem)}", err=True)
     if error.fix:
-        typer.echo(f"fix: {error.fix}", err=True)
+        typer.echo(f"fix: {clean(error.fix)}", err=True)
     raise typer.Exit(int(error.exit_code))
 
 

@@ -33,6 +33,7 @@ from consent_audit.render.common import (
     verdict_rows,
     why,
 )
+from consent_audit.render.safe_text import clean_report
 from consent_audit.report import FeatureVerdict, Finding, Report
 
 CSS = """
@@ -331,6 +332,7 @@ def _details_section(report: Report) -> str:
 
 def render_html(report: Report, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
+    report = clean_report(report)
     status = report.summary.status.value
     tenant = tenant_label(report)
     user = user_label(report)

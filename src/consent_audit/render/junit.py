@@ -28,6 +28,7 @@ from consent_audit.render.common import (
     user_label,
     verdict_rows,
 )
+from consent_audit.render.safe_text import clean_report
 from consent_audit.report import Finding, Report, VerdictStatus
 
 # Characters XML 1.0 cannot carry at all; Graph data is arbitrary text.
@@ -151,6 +152,7 @@ def _count(suite: ET.Element, results: list[tuple[bool, bool]]) -> tuple[int, in
 
 def render_junit(report: Report, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
+    report = clean_report(report)
     root = ET.Element("testsuites", {"name": "consent-audit"})
 
     verdicts = _suite(root, "consent-audit.verdicts", report)

@@ -34,19 +34,37 @@ from consent_audit.render.common import (
     verdict_rows,
     why,
 )
+from consent_audit.render.safe_text import clean_report
 from consent_audit.report import Finding, Report
 
-_SPECIAL = re.compile(r"([\\`*<>\[\]])")
+_SPECIAL = re.compile(r"([\\`*<>\[\]&])")
+# What opens a block when it starts a line: heading, quote, list, rule, fence, setext.
+_BLOCK_START = re.compile(r"^(?:([#>+\-=~_])|(\d+)([.)]))")
+
+
+def _inline(value: str) -> str:
+    """One line with Markdown's inline syntax escaped (emphasis, links, HTML, entities)."""
+    return _SPECIAL.sub(r"\\\1", " ".join(value.split()))
+
+
+def _escape_block_start(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return f"{match.group(2)}\\{match.group(3)}"
 
 
 def text(value: str) -> str:
-    """Plain text that Markdown shows as written (no accidental emphasis, links or HTML)."""
-    return _SPECIAL.sub(r"\\\1", value)
+    """One line that Markdown shows as written: no emphasis, link, HTML, entity or block.
+
+    ``value`` is already clean (one line, no controls: render.safe_text); here only Markdown's
+    own syntax is escaped, including a block starter where the value would begin a line.
+    """
+    return _BLOCK_START.sub(_escape_block_start, _inline(value))
 
 
 def cell(value: str) -> str:
     """Text for a table cell: one line, pipes escaped."""
-    return text(" ".join(value.split())).replace("|", "\\|") or "-"
+    return _inline(value).replace("|", "\\|") or "-"
 
 
 def code(value: str) -> str:
@@ -195,6 +213,7 @@ def _details(report: Report) -> list[str]:
 
 def render_markdown(report: Report, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
+    report = clean_report(report)
     status = STATUS_WORD[report.summary.status]
     lines = [
         f"## consent-audit: {status} for {text(tenant_label(report))}",

@@ -4,6 +4,10 @@ and the tenant's applications, settings and grants.
 
 Readable without colour: every status is also a word, and NO_COLOR / pipes turn colour off
 (rich honours both).
+
+Tenant data reaches rich only through :mod:`consent_audit.render.safe_text`: the report is
+cleaned once on entry, every cell and title is a ``Text`` (never markup), and the console
+parses no markup.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from consent_audit.render.common import (
     summary_line,
     why,
 )
+from consent_audit.render.safe_text import clean_report, report_console, rich_text
 from consent_audit.report import FeatureVerdict, Finding, Report, Severity, VerdictStatus
 
 if TYPE_CHECKING:
@@ -48,6 +53,11 @@ SEVERITY_STYLE = {
     Severity.WARNING: ("WARNING", "yellow"),
     Severity.INFO: ("INFO", "cyan"),
 }
+
+
+def _cells(*values: str) -> list[Text]:
+    """A table row of data: each value a ``Text``, never markup."""
+    return [rich_text(value) for value in values]
 
 
 def _status(status: VerdictStatus) -> Text:
@@ -76,30 +86,37 @@ def _header(report: Report) -> Text:
 
 
 def _verdicts(report: Report) -> Table:
-    table = Table(title="Can Recruitee sync?", title_justify="left", expand=False)
+    table = Table(title=Text("Can Recruitee sync?"), title_justify="left", expand=False)
     table.add_column("Feature")
     table.add_column("Verdict")
     table.add_column("Missing scopes")
     table.add_column("Why")
     for v in report.features:
-        table.add_row(v.title, _status(v.status), ", ".join(v.missing_scopes) or "-", why(v))
+        table.add_row(
+            rich_text(v.title),
+            _status(v.status),
+            rich_text(", ".join(v.missing_scopes) or "-"),
+            rich_text(why(v)),
+        )
     return table
 
 
 def _apps(report: Report) -> Table | Text:
     if not report.apps:
         return Text("No Recruitee enterprise application found.", style="bold red")
-    table = Table(title="Recruitee enterprise applications", title_justify="left")
+    table = Table(title=Text("Recruitee enterprise applications"), title_justify="left")
     for col in ("Name", "appId", "Object id", "Enabled", "Assignment required", "Publisher"):
         table.add_column(col)
     for a in report.apps:
         table.add_row(
-            a.display_name or "-",
-            a.app_id,
-            a.object_id,
-            "yes" if a.account_enabled else "NO",
-            "yes" if a.assignment_required else "no",
-            a.verified_publisher or "unverified",
+            *_cells(
+                a.display_name or "-",
+                a.app_id,
+                a.object_id,
+                "yes" if a.account_enabled else "NO",
+                "yes" if a.assignment_required else "no",
+                a.verified_publisher or "unverified",
+            )
         )
     return table
 
@@ -123,39 +140,43 @@ def _finding(f: Finding) -> Panel:
 
 def _settings(report: Report) -> Table:
     s = report.settings
-    table = Table(title="Tenant settings", title_justify="left", show_header=False)
+    table = Table(title=Text("Tenant settings"), title_justify="left", show_header=False)
     table.add_column("Setting")
     table.add_column("Value")
     consent = s.user_consent + (
         f" ({', '.join(s.user_consent_policies)})" if s.user_consent_policies else ""
     )
-    table.add_row("User consent", consent)
+    table.add_row(*_cells("User consent", consent))
     reviewers = f", {s.admin_consent_reviewers} reviewer(s)" if s.admin_consent_reviewers else ""
-    table.add_row("Admin consent requests", s.admin_consent_workflow + reviewers)
-    table.add_row("Users can register apps", s.app_registration_by_users)
-    table.add_row("Conditional Access", s.conditional_access)
+    table.add_row(*_cells("Admin consent requests", s.admin_consent_workflow + reviewers))
+    table.add_row(*_cells("Users can register apps", s.app_registration_by_users))
+    table.add_row(*_cells("Conditional Access", s.conditional_access))
     return table
 
 
 def _grants(report: Report) -> Table | None:
     if not report.grants and not any(u.count for u in report.user_grants):
         return None
-    table = Table(title="Delegated permission grants", title_justify="left")
+    table = Table(title=Text("Delegated permission grants"), title_justify="left")
     for col in ("App object id", "Consent", "Principal", "Resource", "Scopes"):
         table.add_column(col)
     for g in report.grants:
         table.add_row(
-            g.app_object_id,
-            "admin" if g.consent_type == "AllPrincipals" else "user",
-            g.principal_id or "all users",
-            g.resource,
-            " ".join(g.scopes),
+            *_cells(
+                g.app_object_id,
+                "admin" if g.consent_type == "AllPrincipals" else "user",
+                g.principal_id or "all users",
+                g.resource,
+                " ".join(g.scopes),
+            )
         )
     for u in report.user_grants:
         if u.count:
             scopes = ", ".join(f"{k} ({v})" for k, v in u.scope_counts.items())
             table.add_row(
-                u.app_object_id, "user", f"{u.count} user grant(s)", "Microsoft Graph", scopes
+                *_cells(
+                    u.app_object_id, "user", f"{u.count} user grant(s)", "Microsoft Graph", scopes
+                )
             )
     return table
 
@@ -177,20 +198,25 @@ def _step_status(step: ChainStep) -> Text:
 
 def _chain_full(report: Report, verdict: FeatureVerdict) -> Table:
     """With --user: every link on its own row, the first broken one marked."""
-    table = Table(title=chain_title(report, verdict), title_justify="left")
+    table = Table(title=rich_text(chain_title(report, verdict)), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("Link", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     table.add_column("Detail", overflow="fold")
     for step in chain_steps(verdict):
-        table.add_row(str(step.number), step.label, _step_status(step), step.detail)
+        table.add_row(
+            Text(str(step.number)),
+            rich_text(step.label),
+            _step_status(step),
+            rich_text(step.detail),
+        )
     return table
 
 
 def _chain_compact(report: Report, verdict: FeatureVerdict) -> Text:
     """Without --user: the links on one line; details only for those that do not pass."""
     steps = chain_steps(verdict)
-    text = Text(chain_title(report, verdict), style="bold")
+    text = rich_text(chain_title(report, verdict), style="bold")
     text.append("\n  ")
     for n, step in enumerate(steps):
         if n:
@@ -208,11 +234,11 @@ _NARROW = {"Applies to this user": 10, "State": 11, "Granted": 7}
 
 
 def _plain_table(table: PlainTable) -> Table:
-    out = Table(title=table.title or None, title_justify="left")
+    out = Table(title=rich_text(table.title) if table.title else None, title_justify="left")
     for header in table.headers:
         out.add_column(header, overflow="fold", max_width=_NARROW.get(header))
     for row in table.rows:
-        out.add_row(*row)
+        out.add_row(*_cells(*row))
     return out
 
 
@@ -238,13 +264,15 @@ def _details(report: Report, console: Console) -> None:
     console.print(_heading(CA_HEADING))
     note = conditional_access_note(report)
     if note:
-        console.print(note)
+        console.print(rich_text(note))
     for table in conditional_access_tables(report):
         console.print(_plain_table(table))
     console.print()
 
 
 def render_to_console(report: Report, console: Console) -> None:
+    """The report on ``console``; make it with :func:`report_console` (no markup parsing)."""
+    report = clean_report(report)
     console.print(_header(report))
     console.print()
     console.print(_verdicts(report))
@@ -268,8 +296,6 @@ def render_to_console(report: Report, console: Console) -> None:
 def render_text_plain(report: Report, options: RenderOptions | None = None) -> str:
     """Plain text (no colour codes) for files and pipes."""
     buffer = io.StringIO()
-    console = Console(
-        file=buffer, width=110, no_color=True, highlight=False, force_terminal=False, emoji=False
-    )
+    console = report_console(file=buffer, width=110, no_color=True, force_terminal=False)
     render_to_console(report, console)
     return buffer.getvalue()
