@@ -27,12 +27,31 @@ def _raw_registry() -> dict[str, dict[str, Any]]:
     return raw
 
 
+def _verdict_rules() -> list[tuple[Any, str]]:
+    from consent_audit.report import VerdictStatus
+
+    return [
+        (VerdictStatus.PASS, "No required scope is missing; no error or warning affects it."),
+        (
+            VerdictStatus.WARN,
+            "It works, but a warning affects it (for example: only the people who consented "
+            "themselves are covered; the others are asked when they connect).",
+        ),
+        (VerdictStatus.FAIL, "At least one error affects it: sync cannot run now."),
+        (
+            VerdictStatus.UNKNOWN,
+            "No error, but a part of the tenant it depends on could not be read.",
+        ),
+    ]
+
+
 def findings_markdown() -> str:
     """docs/findings.md: every finding code, what it means, why it happens, how to fix it."""
     from consent_audit.evaluate.registry import registry
 
     specs = registry()
     raw = _raw_registry()
+    verdict_rules = _verdict_rules()
     lines = [
         "# Finding codes",
         "",
@@ -43,6 +62,20 @@ def findings_markdown() -> str:
         "rule raises or lowers it, the note says when. Admin-center paths start in the",
         "[Microsoft Entra admin center](https://entra.microsoft.com). A report's own finding",
         "carries the exact fix for the tenant (admin-center path, Graph request, PowerShell).",
+        "",
+        "## How findings make a feature's verdict",
+        "",
+        "Each feature (and each Recruitee app's feature) gets one status, from the findings",
+        "that affect it and the parts of the tenant that could not be read:",
+        "",
+        "| Verdict | When |",
+        "|---|---|",
+        *[f"| **{status.value.upper()}** | {when} |" for status, when in verdict_rules],
+        "",
+        "The worst wins: FAIL, then UNKNOWN, then WARN, then PASS. An `info` finding never",
+        "changes a verdict.",
+        "",
+        "## Codes",
         "",
         "| Code | Severity | Title |",
         "|---|---|---|",

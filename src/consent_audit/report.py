@@ -30,9 +30,24 @@ class Severity(str, Enum):
 
 
 class VerdictStatus(str, Enum):
+    """Whether Recruitee can sync a feature, as an admin reads it.
+
+    - ``pass``: it works; no missing scope, no error or warning finding affects it.
+    - ``warn``: it works, with a caveat that needs attention (a warning finding, no error).
+    - ``fail``: it does not work now (at least one error finding affects it).
+    - ``unknown``: no error was found, but a part of the tenant it depends on could not be
+      read, so it cannot be called working.
+    """
+
     PASS = "pass"
+    WARN = "warn"
     FAIL = "fail"
     UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        """Worse is higher: a feature (or a report) takes the worst status of its parts."""
+        return {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}[self.value]
 
 
 class RemediationStep(ReportModel):
@@ -171,6 +186,7 @@ class Summary(ReportModel):
     warnings: int
     infos: int
     features_pass: int
+    features_warn: int
     features_fail: int
     features_unknown: int
     status: VerdictStatus

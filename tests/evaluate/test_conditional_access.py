@@ -209,7 +209,8 @@ def test_compliant_device_requirement_is_requires_warning() -> None:
     assert f.evidence["policy_id"] == policy.id
     assert_portal(f, "Protection > Conditional Access > Policies")
     assert "CA_POLICY_BLOCKS" not in codes(report)
-    assert statuses(report) == ALL_PASS
+    # A warning and no error: each feature is WARN, not PASS.
+    assert set(statuses(report).values()) == {"warn"}
 
 
 def test_compliant_device_or_mfa_can_be_met_with_mfa() -> None:
@@ -275,8 +276,8 @@ def test_signin_frequency_flags_disconnects() -> None:
     assert "AADSTS70043" in f.detail
     assert f.evidence["policy_id"] == policy.id
     assert_portal(f, "Protection > Conditional Access > Policies")
-    assert statuses(report) == ALL_PASS
-    assert first_broken_link(report, "mailbox") is None
+    assert set(statuses(report).values()) == {"warn"}
+    assert first_broken_link(report, "mailbox") == "session"
 
 
 def test_signin_frequency_every_time_is_named() -> None:

@@ -92,3 +92,55 @@ def test_renderers_present_the_model_and_do_not_re_derive_verdicts(demo_report: 
     text = renderer(OutputFormat.TEXT)(flipped)
     assert "UNKNOWN" in text
     assert "FAIL" not in text.split("Findings")[0]
+
+
+def _with_status(report: Report, status: VerdictStatus) -> Report:
+    features = [
+        f.model_copy(
+            update={
+                "status": status,
+                "apps": [a.model_copy(update={"status": status}) for a in f.apps],
+                "chain": [c.model_copy(update={"status": status}) for c in f.chain],
+            }
+        )
+        for f in report.features
+    ]
+    summary = report.summary.model_copy(update={"status": status})
+    return report.model_copy(update={"features": features, "summary": summary})
+
+
+def test_every_format_shows_warn_distinctly(demo_report: Report) -> None:
+    """WARN is its own word / badge / colour: never printed as PASS, FAIL or UNKNOWN."""
+    warned = _with_status(demo_report, VerdictStatus.WARN)
+    md = renderer(OutputFormat.MARKDOWN)(warned)
+    assert "**WARN**" in md
+    assert not {"**PASS**", "**FAIL**", "**UNKNOWN**"} & {w for w in md.split() if w[:2] == "**"}
+    html = renderer(OutputFormat.HTML)(warned)
+    assert 'class="badge warn"' in html
+    assert 'class="badge unknown"' not in html
+    assert 'class="badge pass"' not in html
+    assert ".warn { background:var(--warn); }" in html
+    assert 'class="card s-warn"' in html
+    text = renderer(OutputFormat.TEXT)(warned).split("Findings")[0]
+    assert "WARN" in text
+    assert not {"PASS", "FAIL", "UNKNOWN"} & set(text.split())
+    data = renderer(OutputFormat.JSON)(warned)
+    assert '"status": "warn"' in data or '"status":"warn"' in data
+
+
+def test_junit_warn_is_a_passing_case_with_a_message(demo_report: Report) -> None:
+    import xml.etree.ElementTree as ET
+
+    warned = _with_status(demo_report, VerdictStatus.WARN)
+    root = ET.fromstring(renderer_for(OutputFormat.JUNIT)(warned, RenderOptions()))
+    suite = next(s for s in root.iter("testsuite") if s.get("name") == "consent-audit.verdicts")
+    cases = list(suite.iter("testcase"))
+    assert cases
+    for case in cases:
+        assert case.find("failure") is None
+        assert case.find("skipped") is None
+        out = case.find("system-out")
+        assert out is not None
+        assert (out.text or "").startswith("WARN: ")
+    assert suite.get("failures") == "0"
+    assert suite.get("skipped") == "0"

@@ -102,13 +102,7 @@ def evaluate(
     features = feature_verdicts(ctx, out)
     counts = Counter(f.severity.value for f in findings)
     statuses = Counter(v.status for v in features)
-    overall = (
-        VerdictStatus.FAIL
-        if statuses[VerdictStatus.FAIL]
-        else VerdictStatus.UNKNOWN
-        if statuses[VerdictStatus.UNKNOWN]
-        else VerdictStatus.PASS
-    )
+    overall = max((v.status for v in features), key=lambda s: s.rank, default=VerdictStatus.PASS)
     return Report(
         tool_version=__version__,
         generated_at=now or datetime.now(timezone.utc),
@@ -150,6 +144,7 @@ def evaluate(
             warnings=counts["warning"],
             infos=counts["info"],
             features_pass=statuses[VerdictStatus.PASS],
+            features_warn=statuses[VerdictStatus.WARN],
             features_fail=statuses[VerdictStatus.FAIL],
             features_unknown=statuses[VerdictStatus.UNKNOWN],
             status=overall,

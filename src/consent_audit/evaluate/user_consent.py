@@ -52,8 +52,14 @@ def check_user_consent(ctx: AuditContext, out: Outcome) -> None:
                     if _grants_unreadable(ctx)
                     else " Admin consent already covers every feature checked."
                 ),
-                severity=Severity.ERROR if missing else Severity.WARNING,
-                features=missing or ctx.feature_names,
+                # With admin consent in place, user consent off is Microsoft's recommended
+                # set-up and stops no sync: information, affecting no feature.
+                severity=Severity.ERROR
+                if missing
+                else Severity.WARNING
+                if _grants_unreadable(ctx)
+                else Severity.INFO,
+                features=missing or (ctx.feature_names if _grants_unreadable(ctx) else []),
                 evidence={"permissionGrantPoliciesAssigned": list(assigned)},
                 remediation=remediation.user_consent_settings(),
             )
@@ -104,8 +110,9 @@ def _check_restricted(
                 if blocking
                 else " Admin consent covers them, so this matters only for new scopes."
             ),
-            severity=Severity.ERROR if blocking else Severity.WARNING,
-            features=blocking or features,
+            # Covered by admin consent: it matters only when Recruitee asks for a new scope.
+            severity=Severity.ERROR if blocking else Severity.INFO,
+            features=blocking,
             evidence={
                 "policies": policy_ids,
                 "refused": {k: dict(v) for k, v in refused.items()},

@@ -1,9 +1,9 @@
 """Feature verdicts and causal chains, derived from findings and unknowns only.
 
 A verdict is ``fail`` when an error finding affects the feature (for that app), ``unknown``
-when no error does but a needed part was unavailable, else ``pass``. Renderers never
-re-derive this. With several Recruitee apps the feature's verdict is the worst of them: the
-tenant cannot know which one Recruitee will use.
+when no error does but a needed part was unavailable, ``warn`` when only warnings affect it,
+else ``pass``. Renderers never re-derive this. With several Recruitee apps the feature's
+verdict is the worst of them: the tenant cannot know which one Recruitee will use.
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ def _status(
     codes: frozenset[str] | None = None,
     parts: set[str] | None = None,
 ) -> VerdictStatus:
+    """fail (an error) > unknown (a needed part unread) > warn (a warning) > pass."""
     relevant = [
         f
         for f in findings
@@ -102,6 +103,8 @@ def _status(
             and (parts is None or u.part in parts)
         ):
             return VerdictStatus.UNKNOWN
+    if any(f.severity is Severity.WARNING for f in relevant):
+        return VerdictStatus.WARN
     return VerdictStatus.PASS
 
 

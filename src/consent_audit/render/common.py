@@ -22,6 +22,7 @@ from consent_audit.report import (
 
 STATUS_WORD = {
     VerdictStatus.PASS: "PASS",
+    VerdictStatus.WARN: "WARN",
     VerdictStatus.FAIL: "FAIL",
     VerdictStatus.UNKNOWN: "UNKNOWN",
 }
@@ -51,8 +52,14 @@ def user_label(report: Report) -> str | None:
 
 
 def first_broken(verdict: FeatureVerdict) -> ChainLink | None:
-    """The first link of the causal chain that does not pass: the verdict's reason."""
-    return next((link for link in verdict.chain if link.status is not VerdictStatus.PASS), None)
+    """The verdict's reason: the first link with the feature's own status (a FAIL is not
+    explained by an earlier WARN link), else the first link that does not pass."""
+    if verdict.status is VerdictStatus.PASS:
+        return None
+    same = next((link for link in verdict.chain if link.status is verdict.status), None)
+    return same or next(
+        (link for link in verdict.chain if link.status is not VerdictStatus.PASS), None
+    )
 
 
 def why(verdict: FeatureVerdict) -> str:
@@ -116,7 +123,7 @@ def summary_line(report: Report) -> str:
     s = report.summary
     return (
         f"{s.errors} error(s), {s.warnings} warning(s), {s.infos} info. "
-        f"Features: {s.features_pass} pass, {s.features_fail} fail, "
+        f"Features: {s.features_pass} pass, {s.features_warn} warn, {s.features_fail} fail, "
         f"{s.features_unknown} unknown."
     )
 

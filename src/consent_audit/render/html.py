@@ -38,10 +38,12 @@ from consent_audit.report import FeatureVerdict, Finding, Report
 
 CSS = """
 :root { color-scheme: light dark; --fg:#1b1f24; --muted:#57606a; --bg:#ffffff; --card:#f6f8fa;
-  --line:#d0d7de; --pass:#1a7f37; --fail:#cf222e; --unknown:#9a6700; --info:#0969da; }
+  --line:#d0d7de; --pass:#1a7f37; --warn:#bc4c00; --fail:#cf222e; --unknown:#9a6700;
+  --info:#0969da; }
 @media (prefers-color-scheme: dark) {
   :root { --fg:#e6edf3; --muted:#9198a1; --bg:#0d1117; --card:#161b22; --line:#30363d;
-    --pass:#3fb950; --fail:#f85149; --unknown:#d29922; --info:#4493f8; } }
+    --pass:#3fb950; --warn:#db6d28; --fail:#f85149; --unknown:#d29922;
+    --info:#4493f8; } }
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--fg);
   font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif; }
@@ -57,19 +59,22 @@ pre { background:var(--card); border:1px solid var(--line); border-radius:6px; p
   overflow:auto; white-space:pre-wrap; overflow-wrap:anywhere; margin:8px 0 0; }
 .badge { display:inline-block; min-width:4.6em; text-align:center; border-radius:999px;
   padding:1px 10px; font-weight:700; font-size:.8rem; letter-spacing:.04em; color:#fff; }
-.pass { background:var(--pass); } .fail, .error { background:var(--fail); }
+.pass { background:var(--pass); } .warn { background:var(--warn); }
+.fail, .error { background:var(--fail); }
 .unknown, .warning { background:var(--unknown); } .info { background:var(--info); }
 .banner { display:flex; gap:12px; align-items:center; margin:16px 0 8px; padding:12px 16px;
   border-radius:8px; border:1px solid var(--line); border-left:6px solid var(--muted);
   background:var(--card); }
 .banner.s-pass { border-left-color:var(--pass); } .banner.s-fail { border-left-color:var(--fail); }
 .banner.s-unknown { border-left-color:var(--unknown); }
+.banner.s-warn { border-left-color:var(--warn); }
 .cards { display:grid; gap:12px;
   grid-template-columns:repeat(auto-fit,minmax(min(300px,100%),1fr)); }
 .card { background:var(--card); border:1px solid var(--line); border-top:5px solid var(--muted);
   border-radius:8px; padding:12px 14px; }
 .card.s-pass { border-top-color:var(--pass); } .card.s-fail { border-top-color:var(--fail); }
 .card.s-unknown { border-top-color:var(--unknown); }
+.card.s-warn { border-top-color:var(--warn); }
 .card header { display:flex; justify-content:space-between; align-items:center; gap:8px; }
 .card p { margin:8px 0 0; } .small { font-size:.85rem; color:var(--muted); }
 .apps { list-style:none; padding:0; margin:8px 0 0; } .apps li { margin:4px 0; }

@@ -3,7 +3,8 @@
 Two suites in one ``<testsuites>`` document:
 
 - ``consent-audit.verdicts``: one test case per (app, feature) verdict. ``fail`` is a
-  ``<failure>`` (unless ``--fail-on never``), ``unknown`` is ``<skipped>``, ``pass`` passes.
+  ``<failure>`` (unless ``--fail-on never``), ``unknown`` is ``<skipped>``, ``warn`` passes
+  with its message in ``<system-out>`` (starting "WARN: "), ``pass`` passes.
 - ``consent-audit.findings``: one test case per finding. A finding at or above ``--fail-on``
   is a ``<failure>``; one below it is ``<skipped>`` with its detail, so it is visible but does
   not fail the run.
@@ -87,6 +88,9 @@ def _verdict_case(
     elif skipped:
         _sub(case, "skipped", message=f"{STATUS_WORD[row.status]}: {reason}")
         _sub(case, "system-out", "\n".join(body))
+    elif row.status is VerdictStatus.WARN:
+        # JUnit has no "passed with a warning": the case passes and says why on stdout.
+        _sub(case, "system-out", "\n".join([f"{STATUS_WORD[row.status]}: {reason}", *body]))
     return failed, skipped
 
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 STATUS_STYLE = {
     VerdictStatus.PASS: ("PASS", "bold green"),
+    VerdictStatus.WARN: ("WARN", "bold dark_orange"),
     VerdictStatus.FAIL: ("FAIL", "bold red"),
     VerdictStatus.UNKNOWN: ("UNKNOWN", "bold yellow"),
 }
