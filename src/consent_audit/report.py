@@ -60,6 +60,16 @@ class RemediationStep(ReportModel):
     url: str | None = None
 
 
+class FindingSubject(ReportModel):
+    """The objects a finding is about: what its fingerprint hashes (fingerprint.py)."""
+
+    app_id: str | None = None
+    feature: str | None = None
+    policy_id: str | None = None
+    user_id: str | None = None
+    part: str | None = None
+
+
 class Finding(ReportModel):
     id: str
     severity: Severity
@@ -69,6 +79,10 @@ class Finding(ReportModel):
     app_object_id: str | None = None
     evidence: dict[str, Any] = Field(default_factory=dict)
     remediation: list[RemediationStep] = Field(default_factory=list)
+    subject: FindingSubject | None = None
+    """Set by evaluation (with ``fingerprint``); ``None`` only on a finding still being built."""
+    fingerprint: str | None = None
+    """Stable across runs, machines and redaction: the code and the subject, hashed."""
 
 
 class AppSummary(ReportModel):

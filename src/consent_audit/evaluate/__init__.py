@@ -25,6 +25,7 @@ from consent_audit.evaluate.user_consent import (
 )
 from consent_audit.evaluate.users import check_user
 from consent_audit.evaluate.verdicts import feature_verdicts
+from consent_audit.fingerprint import with_fingerprints
 from consent_audit.manifest import Manifest
 from consent_audit.report import (
     AppSummary,
@@ -98,7 +99,12 @@ def evaluate(
     out = Outcome()
     for rule in RULES:
         rule(ctx, out)
-    findings = sorted(out.findings, key=_sort_key)
+    findings = with_fingerprints(
+        sorted(out.findings, key=_sort_key),
+        {a.service_principal.id: a.service_principal.app_id for a in ctx.apps},
+        tenant_id=snapshot.tenant.id,
+        ids_redacted=snapshot.redacted,
+    )
     features = feature_verdicts(ctx, out)
     counts = Counter(f.severity.value for f in findings)
     statuses = Counter(v.status for v in features)

@@ -6,10 +6,12 @@ audit and sign-in logs, the audited user). What stays: tenant settings, policy i
 template ids, app ids, scopes, app and policy names (Recruitee, Microsoft Graph) -- everything
 evaluation reasons about.
 
-Pseudonyms are HMAC-SHA256 under a random key made per run and never stored, so the same
-value maps to the same pseudonym within one snapshot (evaluation still joins a user's id to
-their grant and their group to an assignment) but cannot be reversed or linked across runs.
-Ids keep the GUID shape so the snapshot still validates.
+Names, UPNs and e-mail addresses are HMAC-SHA256 pseudonyms under a random key made per run
+and never stored, so the same value maps to the same pseudonym within one snapshot but cannot
+be reversed or linked across runs. User and group object ids become an unkeyed, tenant-scoped
+hash (pseudonymous_ids.py): random GUIDs cannot be guessed, and the same id in every snapshot
+keeps finding fingerprints identical with and without redaction. Ids keep the GUID shape so
+the snapshot still validates and evaluation still joins a user to their grant and group.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import hashlib
 import hmac
 import re
 import secrets
-import uuid
 from typing import Any
 
+from consent_audit.pseudonymous_ids import stable_object_id
 from consent_audit.snapshot import TenantSnapshot
 
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -31,7 +33,8 @@ _PEOPLE_TYPES = {"user", "group"}
 class Pseudonyms:
     """Stable, keyed pseudonyms; values are compared case-insensitively, as Entra does."""
 
-    def __init__(self, key: bytes | None = None) -> None:
+    def __init__(self, tenant_id: str, key: bytes | None = None) -> None:
+        self._tenant_id = tenant_id
         self._key = key or secrets.token_bytes(32)
         self.originals: set[str] = set()
 
@@ -41,7 +44,9 @@ class Pseudonyms:
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
     def object_id(self, value: str) -> str:
-        return str(uuid.UUID(bytes=self._digest("id", value)[:16], version=4))
+        """Unkeyed, tenant-scoped (pseudonymous_ids.py): fingerprints survive redaction."""
+        self.originals.add(value)
+        return stable_object_id(self._tenant_id, value)
 
     def upn(self, value: str) -> str:
         return f"user-{self._digest('upn', value).hex()[:10]}@redacted.invalid"
@@ -160,7 +165,7 @@ def _data(part: dict[str, Any] | None) -> Any:
 
 def redact(snapshot: TenantSnapshot, key: bytes | None = None) -> TenantSnapshot:
     """A copy of ``snapshot`` with people pseudonymised and ``redacted`` set."""
-    p = Pseudonyms(key)
+    p = Pseudonyms(snapshot.tenant.id, key)
     raw: dict[str, Any] = snapshot.model_dump(mode="json", by_alias=True)
     for lookup in raw.get("users") or []:
         if _data(lookup.get("user")):
