@@ -169,6 +169,16 @@ def test_bad_http_timeout_is_exit_2(value: str, tmp_path: Path) -> None:
     assert run.stderr.startswith("error: CONSENT_AUDIT_HTTP_TIMEOUT=")
 
 
+@pytest.mark.parametrize("value", ["later", "-0.5", "inf", "61"])
+def test_bad_retry_backoff_is_exit_2(value: str, tmp_path: Path) -> None:
+    run = run_cli(
+        ["check"], "http://127.0.0.1:9", tmp_path, extra_env={"CONSENT_AUDIT_RETRY_BACKOFF": value}
+    )
+    assert run.code == 2
+    assert run.stderr.startswith("error: CONSENT_AUDIT_RETRY_BACKOFF=")
+    assert "Traceback" not in run.stderr
+
+
 @pytest.mark.parametrize(
     "make",
     [Fault.reset, Fault.truncated, Fault.short_body, Fault.non_json],

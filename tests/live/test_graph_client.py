@@ -4,8 +4,8 @@ import pytest
 import requests
 import responses
 
-from consent_audit.errors import AccessError
-from consent_audit.live.graph_client import GraphCall, parse_retry_after
+from consent_audit.errors import AccessError, InputError
+from consent_audit.live.graph_client import GraphCall, parse_retry_after, retry_backoff
 from consent_audit.live.graph_errors import (
     CONNECTION_FAILED,
     FOREIGN_NEXT_LINK,
@@ -105,6 +105,35 @@ def test_server_errors_back_off_and_give_up_within_the_wait_budget(
     assert sum(sleeper.calls) <= 3.0
     assert sleeper.calls == sorted(sleeper.calls)  # exponential
     assert len(sleeper.calls) >= 2
+
+
+def test_backoff_base_scales_every_step_and_keeps_the_attempts(
+    rsps: responses.RequestsMock,
+) -> None:
+    """CONSENT_AUDIT_RETRY_BACKOFF scales the back-off; the attempts Graph sees are the same."""
+    graph = FakeGraph().install(rsps)
+    graph.add("/down", error_body("InternalServerError", "boom"), 500)
+    default, quick = Sleeper(), Sleeper()
+    make_client(sleep=default).run([GraphCall("1", "/down")])
+    sent_default = len(rsps.calls)
+    make_client(sleep=quick, backoff=0.01).run([GraphCall("1", "/down")])
+    assert len(rsps.calls) - sent_default == sent_default  # same number of tries
+    assert default.calls[:3] == [0.375, 0.75, 1.5]  # 0.5 s doubling, jitter fixed at 0.75
+    assert quick.calls == pytest.approx([c / 50 for c in default.calls])
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"), [(None, 0.5), ("", 0.5), ("0", 0.0), (" 2.5 ", 2.5), ("60", 60.0)]
+)
+def test_retry_backoff_reads_the_environment(raw: str | None, seconds: float) -> None:
+    env = {} if raw is None else {"CONSENT_AUDIT_RETRY_BACKOFF": raw}
+    assert retry_backoff(env) == seconds
+
+
+@pytest.mark.parametrize("raw", ["soon", "-1", "nan", "inf", "61"])
+def test_retry_backoff_rejects_nonsense(raw: str) -> None:
+    with pytest.raises(InputError, match="CONSENT_AUDIT_RETRY_BACKOFF"):
+        retry_backoff({"CONSENT_AUDIT_RETRY_BACKOFF": raw})
 
 
 def test_unreachable_graph_becomes_connection_failure(rsps: responses.RequestsMock) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from consent_audit.live.auth import Authenticator
 from consent_audit.live.clouds import resolve_endpoints
 from consent_audit.live.collector import Progress, collect_with
-from consent_audit.live.graph_client import GraphClient, http_timeout
+from consent_audit.live.graph_client import GraphClient, http_timeout, retry_backoff
 from consent_audit.live.plan import collection_plan
 from consent_audit.live.redact import redact
 from consent_audit.live_options import LiveOptions
@@ -52,12 +52,14 @@ def _status(options: LiveOptions) -> Iterator[Progress]:
 def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
     """Sign in and collect a snapshot of the tenant (AccessError, exit 3, if impossible)."""
     timeout = http_timeout()
+    backoff = retry_backoff()
     signed_in = Authenticator(options).sign_in()
     endpoints = resolve_endpoints(options)
     client = GraphClient(
         endpoints.graph_root,
         signed_in.provider,
         timeout=timeout,
+        backoff=backoff,
         log=GraphClient.verbose_logger() if options.verbose else None,
     )
     with _status(options) as progress:
@@ -72,8 +74,11 @@ def apply_fixes(options: LiveOptions, actions: Sequence[FixAction]) -> list[Acti
 
     permissions = sorted({a.permission for a in actions})
     timeout = http_timeout()
+    backoff = retry_backoff()
     signed_in = Authenticator(options, extra_scopes=permissions).sign_in()
-    writer = GraphWriter(resolve_endpoints(options).graph_root, signed_in.provider, timeout=timeout)
+    writer = GraphWriter(
+        resolve_endpoints(options).graph_root, signed_in.provider, timeout=timeout, backoff=backoff
+    )
     return writer.apply(actions)
 
 

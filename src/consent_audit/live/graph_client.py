@@ -52,6 +52,10 @@ _USER_AGENT = "consent-audit"
 TIMEOUT_VAR = "CONSENT_AUDIT_HTTP_TIMEOUT"
 DEFAULT_TIMEOUT = (10.0, 60.0)
 """(connect, read) seconds per HTTP request; ``CONSENT_AUDIT_HTTP_TIMEOUT`` overrides them."""
+BACKOFF_VAR = "CONSENT_AUDIT_RETRY_BACKOFF"
+DEFAULT_BACKOFF = 0.5
+"""Seconds of the first back-off step when Graph sends no ``Retry-After`` (it then doubles per
+attempt, up to 32 times this); ``CONSENT_AUDIT_RETRY_BACKOFF`` overrides it."""
 MAX_PAGES = 5000
 """Pages followed per request before giving up. Graph serves directory objects 100 to a page
 by default, so 5,000 pages is half a million grants: beyond any real tenant, yet a bound on a
@@ -77,6 +81,29 @@ def http_timeout(env: Mapping[str, str] | None = None) -> tuple[float, float]:
             fix=f"Set {TIMEOUT_VAR} to e.g. 30, or unset it for the default (60 s).",
         )
     return min(DEFAULT_TIMEOUT[0], seconds), seconds
+
+
+def retry_backoff(env: Mapping[str, str] | None = None) -> float:
+    """First back-off step from ``CONSENT_AUDIT_RETRY_BACKOFF`` (seconds), else 0.5 s.
+
+    Why a knob: throttling.md leaves the back-off to the client when Graph gives no
+    ``Retry-After``. A CI job behind a flaky proxy may want it longer; the fault-injection
+    suite sets 0 so it retries at once instead of sleeping through real back-offs (the number
+    of attempts, and every ``Retry-After`` Graph sends, are unchanged).
+    """
+    raw = (os.environ if env is None else env).get(BACKOFF_VAR, "").strip()
+    if not raw:
+        return DEFAULT_BACKOFF
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or not 0 <= seconds <= 60:
+        raise InputError(
+            f"{BACKOFF_VAR}={raw!r} is not a number of seconds between 0 and 60.",
+            fix=f"Set {BACKOFF_VAR} to e.g. 1, or unset it for the default ({DEFAULT_BACKOFF} s).",
+        )
+    return seconds
 
 
 class TokenProvider(Protocol):
@@ -180,6 +207,7 @@ class GraphClient:
         max_wait: float = 60.0,
         max_attempts: int = 8,
         max_pages: int = MAX_PAGES,
+        backoff: float = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = random_module.random,
         clock: Callable[[], float] = time.monotonic,
@@ -194,6 +222,7 @@ class GraphClient:
         self._max_wait = max_wait
         self._max_attempts = max_attempts
         self._max_pages = max_pages
+        self._backoff_base = backoff
         self._sleep = sleep
         self._random = random
         self._clock = clock
@@ -439,7 +468,8 @@ class GraphClient:
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter (throttling.md: when no Retry-After is given)."""
-        ceiling = min(16.0, 0.5 * 2.0 ** (attempt - 1))
+        base = self._backoff_base
+        ceiling = min(32.0 * base, base * 2.0 ** (attempt - 1))
         return ceiling * (0.5 + self._random() / 2)
 
     def _wait_for(self, again: list[_Pending], results: dict[str, Outcome]) -> list[_Pending]:

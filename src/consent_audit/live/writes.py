@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from consent_audit.evaluate.fixes import FixAction
-from consent_audit.live.graph_client import TokenProvider, parse_retry_after
+from consent_audit.live.graph_client import DEFAULT_BACKOFF, TokenProvider, parse_retry_after
 from consent_audit.live.graph_errors import GraphError, parse_graph_error
 
 APP_ADMINS = "Cloud Application Administrator or Application Administrator"
@@ -46,6 +46,7 @@ class GraphWriter:
         session: requests.Session | None = None,
         timeout: tuple[float, float] = (10.0, 60.0),
         attempts: int = 4,
+        backoff: float = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base = f"{graph_root.rstrip('/')}/v1.0"
@@ -54,6 +55,7 @@ class GraphWriter:
         self.timeout = timeout
         self.attempts = attempts
         self.sleep = sleep
+        self.backoff = backoff
 
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         refreshed = False
@@ -75,7 +77,8 @@ class GraphWriter:
                 continue
             if response.status_code in RETRYABLE and attempt + 1 < self.attempts:
                 delay = parse_retry_after(response.headers.get("Retry-After"))
-                self.sleep(min(delay if delay is not None else 2.0**attempt, 30.0))
+                fallback = self.backoff * 2.0**attempt
+                self.sleep(min(delay if delay is not None else fallback, 30.0))
                 continue
             if response.status_code >= 400:
                 raise parse_graph_error(
