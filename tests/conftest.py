@@ -95,3 +95,27 @@ def snapshot_file(tmp_path: Path) -> Path:
     path = tmp_path / "tenant.json"
     path.write_text(dump_snapshot(small_snapshot()), encoding="utf-8")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs_and_no_os_keyring(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No test reads or writes the real ~/.cache, ~/.config or the machine's keyring.
+
+    The cache and config directories point into the test's tmp_path, and msal-extensions'
+    libsecret persistence fails as on a headless server, so the owner-only file is used;
+    tests of the encrypted stores fake the persistence, and ``@pytest.mark.real_keyring``
+    tests opt into this machine's keyring.
+    """
+    import consent_audit.live.token_cache as token_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(token_cache, "_notified", set())
+    if request.node.get_closest_marker("real_keyring") is None:
+
+        def no_keyring(*_args: object, **_kwargs: object) -> None:
+            raise RuntimeError("libsecret is switched off in the test run")
+
+        monkeypatch.setattr(token_cache.msal_extensions, "LibsecretPersistence", no_keyring)

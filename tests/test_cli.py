@@ -198,13 +198,14 @@ def test_no_traceback_on_bad_input_in_a_real_process(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["check", "--demo", "--fail-on", "never"]])
-def test_help_and_demo_do_not_import_msal_or_requests(argv: list[str]) -> None:
+def test_help_and_demo_do_not_import_msal_keyrings_or_requests(argv: list[str]) -> None:
     code = (
         "import sys\n"
         "from consent_audit.cli import main\n"
         f"sys.argv = ['consent-audit', *{argv!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('LOADED', sorted(m for m in ('msal', 'requests') if m in sys.modules),"
+        "heavy = ('msal', 'msal_extensions', 'portalocker', 'gi', 'requests', 'platformdirs')\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules),"
         " file=sys.stderr)\n"
     )
     proc = subprocess.run(

@@ -372,9 +372,22 @@ def login(
     client_id: ClientIdOpt = None,
     auth: AuthOpt = None,
     cloud: CloudOpt = Cloud.GLOBAL,
+    status: Annotated[
+        bool,
+        typer.Option(
+            "--status",
+            help="Print one line: where the token cache lives and whether it is encrypted "
+            "(signs nothing in).",
+        ),
+    ] = False,
 ) -> None:
     """Sign in and cache the token (no audit). Example: consent-audit login --tenant contoso.com"""
     try:
+        if status:
+            from consent_audit.live import token_cache_status
+
+            typer.echo(token_cache_status())
+            return
         from consent_audit.live import login as do_login
 
         who = do_login(live_options(tenant=tenant, client_id=client_id, auth=auth, cloud=cloud))

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from consent_audit.files import write_text_atomic
-from consent_audit.live.token_cache import TokenCacheFile
+from consent_audit.live.token_cache import open_token_store
 from consent_audit.render import EXTENSIONS, OutputFormat
 from tests.e2e.cli_runner import Run, run_cli
 from tests.emulator.server import GraphEmulator
@@ -122,12 +122,12 @@ def test_client_secret_sign_in_failure_does_not_echo_the_secret(tmp_path: Path) 
 
 
 def test_token_cache_is_0600_in_a_0700_directory(tmp_path: Path) -> None:
-    cache = TokenCacheFile(tmp_path / "cache" / "consent-audit" / "token_cache.json")
-    cache.load()
-    cache.cache.has_state_changed = True
-    cache.save()
-    assert cache.path.stat().st_mode & 0o777 == 0o600
-    assert cache.path.parent.stat().st_mode & 0o777 == 0o700
+    """The fallback store (no OS keyring, as on this machine's tests): owner-only."""
+    store = open_token_store(tmp_path / "cache" / "consent-audit", notify=None)
+    assert not store.encrypted
+    store.persistence.save('{"RefreshToken": {}}')
+    assert store.location.stat().st_mode & 0o777 == 0o600
+    assert store.location.parent.stat().st_mode & 0o777 == 0o700
 
 
 def test_atomic_write_leaves_old_file_when_rename_fails(

@@ -33,6 +33,7 @@ __all__ = [
     "login",
     "logout",
     "redact",
+    "token_cache_status",
 ]
 
 
@@ -88,5 +89,12 @@ def login(options: LiveOptions) -> str:
 
 
 def logout(options: LiveOptions) -> bool:
-    """Delete the token cache; False when there was none."""
+    """Forget the cached tokens in whichever store is in use; False when there were none."""
     return Authenticator(options).logout()
+
+
+def token_cache_status() -> str:
+    """One line: where the token cache lives, whether it is encrypted and holds a sign-in."""
+    from consent_audit.live.token_cache import open_token_store
+
+    return open_token_store(notify=None).status_line()

@@ -45,7 +45,12 @@ from consent_audit.live.credentials import (
     federated_assertion,
 )
 from consent_audit.live.graph_client import TokenProvider
-from consent_audit.live.token_cache import TokenCacheFile, token_cache_path
+from consent_audit.live.token_cache import (
+    TokenStore,
+    notify_once,
+    open_token_store,
+    saved_cache_exists,
+)
 from consent_audit.live_options import AuthMethod, LiveOptions
 
 READ_SCOPES = (
@@ -217,7 +222,13 @@ class Authenticator:
         self.with_logs = options.with_logs if with_logs is None else with_logs
         self.interactive = interactive or (lambda: _default_interactive(self.env))
         self.out = out or sys.stderr
-        self.cache_file = TokenCacheFile(token_cache_path(self.env))
+        self._token_store: TokenStore | None = None
+
+    def token_store(self) -> TokenStore:
+        """Opened on first use: app-only and bring-your-own-token runs never touch a keyring."""
+        if self._token_store is None:
+            self._token_store = open_token_store(notify=lambda text: notify_once(text, self.out))
+        return self._token_store
 
     @property
     def authority(self) -> str:
@@ -246,38 +257,40 @@ class Authenticator:
             f"{self.endpoints.graph_resource}/{name}" for name in self.extra_scopes
         ]
         interactive = self.interactive()
-        if not interactive and not self.cache_file.path.exists():
+        if not interactive and not saved_cache_exists():
             self._refuse_non_interactive()
-        cache = self.cache_file.load()
-        app = _guard(
-            lambda: msal.PublicClientApplication(
-                self.settings.client_id, authority=self.authority, token_cache=cache
-            ),
-            self.endpoints,
-        )
-        result = self._silent(app, scopes)
-        if result is None:
-            if not interactive:
-                self._refuse_non_interactive()
-            result = self._device_code(app, scopes)
-        self.cache_file.save()
-        account = _guard(lambda: app.get_accounts(), self.endpoints)
+        store = self.token_store()
+        with store.guard():
+            # A PersistedTokenCache: MSAL's every change is written through under the lock.
+            cache = store.cache()
+            app = _guard(
+                lambda: msal.PublicClientApplication(
+                    self.settings.client_id, authority=self.authority, token_cache=cache
+                ),
+                self.endpoints,
+            )
+            result = self._silent(app, scopes)
+            if result is None:
+                if not interactive:
+                    self._refuse_non_interactive()
+                result = self._device_code(app, scopes)
+            account = _guard(lambda: app.get_accounts(), self.endpoints)
         who = (result.get("id_token_claims") or {}).get("preferred_username") or (
             account[0].get("username") if account else "(unknown account)"
         )
         claims = result.get("id_token_claims") or {}
 
         def renew() -> str:
-            accounts = app.get_accounts(username=who) or app.get_accounts()
-            fresh = _guard(
-                lambda: app.acquire_token_silent_with_error(
-                    scopes, account=accounts[0] if accounts else None, force_refresh=True
-                ),
-                self.endpoints,
-            )
+            with store.guard():
+                accounts = app.get_accounts(username=who) or app.get_accounts()
+                fresh = _guard(
+                    lambda: app.acquire_token_silent_with_error(
+                        scopes, account=accounts[0] if accounts else None, force_refresh=True
+                    ),
+                    self.endpoints,
+                )
             if not fresh or "access_token" not in fresh:
                 self._fail(fresh or {"error": "no_cached_account"}, scopes)
-            self.cache_file.save()
             return str(fresh["access_token"])
 
         return SignedIn(
@@ -353,4 +366,5 @@ class Authenticator:
         )
 
     def logout(self) -> bool:
-        return self.cache_file.delete()
+        """Forget the cached tokens in whichever store is in use; False when there were none."""
+        return self.token_store().clear()
