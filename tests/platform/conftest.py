@@ -9,13 +9,20 @@ path switch it too.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import msal  # type: ignore[import-untyped]
 import pytest
+import responses
+
+from consent_audit.live.auth import Authenticator
+from consent_audit.live_options import LiveOptions
+from tests.live import msal_fakes as m
 
 UNIX_ONLY_OS_FUNCTIONS = ("fchmod", "fchown", "chown", "lchown", "getuid", "geteuid", "chmod")
 """``os.chmod`` exists on Windows but only sets the read-only flag: calling it there means the
@@ -51,3 +58,18 @@ def pretend_windows(monkeypatch: pytest.MonkeyPatch) -> Platform:
 def pretend_macos(monkeypatch: pytest.MonkeyPatch) -> Platform:
     monkeypatch.setattr(sys, "platform", "darwin")
     return Platform("darwin")
+
+
+def device_code_sign_in(out: io.StringIO) -> str:
+    """A real MSAL device-code sign-in against mocked Entra endpoints; returns the token."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        base = m.discovery(rsps)
+        m.device_code(rsps, base)
+        rsps.add(responses.POST, f"{base}/oauth2/v2.0/token", json=m.token_response("at-dev"))
+        auth = Authenticator(LiveOptions(tenant=m.TENANT), interactive=lambda: True, out=out)
+        return str(auth.sign_in().provider.token())
+
+
+@pytest.fixture
+def no_poll_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(msal.oauth2cli.oauth2.time, "sleep", lambda _s: None)

@@ -20,16 +20,12 @@ from typing import Any, ClassVar
 import msal_extensions  # type: ignore[import-untyped]
 import platformdirs.windows
 import pytest
-import responses
 from msal_extensions.persistence import PersistenceNotFound  # type: ignore[import-untyped]
 
 from consent_audit.errors import AccessError
 from consent_audit.live import token_cache
-from consent_audit.live.auth import Authenticator
-from consent_audit.live_options import LiveOptions
-from tests.live import msal_fakes as m
 
-from .conftest import Platform
+from .conftest import Platform, device_code_sign_in
 
 
 class FakeSecretPersistence:
@@ -73,23 +69,6 @@ def _fake(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.setattr(msal_extensions, name, FakeSecretPersistence)
 
 
-def _device_code_sign_in(out: io.StringIO) -> str:
-    """A real MSAL device-code sign-in against mocked Entra endpoints; returns the token."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        base = m.discovery(rsps)
-        m.device_code(rsps, base)
-        rsps.add(responses.POST, f"{base}/oauth2/v2.0/token", json=m.token_response("at-dev"))
-        auth = Authenticator(LiveOptions(tenant=m.TENANT), interactive=lambda: True, out=out)
-        return str(auth.sign_in().provider.token())
-
-
-@pytest.fixture
-def no_poll_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    import msal  # type: ignore[import-untyped]
-
-    monkeypatch.setattr(msal.oauth2cli.oauth2.time, "sleep", lambda _s: None)
-
-
 # -- the store chosen per platform ------------------------------------------------------------
 
 
@@ -103,7 +82,7 @@ def test_windows_uses_dpapi_in_local_appdata_and_calls_nothing_unix_only(
     monkeypatch.setattr(platformdirs.windows, "get_win_folder", lambda _csidl: str(local))
     _fake(monkeypatch, "FilePersistenceWithDataProtection")
     out = io.StringIO()
-    assert _device_code_sign_in(out) == "at-dev"
+    assert device_code_sign_in(out) == "at-dev"
     store = token_cache.open_token_store(notify=None)
     expected = local / "consent-audit" / "Cache" / "token_cache.bin"
     assert store.location == expected
@@ -184,7 +163,7 @@ def test_headless_linux_falls_back_to_the_owner_only_file_and_says_so_once(
     assert err.count("\n") == 1, "one line, once per process"
     assert err.startswith("note: the token cache is not encrypted")
     assert str(plain) in err
-    assert str(failure).splitlines()[0] in err
+    assert str(failure).splitlines()[0].rstrip(".") in err
     assert "NOT encrypted" in first.status_line()
     assert str(plain) in first.status_line()
 
@@ -207,7 +186,7 @@ def test_fallback_file_is_0600_in_0700_and_reused_after_sign_in(
     tmp_path: Path, no_poll_sleep: None
 ) -> None:
     out = io.StringIO()
-    _device_code_sign_in(out)
+    device_code_sign_in(out)
     plain = tmp_path / "cache" / "consent-audit" / "token_cache.json"
     assert stat.S_IMODE(plain.stat().st_mode) == 0o600
     assert stat.S_IMODE(plain.parent.stat().st_mode) == 0o700

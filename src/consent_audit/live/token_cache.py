@@ -204,7 +204,7 @@ class TokenStore:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     line = text.splitlines()[0].strip() if text else type(exc).__name__
-    return line[:160]
+    return line[:160].rstrip(".")
 
 
 def _encrypted_persistence(location: Path) -> tuple[Any, str, bool]:
@@ -245,10 +245,10 @@ def _encrypted_persistence(location: Path) -> tuple[Any, str, bool]:
 def _no_encryption_reason(exc: BaseException) -> str:
     if sys.platform.startswith("linux"):
         return (
-            f"no usable libsecret keyring ({_first_line(exc)}); on a desktop install "
-            "gnome-keyring and python3-gi (PyGObject) to encrypt it"
+            f"no usable libsecret keyring: {_first_line(exc)}; encryption needs PyGObject in "
+            "this Python and an unlocked GNOME Keyring or KWallet"
         )
-    return f"the OS secret store failed ({_first_line(exc)})"
+    return f"the OS secret store failed: {_first_line(exc)}"
 
 
 def cache_directory() -> Path:
@@ -292,7 +292,7 @@ def open_token_store(
         checked = CheckedPersistence(OwnerOnlyFilePersistence(plain), label)
         store = TokenStore(checked, plain, False, label, fallback_reason=reason)
         if notify:
-            notify(f"note: the token cache is not encrypted: {reason}; using {plain} (0600).")
+            notify(f"note: the token cache is not encrypted ({reason}); using {plain} (0600).")
         return store
     checked = CheckedPersistence(persistence, label)
     store = TokenStore(checked, encrypted_location, True, label, marker_only)
