@@ -292,7 +292,7 @@ def open_token_store(
         checked = CheckedPersistence(OwnerOnlyFilePersistence(plain), label)
         store = TokenStore(checked, plain, False, label, fallback_reason=reason)
         if notify:
-            notify(f"note: the token cache is not encrypted ({reason}); using {plain} (0600).")
+            notify(f"note: the token cache is not encrypted ({reason}); using owner-only {plain}.")
         return store
     checked = CheckedPersistence(persistence, label)
     store = TokenStore(checked, encrypted_location, True, label, marker_only)
