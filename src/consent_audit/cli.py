@@ -34,7 +34,7 @@ from consent_audit.cli_options import (
     live_options,
 )
 from consent_audit.cli_remediation import register as register_remediation
-from consent_audit.errors import ConsentAuditError, InputError
+from consent_audit.errors import ConsentAuditError, ExitCode, InputError
 from consent_audit.gate import FailOn
 from consent_audit.live_options import Cloud
 
@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 = no finding at or above --fail-on; 1 = findings at or above it; "
-    "2 = bad input or usage; 3 = could not sign in or reach Microsoft Graph; 4 = internal error."
+    "2 = bad input or usage; 3 = could not sign in or reach Microsoft Graph; 4 = internal error; "
+    "5 = standard output closed, full or a broken pipe."
 )
 
 app = typer.Typer(
@@ -93,10 +94,45 @@ def _load_manifest(path: Path | None) -> Manifest:
 STEP_SUMMARY_VAR = "GITHUB_STEP_SUMMARY"
 
 
-def _output_formats(outputs: list[Path], stdout_format: Format) -> list[tuple[Path, str]]:
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _refuse_clashing_outputs(outputs: list[Path], inputs: list[Path | None]) -> None:
+    """Two reports on stdout, two on one file, or a report over an input: refused up front.
+
+    ``-o - -o -`` would give a reader two JSON documents in one stream, and ``-o`` naming
+    the snapshot being audited would silently replace the evidence with the report.
+    """
+    if sum(str(p) == "-" for p in outputs) > 1:
+        raise InputError(
+            "'-o -' is given more than once: stdout can carry one report.",
+            fix="Keep one '-o -' and write the other formats to files.",
+        )
+    files = [p for p in outputs if str(p) != "-"]
+    for index, path in enumerate(files):
+        if any(_same_file(path, other) for other in files[:index]):
+            raise InputError(
+                f"-o {path} is given twice.", fix="Give each report its own file name."
+            )
+        for source in inputs:
+            if source is not None and str(source) != "-" and _same_file(path, source):
+                raise InputError(
+                    f"-o {path} is the input file itself; writing the report would replace it.",
+                    fix="Write the report to another file.",
+                )
+
+
+def _output_formats(
+    outputs: list[Path], stdout_format: Format, inputs: list[Path | None] | None = None
+) -> list[tuple[Path, str]]:
     """Each ``-o`` with its format, checked before any work so a typo fails fast."""
     from consent_audit.render import EXTENSIONS, format_for_path
 
+    _refuse_clashing_outputs(outputs, inputs or [])
     resolved: list[tuple[Path, str]] = []
     for path in outputs:
         if str(path) == "-":
@@ -242,7 +278,7 @@ def check(
     job summary. NO_COLOR turns colour off.
     """
     try:
-        outputs = _output_formats(output or [], output_format)
+        outputs = _output_formats(output or [], output_format, [snapshot, manifest])
         options = _render_options(fail_on)
         from consent_audit.run_source import choose_source
 
@@ -438,17 +474,35 @@ def manifest_validate(
 
 def main() -> None:
     """Entry point: no Python traceback ever reaches the user."""
+    from consent_audit.stdout_guard import StdoutLost, guard_stdout, silence_stdout
+
+    guard_stdout()
+    try:
+        _run_app()
+    except StdoutLost as lost:
+        silence_stdout()
+        if not lost.broken_pipe:
+            typer.echo(f"error: cannot write to standard output ({lost}).", err=True)
+            typer.echo("fix: write the report to a file with -o FILE.", err=True)
+        sys.exit(int(ExitCode.OUTPUT_LOST))
+
+
+def _run_app() -> None:
+    """Run the commands, flushing stdout inside the guard so a late write error is caught."""
     try:
         app()
+    except SystemExit:
+        sys.stdout.flush()
+        raise
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except SystemExit:
-        raise
     except Exception as exc:
         if os.environ.get("CONSENT_AUDIT_DEBUG"):
             raise
-        typer.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        from consent_audit.render.safe_text import clean
+
+        typer.echo(f"internal error: {type(exc).__name__}: {clean(str(exc))}", err=True)
         typer.echo(
             "fix: this is a bug in consent-audit; rerun with CONSENT_AUDIT_DEBUG=1 "
             "and report the output.",

@@ -70,17 +70,23 @@ VerboseOpt = Annotated[
 ]
 
 
+def _message(text: str) -> str:
+    """Each line of our own message cleaned; continuation lines indented under the first."""
+    from consent_audit.render.safe_text import clean
+
+    first, *rest = text.split("\n")
+    return "\n".join([clean(first), *("  " + clean(line).lstrip() for line in rest)])
+
+
 def fail(error: ConsentAuditError) -> NoReturn:
     """One message on stderr, then the error's exit code.
 
     Messages quote what the user or the tenant wrote (paths, field names, values), so they
     pass through the same cleaning as the report: one line each, no control sequences.
     """
-    from consent_audit.render.safe_text import clean
-
-    typer.echo(f"error: {clean(error.problem)}", err=True)
+    typer.echo(f"error: {_message(error.problem)}", err=True)
     if error.fix:
-        typer.echo(f"fix: {clean(error.fix)}", err=True)
+        typer.echo(f"fix: {_message(error.fix)}", err=True)
     raise typer.Exit(int(error.exit_code))
 
 

@@ -2,7 +2,8 @@
 
 Exit codes (README, ``consent-audit --help``):
 0 no finding at or above ``--fail-on``; 1 findings at or above it; 2 bad input or usage;
-3 could not authenticate or reach Microsoft Graph.
+3 could not authenticate or reach Microsoft Graph; 5 the report could not be written to
+standard output (closed, full, or the reading end of a pipe went away).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ class ExitCode(IntEnum):
     FINDINGS = 1
     BAD_INPUT = 2
     NO_ACCESS = 3
+    OUTPUT_LOST = 5
 
 
 class ConsentAuditError(Exception):

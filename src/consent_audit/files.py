@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -63,15 +64,106 @@ def write_text_atomic(path: Path, text: str, mode: int = 0o600) -> None:
         raise
 
 
-def read_text_input(path: Path, what: str) -> tuple[str, str]:
-    """Read a UTF-8 input file (``-`` = standard input) as ``(text, name for messages)``."""
-    if str(path) == "-":
-        return sys.stdin.read(), "<stdin>"
+MAX_INPUT_BYTES_VAR = "CONSENT_AUDIT_MAX_INPUT_BYTES"
+DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
+def max_input_bytes() -> int:
+    """The input size cap: 64 MiB, or ``CONSENT_AUDIT_MAX_INPUT_BYTES`` (bytes, at least 1).
+
+    A snapshot of a large tenant is a few MB (docs/performance.md); the cap keeps a wrong path
+    such as ``/dev/zero`` or a multi-GB file from eating the machine's memory.
+    """
+    raw = os.environ.get(MAX_INPUT_BYTES_VAR, "").strip()
+    if not raw:
+        return DEFAULT_MAX_INPUT_BYTES
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 15 or int(raw) < 1:
+        raise InputError(
+            f"{MAX_INPUT_BYTES_VAR} must be a whole number of bytes, at least 1.",
+            fix=f"Unset it (default {DEFAULT_MAX_INPUT_BYTES}) or set e.g. 268435456.",
+        )
+    return int(raw)
+
+
+def _too_big(name: str, what: str, cap: int) -> InputError:
+    return InputError(
+        f"{name}: the {what} is larger than {cap} bytes.",
+        fix=f"Pass the right file, or raise the limit with {MAX_INPUT_BYTES_VAR}=BYTES.",
+    )
+
+
+def _decode(data: bytes, name: str, what: str) -> str:
     try:
-        return path.read_text(encoding="utf-8"), str(path)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: the {what} is not UTF-8 text (byte {exc.start}).",
+            fix="Pass a UTF-8 file.",
+        ) from None
+
+
+def _read_stdin(what: str, cap: int) -> str:
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        raise InputError(
+            f"standard input is closed, so there is no {what} to read from '-'.",
+            fix=f"Pipe the {what} in, or pass its path instead of '-'.",
+        )
+    try:
+        source = getattr(stream, "buffer", None)
+        data = source.read(cap + 1) if source is not None else stream.read(cap + 1).encode()
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"<stdin>: cannot read the {what} ({type(exc).__name__}).",
+            fix=f"Pipe the {what} in, or pass its path instead of '-'.",
+        ) from None
+    if len(data) > cap:
+        raise _too_big("<stdin>", what, cap)
+    return _decode(data, "<stdin>", what)
+
+
+def _read_file(path: Path, what: str, cap: int) -> str:
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise InputError(f"{path}: no such {what} file.", fix="Check the path.") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise InputError(
-            f"{path}: cannot read the {what} ({exc}).", fix="Pass a readable UTF-8 file."
+            f"{path}: cannot open the {what} ({exc.strerror}).", fix="Pass a readable file."
         ) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise InputError(
+            f"{path}: {kind}; the {what} must be a regular file or '-' (stdin).",
+            fix=f"Pass the {what} file itself, or pipe it in with '-'.",
+        )
+    if info.st_size > cap:
+        os.close(fd)
+        raise _too_big(str(path), what, cap)
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(cap + 1)
+        except OSError as exc:
+            raise InputError(
+                f"{path}: cannot read the {what} ({exc.strerror}).", fix="Pass a readable file."
+            ) from None
+    if len(data) > cap:
+        raise _too_big(str(path), what, cap)
+    return _decode(data, str(path), what)
+
+
+def read_text_input(path: Path, what: str) -> tuple[str, str]:
+    """Read a UTF-8 input (``-`` = standard input) as ``(text, name for messages)``.
+
+    Bounded and never blocking on a special file: only a regular file or standard input is
+    read, at most :func:`max_input_bytes`, so ``/dev/zero``, a FIFO without a writer or a
+    directory is one clear error (exit 2) instead of exhausted memory or a hang.
+    """
+    cap = max_input_bytes()
+    if str(path) == "-":
+        return _read_stdin(what, cap), "<stdin>"
+    return _read_file(path, what, cap), str(path)

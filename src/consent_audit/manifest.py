@@ -9,7 +9,6 @@ and the fix, because a manifest is edited by hand.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,16 +18,13 @@ import tomli_w
 
 from consent_audit.catalog import PermissionCatalog, graph_catalog
 from consent_audit.errors import InputError
+from consent_audit.input_parsing import parse_toml
 from consent_audit.scopes import ScopeSet
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 MANIFEST_SCHEMA_VERSION = 1
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-FEATURE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+# Used with fullmatch: "$" would also accept a trailing newline ("mailbox\n").
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+FEATURE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -200,7 +196,7 @@ def _features(
             continue
         _unknown_keys(problems, path, item, _FEATURE_KEYS)
         name = _string(problems, item, path, "name")
-        if name and not FEATURE_NAME.match(name):
+        if name and not FEATURE_NAME.fullmatch(name):
             problems.add(
                 f"{path}.name",
                 f"{name!r} is not a valid feature name.",
@@ -225,17 +221,16 @@ def _features(
 def parse_manifest(text: str, source: str, catalog: PermissionCatalog | None = None) -> Manifest:
     """Parse and validate manifest TOML; raise one InputError listing every problem."""
     catalog = catalog or graph_catalog()
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(
-            f"{source}: not valid TOML ({exc}).",
-            fix="Correct the TOML syntax; `consent-audit manifest show` prints a valid example.",
-        ) from None
+    raw = parse_toml(
+        text,
+        source,
+        fix="Correct the TOML syntax; `consent-audit manifest show` prints a valid example.",
+    )
     problems = _Problems(source)
     _unknown_keys(problems, "", raw, _TOP_KEYS)
     version = raw.get("schema_version")
-    if version != MANIFEST_SCHEMA_VERSION:
+    # An integer, as documented: true and 1.0 compare equal to 1 in Python.
+    if type(version) is not int or version != MANIFEST_SCHEMA_VERSION:
         problems.add(
             "schema_version",
             f"is {version!r}, expected {MANIFEST_SCHEMA_VERSION}.",
@@ -246,7 +241,7 @@ def parse_manifest(text: str, source: str, catalog: PermissionCatalog | None = N
     display_name = _string(problems, app, "app", "display_name")
     app_ids = app.get("known_app_ids", [])
     if not isinstance(app_ids, list) or not all(
-        isinstance(a, str) and GUID.match(a) for a in app_ids
+        isinstance(a, str) and GUID.fullmatch(a) for a in app_ids
     ):
         problems.add(
             "app.known_app_ids",

@@ -8,7 +8,6 @@ instead of a guess (the Prowler weak spot: a 403 silently read as "nothing there
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -156,20 +155,19 @@ class TenantSnapshot(SnapshotModel):
 
 def parse_snapshot(text: str, source: str) -> TenantSnapshot:
     """Parse and validate snapshot JSON; every failure becomes one InputError naming the fix."""
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{source}: not a JSON file ({exc.msg} at line {exc.lineno}, column {exc.colno}).",
-            fix="Pass a snapshot written by `consent-audit snapshot --output FILE`.",
-        ) from None
+    from consent_audit.input_parsing import parse_json
+
+    raw = parse_json(
+        text, source, fix="Pass a snapshot written by `consent-audit snapshot --output FILE`."
+    )
     if not isinstance(raw, dict):
         raise InputError(
             f"{source}: a snapshot is a JSON object, found {type(raw).__name__}.",
             fix="Pass a snapshot written by `consent-audit snapshot --output FILE`.",
         )
     version = raw.get("schema_version")
-    if version != SCHEMA_VERSION:
+    # An integer, as documented: JSON's true and 1.0 compare equal to 1 in Python.
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise InputError(
             f"{source}: snapshot schema_version is {version!r}; this consent-audit reads "
             f"schema_version {SCHEMA_VERSION}.",
