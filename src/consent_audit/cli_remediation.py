@@ -32,7 +32,6 @@ from consent_audit.gate import FailOn, exit_code
 from consent_audit.live_options import Cloud, LiveOptions
 
 if TYPE_CHECKING:
-    from consent_audit.evaluate.fixes import FixPlan
     from consent_audit.manifest import Manifest
     from consent_audit.report import Report
     from consent_audit.snapshot import TenantSnapshot
@@ -98,8 +97,14 @@ def explain_text(code: str) -> str:
 
 def consent_url(
     tenant: Annotated[
-        str, typer.Option("--tenant", envvar="AZURE_TENANT_ID", help="Tenant id or domain.")
-    ] = "organizations",
+        str | None,
+        typer.Option(
+            "--tenant",
+            envvar="AZURE_TENANT_ID",
+            help="Tenant id or domain (default: the snapshot's or demo's tenant, else "
+            "'organizations').",
+        ),
+    ] = None,
     feature: Annotated[
         list[str] | None, typer.Option("--feature", "-f", help="Only this feature (repeatable).")
     ] = None,
@@ -107,8 +112,12 @@ def consent_url(
         str | None, typer.Option("--app-id", help="Recruitee's appId (default: the manifest's).")
     ] = None,
     snapshot: Annotated[
-        Path | None, typer.Option("--snapshot", "-s", help="Take Recruitee's appId from here.")
+        Path | None,
+        typer.Option("--snapshot", "-s", help="Take the tenant and Recruitee's appId from here."),
     ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Take the tenant and appId from the demo tenant.")
+    ] = False,
     redirect_uri: Annotated[
         str | None,
         typer.Option("--redirect-uri", help="A reply URL registered by Recruitee, if known."),
@@ -118,14 +127,28 @@ def consent_url(
 ) -> None:
     """Print the admin-consent URL for Recruitee with exactly the scopes needed.
 
-    Example: consent-audit consent-url --tenant contoso.onmicrosoft.com --feature calendar
+    Examples:
+
+      consent-audit consent-url --snapshot examples/tenants/partial-scopes.json
+
+      consent-audit consent-url --demo --app-id b41d7a09-6e2c-4f85-9c3a-72e0f5d8a166 -f calendar
     """
     try:
         from consent_audit.manifest import load_manifest
 
         chosen = load_manifest(manifest).select(feature or [])
-        recruitee = app_id or _app_id_from(snapshot, chosen)
-        url = admin_consent_url(chosen, recruitee, tenant, cloud, redirect_uri)
+        snap = None
+        if demo or snapshot is not None:
+            from consent_audit.run_source import choose_source
+
+            source = choose_source(
+                snapshot, demo, live_options(tenant=None, client_id=None, cloud=cloud)
+            )
+            snap = source.obtain(chosen).snapshot
+        origin = str(snapshot) if snapshot is not None else "the demo tenant"
+        recruitee = app_id or _app_id_from(snap, origin, chosen)
+        where = tenant or (snap.tenant.id if snap is not None else "organizations")
+        url = admin_consent_url(chosen, recruitee, where, cloud, redirect_uri)
         typer.echo(url)
         if redirect_uri is None:
             typer.echo(
@@ -139,22 +162,21 @@ def consent_url(
         fail(error)
 
 
-def _app_id_from(snapshot: Path | None, manifest: Manifest) -> str:
-    if snapshot is not None:
-        from consent_audit.run_source import SnapshotFileSource
-
-        snap = SnapshotFileSource(snapshot).obtain(manifest).snapshot
+def _app_id_from(snap: TenantSnapshot | None, source: str, manifest: Manifest) -> str:
+    if snap is not None:
         name = manifest.app_display_name.casefold()
+        known = {a.casefold() for a in manifest.known_app_ids}
         ids = {
             a.service_principal.app_id
             for a in snap.recruitee_apps.data or []
             if (a.service_principal.display_name or "").casefold() == name
+            or a.service_principal.app_id.casefold() in known
         }
         if len(ids) == 1:
             return ids.pop()
         if ids:
             raise InputError(
-                f"{snapshot}: several Recruitee appIds ({', '.join(sorted(ids))}).",
+                f"{source}: several Recruitee appIds ({', '.join(sorted(ids))}).",
                 fix="Pick one with --app-id.",
             )
     if manifest.known_app_ids:
@@ -197,6 +219,9 @@ def fix(
     snapshot: Annotated[
         Path | None, typer.Option("--snapshot", "-s", help="Plan from a snapshot (no --apply).")
     ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Plan for the bundled demo tenant (no --apply).")
+    ] = False,
     feature: Annotated[
         list[str] | None, typer.Option("--feature", "-f", help="Only this feature (repeatable).")
     ] = None,
@@ -214,19 +239,26 @@ def fix(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Show (or, with --apply, make) the changes that resolve the fixable findings.
+    """Show (or, with --apply, make) the audit's fix plan: the same steps `check` prints.
 
-    Nothing is written without --apply. Fixable: missing admin consent (adds the scopes to the
-    AllPrincipals grant or creates it), a disabled Recruitee application, a user not
-    assigned. Policy settings stay manual and are listed.
+    Nothing is written without --apply. Made through Graph: missing admin consent (one
+    request per grant, adding every missing scope to the admin grant or creating it), a
+    disabled Recruitee application, a user not assigned. Tenant-wide policy stays with a
+    person: those steps name the admin-center path and the trade-off.
 
-    Example: consent-audit fix --user alice@contoso.com --apply
+    Examples:
+
+      consent-audit fix --demo
+
+      consent-audit fix --snapshot examples/tenants/partial-scopes.json
+
+      consent-audit fix --user alice@contoso.com --apply
     """
     try:
-        if apply and snapshot is not None:
+        if apply and (snapshot is not None or demo):
             raise InputError(
-                "--apply works on the live tenant, not on a snapshot.",
-                fix="Drop --snapshot to plan and apply against the tenant.",
+                "--apply works on the live tenant, not on a snapshot or the demo.",
+                fix="Drop --snapshot/--demo to plan and apply against the tenant.",
             )
         from consent_audit.manifest import load_manifest
 
@@ -244,16 +276,20 @@ def fix(
             verbose=verbose,
         )
         ids = options.app_ids
-        snap = _read(snapshot, options, full)
-        before, plan = _plan(snap, chosen, full, user, ids)
-        typer.echo(render_plan(plan))
+        snap = _read(snapshot, demo, options, full)
+        before = _audit(snap, chosen, full, user, ids)
+        from consent_audit.evaluate.fixes import graph_steps
+
+        writes = graph_steps(before.plan)
+        typer.echo(render_plan(before))
         if not apply:
-            if plan.actions:
+            if writes:
                 typer.echo(
-                    "Nothing was changed. Run again with --apply to make these changes.", err=True
+                    "Nothing was changed. Run again with --apply to make the Graph changes.",
+                    err=True,
                 )
             raise typer.Exit(exit_code(before, fail_on))
-        if not plan.actions:
+        if not writes:
             raise typer.Exit(exit_code(before, fail_on))
         if not yes:
             if not sys.stdin.isatty():
@@ -261,16 +297,16 @@ def fix(
                     "--apply needs confirmation and standard input is not a terminal.",
                     fix="Pass --yes to confirm non-interactively.",
                 )
-            typer.confirm(f"Make these {len(plan.actions)} change(s) in the tenant?", abort=True)
+            typer.confirm(f"Make these {len(writes)} change(s) in the tenant?", abort=True)
         from consent_audit.live import apply_fixes
 
-        results = apply_fixes(options, plan.actions)
+        results = apply_fixes(options, writes)
         for r in results:
             typer.echo(
                 f"{'done' if r.ok else 'FAILED'}: {r.action.summary}"
                 + ("" if r.ok else f" ({r.message})")
             )
-        after, _ = _plan(_read(None, options, full), chosen, full, user, ids)
+        after = _audit(_read(None, False, options, full), chosen, full, user, ids)
         typer.echo(render_before_after(before, after))
         failed = [r for r in results if not r.ok]
         if failed:
@@ -280,43 +316,35 @@ def fix(
         fail(error)
 
 
-def _read(snapshot: Path | None, options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
+def _read(
+    snapshot: Path | None, demo: bool, options: LiveOptions, manifest: Manifest
+) -> TenantSnapshot:
     from consent_audit.run_source import choose_source
 
-    return choose_source(snapshot, False, options).obtain(manifest).snapshot
+    return choose_source(snapshot, demo, options).obtain(manifest).snapshot
 
 
-def _plan(
+def _audit(
     snap: TenantSnapshot,
     chosen: Manifest,
     full: Manifest,
     user: str | None,
     app_ids: tuple[str, ...],
-) -> tuple[Report, FixPlan]:
+) -> Report:
     from consent_audit.evaluate import evaluate
-    from consent_audit.evaluate.fixes import plan_fixes
 
-    report = evaluate(snap, chosen, full_manifest=full, user=user, app_ids=app_ids)
-    return report, plan_fixes(snap, chosen, report, user=user, app_ids=app_ids)
+    return evaluate(snap, chosen, full_manifest=full, user=user, app_ids=app_ids)
 
 
-def render_plan(plan: FixPlan) -> str:
-    import json
+def render_plan(report: Report) -> str:
+    """The plan as `fix` prints it: every step, Graph changes with their request."""
+    from consent_audit.render.plan import plan_step_lines
 
-    if not plan.actions:
-        lines = ["No change consent-audit can make would resolve a finding."]
-    else:
-        lines = [f"Changes that resolve the fixable findings ({len(plan.actions)}):"]
-        for n, a in enumerate(plan.actions, 1):
-            lines += [
-                f"{n}. {a.summary}  [{a.finding_id}]",
-                f"   Graph: {a.method} /v1.0{a.path} {json.dumps(a.body)}",
-                f"   Admin center: {a.portal}",
-                f"   Needs: {a.permission}",
-            ]
-    if plan.manual:
-        lines.append("Needs a decision by an administrator (see `consent-audit check`):")
-        lines += [f"  - {m}" for m in plan.manual]
+    if not report.plan:
+        return "Nothing to change: no finding needs a fix."
+    lines = [f"Fix plan ({len(report.plan)} step(s), in this order):"]
+    for step in report.plan:
+        lines += plan_step_lines(step)
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ Schema is committed at docs/report.schema.json and a test fails when the two dri
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
@@ -51,13 +52,51 @@ class VerdictStatus(str, Enum):
 
 
 class RemediationStep(ReportModel):
-    """One step of a fix: the admin-center path and, where there is one, the API equivalent."""
+    """One step of a fix: the admin-center path and, where there is one, the API equivalent.
+
+    ``plan_step`` names the step of the report's fix plan that carries this change: a
+    finding never builds its own Graph request for something the plan does, so two findings
+    cannot print requests that undo each other.
+    """
 
     action: str
     portal_path: str | None = None
     graph: str | None = None
     powershell: str | None = None
     url: str | None = None
+    plan_step: int | None = None
+
+
+class PlanStep(ReportModel):
+    """One step of the audit's single fix plan, in the order it should be taken.
+
+    ``kind`` is ``graph`` for a change consent-audit can make (``fix --apply`` sends
+    ``method`` ``path`` with ``body`` under ``/v1.0``), ``manual`` for a decision a person takes
+    in the admin center (tenant-wide policy, Conditional Access): those carry the path and the
+    trade-off, never a one-line request.
+    """
+
+    number: int
+    kind: Literal["graph", "manual"]
+    summary: str
+    finding_ids: list[str]
+    features: list[str] = Field(default_factory=list)
+    app_object_id: str | None = None
+    portal_path: str | None = None
+    method: Literal["PATCH", "POST"] | None = None
+    path: str | None = None
+    body: dict[str, Any] | None = None
+    powershell: str | None = None
+    permission: str | None = None
+    detail: str | None = None
+    trade_off: str | None = None
+
+    @property
+    def graph(self) -> str | None:
+        """The request as one copyable line: ``PATCH /v1.0/... {json}``."""
+        if self.method is None or self.path is None:
+            return None
+        return f"{self.method} /v1.0{self.path} {json.dumps(self.body or {})}"
 
 
 class FindingSubject(ReportModel):
@@ -221,6 +260,8 @@ class Report(ReportModel):
     grants: list[GrantRow] = Field(default_factory=list)
     user_grants: list[UserGrantsSummary] = Field(default_factory=list)
     conditional_access: list[ConditionalAccessRow] = Field(default_factory=list)
+    plan: list[PlanStep] = Field(default_factory=list)
+    """The one fix plan, ordered along the causal chain; every request any output shows."""
     summary: Summary
 
     def findings_at_or_above(self, severity: Severity) -> list[Finding]:

@@ -42,7 +42,7 @@ def test_fix_apply_adds_missing_scopes_and_reaudit_passes(
     emu = graph_emulator_factory(EXAMPLES / "partial-scopes.json")
     run = run_cli(["fix", "--apply", "--yes"], emu.url, tmp_path)
     assert run.code == 0, run.stdout + run.stderr
-    assert "done: Add Mail.ReadWrite, Mail.Send" in run.stdout
+    assert "done: Grant admin consent (for everyone) to Recruitee for mailbox sync" in run.stdout
     assert "Mailbox sync: fail -> pass" in run.stdout
     writes = _writes(emu)
     assert len(writes) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from consent_audit.report import Finding, Report
+
 from .builders import (
     RECRUITEE_APP_ID,
     RECRUITEE_SP_ID,
@@ -108,8 +110,9 @@ def test_account_disabled_app_fails_every_feature() -> None:
     assert f.evidence["accountEnabled"] is False
     assert "'Enabled for users to sign-in?' is No" in f.detail
     assert_portal(f, "Enterprise applications > Recruitee > Properties")
-    assert f.remediation[0].graph is not None
-    assert '"accountEnabled": true' in f.remediation[0].graph
+    request = _planned_request(report, f)
+    assert request is not None
+    assert '"accountEnabled": true' in request
     assert statuses(report) == ALL_FAIL
 
 
@@ -133,3 +136,10 @@ def test_not_disabled_status_and_unknown_enabled_flag_are_not_app_disabled() -> 
     )
 
     assert "APP_DISABLED" not in codes(report)
+
+
+def _planned_request(report: Report, f: Finding) -> str | None:
+    """The fix-plan request a finding points at (findings carry no request of their own)."""
+    number = f.remediation[0].plan_step
+    step = next(s for s in report.plan if s.number == number)
+    return step.graph

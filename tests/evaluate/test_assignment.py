@@ -6,6 +6,7 @@ assigned" (microsoft-graph-docs-contrib resources/approleassignment.md): no nest
 
 from __future__ import annotations
 
+from consent_audit.report import Finding, Report
 from consent_audit.snapshot import PartStatus
 
 from .builders import (
@@ -96,8 +97,9 @@ def test_unassigned_user_is_an_error_for_every_feature() -> None:
     assert f.evidence["nested_only_group_ids"] == []
     assert "AADSTS50105" in f.detail
     assert_portal(f, "Enterprise applications > Recruitee > Users and groups > Add user/group")
-    assert f.remediation[0].graph is not None
-    assert f'"principalId": "{USER_ID}"' in f.remediation[0].graph
+    request = _planned_request(report, f)
+    assert request is not None
+    assert f'"principalId": "{USER_ID}"' in request
     assert statuses(report) == {"mailbox": "fail", "calendar": "fail", "rooms": "fail"}
     assert first_broken_link(report, "mailbox") == "assignment"
 
@@ -166,3 +168,10 @@ def test_unreadable_assignments_make_user_verdict_unknown() -> None:
     gap = one(report, "DATA_UNAVAILABLE")
     assert gap.evidence["part"] == "app_role_assigned_to"
     assert statuses(report) == {"mailbox": "unknown", "calendar": "unknown", "rooms": "unknown"}
+
+
+def _planned_request(report: Report, f: Finding) -> str | None:
+    """The fix-plan request a finding points at (findings carry no request of their own)."""
+    number = f.remediation[0].plan_step
+    step = next(s for s in report.plan if s.number == number)
+    return step.graph

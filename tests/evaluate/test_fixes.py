@@ -1,10 +1,17 @@
-"""fix planning: the writes that resolve fixable findings, and nothing for the rest."""
+"""The one fix plan: one request per grant with the union of scopes, one POST per missing
+grant, causal-chain order, tenant-wide decisions without one-liners, findings pointing at it."""
 
 from __future__ import annotations
 
-from consent_audit.evaluate.fixes import FixPlan, plan_fixes
+from pathlib import Path
+
+import pytest
+
+from consent_audit.evaluate import evaluate
+from consent_audit.manifest import load_manifest
+from consent_audit.report import PlanStep, Report
 from consent_audit.scopes import ScopeSet
-from consent_audit.snapshot import TenantSnapshot
+from consent_audit.snapshot import TenantSnapshot, load_snapshot
 
 from .builders import (
     GRAPH_SP_ID,
@@ -14,7 +21,6 @@ from .builders import (
     assignment,
     ca_policy,
     healthy,
-    manifest,
     run,
     with_admin_scopes,
     with_assignments,
@@ -24,42 +30,55 @@ from .builders import (
     with_user,
 )
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tenants"
+TENANTS = sorted(EXAMPLES.glob("*.json"))
 
-def _plan(snap: TenantSnapshot, user: str | None = None) -> FixPlan:
-    return plan_fixes(snap, manifest(), run(snap, user=user), user=user)
+
+def _writes(report: Report) -> list[PlanStep]:
+    return [s for s in report.plan if s.kind == "graph"]
+
+
+def _example(name: str) -> Report:
+    full = load_manifest(None)
+    return evaluate(load_snapshot(EXAMPLES / name), full, full_manifest=full)
+
+
+def _plan(snap: TenantSnapshot, user: str | None = None) -> list[PlanStep]:
+    return run(snap, user=user).plan
 
 
 def test_healthy_tenant_needs_no_change() -> None:
-    plan = _plan(healthy())
-    assert plan.actions == []
-    assert plan.manual == []
+    assert _plan(healthy()) == []
 
 
-def test_partial_admin_grant_is_patched_with_the_union_of_scopes() -> None:
+def test_partial_admin_grant_is_patched_once_with_the_union_of_scopes() -> None:
     snap = with_admin_scopes(healthy(), "openid offline_access user.read Calendars.ReadWrite")
-    (action,) = _plan(snap).actions
-    assert action.method == "PATCH"
-    assert action.path.startswith("/oauth2PermissionGrants/")
-    scopes = ScopeSet(action.body["scope"].split())
+    (step,) = _plan(snap)
+    assert step.method == "PATCH"
+    assert step.path is not None
+    assert step.path.startswith("/oauth2PermissionGrants/")
+    assert step.body is not None
+    scopes = ScopeSet(step.body["scope"].split())
     for needed in ("Mail.Send", "Mail.ReadWrite", "email", "User.ReadBasic.All", "user.read"):
         assert needed in scopes
-    assert action.body["scope"].startswith("openid offline_access user.read")  # kept as written
-    assert action.permission == "DelegatedPermissionGrant.ReadWrite.All"
+    assert step.body["scope"].startswith("openid offline_access user.read")  # kept as written
+    assert step.permission == "DelegatedPermissionGrant.ReadWrite.All"
 
 
-def test_missing_admin_grant_is_created_for_graph() -> None:
-    (action,) = _plan(with_grants(healthy())).actions
-    assert action.method == "POST"
-    assert action.path == "/oauth2PermissionGrants"
-    assert action.body["clientId"] == RECRUITEE_SP_ID
-    assert action.body["resourceId"] == GRAPH_SP_ID
-    assert action.body["consentType"] == "AllPrincipals"
+def test_missing_admin_grant_is_created_by_one_post() -> None:
+    (step,) = _plan(with_grants(healthy()))
+    assert step.method == "POST"
+    assert step.path == "/oauth2PermissionGrants"
+    assert step.body is not None
+    assert step.body["clientId"] == RECRUITEE_SP_ID
+    assert step.body["resourceId"] == GRAPH_SP_ID
+    assert step.body["consentType"] == "AllPrincipals"
 
 
 def test_disabled_app_is_enabled() -> None:
-    (action,) = _plan(with_sp(healthy(), account_enabled=False)).actions
-    assert (action.method, action.body) == ("PATCH", {"accountEnabled": True})
-    assert action.permission == "Application.ReadWrite.All"
+    (step,) = _plan(with_sp(healthy(), account_enabled=False))
+    assert (step.method, step.body) == ("PATCH", {"accountEnabled": True})
+    assert step.permission == "Application.ReadWrite.All"
 
 
 def test_unassigned_user_is_assigned_with_the_default_role() -> None:
@@ -68,13 +87,100 @@ def test_unassigned_user_is_assigned_with_the_default_role() -> None:
             with_sp(healthy(), app_role_assignment_required=True), assignment("someone-else")
         )
     )
-    (action,) = _plan(snap, user=USER_UPN).actions
-    assert action.path == f"/servicePrincipals/{RECRUITEE_SP_ID}/appRoleAssignedTo"
-    assert action.body["principalId"] == USER_ID
-    assert action.body["appRoleId"] == "00000000-0000-0000-0000-000000000000"
+    (step,) = _writes(run(snap, user=USER_UPN))
+    assert step.path == f"/servicePrincipals/{RECRUITEE_SP_ID}/appRoleAssignedTo"
+    assert step.body is not None
+    assert step.body["principalId"] == USER_ID
+    assert step.body["appRoleId"] == "00000000-0000-0000-0000-000000000000"
 
 
-def test_conditional_access_block_is_left_to_a_person() -> None:
-    plan = _plan(with_ca_policy(healthy(), ca_policy(display_name="Block all")))
-    assert plan.actions == []
-    assert plan.manual == ["CA_POLICY_BLOCKS: A Conditional Access policy blocks Recruitee"]
+def test_conditional_access_block_is_a_manual_step_with_its_trade_off() -> None:
+    (step,) = _plan(with_ca_policy(healthy(), ca_policy(display_name="Block all")))
+    assert step.kind == "manual"
+    assert step.method is None
+    assert step.graph is None
+    assert step.powershell is None
+    assert "Block all" in step.summary
+    assert step.trade_off is not None
+    assert "security decision" in step.trade_off
+    assert step.finding_ids == ["CA_POLICY_BLOCKS"]
+
+
+@pytest.mark.parametrize("tenant", TENANTS, ids=lambda p: p.stem)
+def test_at_most_one_request_per_grant_and_one_post_per_app(tenant: Path) -> None:
+    writes = _writes(_example(tenant.name))
+    targets = [(s.method, s.path) for s in writes if s.method == "PATCH"]
+    assert len(targets) == len(set(targets))
+    posts = [
+        s.body["clientId"]
+        for s in writes
+        if s.method == "POST" and s.path == "/oauth2PermissionGrants" and s.body
+    ]
+    assert len(posts) == len(set(posts))
+
+
+def test_demo_grant_patch_keeps_every_scope_all_features_need() -> None:
+    """The demo once printed three PATCHes of one grant; the last dropped the mail scopes."""
+    from consent_audit.run_source import demo_snapshot
+
+    full = load_manifest(None)
+    report = evaluate(demo_snapshot(), full, full_manifest=full)
+    patches = [s for s in _writes(report) if s.path and "oauth2PermissionGrants" in s.path]
+    by_grant = {s.path: s for s in patches}
+    assert len(by_grant) == len(patches)
+    first = next(s for s in patches if s.app_object_id == report.apps[0].object_id)
+    assert first.body is not None
+    granted = ScopeSet(first.body["scope"].split())
+    for needed in ("Calendars.ReadWrite", "Mail.ReadWrite", "Mail.Send", "User.ReadBasic.All"):
+        assert needed in granted
+
+
+def test_consent_blocked_tenant_gets_one_post_not_three() -> None:
+    report = _example("consent-blocked-no-workflow.json")
+    posts = [s for s in _writes(report) if s.method == "POST"]
+    assert len(posts) == 1
+    assert posts[0].body is not None
+    scope = ScopeSet(posts[0].body["scope"].split())
+    for name in ("Mail.ReadWrite", "Calendars.ReadWrite", "User.ReadBasic.All"):
+        assert name in scope
+
+
+def test_enabling_the_app_comes_before_consent() -> None:
+    snap = with_grants(with_sp(healthy(), account_enabled=False))
+    steps = _plan(snap)
+    assert [s.finding_ids[0] for s in steps][:2] == ["APP_DISABLED", "SCOPE_MISSING"]
+    assert [s.number for s in steps] == list(range(1, len(steps) + 1))
+
+
+@pytest.mark.parametrize("tenant", TENANTS, ids=lambda p: p.stem)
+def test_findings_carry_no_request_of_their_own_for_a_planned_change(tenant: Path) -> None:
+    report = _example(tenant.name)
+    numbers = {s.number for s in report.plan}
+    for f in report.findings:
+        for step in f.remediation:
+            assert not (step.graph or "").startswith(("PATCH", "POST", "PUT"))
+            assert step.powershell is None or step.plan_step is None
+            assert step.plan_step is None or step.plan_step in numbers
+
+
+@pytest.mark.parametrize("tenant", TENANTS, ids=lambda p: p.stem)
+def test_no_one_liner_replaces_a_tenant_wide_policy(tenant: Path) -> None:
+    report = _example(tenant.name)
+    everything = report.model_dump_json()
+    assert "authorizationPolicy" not in everything
+    assert "adminConsentRequestPolicy" not in everything
+
+
+def test_admin_center_names_the_tenant() -> None:
+    report = _example("partial-scopes.json")
+    (step,) = _writes(report)
+    assert step.portal_path is not None
+    snap = load_snapshot(EXAMPLES / "partial-scopes.json")
+    assert step.portal_path.endswith(f"Grant admin consent for {snap.tenant.display_name}")
+
+
+def test_findings_follow_the_causal_chain_then_severity() -> None:
+    report = _example("revoked-grants.json")
+    ids = [f.id for f in report.findings]
+    assert ids.index("SCOPE_MISSING") < ids.index("ASSIGNMENT_REQUIRED")
+    assert ids.index("USER_CONSENT_DISABLED") < ids.index("GRANT_REVOKED")

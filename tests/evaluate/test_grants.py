@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from consent_audit.report import Finding, Report
+
 from .builders import (
     ALL_SCOPES,
     GRAPH_SP_ID,
@@ -67,12 +69,10 @@ def test_missing_scope_with_user_consent_off_is_an_error_naming_the_scope() -> N
     assert "Calendars.ReadWrite" not in f.evidence["admin_grant_scopes"]
     assert f.title == "Calendar sync is missing Calendars.ReadWrite"
     assert_portal(f, "Enterprise applications > Recruitee > Permissions > Grant admin consent")
-    step = f.remediation[0]
-    assert step.graph is not None
-    assert step.graph.startswith(
-        f"PATCH /v1.0/oauth2PermissionGrants/{f.evidence['admin_grant_id']}"
-    )
-    assert "Calendars.ReadWrite" in step.graph
+    request = _planned_request(report, f)
+    assert request is not None
+    assert request.startswith(f"PATCH /v1.0/oauth2PermissionGrants/{f.evidence['admin_grant_id']}")
+    assert "Calendars.ReadWrite" in request
     assert verdict(report, "calendar").missing_scopes == ["Calendars.ReadWrite"]
     assert statuses(report) == {"mailbox": "pass", "calendar": "fail", "rooms": "pass"}
 
@@ -103,9 +103,10 @@ def test_no_admin_grant_proposes_creating_one() -> None:
     rooms = next(f for f in missing if f.features == ["rooms"])
     assert rooms.evidence["admin_grant_id"] is None
     assert rooms.evidence["missing_scopes"] == ["offline_access", "User.ReadBasic.All"]
-    assert rooms.remediation[0].graph is not None
-    assert rooms.remediation[0].graph.startswith("POST /v1.0/oauth2PermissionGrants")
-    assert f'"resourceId": "{GRAPH_SP_ID}"' in rooms.remediation[0].graph
+    request = _planned_request(report, rooms)
+    assert request is not None
+    assert request.startswith("POST /v1.0/oauth2PermissionGrants")
+    assert f'"resourceId": "{GRAPH_SP_ID}"' in request
 
 
 def test_grant_on_another_resource_does_not_cover_graph_scopes() -> None:
@@ -205,3 +206,10 @@ def test_sign_in_scopes_msal_adds_are_never_extra() -> None:
     report = run(with_admin_scopes(healthy(), ALL_SCOPES + " profile"))
 
     assert "SCOPE_EXTRA" not in codes(report)
+
+
+def _planned_request(report: Report, f: Finding) -> str | None:
+    """The fix-plan request a finding points at (findings carry no request of their own)."""
+    number = f.remediation[0].plan_step
+    step = next(s for s in report.plan if s.number == number)
+    return step.graph

@@ -16,6 +16,7 @@ from consent_audit.evaluate.availability import check_availability
 from consent_audit.evaluate.conditional_access import ca_rows, check_conditional_access
 from consent_audit.evaluate.consent_policy import self_consent_policy_ids
 from consent_audit.evaluate.context import AuditContext, Outcome
+from consent_audit.evaluate.fixes import build_plan, chain_position
 from consent_audit.evaluate.grants import check_extra_scopes, check_scopes
 from consent_audit.evaluate.tenant_settings import check_app_registration
 from consent_audit.evaluate.user_consent import (
@@ -63,8 +64,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def _sort_key(f: Finding) -> tuple[int, str, str, str]:
-    return (-f.severity.rank, f.id, f.app_object_id or "", f.detail)
+def _sort_key(f: Finding) -> tuple[int, int, str, str, str]:
+    """Along the causal chain (user, app, consent, assignment, CA, session), worst first."""
+    return (chain_position(f.id), -f.severity.rank, f.id, f.app_object_id or "", f.detail)
 
 
 def evaluate(
@@ -106,6 +108,7 @@ def evaluate(
         ids_redacted=snapshot.redacted,
     )
     features = feature_verdicts(ctx, out)
+    plan, findings = build_plan(ctx, findings)
     counts = Counter(f.severity.value for f in findings)
     statuses = Counter(v.status for v in features)
     overall = max((v.status for v in features), key=lambda s: s.rank, default=VerdictStatus.PASS)
@@ -145,6 +148,7 @@ def evaluate(
         grants=_grant_rows(ctx),
         user_grants=_user_grants(ctx),
         conditional_access=ca_rows(ctx),
+        plan=plan,
         summary=Summary(
             errors=counts["error"],
             warnings=counts["warning"],

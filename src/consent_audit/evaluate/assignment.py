@@ -100,6 +100,6 @@ def _check_user(ctx: AuditContext, out: Outcome, app: RecruiteeApp) -> None:
                 ][:50],
                 "nested_only_group_ids": [a.principal_id for a in nested],
             },
-            remediation=remediation.assign_principal(sp, user.id),
+            remediation=remediation.assign_principal(sp),
         )
     )

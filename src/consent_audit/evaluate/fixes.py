@@ -1,160 +1,404 @@
-"""The changes that would resolve the findings consent-audit can fix itself (pure planning).
+"""The audit's one fix plan: every change any output shows, once, in causal-chain order.
 
-Fixable through Graph, with the least write permission each needs:
-- missing admin consent: add the scopes to the ``AllPrincipals`` grant (PATCH
-  /oauth2PermissionGrants/{id}) or create it (POST /oauth2PermissionGrants);
-  DelegatedPermissionGrant.ReadWrite.All (oauth2permissiongrant-update.md, -post).
+Why one plan: ``PATCH /oauth2PermissionGrants/{id}`` with ``scope`` *replaces* the whole scope
+string, and a second ``POST`` of a grant for the same client, resource and principal fails with
+409 (microsoft-graph-docs-contrib api-reference/v1.0/api/oauth2permissiongrant-update.md and
+oauth2permissiongrant-post.md). Requests built per finding from the same starting grant undo
+each other when applied in order. So the plan holds one request per grant with the union of
+every scope the findings need, and the findings point at its steps instead of carrying their
+own requests.
+
+Changes consent-audit can make through Graph, with the least write permission each needs:
 - a disabled service principal: PATCH /servicePrincipals/{id} ``accountEnabled``;
-  Application.ReadWrite.All (serviceprincipal-update.md).
+  Application.ReadWrite.All (serviceprincipal-update.md);
+- missing admin consent: add the scopes to the ``AllPrincipals`` grant (PATCH, existing
+  scopes kept) or create it (POST); DelegatedPermissionGrant.ReadWrite.All;
 - a user not assigned: POST /servicePrincipals/{id}/appRoleAssignedTo with the default role
   ``00000000-0000-0000-0000-000000000000``; AppRoleAssignment.ReadWrite.All
   (serviceprincipal-post-approleassignedto.md).
-Tenant-wide policy (user consent settings, admin consent workflow, Conditional Access) is a
-security decision for a person, so those stay manual steps taken from the findings.
+
+Tenant-wide security decisions (user consent settings, the admin consent workflow, Conditional
+Access) are manual steps: the admin-center path and the trade-off, never a one-line request.
+``PATCH /policies/authorizationPolicy`` in particular replaces the whole
+``permissionGrantPoliciesAssigned`` array, team and chat entries included
+(authorizationpolicy-update.md).
+
+Order: the link of the causal chain a step repairs (user, app, consent, assignment,
+Conditional Access, session), then severity: what unblocks sync first comes first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from consent_audit.catalog import graph_catalog
 from consent_audit.evaluate.context import AuditContext
-from consent_audit.evaluate.remediation import ENTERPRISE_APPS
-from consent_audit.manifest import Manifest
-from consent_audit.report import Report
+from consent_audit.evaluate.remediation import ENTERPRISE_APPS, app_path
+from consent_audit.evaluate.verdicts import CHAIN
+from consent_audit.graph_objects import ServicePrincipal
+from consent_audit.report import Finding, PlanStep, RemediationStep, Severity
 from consent_audit.scopes import ScopeSet, parse_scope_string
-from consent_audit.snapshot import RecruiteeApp, TenantSnapshot
+from consent_audit.snapshot import RecruiteeApp
 
 DEFAULT_APP_ROLE = "00000000-0000-0000-0000-000000000000"
 GRANT_WRITE = "DelegatedPermissionGrant.ReadWrite.All"
 APP_WRITE = "Application.ReadWrite.All"
 ASSIGN_WRITE = "AppRoleAssignment.ReadWrite.All"
-FIXABLE = {"SCOPE_MISSING", "APP_DISABLED", "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED"}
+FIXABLE = frozenset({"SCOPE_MISSING", "APP_DISABLED", "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED"})
+# Findings that exist only because admin consent is missing: the admin grant resolves them
+# (their severity drops once it exists), and loosening the tenant's policy is the alternative.
+RESOLVED_BY_ADMIN_CONSENT = frozenset(
+    {
+        "USER_CONSENT_DISABLED",
+        "USER_CONSENT_RESTRICTED",
+        "ADMIN_CONSENT_WORKFLOW_DISABLED",
+        "ADMIN_CONSENT_NO_REVIEWERS",
+        "ADMIN_CONSENT_REQUEST_PENDING",
+    }
+)
+_LINK_OF = {code: n for n, (_, _, codes) in enumerate(CHAIN) for code in codes}
+_LINK_OF["APP_DUPLICATE"] = _LINK_OF["APP_DISABLED"]
+_AFTER_CHAIN = len(CHAIN)
+
+TRADE_OFF = {
+    "USER_CONSENT": (
+        "Tenant-wide: allowing user consent lets every user grant these permissions to any app "
+        "the policy covers, not only Recruitee. Admin consent for Recruitee alone is the "
+        "narrower change. The setting is a list of policies (team and chat consent entries "
+        "included): change it in the admin center, which keeps the other entries."
+    ),
+    "ADMIN_CONSENT_WORKFLOW": (
+        "Tenant-wide: users who cannot consent can then ask instead of being stopped; the "
+        "reviewers you choose receive every request and must answer them."
+    ),
+    "CONDITIONAL_ACCESS": (
+        "A security decision: excluding Recruitee or relaxing the control weakens the policy "
+        "for Recruitee's sign-ins. Agree the change with whoever owns the policy."
+    ),
+    "ASSIGNMENT": "Setting 'Assignment required?' to No lets every user in the tenant use it.",
+}
+_MANUAL_TRADE_OFF = {
+    "USER_CONSENT_DISABLED": "USER_CONSENT",
+    "USER_CONSENT_RESTRICTED": "USER_CONSENT",
+    "ADMIN_CONSENT_WORKFLOW_DISABLED": "ADMIN_CONSENT_WORKFLOW",
+    "ADMIN_CONSENT_NO_REVIEWERS": "ADMIN_CONSENT_WORKFLOW",
+    "CA_POLICY_BLOCKS": "CONDITIONAL_ACCESS",
+    "CA_POLICY_REQUIRES": "CONDITIONAL_ACCESS",
+    "CA_POLICY_SIGNIN_FREQUENCY": "CONDITIONAL_ACCESS",
+    "ASSIGNMENT_REQUIRED": "ASSIGNMENT",
+}
+_MANUAL_SUMMARY = {
+    "USER_NOT_FOUND": "Check the user's sign-in name, or create the account",
+    "USER_DISABLED": "Enable the user's account if it should sync",
+    "APP_NOT_FOUND": "Have an administrator connect Recruitee and consent for everyone",
+    "APP_DUPLICATE": "Ask Recruitee which application is in use; remove the leftover one",
+    "USER_CONSENT_DISABLED": "Decide whether users may consent to apps (tenant-wide)",
+    "USER_CONSENT_RESTRICTED": "Decide whether users may consent to Recruitee's scopes",
+    "ADMIN_CONSENT_WORKFLOW_DISABLED": "Turn on admin consent requests so users can ask",
+    "ADMIN_CONSENT_NO_REVIEWERS": "Choose reviewers for admin consent requests",
+    "ADMIN_CONSENT_REQUEST_PENDING": "Approve or deny the waiting admin consent request",
+    "ASSIGNMENT_REQUIRED": "Assign the users who sync to Recruitee",
+    "CA_UNREADABLE": "Audit again as Global Reader to read Conditional Access",
+    "DATA_UNAVAILABLE": "Audit again as Global Reader to read what was missing",
+    "GRANT_REVOKED": "Ask the affected users to reconnect Recruitee",
+    "SIGNIN_FAILURES": "Look up the failed sign-ins with `consent-audit explain CODE`",
+}
 
 
-@dataclass(frozen=True)
-class FixAction:
-    """One Graph write, with the admin-center equivalent and the permission it needs."""
-
-    finding_id: str
-    summary: str
-    method: str
-    path: str
-    body: dict[str, Any]
-    permission: str
-    portal: str
+def chain_position(code: str) -> int:
+    """Where a finding code sits on the causal chain; codes off the chain come last."""
+    return _LINK_OF.get(code, _AFTER_CHAIN)
 
 
-@dataclass(frozen=True)
-class FixPlan:
-    actions: list[FixAction] = field(default_factory=list)
-    manual: list[str] = field(default_factory=list)
-    """Findings at warning or above that need a person's decision, as '<id>: <title>'."""
-
-    @property
-    def permissions(self) -> list[str]:
-        return sorted({a.permission for a in self.actions})
+def tenant_name(ctx: AuditContext) -> str:
+    """How the admin center names the tenant on its buttons ('Grant admin consent for X')."""
+    t = ctx.snapshot.tenant
+    return t.display_name or t.default_domain or t.id
 
 
-def plan_fixes(
-    snapshot: TenantSnapshot,
-    manifest: Manifest,
-    report: Report,
-    user: str | None = None,
-    app_ids: tuple[str, ...] = (),
-) -> FixPlan:
-    """Plan the writes that resolve the fixable findings of ``report`` (from ``snapshot``)."""
-    ctx = AuditContext(
-        snapshot=snapshot,
-        manifest=manifest,
-        full_manifest=manifest,
-        catalog=graph_catalog(),
-        app_ids=app_ids,
-        user_lookup=snapshot.find_user(user) if user else None,
+@dataclass
+class _Draft:
+    """A step before numbering: what it repairs decides its place in the plan."""
+
+    step: PlanStep
+    position: int
+    rank: int
+    findings: list[Finding] = field(default_factory=list)
+
+
+def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanStep], list[Finding]]:
+    """The plan for ``findings``, and the findings with remediations pointing at its steps."""
+    drafts = _graph_drafts(ctx, findings)
+    consent_fixed = {
+        feature
+        for d in drafts
+        if "SCOPE_MISSING" in d.step.finding_ids
+        for feature in d.step.features
+    }
+    covered = {id(f) for d in drafts for f in d.findings}
+    resolved: dict[int, _Draft] = {}
+    manual: dict[tuple[str, ...], _Draft] = {}
+    for f in findings:
+        if id(f) in covered or f.severity.rank < Severity.WARNING.rank:
+            continue
+        grant = _resolving_grant(f, drafts, consent_fixed)
+        if grant is not None:
+            resolved[id(f)] = grant
+            continue
+        key = _manual_key(f)
+        draft = manual.get(key)
+        if draft is None:
+            draft = manual[key] = _manual_draft(ctx, f)
+        draft.findings.append(f)
+        draft.rank = max(draft.rank, f.severity.rank)
+    ordered = sorted(
+        [*drafts, *manual.values()],
+        key=lambda d: (d.position, -d.rank, d.step.kind != "graph"),
     )
-    by_app = {(f.id, f.app_object_id) for f in report.findings}
-    actions: list[FixAction] = []
+    steps: list[PlanStep] = []
+    number_of: dict[int, int] = {}
+    for n, draft in enumerate(ordered, 1):
+        ids = list(dict.fromkeys(f.id for f in draft.findings)) or draft.step.finding_ids
+        features = _features(draft.findings) or draft.step.features
+        steps.append(
+            draft.step.model_copy(update={"number": n, "finding_ids": ids, "features": features})
+        )
+        for f in draft.findings:
+            number_of[id(f)] = n
+    by_number = {s.number: s for s in steps}
+    out: list[Finding] = []
+    for f in findings:
+        if id(f) in number_of:
+            step = by_number[number_of[id(f)]]
+            out.append(f.model_copy(update={"remediation": _refer(f, step)}))
+        elif id(f) in resolved:
+            step = by_number[number_of[id(resolved[id(f)].findings[0])]]
+            out.append(f.model_copy(update={"remediation": _resolved_by(f, step)}))
+        else:
+            out.append(f)
+    return steps, out
+
+
+# Graph changes -----------------------------------------------------------------------------
+
+
+def _graph_drafts(ctx: AuditContext, findings: list[Finding]) -> list[_Draft]:
+    drafts: list[_Draft] = []
     for app in ctx.apps:
         sp = app.service_principal
-        name = ctx.app_label(sp)
-        if ("APP_DISABLED", sp.id) in by_app:
-            actions.append(
-                FixAction(
-                    "APP_DISABLED",
-                    f"Enable {name} for sign-in",
-                    "PATCH",
-                    f"/servicePrincipals/{sp.id}",
-                    {"accountEnabled": True},
-                    APP_WRITE,
-                    f"{ENTERPRISE_APPS} > {sp.display_name} > Properties > Enabled for users to "
-                    "sign-in? = Yes",
-                )
-            )
-        if ("SCOPE_MISSING", sp.id) in by_app and ctx.graph_sp is not None:
-            actions.append(_grant_action(ctx, app))
-        if ("ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED", sp.id) in by_app and ctx.user:
-            actions.append(
-                FixAction(
-                    "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED",
-                    f"Assign {ctx.user.user_principal_name} to {name}",
-                    "POST",
-                    f"/servicePrincipals/{sp.id}/appRoleAssignedTo",
-                    {
-                        "principalId": ctx.user.id,
-                        "resourceId": sp.id,
-                        "appRoleId": DEFAULT_APP_ROLE,
-                    },
-                    ASSIGN_WRITE,
-                    f"{ENTERPRISE_APPS} > {sp.display_name} > Users and groups > Add user/group",
-                )
-            )
-    manual = [
-        f"{f.id}: {f.title}"
-        for f in report.findings
-        if f.id not in FIXABLE and f.severity.rank >= 2
-    ]
-    return FixPlan(actions=actions, manual=list(dict.fromkeys(manual)))
+        mine = [f for f in findings if f.app_object_id == sp.id and f.id in FIXABLE]
+        disabled = [f for f in mine if f.id == "APP_DISABLED"]
+        if disabled:
+            drafts.append(_draft(_enable_step(ctx, sp), disabled))
+        missing = [f for f in mine if f.id == "SCOPE_MISSING"]
+        if missing and ctx.graph_sp is not None:
+            wanted = set(_features(missing))
+            step = _grant_step(ctx, app, [n for n in ctx.feature_names if n in wanted])
+            if step is not None:
+                drafts.append(_draft(step, missing))
+        unassigned = [f for f in mine if f.id == "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED"]
+        if unassigned and ctx.user is not None:
+            drafts.append(_draft(_assign_step(ctx, sp), unassigned))
+    return drafts
 
 
-def _grant_action(ctx: AuditContext, app: RecruiteeApp) -> FixAction:
-    sp = app.service_principal
-    graph = ctx.graph_sp
+def _draft(step: PlanStep, findings: list[Finding]) -> _Draft:
+    return _Draft(
+        step=step,
+        position=min(chain_position(f.id) for f in findings),
+        rank=max(f.severity.rank for f in findings),
+        findings=list(findings),
+    )
+
+
+def _features(findings: Iterable[Finding]) -> list[str]:
+    return list(dict.fromkeys(name for f in findings for name in f.features))
+
+
+def _enable_step(ctx: AuditContext, sp: ServicePrincipal) -> PlanStep:
+    return PlanStep(
+        number=0,
+        kind="graph",
+        summary=f"Enable {ctx.app_label(sp)} for sign-in",
+        finding_ids=["APP_DISABLED"],
+        app_object_id=sp.id,
+        portal_path=app_path(sp, "Properties > Enabled for users to sign-in? = Yes > Save"),
+        method="PATCH",
+        path=f"/servicePrincipals/{sp.id}",
+        body={"accountEnabled": True},
+        powershell=f"Update-MgServicePrincipal -ServicePrincipalId {sp.id} -AccountEnabled:$true",
+        permission=APP_WRITE,
+    )
+
+
+def _grant_step(ctx: AuditContext, app: RecruiteeApp, features: list[str]) -> PlanStep | None:
+    """One request for the app's admin grant, carrying every scope any feature lacks."""
+    sp, graph = app.service_principal, ctx.graph_sp
     assert graph is not None
     missing = ScopeSet()
     for feature in ctx.manifest.features:
-        missing = missing.union(ctx.missing_admin(app, feature))
+        if feature.name in features:
+            missing = missing.union(ctx.missing_admin(app, feature))
     wanted = ctx.canonical(missing)
+    if not wanted:
+        return None
     existing = next(
         (g for g in ctx.graph_grants(app) if g.consent_type.casefold() == "allprincipals"), None
     )
-    portal = (
-        f"{ENTERPRISE_APPS} > {sp.display_name} > Permissions > Grant admin consent for "
-        "{organization}"
-    )
+    common = {
+        "number": 0,
+        "kind": "graph",
+        "summary": f"Grant admin consent (for everyone) to {ctx.app_label(sp)} for "
+        f"{_feature_words(features)}",
+        "finding_ids": ["SCOPE_MISSING"],
+        "features": features,
+        "app_object_id": sp.id,
+        "portal_path": app_path(sp, f"Permissions > Grant admin consent for {tenant_name(ctx)}"),
+        "permission": GRANT_WRITE,
+        "detail": f"Adds {', '.join(wanted)}. Review the permissions with your security "
+        "officer first: admin consent applies to every user.",
+    }
     if existing is not None:
         held = parse_scope_string(existing.scope)
         scope = " ".join([*held, *[s for s in wanted if s not in ScopeSet(held)]])
-        return FixAction(
-            "SCOPE_MISSING",
-            f"Add {', '.join(wanted)} to the admin grant of {ctx.app_label(sp)}",
-            "PATCH",
-            f"/oauth2PermissionGrants/{existing.id}",
-            {"scope": scope},
-            GRANT_WRITE,
-            portal,
+        return PlanStep.model_validate(
+            {
+                **common,
+                "method": "PATCH",
+                "path": f"/oauth2PermissionGrants/{existing.id}",
+                "body": {"scope": scope},
+                "powershell": f"Update-MgOauth2PermissionGrant -OAuth2PermissionGrantId "
+                f'{existing.id} -Scope "{scope}"',
+            }
         )
-    return FixAction(
-        "SCOPE_MISSING",
-        f"Grant admin consent for {', '.join(wanted)} to {ctx.app_label(sp)}",
-        "POST",
-        "/oauth2PermissionGrants",
+    scope = " ".join(wanted)
+    return PlanStep.model_validate(
         {
-            "clientId": sp.id,
-            "consentType": "AllPrincipals",
-            "resourceId": graph.id,
-            "scope": " ".join(wanted),
-        },
-        GRANT_WRITE,
-        portal,
+            **common,
+            "method": "POST",
+            "path": "/oauth2PermissionGrants",
+            "body": {
+                "clientId": sp.id,
+                "consentType": "AllPrincipals",
+                "resourceId": graph.id,
+                "scope": scope,
+            },
+            "powershell": f"New-MgOauth2PermissionGrant -ClientId {sp.id} -ConsentType "
+            f'AllPrincipals -ResourceId {graph.id} -Scope "{scope}"',
+        }
     )
+
+
+def _assign_step(ctx: AuditContext, sp: ServicePrincipal) -> PlanStep:
+    user = ctx.user
+    assert user is not None
+    return PlanStep(
+        number=0,
+        kind="graph",
+        summary=f"Assign {user.user_principal_name} to {ctx.app_label(sp)}",
+        finding_ids=["ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED"],
+        app_object_id=sp.id,
+        portal_path=app_path(sp, "Users and groups > Add user/group"),
+        method="POST",
+        path=f"/servicePrincipals/{sp.id}/appRoleAssignedTo",
+        body={"principalId": user.id, "resourceId": sp.id, "appRoleId": DEFAULT_APP_ROLE},
+        powershell=f"New-MgServicePrincipalAppRoleAssignedTo -ServicePrincipalId {sp.id} "
+        f"-PrincipalId {user.id} -ResourceId {sp.id} -AppRoleId {DEFAULT_APP_ROLE}",
+        permission=ASSIGN_WRITE,
+        detail="Or assign a group the user is a direct member of: nested groups do not count.",
+    )
+
+
+def _feature_words(features: list[str]) -> str:
+    if len(features) == 1:
+        return f"{features[0]} sync"
+    return f"{', '.join(features[:-1])} and {features[-1]} sync"
+
+
+# Manual decisions --------------------------------------------------------------------------
+
+
+def _resolving_grant(f: Finding, drafts: list[_Draft], consent_fixed: set[str]) -> _Draft | None:
+    """The admin-grant step that makes ``f`` moot, when ``f`` only matters without it."""
+    if f.id not in RESOLVED_BY_ADMIN_CONSENT or not f.features:
+        return None
+    if not set(f.features) <= consent_fixed:
+        return None
+    return next((d for d in drafts if "SCOPE_MISSING" in d.step.finding_ids and d.findings), None)
+
+
+def _manual_key(f: Finding) -> tuple[str, ...]:
+    """Findings that one decision settles share a key (one CA policy across two apps)."""
+    if f.id.startswith("CA_POLICY_"):
+        return ("CA", str(f.evidence.get("policy_id", "")))
+    if f.id in ("USER_CONSENT_DISABLED", "USER_CONSENT_RESTRICTED"):
+        return ("USER_CONSENT",)
+    first = f.remediation[0].action if f.remediation else f.title
+    return (f.id, first)
+
+
+def _manual_draft(ctx: AuditContext, f: Finding) -> _Draft:
+    first = f.remediation[0] if f.remediation else None
+    trade = _MANUAL_TRADE_OFF.get(f.id)
+    if f.id.startswith("CA_POLICY_"):
+        name = first.action.split("'")[1] if first and first.action.count("'") >= 2 else ""
+        summary = f"Review Conditional Access policy '{name}'" if name else f.title
+    else:
+        summary = _MANUAL_SUMMARY.get(f.id, f.title)
+    step = PlanStep(
+        number=0,
+        kind="manual",
+        summary=summary,
+        finding_ids=[f.id],
+        app_object_id=f.app_object_id,
+        portal_path=first.portal_path if first else None,
+        detail=first.action if first else f.detail,
+        trade_off=TRADE_OFF[trade] if trade else None,
+    )
+    return _Draft(step=step, position=chain_position(f.id), rank=f.severity.rank)
+
+
+# Findings point at the plan ----------------------------------------------------------------
+
+
+def _refer(f: Finding, step: PlanStep) -> list[RemediationStep]:
+    """A finding's remediation as a reference to its plan step (no request of its own)."""
+    if step.kind == "graph":
+        return [
+            RemediationStep(
+                action=f"Plan step {step.number}: {step.summary}.",
+                portal_path=step.portal_path,
+                plan_step=step.number,
+            )
+        ]
+    return [r.model_copy(update={"graph": None, "plan_step": step.number}) for r in f.remediation]
+
+
+def _resolved_by(f: Finding, step: PlanStep) -> list[RemediationStep]:
+    alternative = [r.model_copy(update={"graph": None, "powershell": None}) for r in f.remediation]
+    return [
+        RemediationStep(
+            action=f"Plan step {step.number} (admin consent for everyone) resolves this.",
+            plan_step=step.number,
+        ),
+        *alternative,
+    ]
+
+
+def graph_steps(plan: list[PlanStep]) -> list[PlanStep]:
+    """The steps ``fix --apply`` sends, in plan order."""
+    return [s for s in plan if s.kind == "graph"]
+
+
+def manual_steps(plan: list[PlanStep]) -> list[PlanStep]:
+    return [s for s in plan if s.kind == "manual"]
+
+
+__all__ = [
+    "ENTERPRISE_APPS",
+    "build_plan",
+    "chain_position",
+    "graph_steps",
+    "manual_steps",
+    "tenant_name",
+]

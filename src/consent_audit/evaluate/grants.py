@@ -98,13 +98,7 @@ def check_scopes(ctx: AuditContext, out: Outcome) -> None:
                 },
                 # Admin consent is for everyone: grant what the admin grant lacks, not only
                 # what this user lacks.
-                remediation=remediation.grant_admin_consent(
-                    sp,
-                    ctx.canonical(cov.missing_admin),
-                    ctx.graph_sp.id if ctx.graph_sp else None,
-                    grant_id,
-                    grant_scopes,
-                ),
+                remediation=remediation.grant_admin_consent(sp, ctx.canonical(cov.missing_admin)),
             )
         )
 

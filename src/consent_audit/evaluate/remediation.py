@@ -12,46 +12,25 @@ from consent_audit.report import RemediationStep
 ENTERPRISE_APPS = "Entra admin center > Identity > Applications > Enterprise applications"
 
 
-def _app_path(app: ServicePrincipal | None, blade: str) -> str:
+def app_path(app: ServicePrincipal | None, blade: str) -> str:
+    """The admin-center path to one of Recruitee's blades, named as the portal shows it."""
     name = (app.display_name if app else None) or "Recruitee"
     return f"{ENTERPRISE_APPS} > {name} > {blade}"
 
 
-def grant_admin_consent(
-    app: ServicePrincipal,
-    scopes: list[str],
-    graph_sp_id: str | None,
-    existing_grant_id: str | None,
-    existing_scopes: list[str],
-) -> list[RemediationStep]:
-    """Add the missing scopes to the AllPrincipals grant, or create it."""
-    wanted = " ".join([*existing_scopes, *[s for s in scopes if s not in existing_scopes]])
-    resource = graph_sp_id or "{microsoft-graph-service-principal-id}"
-    if existing_grant_id:
-        graph = f'PATCH /v1.0/oauth2PermissionGrants/{existing_grant_id} {{"scope": "{wanted}"}}'
-        powershell = (
-            f"Update-MgOauth2PermissionGrant -OAuth2PermissionGrantId {existing_grant_id} "
-            f'-Scope "{wanted}"'
-        )
-    else:
-        graph = (
-            "POST /v1.0/oauth2PermissionGrants "
-            f'{{"clientId": "{app.id}", "consentType": "AllPrincipals", '
-            f'"resourceId": "{resource}", "scope": "{wanted}"}}'
-        )
-        powershell = (
-            f'New-MgOauth2PermissionGrant -ClientId {app.id} -ConsentType "AllPrincipals" '
-            f'-ResourceId {resource} -Scope "{wanted}"'
-        )
+def grant_admin_consent(app: ServicePrincipal, scopes: list[str]) -> list[RemediationStep]:
+    """Admin consent for the scopes the admin grant lacks.
+
+    The request itself is not built here: the fix plan (evaluate/fixes.py) builds one per
+    grant with every scope any feature needs, and the finding is pointed at that step.
+    """
     return [
         RemediationStep(
             action=(
                 "Review the permissions with your security officer, then grant admin consent "
-                f"for your organization ({', '.join(scopes)})."
+                f"for everyone ({', '.join(scopes)})."
             ),
-            portal_path=_app_path(app, "Permissions > Grant admin consent for {organization}"),
-            graph=graph,
-            powershell=powershell,
+            portal_path=app_path(app, "Permissions > Grant admin consent"),
         )
     ]
 
@@ -79,46 +58,42 @@ def enable_app(app: ServicePrincipal) -> list[RemediationStep]:
     return [
         RemediationStep(
             action="Set 'Enabled for users to sign-in?' to Yes and save.",
-            portal_path=_app_path(app, "Properties"),
-            graph=f'PATCH /v1.0/servicePrincipals/{app.id} {{"accountEnabled": true}}',
-            powershell=f"Update-MgServicePrincipal -ServicePrincipalId {app.id} "
-            "-AccountEnabled:$true",
+            portal_path=app_path(app, "Properties"),
         )
     ]
 
 
 def user_consent_settings() -> list[RemediationStep]:
+    """A tenant-wide security decision: the admin-center path and the trade-off only.
+
+    No one-line request: ``PATCH /policies/authorizationPolicy`` replaces the whole
+    ``permissionGrantPoliciesAssigned`` array, dropping the team and chat consent entries it
+    also holds (authorizationpolicy-update.md).
+    """
     return [
         RemediationStep(
             action=(
-                "Either grant admin consent for Recruitee (preferred: one decision for the "
-                "organization), or allow user consent: select 'Allow user consent for apps' "
-                "(or a policy that covers Recruitee's scopes) and save."
+                "Either grant admin consent for Recruitee (preferred: one decision, for this "
+                "app only), or let users consent: choose 'Allow user consent for apps' or a "
+                "policy that covers Recruitee's scopes, and save. That is tenant-wide: every "
+                "user may then grant those permissions to any app the policy covers."
             ),
-            portal_path=(f"{ENTERPRISE_APPS} > Consent and permissions > User consent settings"),
-            graph=(
-                "PATCH /v1.0/policies/authorizationPolicy "
-                '{"defaultUserRolePermissions": {"permissionGrantPoliciesAssigned": '
-                '["ManagePermissionGrantsForSelf.microsoft-user-default-legacy"]}}'
-            ),
+            portal_path=f"{ENTERPRISE_APPS} > Consent and permissions > User consent settings",
         )
     ]
 
 
 def admin_consent_settings() -> list[RemediationStep]:
+    """A tenant-wide decision (who reviews requests): the admin-center path only."""
     return [
         RemediationStep(
             action=(
                 "Set 'Users can request admin consent to apps they are unable to consent to' "
                 "to Yes, choose reviewers, and save. Users then see 'Approval required' and "
-                "can send a request instead of 'Need admin approval'."
+                "can send a request instead of 'Need admin approval'; the reviewers must "
+                "answer every request."
             ),
             portal_path=f"{ENTERPRISE_APPS} > Consent and permissions > Admin consent settings",
-            graph=(
-                "PUT /v1.0/policies/adminConsentRequestPolicy "
-                '{"isEnabled": true, "reviewers": [{"query": "/users/{reviewer-id}", '
-                '"queryType": "MicrosoftGraph"}], "notifyReviewers": true}'
-            ),
         )
     ]
 
@@ -132,25 +107,14 @@ def review_requests() -> list[RemediationStep]:
     ]
 
 
-def assign_principal(app: ServicePrincipal, principal_id: str | None) -> list[RemediationStep]:
-    principal = principal_id or "{user-or-group-id}"
+def assign_principal(app: ServicePrincipal) -> list[RemediationStep]:
     return [
         RemediationStep(
             action=(
                 "Assign the user, or a group the user is a *direct* member of (nested groups "
                 "do not count), to Recruitee. Or set 'Assignment required?' to No."
             ),
-            portal_path=_app_path(app, "Users and groups > Add user/group"),
-            graph=(
-                f"POST /v1.0/servicePrincipals/{app.id}/appRoleAssignedTo "
-                f'{{"principalId": "{principal}", "resourceId": "{app.id}", '
-                '"appRoleId": "00000000-0000-0000-0000-000000000000"}'
-            ),
-            powershell=(
-                f"New-MgServicePrincipalAppRoleAssignedTo -ServicePrincipalId {app.id} "
-                f"-PrincipalId {principal} -ResourceId {app.id} "
-                "-AppRoleId 00000000-0000-0000-0000-000000000000"
-            ),
+            portal_path=app_path(app, "Users and groups > Add user/group"),
         )
     ]
 
@@ -162,7 +126,7 @@ def assignment_properties(app: ServicePrincipal) -> list[RemediationStep]:
                 "Assign the users or groups who sync with Recruitee, or set 'Assignment "
                 "required?' to No if every user may use it."
             ),
-            portal_path=_app_path(app, "Users and groups"),
+            portal_path=app_path(app, "Users and groups"),
         )
     ]
 
@@ -196,7 +160,7 @@ def remove_scopes(app: ServicePrincipal, scopes: list[str]) -> list[RemediationS
                 f"If Recruitee does not need {', '.join(scopes)}, remove them from the grant "
                 "(least privilege); confirm with Recruitee first."
             ),
-            portal_path=_app_path(app, "Permissions"),
+            portal_path=app_path(app, "Permissions"),
         )
     ]
 

@@ -22,8 +22,8 @@ from consent_audit.manifest import Manifest
 from consent_audit.snapshot import TenantSnapshot
 
 if TYPE_CHECKING:
-    from consent_audit.evaluate.fixes import FixAction
     from consent_audit.live.writes import ActionResult
+    from consent_audit.report import PlanStep
 
 __all__ = [
     "apply_fixes",
@@ -69,11 +69,11 @@ def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
         )
 
 
-def apply_fixes(options: LiveOptions, actions: Sequence[FixAction]) -> list[ActionResult]:
+def apply_fixes(options: LiveOptions, actions: Sequence[PlanStep]) -> list[ActionResult]:
     """Sign in with the write permissions the actions need, then perform them in order."""
     from consent_audit.live.writes import GraphWriter
 
-    permissions = sorted({a.permission for a in actions})
+    permissions = sorted({a.permission for a in actions if a.permission})
     timeout = http_timeout()
     backoff = retry_backoff()
     signed_in = Authenticator(options, extra_scopes=permissions).sign_in()

@@ -17,9 +17,9 @@ from typing import Any
 
 import requests
 
-from consent_audit.evaluate.fixes import FixAction
 from consent_audit.live.graph_client import DEFAULT_BACKOFF, TokenProvider, parse_retry_after
 from consent_audit.live.graph_errors import GraphError, parse_graph_error
+from consent_audit.report import PlanStep
 
 APP_ADMINS = "Cloud Application Administrator or Application Administrator"
 ROLES_FOR = {
@@ -32,7 +32,7 @@ RETRYABLE = {429, 503, 504}
 
 @dataclass(frozen=True)
 class ActionResult:
-    action: FixAction
+    action: PlanStep
     ok: bool
     message: str
 
@@ -87,17 +87,19 @@ class GraphWriter:
             return _json(response)
         raise GraphError(0, "RetriesExhausted", "Graph kept throttling the write")
 
-    def apply(self, actions: Sequence[FixAction]) -> list[ActionResult]:
+    def apply(self, actions: Sequence[PlanStep]) -> list[ActionResult]:
         results: list[ActionResult] = []
         for action in actions:
+            if action.method is None or action.path is None:
+                continue  # a manual step: a person's decision, never sent
             try:
-                self.send(action.method, action.path, action.body)
+                self.send(action.method, action.path, action.body or {})
             except GraphError as error:
                 hint = ""
                 if error.status == 403:
                     hint = (
                         f" This change needs {action.permission} and the "
-                        f"{ROLES_FOR.get(action.permission, 'right admin')} role."
+                        f"{ROLES_FOR.get(action.permission or '', 'right admin')} role."
                     )
                 results.append(
                     ActionResult(
