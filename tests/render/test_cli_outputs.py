@@ -108,7 +108,7 @@ def test_github_step_summary_gets_the_markdown_appended(tmp_path: Path) -> None:
     json.loads(out)  # stdout stays pure JSON
     text = summary.read_text()
     assert text.startswith("# earlier step\n## consent-audit: FAIL")
-    assert "| Feature | Verdict | Missing scopes | Why |" in text
+    assert "| Feature | Verdict | Cause |" in text
     assert "GITHUB_STEP_SUMMARY" in err
     run("check", "--demo", "--format", "json", env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert summary.read_text().count("## consent-audit:") == 2

@@ -10,7 +10,7 @@ from consent_audit.report import Report, Severity
 def test_summary_table_has_one_row_per_feature_with_the_report_verdict(report: Report) -> None:
     md = render_markdown(report, RenderOptions())
     table = md.split("### Can Recruitee sync?")[1].split("\n\n")[1].splitlines()
-    assert table[0] == "| Feature | Verdict | Missing scopes | Why |"
+    assert table[0] == "| Feature | Verdict | Cause |"
     rows = table[2:]
     assert len(rows) == len(report.features)
     for row, feature in zip(rows, report.features, strict=True):
@@ -24,7 +24,21 @@ def test_every_finding_appears_with_its_remediation(report: Report) -> None:
         for step in f.remediation:
             if step.portal_path:
                 assert step.portal_path in md
-    assert md.count("### ") == len(report.findings) + 1
+    assert md.count("### ") == len(report.findings) + 2
+
+
+def test_verdicts_and_plan_come_first_and_the_rest_is_collapsed(report: Report) -> None:
+    md = render_markdown(report, RenderOptions())
+    verdicts = md.index("### Can Recruitee sync?")
+    plan = md.index("### Do this next")
+    details = md.index("<details><summary>Details")
+    assert verdicts < plan < details
+    assert md.index("## Findings") > details
+    assert md.rstrip().endswith("</details>")
+    for step in report.plan:
+        assert f"{step.number}. **" in md[plan:details]
+        if step.graph:
+            assert step.graph in md[plan:details]
 
 
 def test_findings_at_or_above_the_threshold_are_marked(demo_report: Report) -> None:

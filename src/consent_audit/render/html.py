@@ -1,8 +1,10 @@
 """HTML: one self-contained file to mail or attach to a ticket; works offline.
 
 Inline CSS only: no script, no external stylesheet, font or image. Every value from the
-tenant passes through ``html.escape``. Verdicts come first, then the findings with their fix,
-then the tenant's details; evidence and the raw report are collapsed in ``<details>``.
+tenant passes through ``html.escape``. Verdicts come first (one card per feature with its
+one-line cause), then the fix plan ("Do this next", requests in copyable blocks); findings,
+causal chains, consent and Conditional Access tables, settings and the raw report follow in
+collapsed ``<details>`` blocks.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ from consent_audit.render.common import (
     tenant_label,
     user_label,
     verdict_rows,
-    why,
 )
+from consent_audit.render.plan import PLAN_HEADING, PLAN_INTRO, feature_cause
 from consent_audit.render.safe_text import clean_report
-from consent_audit.report import FeatureVerdict, Finding, Report
+from consent_audit.report import FeatureVerdict, Finding, PlanStep, Report
 
 CSS = """
 :root { color-scheme: light dark; --fg:#1b1f24; --muted:#57606a; --bg:#ffffff; --card:#f6f8fa;
@@ -96,6 +98,8 @@ td { overflow-wrap:break-word; }
 .fix dl { display:grid; grid-template-columns:max-content 1fr; gap:2px 10px; margin:4px 0 0; }
 .fix dt { color:var(--muted); } .fix dd { margin:0; }
 .fix dd code { display:block; padding:2px 6px; }
+.plan > li { margin:12px 0; } .plan p { margin:4px 0; } .plan pre { margin:2px 0 0; }
+details.more { margin-top:28px; } details.more > summary { font-size:1.1rem; font-weight:600; }
 details { margin-top:8px; } summary { cursor:pointer; color:var(--muted); }
 .chain { margin:6px 0 0; padding-left:1.6em; font-size:.85rem; }
 .chain li { margin:4px 0; } .chain li.verdict { font-weight:600; }
@@ -129,7 +133,7 @@ def _card(report: Report, feature: FeatureVerdict) -> str:
         f"<h3>{escape(feature.title)}</h3>",
         _status_badge(feature.status.value),
         "</header>",
-        f"<p>{escape(why(feature))}</p>",
+        f"<p>{escape(feature_cause(report, feature))}</p>",
     ]
     if missing:
         parts.append(f'<p class="small">Missing scopes: {escape(missing)}</p>')
@@ -171,6 +175,43 @@ def _chain(report: Report, feature: FeatureVerdict) -> str:
             f"{escape(step.label)}: {escape(step.detail)}{mark}</li>"
         )
     parts.append("</ol></details>")
+    return "\n".join(parts)
+
+
+def _plan_step(step: PlanStep) -> str:
+    codes = ", ".join(step.finding_ids)
+    parts = [
+        f'<li id="step-{step.number}"><b>{escape(step.summary)}</b> '
+        f'<span class="small">(resolves {escape(codes)})</span>'
+    ]
+    if step.detail:
+        parts.append(f"<p>{escape(step.detail)}</p>")
+    rows = [
+        ("Graph", step.graph, True),
+        ("PowerShell", step.powershell, True),
+        ("Admin center", step.portal_path, False),
+        ("Trade-off", step.trade_off, False),
+        ("Needs", step.permission, False),
+    ]
+    shown = [(label, value, copy) for label, value, copy in rows if value]
+    if shown:
+        parts.append("<dl>")
+        for label, value, copy in shown:
+            body = f"<pre>{escape(value)}</pre>" if copy else escape(value)
+            parts.append(f"<dt>{escape(label)}</dt><dd>{body}</dd>")
+        parts.append("</dl>")
+    parts.append("</li>")
+    return "\n".join(parts)
+
+
+def _plan(report: Report) -> str:
+    parts = [f'<h2 id="plan">{escape(PLAN_HEADING)}</h2>']
+    if not report.plan:
+        return parts[0] + "<p>Nothing to change.</p>"
+    parts.append(f'<p class="small">{escape(PLAN_INTRO)}</p>')
+    parts.append('<ol class="fix plan">')
+    parts += [_plan_step(step) for step in report.plan]
+    parts.append("</ol>")
     return "\n".join(parts)
 
 
@@ -366,6 +407,9 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
         '<div class="cards">',
         *[_card(report, feature) for feature in report.features],
         "</div>",
+        _plan(report),
+        '<details class="more"><summary>Details: findings, who can consent, Conditional '
+        "Access, applications, settings</summary>",
         f'<h2 id="findings">Findings ({len(report.findings)})</h2>',
     ]
     if report.findings:
@@ -373,6 +417,7 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
     else:
         parts.append("<p>No findings.</p>")
     parts.append(_details_section(report))
+    parts.append("</details>")
     raw = report.model_dump_json(indent=2)
     parts += [
         '<h2 id="raw">Raw report</h2>',

@@ -1,8 +1,10 @@
 """Markdown: fit for a ticket, a pull request or a CI job summary (GITHUB_STEP_SUMMARY).
 
-A summary table per feature (one row per Recruitee app when there are several), then every
-finding with its fix, then the tenant settings. Evidence sits in a collapsed <details> block,
-which GitHub and GitLab render and other viewers show as plain text.
+What answers the question comes first: the verdict per feature with its one-line cause, then
+the fix plan ("Do this next") with each request in a code block to copy. Everything else
+(per-app verdicts, findings, causal chains, who can consent, Conditional Access, apps,
+settings) sits in one collapsed <details> block, which GitHub and GitLab render and other
+viewers show as plain text.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from consent_audit.render.common import (
     verdict_rows,
     why,
 )
+from consent_audit.render.plan import PLAN_HEADING, PLAN_INTRO, feature_cause
 from consent_audit.render.safe_text import clean_report
-from consent_audit.report import Finding, Report
+from consent_audit.report import Finding, PlanStep, Report
 
 _SPECIAL = re.compile(r"([\\`*<>\[\]&])")
 # What opens a block when it starts a line: heading, quote, list, rule, fence, setext.
@@ -77,18 +80,66 @@ def code(value: str) -> str:
 
 
 def _verdicts(report: Report) -> list[str]:
+    return [
+        "| Feature | Verdict | Cause |",
+        "|---|---|---|",
+        *[
+            f"| {cell(v.title)} | **{STATUS_WORD[v.status]}** | {cell(feature_cause(report, v))} |"
+            for v in report.features
+        ],
+    ]
+
+
+def _fence(value: str) -> list[str]:
+    """A fenced block: copied as written, never re-wrapped by the viewer."""
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"   {fence}", f"   {' '.join(value.split())}", f"   {fence}"]
+
+
+def _plan_step(step: PlanStep) -> list[str]:
+    fixes = ", ".join(f"`{i}`" for i in step.finding_ids)
+    lines = [f"{step.number}. **{text(step.summary)}** (resolves {fixes})"]
+    if step.detail:
+        lines += ["", f"   {text(step.detail)}"]
+    if step.graph:
+        lines += ["", "   Graph:", "", *_fence(step.graph)]
+    if step.powershell:
+        lines += ["", "   PowerShell:", "", *_fence(step.powershell)]
+    if step.portal_path:
+        lines += ["", f"   Admin center: {text(step.portal_path)}"]
+    if step.trade_off:
+        lines += ["", f"   Trade-off: {text(step.trade_off)}"]
+    if step.permission:
+        lines += ["", f"   Needs: `{step.permission}`"]
+    return [*lines, ""]
+
+
+def _plan(report: Report) -> list[str]:
+    if not report.plan:
+        return ["Nothing to change.", ""]
+    lines = [text(PLAN_INTRO), ""]
+    for step in report.plan:
+        lines += _plan_step(step)
+    return lines
+
+
+def _per_app(report: Report) -> list[str]:
+    """Missing scopes per feature, and per app when there are several."""
     lines = [
-        "| Feature | Verdict | Missing scopes | Why |",
+        "## Verdicts in detail",
+        "",
+        "| Feature | Verdict | Missing scopes | First broken link |",
         "|---|---|---|---|",
         *[
             f"| {cell(v.title)} | **{STATUS_WORD[v.status]}** | "
             f"{cell(', '.join(v.missing_scopes))} | {cell(why(v))} |"
             for v in report.features
         ],
+        "",
     ]
     if len(report.apps) > 1:
         lines += [
-            "",
             f"Per Recruitee application ({len(report.apps)} found; each must be set up):",
             "",
             "| Feature | App | Verdict | Missing scopes | Findings |",
@@ -100,6 +151,7 @@ def _verdicts(report: Report) -> list[str]:
                 f"| {cell(row.feature.title)} | {cell(label)} | **{STATUS_WORD[row.status]}** | "
                 f"{cell(', '.join(row.missing_scopes))} | {cell(', '.join(row.finding_ids))} |"
             )
+        lines.append("")
     return lines
 
 
@@ -233,6 +285,13 @@ def render_markdown(report: Report, options: RenderOptions | None = None) -> str
         "",
         *_verdicts(report),
         "",
+        f"### {PLAN_HEADING}",
+        "",
+        *_plan(report),
+        "<details><summary>Details: findings, causal chain, who can consent, Conditional "
+        "Access, applications, settings</summary>",
+        "",
+        *_per_app(report),
         "## Findings",
         "",
     ]
@@ -250,6 +309,8 @@ def render_markdown(report: Report, options: RenderOptions | None = None) -> str
         "## Tenant settings",
         "",
         *_settings(report),
+        "",
+        "</details>",
         "",
     ]
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from consent_audit.report import FeatureVerdict, Finding, PlanStep, Report, Verd
 PLAN_HEADING = "Do this next"
 PLAN_INTRO = (
     "One plan for the whole audit, in order: each step unblocks what follows. Changes "
-    "consent-audit can make show their Graph request (`consent-audit fix --apply` sends them); "
+    "consent-audit can make show their Graph request (consent-audit fix --apply sends them); "
     "tenant-wide decisions show the admin-center path and the trade-off."
 )
 

@@ -37,6 +37,7 @@ from consent_audit.render.common import (
     summary_line,
     why,
 )
+from consent_audit.render.plan import PLAN_HEADING, plan_step_lines
 from consent_audit.render.safe_text import clean_report, report_console, rich_text
 from consent_audit.report import FeatureVerdict, Finding, Report, Severity, VerdictStatus
 
@@ -278,6 +279,13 @@ def render_to_console(report: Report, console: Console) -> None:
     console.print()
     console.print(_verdicts(report))
     console.print()
+    if report.plan:
+        console.print(Text(PLAN_HEADING, style="bold"))
+        for step in report.plan:
+            for line in plan_step_lines(step):
+                command = line.lstrip().startswith(("Graph: ", "PowerShell: "))
+                console.print(Text(line), soft_wrap=command)
+        console.print()
     if report.findings:
         console.print(Text("Findings", style="bold"))
         for f in report.findings:
