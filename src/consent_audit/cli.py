@@ -474,8 +474,10 @@ def manifest_validate(
 
 def main() -> None:
     """Entry point: no Python traceback ever reaches the user."""
+    from consent_audit.stdio import make_stdio_unicode_safe
     from consent_audit.stdout_guard import StdoutLost, guard_stdout, silence_stdout
 
+    make_stdio_unicode_safe()  # before the guard wraps sys.stdout
     guard_stdout()
     try:
         _run_app()
