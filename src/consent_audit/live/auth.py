@@ -41,6 +41,7 @@ from consent_audit.live.credentials import (
     TOKEN_VAR,
     SignInSettings,
     certificate_credential,
+    check_bearer_token,
     choose_settings,
     federated_assertion,
 )
@@ -184,9 +185,10 @@ def _guard(action: Callable[[], Any], endpoints: CloudEndpoints) -> Any:
     try:
         return action()
     except (ValueError, requests.RequestException) as exc:
+        # Only the type: a requests error's text can quote request headers or bodies.
         raise AccessError(
             f"cannot reach the sign-in service at {endpoints.authority_host} "
-            f"({type(exc).__name__}: {_first_line(str(exc))}).",
+            f"({type(exc).__name__}).",
             fix="Check the network, --tenant and --cloud (tokens differ per national cloud).",
         ) from None
 
@@ -237,7 +239,7 @@ class Authenticator:
     def sign_in(self) -> SignedIn:
         method = self.settings.method
         if method is AuthMethod.TOKEN:
-            token = self.env[TOKEN_VAR].strip()
+            token = check_bearer_token(self.env[TOKEN_VAR].strip())
             claims = _jwt_claims(token)
             who = claims.get("upn") or claims.get("preferred_username") or claims.get("appid")
             return SignedIn(StaticToken(token), str(who or "(token)"), claims.get("tid"), method)

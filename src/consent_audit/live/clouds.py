@@ -51,20 +51,52 @@ class CloudEndpoints:
         return urlsplit(self.authority_host).netloc
 
 
+def _bad_url(what: str, why: str) -> InputError:
+    # The value is not echoed: a URL with userinfo carries a password.
+    return InputError(
+        f"{what} is not usable: {why}.", fix="Pass e.g. https://host or https://host:port."
+    )
+
+
 def _normalise_url(value: str, what: str, *, allow_local_http: bool) -> str:
+    """``value`` as requests will use it, or InputError (exit 2).
+
+    Parsed with urllib3's ``parse_url``, the parser requests itself uses to prepare a URL, so
+    the host checked here is the host connected to. ``http://127.0.0.2:8767\\@127.0.0.1``
+    reads as host 127.0.0.1 to ``urllib.parse`` but 127.0.0.2 to urllib3: backslashes and
+    userinfo (``user:password@``) are refused outright, and both parsers must agree on the host.
+    The URL returned is rebuilt from the parsed parts (no query, no fragment).
+    """
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
+
     text = value.strip().rstrip("/")
     if "://" not in text:
         text = f"https://{text}"
-    parts = urlsplit(text)
-    local = parts.hostname in _LOCAL_HOSTS
-    if not parts.hostname or parts.scheme not in ("https", "http"):
-        raise InputError(f"{what} {value!r} is not a URL.", fix="Pass e.g. https://host.")
-    if parts.scheme == "http" and not (allow_local_http and local):
+    if "\\" in text or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        raise _bad_url(what, "it contains a backslash, a space or a control character")
+    try:
+        parsed = parse_url(text)
+        split = urlsplit(text)
+        split_port = split.port
+    except (LocationParseError, ValueError):
+        raise _bad_url(what, "it is not a URL (host, or port after ':', unreadable)") from None
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise _bad_url(what, "it is not an http(s) URL with a host")
+    if parsed.auth is not None or "@" in (split.netloc or ""):
+        raise _bad_url(what, "it contains a user name or password (user@host)")
+    if parsed.query is not None or parsed.fragment is not None:
+        raise _bad_url(what, "it has a query or fragment")
+    host = parsed.host.strip("[]").lower()
+    if host != (split.hostname or "") or parsed.port != split_port:
+        raise _bad_url(what, "its host is ambiguous")
+    if parsed.scheme == "http" and not (allow_local_http and host in _LOCAL_HOSTS):
         raise InputError(
-            f"{what} {value!r} uses plain http; tokens are only sent over https.",
+            f"{what} uses plain http; tokens are only sent over https.",
             fix="Use an https URL (plain http is accepted for localhost only).",
         )
-    return text
+    port = f":{parsed.port}" if parsed.port is not None else ""
+    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path or ''}".rstrip("/")
 
 
 def resolve_endpoints(options: LiveOptions, env: Mapping[str, str] | None = None) -> CloudEndpoints:

@@ -249,14 +249,23 @@ def _run(client: GraphClient, results: _Results, calls: list[PlannedCall]) -> No
         results.add(calls, client.run([c.call() for c in calls]))
 
 
+def _read_nothing(outcome: Outcome) -> bool:
+    """An answer that says nothing about the tenant: no connection, garbage, 404, redirect."""
+    return isinstance(outcome, GraphError) and (
+        outcome.is_connection_failure
+        or outcome.code == BAD_RESPONSE
+        or outcome.status == 404
+        or 300 <= outcome.status < 400
+    )
+
+
 def _unreachable(results: _Results, root: str) -> None:
     outcomes = list(results.outcomes.values())
-    # No answer at all, or only garbage (a captive proxy's HTML page on every request):
-    # nothing was read, so this is "cannot reach Graph" (exit 3), not a report of unknowns.
-    if outcomes and all(
-        isinstance(o, GraphError) and (o.is_connection_failure or o.code == BAD_RESPONSE)
-        for o in outcomes
-    ):
+    # No answer at all, only garbage (a captive proxy's HTML page on every request), or a
+    # server answering 404 or a redirect to everything (a wrong --graph-url): nothing of the
+    # tenant was read, so this is "cannot reach Graph" (exit 3, whatever --fail-on says), not
+    # a report of unknowns that could pass a CI gate.
+    if outcomes and all(_read_nothing(o) for o in outcomes):
         first = outcomes[0]
         detail = first.message if isinstance(first, GraphError) else ""
         raise AccessError(

@@ -10,6 +10,7 @@ Names follow azure-identity's ``EnvironmentCredential`` (``AZURE_TENANT_ID``,
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from consent_audit.errors import AccessError
+from consent_audit.errors import AccessError, InputError
 from consent_audit.live_options import AuthMethod, LiveOptions
 
 # Microsoft Graph Command Line Tools, the public client Microsoft Graph PowerShell signs in
@@ -56,6 +57,30 @@ class SignInSettings:
 def _env(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name)
     return value if value else None
+
+
+# RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
+def check_bearer_token(token: str) -> str:
+    """``token`` if it can be sent as ``Authorization: Bearer`` as is; else exit 2.
+
+    A line break would be refused by requests with an error quoting the header (the token)
+    and a non-latin-1 character crashes http.client; neither may reach a message or a log,
+    so the check happens before any request, and the message names only the position.
+    """
+    if _BEARER_TOKEN.fullmatch(token):
+        return token
+    bad = next(
+        (i for i, c in enumerate(token) if not _BEARER_TOKEN.fullmatch(c) and c != "="), None
+    )
+    where = f" (character {bad + 1} is not allowed)" if bad is not None else ""
+    raise InputError(
+        f"{TOKEN_VAR} is not a bearer token{where}: RFC 6750 allows letters, digits, "
+        "'-._~+/' and trailing '='.",
+        fix=f"Put the access token itself in {TOKEN_VAR}, with no quotes, spaces or line breaks.",
+    )
 
 
 def choose_settings(options: LiveOptions, env: Mapping[str, str] | None = None) -> SignInSettings:

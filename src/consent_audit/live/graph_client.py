@@ -306,8 +306,10 @@ class GraphClient:
                 # ConnectionError and Timeout, but also a body cut short (ChunkedEncodingError:
                 # "IncompleteRead") or undecodable (ContentDecodingError): all transport-level.
                 self._line(f"POST {url} failed: {type(exc).__name__}", started)
+                # Only the exception's type: its text can quote the request's headers (requests'
+                # InvalidHeader does), and so the token.
                 return GraphError(
-                    0, CONNECTION_FAILED, f"cannot reach {self.root} ({type(exc).__name__}: {exc})"
+                    0, CONNECTION_FAILED, f"cannot reach {self.root} ({type(exc).__name__})"
                 )
             self._line(f"POST {url} {response.status_code} ({count} requests)", started)
             if response.status_code == 401 and not _is_licence(response):
@@ -338,7 +340,13 @@ class GraphClient:
     def _handle_answer(
         self, pending: _Pending, answer: dict[str, Any], results: dict[str, Outcome]
     ) -> list[_Pending]:
-        status = int(answer.get("status") or 0)
+        status = _answer_status(answer.get("status"))
+        if status is None:
+            # The server's fault (exit 3 if nothing else could be read): this part is unknown.
+            results[pending.call.id] = GraphError(
+                200, BAD_RESPONSE, "a $batch answer has no integer HTTP status"
+            )
+            return []
         headers = answer.get("headers") if isinstance(answer.get("headers"), dict) else {}
         body = answer.get("body")
         if self._log:
@@ -498,6 +506,17 @@ def _json(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _answer_status(value: object) -> int | None:
+    """A $batch answer's ``status``: an integer 100-599 (JSON number or digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) == 3:
+        value = int(value)
+    if isinstance(value, int) and 100 <= value <= 599:
+        return value
+    return None
 
 
 def _is_licence(response: requests.Response) -> bool:
