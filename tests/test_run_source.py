@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from consent_audit.errors import InputError
-from consent_audit.gate import FailOn, exit_code
+from consent_audit.gate import FailOn, decide, exit_code
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import load_manifest
 from consent_audit.run_source import (
@@ -83,7 +83,7 @@ def test_exit_code_follows_fail_on(fail_on: FailOn, expected: int) -> None:
 
     report = evaluate(load_snapshot(EXAMPLE), load_manifest(), user="isaiah.langer@fabrikam.com")
     assert any(f.severity.value == "error" for f in report.findings)
-    assert exit_code(report, fail_on) == expected
+    assert exit_code(decide(report, fail_on)) == expected
 
 
 def test_exit_code_is_zero_when_nothing_reaches_the_threshold() -> None:
@@ -93,7 +93,7 @@ def test_exit_code_is_zero_when_nothing_reaches_the_threshold() -> None:
     without_errors = report.model_copy(
         update={"findings": [f for f in report.findings if f.severity.value != "error"]}
     )
-    assert exit_code(without_errors, FailOn.ERROR) == 0
+    assert exit_code(decide(without_errors, FailOn.ERROR)) == 0
 
 
 @pytest.mark.parametrize("module", ["cli.py", "cli_remediation.py"])

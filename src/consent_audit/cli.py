@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,6 +23,7 @@ from consent_audit.cli_options import (
     AuthOpt,
     ClientIdOpt,
     CloudOpt,
+    FailOnOpt,
     Format,
     GraphUrlOpt,
     ManifestOpt,
@@ -39,6 +41,7 @@ from consent_audit.gate import FailOn
 from consent_audit.live_options import Cloud
 
 if TYPE_CHECKING:
+    from consent_audit.baseline import Baseline
     from consent_audit.manifest import Manifest
     from consent_audit.render import RenderOptions
     from consent_audit.report import Report
@@ -149,11 +152,10 @@ def _output_formats(
     return resolved
 
 
-def _render_options(fail_on: FailOn) -> RenderOptions:
-    from consent_audit.gate import threshold
+def _render_options() -> RenderOptions:
     from consent_audit.render import RenderOptions
 
-    return RenderOptions(fail_on=threshold(fail_on))
+    return RenderOptions()
 
 
 def _write_stdout(report: Report, fmt: str, options: RenderOptions) -> None:
@@ -217,6 +219,33 @@ def _append_step_summary(report: Report, options: RenderOptions, quiet: bool) ->
         typer.echo(f"appended markdown report to {STEP_SUMMARY_VAR}", err=True)
 
 
+def _load_baseline(path: Path | None) -> Baseline | None:
+    if path is None:
+        return None
+    from consent_audit.baseline import load_baseline
+
+    return load_baseline(path)
+
+
+def _write_baseline(report: Report, path: Path, today: date, quiet: bool) -> None:
+    from consent_audit.baseline import baseline_toml
+    from consent_audit.files import write_text_atomic
+
+    try:
+        write_text_atomic(path, baseline_toml(report, today))
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot write the baseline ({exc.strerror}).",
+            fix="Check the directory exists and is writable.",
+        ) from None
+    if not quiet:
+        typer.echo(
+            f"wrote a baseline of {len(report.findings)} finding(s) to {path}; replace each "
+            "reason with why it is accepted",
+            err=True,
+        )
+
+
 @app.command()
 def check(
     snapshot: Annotated[
@@ -250,9 +279,22 @@ def check(
             "stays empty.",
         ),
     ] = None,
-    fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe.")
-    ] = FailOn.ERROR,
+    fail_on: FailOnOpt = FailOn.ERROR,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="TOML file of accepted findings (each with a reason, optional expires): they "
+            "stay in the report, marked, and do not count toward --fail-on.",
+        ),
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-baseline",
+            help="Write this run's findings as a starting baseline file (edit the reasons).",
+        ),
+    ] = None,
     tenant: TenantOpt = None,
     client_id: ClientIdOpt = None,
     auth: AuthOpt = None,
@@ -274,12 +316,17 @@ def check(
 
       consent-audit check --tenant contoso.onmicrosoft.com -o report.json --fail-on warning
 
+      consent-audit check --demo --write-baseline baseline.toml
+
+      consent-audit check --demo --baseline baseline.toml --fail-on unknown
+
     In GitHub Actions (GITHUB_STEP_SUMMARY set) the Markdown report is also appended to the
     job summary. NO_COLOR turns colour off.
     """
     try:
         outputs = _output_formats(output or [], output_format, [snapshot, manifest])
-        options = _render_options(fail_on)
+        options = _render_options()
+        accepted = _load_baseline(baseline)
         from consent_audit.run_source import choose_source
 
         live = live_options(
@@ -309,6 +356,10 @@ def check(
             app_ids=live.app_ids,
             source=source,
         )
+        from consent_audit.gate import decide
+
+        today = datetime.now(timezone.utc).date()
+        report = decide(report, fail_on, accepted, today)
         if verbose and source.kind != "live":
             from consent_audit.render.common import source_label
 
@@ -319,15 +370,16 @@ def check(
             )
         _write_outputs(report, outputs, output_format, quiet, options)
         _append_step_summary(report, options, quiet)
-        from consent_audit.gate import exit_code
-
-        code = exit_code(report, fail_on)
+        if write_baseline is not None:
+            _write_baseline(report, write_baseline, today, quiet)
+        code = report.gate.exit_code
         if not quiet and (output or output_format is not Format.TEXT):
             s = report.summary
             typer.echo(
                 f"{s.status.value}: {s.errors} error(s), {s.warnings} warning(s), {s.infos} info",
                 err=True,
             )
+            typer.echo(f"exit {code}: {report.gate.reason}", err=True)
     except ConsentAuditError as error:
         fail(error)
     raise typer.Exit(code)

@@ -9,6 +9,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from consent_audit.errors import ConsentAuditError
+from consent_audit.gate import FailOn
 from consent_audit.live_options import AuthMethod, Cloud, LiveOptions
 
 
@@ -60,6 +61,14 @@ GraphUrlOpt = Annotated[
 WithLogsOpt = Annotated[
     bool,
     typer.Option("--with-logs", help="Also read audit and sign-in logs (needs Entra ID P1)."),
+]
+FailOnOpt = Annotated[
+    FailOn,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when a finding not accepted by a baseline is at least this serious: "
+        "info < warning < unknown (part of the tenant could not be read) < error; never = 0.",
+    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 VerboseOpt = Annotated[

@@ -18,6 +18,7 @@ from consent_audit.cli_options import (
     AuthOpt,
     ClientIdOpt,
     CloudOpt,
+    FailOnOpt,
     GraphUrlOpt,
     ManifestOpt,
     QuietOpt,
@@ -28,7 +29,7 @@ from consent_audit.cli_options import (
     live_options,
 )
 from consent_audit.errors import ConsentAuditError, ExitCode, InputError
-from consent_audit.gate import FailOn, exit_code
+from consent_audit.gate import FailOn, decide, exit_code
 from consent_audit.live_options import Cloud, LiveOptions
 
 if TYPE_CHECKING:
@@ -227,10 +228,7 @@ def fix(
     ] = None,
     app_id: AppIdOpt = None,
     manifest: ManifestOpt = None,
-    fail_on: Annotated[
-        FailOn,
-        typer.Option("--fail-on", help="Exit 1 when a finding remains at least this severe."),
-    ] = FailOn.ERROR,
+    fail_on: FailOnOpt = FailOn.ERROR,
     tenant: TenantOpt = None,
     client_id: ClientIdOpt = None,
     auth: AuthOpt = None,
@@ -288,9 +286,9 @@ def fix(
                     "Nothing was changed. Run again with --apply to make the Graph changes.",
                     err=True,
                 )
-            raise typer.Exit(exit_code(before, fail_on))
+            raise typer.Exit(exit_code(decide(before, fail_on)))
         if not writes:
-            raise typer.Exit(exit_code(before, fail_on))
+            raise typer.Exit(exit_code(decide(before, fail_on)))
         if not yes:
             if not sys.stdin.isatty():
                 raise InputError(
@@ -311,7 +309,7 @@ def fix(
         failed = [r for r in results if not r.ok]
         if failed:
             raise typer.Exit(int(ExitCode.NO_ACCESS))
-        raise typer.Exit(exit_code(after, fail_on))
+        raise typer.Exit(exit_code(decide(after, fail_on)))
     except ConsentAuditError as error:
         fail(error)
 

@@ -1,37 +1,108 @@
 """One rule for turning a report into an exit code, shared by every command that audits.
 
-``--fail-on`` names the least severe finding that fails the run (exit 1); ``never`` always
-exits 0. Kept free of pydantic so ``--help`` stays fast: the report is only a type here.
+``--fail-on`` names the least serious finding that fails the run (exit 1), on the scale
+info < warning < unknown < error; ``never`` always exits 0. ``unknown`` is a finding that
+leaves a verdict unknown because part of the tenant could not be read (DATA_UNAVAILABLE,
+CA_UNREADABLE): a CI identity that lost a permission can turn the build red without also
+failing on every warning. Findings a baseline accepts never count.
+
+The decision is written into the report (``gate``: level, exit code, the reason, which
+findings counted) and ``summary.status`` follows it, so the JSON, every renderer and the
+exit code say the same thing. Kept free of pydantic at import so ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from consent_audit.errors import ExitCode
-
 if TYPE_CHECKING:
-    from consent_audit.report import Report, Severity
+    from consent_audit.baseline import Baseline
+    from consent_audit.report import Finding, Report
 
 
 class FailOn(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
     INFO = "info"
+    WARNING = "warning"
+    UNKNOWN = "unknown"
+    ERROR = "error"
     NEVER = "never"
 
 
-def threshold(fail_on: FailOn) -> Severity | None:
-    """The least severe finding that fails the run; ``None`` for ``never``."""
-    from consent_audit.report import Severity
-
-    return None if fail_on is FailOn.NEVER else Severity(fail_on.value)
+LEVEL_RANK = {"info": 1, "warning": 2, "unknown": 3, "error": 4}
+UNREADABLE_CODES = frozenset({"DATA_UNAVAILABLE", "CA_UNREADABLE"})
+"""Findings that make a verdict unknown (availability.py / conditional_access.py)."""
 
 
-def exit_code(report: Report, fail_on: FailOn) -> int:
-    """0 when no finding reaches ``--fail-on``, 1 when one does (README "Exit codes")."""
-    least = threshold(fail_on)
-    if least is None:
-        return int(ExitCode.OK)
-    return int(ExitCode.FINDINGS if report.findings_at_or_above(least) else ExitCode.OK)
+def level(f: Finding) -> str:
+    """Where a finding sits on the --fail-on scale."""
+    if f.severity.value != "error" and f.id in UNREADABLE_CODES and f.features:
+        return "unknown"
+    return f.severity.value
+
+
+def counts(f: Finding, fail_on: FailOn) -> bool:
+    """Whether ``f`` fails the run under ``fail_on`` (accepted findings never do)."""
+    if fail_on is FailOn.NEVER or f.accepted is not None:
+        return False
+    return LEVEL_RANK[level(f)] >= LEVEL_RANK[fail_on.value]
+
+
+def decide(
+    report: Report,
+    fail_on: FailOn = FailOn.ERROR,
+    baseline: Baseline | None = None,
+    today: date | None = None,
+) -> Report:
+    """``report`` with the baseline applied, the gate decided and ``summary.status`` set.
+
+    Idempotent: acceptances from an earlier decision are dropped first.
+    """
+    from consent_audit.baseline import apply_baseline
+    from consent_audit.report import Gate, VerdictStatus
+
+    findings = [f.model_copy(update={"accepted": None}) for f in report.findings]
+    result = None
+    if baseline is not None:
+        findings, result = apply_baseline(baseline, findings, today or date.today())
+    failing = [f for f in findings if counts(f, fail_on)]
+    accepted = sum(f.accepted is not None for f in findings)
+    gate = Gate(
+        fail_on=fail_on.value,
+        exit_code=1 if failing else 0,
+        reason=_reason(failing, fail_on, accepted),
+        failing=[f.fingerprint or f.id for f in failing],
+        accepted=accepted,
+        baseline=result,
+    )
+    worst = max(
+        (v.status for v in report.features), key=lambda s: s.rank, default=VerdictStatus.PASS
+    )
+    if failing:
+        status = VerdictStatus.FAIL
+    elif worst is VerdictStatus.FAIL:
+        # Failing, but nothing the gate counts (accepted, or --fail-on never): not a red run.
+        status = VerdictStatus.WARN
+    else:
+        status = worst
+    summary = report.summary.model_copy(update={"status": status})
+    return report.model_copy(update={"findings": findings, "gate": gate, "summary": summary})
+
+
+def _reason(failing: list[Finding], fail_on: FailOn, accepted: int) -> str:
+    kept = f" ({accepted} accepted by the baseline)" if accepted else ""
+    if fail_on is FailOn.NEVER:
+        return f"the exit code is 0 whatever is found{kept}."
+    if not failing:
+        return f"no finding at or above --fail-on {fail_on.value}{kept}."
+    named = ", ".join(
+        f"{f.id}" + (" (data unreadable)" if level(f) == "unknown" else "") for f in failing[:5]
+    )
+    more = f" and {len(failing) - 5} more" if len(failing) > 5 else ""
+    return f"{len(failing)} finding(s) at or above --fail-on {fail_on.value}: {named}{more}{kept}."
+
+
+def exit_code(report: Report) -> int:
+    """0 or 1, as decided by :func:`decide` (README "Exit codes")."""
+    return report.gate.exit_code

@@ -7,7 +7,7 @@ Schema is committed at docs/report.schema.json and a test fails when the two dri
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, Literal
 
@@ -109,6 +109,15 @@ class FindingSubject(ReportModel):
     part: str | None = None
 
 
+class Acceptance(ReportModel):
+    """A baseline entry accepts this finding: it stays in the report but does not fail the run."""
+
+    reason: str
+    expires: date | None = None
+    entry: int
+    """1-based position of the ``[[accept]]`` entry in the baseline file."""
+
+
 class Finding(ReportModel):
     id: str
     severity: Severity
@@ -122,6 +131,7 @@ class Finding(ReportModel):
     """Set by evaluation (with ``fingerprint``); ``None`` only on a finding still being built."""
     fingerprint: str | None = None
     """Stable across runs, machines and redaction: the code and the subject, hashed."""
+    accepted: Acceptance | None = None
 
 
 class AppSummary(ReportModel):
@@ -245,6 +255,43 @@ class Summary(ReportModel):
     status: VerdictStatus
 
 
+class BaselineEntryResult(ReportModel):
+    """What one baseline entry did in this run."""
+
+    entry: int
+    state: Literal["applied", "expired", "stale"]
+    """``applied`` accepted at least one finding; ``expired`` is past its date and accepted
+    nothing; ``stale`` matched no finding (the problem is gone, or the entry is wrong)."""
+    reason: str
+    expires: date | None = None
+    fingerprint: str | None = None
+    code: str | None = None
+    app_id: str | None = None
+    feature: str | None = None
+    matched: list[str] = Field(default_factory=list)
+    """Fingerprints of the findings the entry matches (also when expired)."""
+
+
+class BaselineResult(ReportModel):
+    path: str
+    entries: list[BaselineEntryResult]
+
+
+FailOnLevel = Literal["info", "warning", "unknown", "error", "never"]
+
+
+class Gate(ReportModel):
+    """How the exit code was decided: the ``--fail-on`` level, the baseline, what counted."""
+
+    fail_on: FailOnLevel
+    exit_code: Literal[0, 1]
+    reason: str
+    failing: list[str] = Field(default_factory=list)
+    """Fingerprints of the findings that make the run fail (none accepted)."""
+    accepted: int = 0
+    baseline: BaselineResult | None = None
+
+
 class Report(ReportModel):
     schema_version: int = REPORT_SCHEMA_VERSION
     tool_version: str
@@ -263,6 +310,7 @@ class Report(ReportModel):
     plan: list[PlanStep] = Field(default_factory=list)
     """The one fix plan, ordered along the causal chain; every request any output shows."""
     summary: Summary
+    gate: Gate
 
     def findings_at_or_above(self, severity: Severity) -> list[Finding]:
         return [f for f in self.findings if f.severity.rank >= severity.rank]

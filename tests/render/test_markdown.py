@@ -42,12 +42,15 @@ def test_verdicts_and_plan_come_first_and_the_rest_is_collapsed(report: Report) 
 
 
 def test_findings_at_or_above_the_threshold_are_marked(demo_report: Report) -> None:
+    from consent_audit.gate import FailOn, decide
+
     errors = len(demo_report.findings_at_or_above(Severity.ERROR))
     warnings = len(demo_report.findings_at_or_above(Severity.WARNING))
     assert render_markdown(demo_report, RenderOptions()).count("fails the run") == errors
-    md = render_markdown(demo_report, RenderOptions(fail_on=Severity.WARNING))
+    md = render_markdown(decide(demo_report, FailOn.WARNING), RenderOptions())
     assert md.count("fails the run") == warnings
-    assert "fails the run" not in render_markdown(demo_report, RenderOptions(fail_on=None))
+    never = decide(demo_report, FailOn.NEVER)
+    assert "fails the run" not in render_markdown(never, RenderOptions())
 
 
 def test_cells_and_code_spans_escape_what_would_break_markdown() -> None:

@@ -27,10 +27,12 @@ from consent_audit.evaluate.user_consent import (
 from consent_audit.evaluate.users import check_user
 from consent_audit.evaluate.verdicts import feature_verdicts
 from consent_audit.fingerprint import with_fingerprints
+from consent_audit.gate import decide
 from consent_audit.manifest import Manifest
 from consent_audit.report import (
     AppSummary,
     Finding,
+    Gate,
     GrantRow,
     Report,
     SourceInfo,
@@ -112,7 +114,7 @@ def evaluate(
     counts = Counter(f.severity.value for f in findings)
     statuses = Counter(v.status for v in features)
     overall = max((v.status for v in features), key=lambda s: s.rank, default=VerdictStatus.PASS)
-    return Report(
+    report = Report(
         tool_version=__version__,
         generated_at=now or datetime.now(timezone.utc),
         source=source
@@ -159,7 +161,9 @@ def evaluate(
             features_unknown=statuses[VerdictStatus.UNKNOWN],
             status=overall,
         ),
+        gate=Gate(fail_on="error", exit_code=0, reason="not decided yet"),
     )
+    return decide(report)  # the default gate; the CLI decides again with its options
 
 
 def _user_summary(ctx: AuditContext) -> UserSummary | None:

@@ -15,7 +15,7 @@ from enum import Enum
 from importlib import import_module
 from pathlib import PurePath
 
-from consent_audit.report import Report, Severity
+from consent_audit.report import Report
 
 
 class OutputFormat(str, Enum):
@@ -40,16 +40,11 @@ EXTENSIONS: dict[str, OutputFormat] = {
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """What a renderer needs besides the report.
+    """What a renderer needs besides the report (room for layout options).
 
-    ``fail_on`` is the ``--fail-on`` threshold as a severity, or ``None`` for ``never``:
-    findings at or above it are the ones that make ``check`` exit 1.
+    Which findings fail the run is not an option: ``--fail-on`` and the baseline are decided
+    once (gate.py) and recorded in ``report.gate``, so every format agrees with the exit code.
     """
-
-    fail_on: Severity | None = Severity.ERROR
-
-    def fails(self, severity: Severity) -> bool:
-        return self.fail_on is not None and severity.rank >= self.fail_on.rank
 
 
 Renderer = Callable[[Report, RenderOptions], str]

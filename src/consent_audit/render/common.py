@@ -319,3 +319,39 @@ def conditional_access_note(report: Report) -> str | None:
         "No policy that targets Recruitee was found "
         f"(Conditional Access in this tenant: {report.settings.conditional_access})."
     )
+
+
+def fails_run(report: Report, f: Finding) -> bool:
+    """Whether this finding is one that makes ``check`` exit 1 (the report's own gate)."""
+    return (f.fingerprint or f.id) in report.gate.failing
+
+
+def acceptance_note(f: Finding) -> str | None:
+    """ "Accepted: <reason>" for a finding the baseline accepts; ``None`` otherwise."""
+    if f.accepted is None:
+        return None
+    until = f" (until {f.accepted.expires.isoformat()})" if f.accepted.expires else ""
+    return f"Accepted by baseline entry {f.accepted.entry}: {f.accepted.reason}{until}"
+
+
+def gate_lines(report: Report) -> list[str]:
+    """The exit code and why, then baseline entries that expired or matched nothing."""
+    gate = report.gate
+    lines = [f"Exit code {gate.exit_code} (--fail-on {gate.fail_on}): {gate.reason}"]
+    if gate.baseline is None:
+        return lines
+    for entry in gate.baseline.entries:
+        what = entry.fingerprint or " ".join(
+            v for v in (entry.code, entry.app_id, entry.feature) if v
+        )
+        if entry.state == "expired" and entry.expires is not None:
+            lines.append(
+                f"Baseline entry {entry.entry} ({what}) expired on {entry.expires.isoformat()} "
+                f"and no longer applies: {entry.reason}"
+            )
+        elif entry.state == "stale":
+            lines.append(
+                f"Baseline entry {entry.entry} ({what}) matches no finding (stale): remove it "
+                "from the baseline."
+            )
+    return lines

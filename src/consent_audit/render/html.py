@@ -19,6 +19,7 @@ from consent_audit.render.common import (
     SCOPES_INTRO,
     STATUS_WORD,
     PlainTable,
+    acceptance_note,
     all_scope_tables,
     app_label,
     chain_features,
@@ -26,7 +27,9 @@ from consent_audit.render.common import (
     chain_steps,
     conditional_access_note,
     conditional_access_tables,
+    fails_run,
     finding_anchor,
+    gate_lines,
     source_label,
     step_lines,
     summary_line,
@@ -224,9 +227,13 @@ def _finding(report: Report, index: int, f: Finding, options: RenderOptions) -> 
         f'<code class="id">{escape(f.id)}</code>',
         f"<h3>{escape(f.title)}</h3>",
     ]
-    if options.fails(f.severity):
+    if fails_run(report, f):
         parts.append('<span class="gate">fails the run</span>')
-    parts += ["</header>", f"<p>{escape(f.detail)}</p>"]
+    parts.append("</header>")
+    accepted = acceptance_note(f)
+    if accepted:
+        parts.append(f'<p class="accepted"><b>{escape(accepted)}</b></p>')
+    parts.append(f"<p>{escape(f.detail)}</p>")
     meta = []
     if f.features:
         meta.append(f"Affects: {', '.join(f.features)}")
@@ -382,7 +389,7 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
     status = report.summary.status.value
     tenant = tenant_label(report)
     user = user_label(report)
-    threshold = options.fail_on.value if options.fail_on else "never"
+    threshold = report.gate.fail_on
     meta = [f"<b>Tenant</b> {escape(tenant)}", f"<b>Source</b> {escape(source_label(report))}"]
     if user:
         meta.append(f"<b>User</b> {escape(user)}")
@@ -404,6 +411,7 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
         f'<div class="banner s-{status}">{_status_badge(status)}'
         f"<span>{escape(summary_line(report))} "
         f'<span class="small">(--fail-on {escape(threshold)})</span></span></div>',
+        *(f'<p class="small">{escape(line)}</p>' for line in gate_lines(report)),
         '<div class="cards">',
         *[_card(report, feature) for feature in report.features],
         "</div>",

@@ -2,15 +2,19 @@
 
 Two suites in one ``<testsuites>`` document:
 
-- ``consent-audit.verdicts``: one test case per (app, feature) verdict. ``fail`` is a
-  ``<failure>`` (unless ``--fail-on never``), ``unknown`` is ``<skipped>``, ``warn`` passes
-  with its message in ``<system-out>`` (starting "WARN: "), ``pass`` passes.
-- ``consent-audit.findings``: one test case per finding. A finding at or above ``--fail-on``
-  is a ``<failure>``; one below it is ``<skipped>`` with its detail, so it is visible but does
-  not fail the run.
+- ``consent-audit.verdicts``: one test case per (app, feature) verdict, named
+  ``<feature> - app <appId>``. A verdict is a ``<failure>`` when a finding that fails the run
+  (``report.gate``: ``--fail-on`` and the baseline) affects it; a ``fail`` or ``unknown``
+  verdict that nothing gates is ``<skipped>`` (visible, not failing); ``warn`` passes with its
+  message in ``<system-out>`` (starting "WARN: "); ``pass`` passes.
+- ``consent-audit.findings``: one test case per finding, named from its code and subject
+  (``SCOPE_MISSING - feature calendar - app <appId>``), never from titles or scope lists, so
+  CI test history follows a finding while the tenant changes. A finding that fails the run
+  is a ``<failure>``; any other (below ``--fail-on``, or accepted by the baseline, with the
+  reason) is ``<skipped>`` with its detail.
 
-The threshold comes in through :class:`RenderOptions`; verdicts and severities are the
-report's own. So the document has failures exactly when ``check`` exits 1.
+The gate is the report's own (gate.py), so the document has failures exactly when ``check``
+exits 1.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from consent_audit.render import RenderOptions
 from consent_audit.render.common import (
     STATUS_WORD,
     VerdictRow,
+    acceptance_note,
     app_label,
+    fails_run,
     source_label,
     step_lines,
     tenant_label,
@@ -57,20 +63,31 @@ def _fix_text(f: Finding) -> str:
     return "\n".join(lines)
 
 
-def _verdict_case(
-    suite: ET.Element, report: Report, row: VerdictRow, options: RenderOptions
-) -> tuple[bool, bool]:
+def _verdict_name(row: VerdictRow) -> str:
+    """Stable across runs: the feature and the app's appId, never titles or scope lists."""
+    app = f"app {row.app.app_id}" if row.app else "no Recruitee app"
+    return f"{row.feature.name} - {app}"
+
+
+def _gating(report: Report, row: VerdictRow) -> bool:
+    """Whether a finding that fails the run (report.gate) affects this (app, feature)."""
+    app_object_id = row.app.object_id if row.app else None
+    return any(
+        fails_run(report, f)
+        and row.feature.name in f.features
+        and (f.app_object_id is None or f.app_object_id == app_object_id)
+        for f in report.findings
+    )
+
+
+def _verdict_case(suite: ET.Element, report: Report, row: VerdictRow) -> tuple[bool, bool]:
     feature = row.feature
     where = app_label(report, row.app.object_id) if row.app else "no Recruitee app"
     case = _sub(
-        suite,
-        "testcase",
-        name=f"{feature.title} [{feature.name}] - {where}",
-        classname="consent-audit.verdicts",
-        time="0",
+        suite, "testcase", name=_verdict_name(row), classname="consent-audit.verdicts", time="0"
     )
     reason = row.why
-    body = [f"Verdict: {STATUS_WORD[row.status]}", f"Why: {reason}"]
+    body = [f"Verdict: {STATUS_WORD[row.status]} ({feature.title}, {where})", f"Why: {reason}"]
     if row.missing_scopes:
         body.append(f"Missing scopes: {', '.join(row.missing_scopes)}")
     if row.finding_ids:
@@ -79,14 +96,14 @@ def _verdict_case(
         several = " (worst of all Recruitee apps)" if len(feature.apps) > 1 else ""
         body.append(f"Causal chain for {feature.title}{several}:")
         body += [f"{link.status.value:>9}  {link.name}: {link.detail}" for link in feature.chain]
-    failed = row.status is VerdictStatus.FAIL and options.fail_on is not None
-    skipped = row.status is VerdictStatus.UNKNOWN or (
-        row.status is VerdictStatus.FAIL and options.fail_on is None
-    )
+    failed = row.status is not VerdictStatus.PASS and _gating(report, row)
+    skipped = not failed and row.status in (VerdictStatus.FAIL, VerdictStatus.UNKNOWN)
     if failed:
-        _sub(case, "failure", "\n".join(body), message=f"FAIL: {reason}", type="verdict")
+        word = STATUS_WORD[row.status]
+        _sub(case, "failure", "\n".join(body), message=f"{word}: {reason}", type="verdict")
     elif skipped:
-        _sub(case, "skipped", message=f"{STATUS_WORD[row.status]}: {reason}")
+        word = STATUS_WORD[row.status]
+        _sub(case, "skipped", message=f"{word}: {reason} (does not fail the run)")
         _sub(case, "system-out", "\n".join(body))
     elif row.status is VerdictStatus.WARN:
         # JUnit has no "passed with a warning": the case passes and says why on stdout.
@@ -94,9 +111,7 @@ def _verdict_case(
     return failed, skipped
 
 
-def _finding_case(
-    suite: ET.Element, report: Report, f: Finding, name: str, options: RenderOptions
-) -> tuple[bool, bool]:
+def _finding_case(suite: ET.Element, report: Report, f: Finding, name: str) -> tuple[bool, bool]:
     case = _sub(
         suite,
         "testcase",
@@ -105,30 +120,48 @@ def _finding_case(
         time="0",
     )
     body = _fix_text(f)
-    if options.fails(f.severity):
+    accepted = acceptance_note(f)
+    if fails_run(report, f):
         _sub(case, "failure", body, message=f"{f.id}: {f.title}", type=f.severity.value)
         return True, False
-    threshold = options.fail_on.value if options.fail_on else "never"
-    _sub(case, "skipped", message=f"{f.severity.value} below --fail-on {threshold}: {f.title}")
+    why = accepted or f"{f.severity.value} below --fail-on {report.gate.fail_on}"
+    _sub(case, "skipped", message=f"{why}: {f.title}")
     _sub(case, "system-out", body)
     return False, True
 
 
+def finding_case_name(f: Finding) -> str:
+    """Stable across runs and tenant changes: the code and the objects it is about.
+
+    Built from the finding's subject (app appId, feature, policy id, user, part), never from
+    its title or scope lists, so granting one scope does not rename a test case and the CI
+    system's history follows it.
+    """
+    parts = [f.id]
+    s = f.subject
+    if s is not None:
+        parts += [
+            f"{label} {value}"
+            for label, value in (
+                ("feature", s.feature),
+                ("app", s.app_id),
+                ("policy", s.policy_id),
+                ("user", s.user_id),
+                ("part", s.part),
+            )
+            if value
+        ]
+    return " - ".join(parts)
+
+
 def _finding_names(report: Report) -> list[str]:
-    names: list[str] = []
-    for f in report.findings:
-        name = f"{f.id}: {f.title}"
-        if f.features:
-            name += f" [{', '.join(f.features)}]"
-        if f.app_object_id and len(report.apps) > 1:
-            name += f" - {app_label(report, f.app_object_id)}"
-        names.append(name)
-    seen: dict[str, int] = {}
-    unique = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if names.count(name) == 1 else f"{name} #{seen[name]}")
-    return unique
+    names = [finding_case_name(f) for f in report.findings]
+    # Fingerprints are unique per report (tested), so a repeat name can only be a finding
+    # without a subject; its fingerprint keeps the name stable and unique.
+    return [
+        name if names.count(name) == 1 else f"{name} [{f.fingerprint}]"
+        for f, name in zip(report.findings, names, strict=True)
+    ]
 
 
 def _suite(parent: ET.Element, name: str, report: Report) -> ET.Element:
@@ -155,28 +188,29 @@ def _count(suite: ET.Element, results: list[tuple[bool, bool]]) -> tuple[int, in
 
 
 def render_junit(report: Report, options: RenderOptions | None = None) -> str:
-    options = options or RenderOptions()
     report = clean_report(report)
     root = ET.Element("testsuites", {"name": "consent-audit"})
 
     verdicts = _suite(root, "consent-audit.verdicts", report)
     props = _sub(verdicts, "properties")
-    threshold = options.fail_on.value if options.fail_on else "never"
+    threshold = report.gate.fail_on
     for key, value in (
         ("tenant", tenant_label(report)),
         ("source", source_label(report)),
         ("user", user_label(report)),
         ("fail_on", threshold),
         ("status", report.summary.status.value),
+        ("exit_code", str(report.gate.exit_code)),
+        ("exit_reason", report.gate.reason),
         ("tool_version", report.tool_version),
     ):
         if value is not None:
             _sub(props, "property", name=key, value=value)
-    verdict_results = [_verdict_case(verdicts, report, r, options) for r in verdict_rows(report)]
+    verdict_results = [_verdict_case(verdicts, report, r) for r in verdict_rows(report)]
 
     findings = _suite(root, "consent-audit.findings", report)
     finding_results = [
-        _finding_case(findings, report, f, name, options)
+        _finding_case(findings, report, f, name)
         for f, name in zip(report.findings, _finding_names(report), strict=True)
     ]
 

@@ -19,6 +19,7 @@ from consent_audit.render.common import (
     SCOPES_INTRO,
     STATUS_WORD,
     PlainTable,
+    acceptance_note,
     all_scope_tables,
     app_label,
     chain_features,
@@ -28,6 +29,8 @@ from consent_audit.render.common import (
     chain_title,
     conditional_access_note,
     conditional_access_tables,
+    fails_run,
+    gate_lines,
     source_label,
     step_lines,
     summary_line,
@@ -156,8 +159,11 @@ def _per_app(report: Report) -> list[str]:
 
 
 def _finding(report: Report, f: Finding, options: RenderOptions) -> list[str]:
-    gate = " · fails the run" if options.fails(f.severity) else ""
+    gate = " · fails the run" if fails_run(report, f) else ""
     lines = [f"### {f.severity.value.upper()} `{f.id}`: {text(f.title)}", ""]
+    accepted = acceptance_note(f)
+    if accepted:
+        lines += [f"**{text(accepted)}**", ""]
     lines.append(text(f.detail))
     lines.append("")
     meta = []
@@ -166,6 +172,8 @@ def _finding(report: Report, f: Finding, options: RenderOptions) -> list[str]:
     if f.app_object_id:
         meta.append(f"App: {text(app_label(report, f.app_object_id))}")
     meta.append(f"Severity: {f.severity.value}{gate}")
+    if f.fingerprint:
+        meta.append(f"Fingerprint: {f.fingerprint}")
     lines += [f"*{' · '.join(meta)}*", ""]
     if f.remediation:
         lines += ["**Fix**", ""]
@@ -275,9 +283,9 @@ def render_markdown(report: Report, options: RenderOptions | None = None) -> str
     user = user_label(report)
     if user:
         lines.append(f"- User: {text(user)}")
-    threshold = options.fail_on.value if options.fail_on else "never"
     lines += [
-        f"- Result: {summary_line(report)} (`--fail-on {threshold}`)",
+        f"- Result: {summary_line(report)} (`--fail-on {report.gate.fail_on}`)",
+        *(f"- {text(line)}" for line in gate_lines(report)),
         f"- consent-audit {report.tool_version}, report generated "
         f"{report.generated_at:%Y-%m-%d %H:%M} UTC",
         "",

@@ -26,6 +26,7 @@ from consent_audit.render.common import (
     SCOPES_INTRO,
     ChainStep,
     PlainTable,
+    acceptance_note,
     all_scope_tables,
     chain_features,
     chain_heading,
@@ -34,6 +35,7 @@ from consent_audit.render.common import (
     chain_title,
     conditional_access_note,
     conditional_access_tables,
+    gate_lines,
     summary_line,
     why,
 )
@@ -125,7 +127,9 @@ def _apps(report: Report) -> Table | Text:
 
 def _finding(f: Finding) -> Panel:
     word, style = SEVERITY_STYLE[f.severity]
-    body = Text(f.detail)
+    accepted = acceptance_note(f)
+    body = Text(f"{accepted}\n", style="bold") if accepted else Text()
+    body.append(f.detail)
     if f.features:
         body.append(f"\nAffects: {', '.join(f.features)}", style="dim")
     for n, step in enumerate(f.remediation, 1):
@@ -300,6 +304,8 @@ def render_to_console(report: Report, console: Console) -> None:
         parts.append(grants)
     console.print(Group(*parts))
     console.print(Text("\n" + summary_line(report)))
+    for line in gate_lines(report):
+        console.print(rich_text(line))
 
 
 def render_text_plain(report: Report, options: RenderOptions | None = None) -> str:

@@ -1,0 +1,221 @@
+"""The baseline file: findings a team has decided to live with, each with a reason.
+
+A CI job that fails on every finding is switched off within a week. A baseline (as Trivy's
+ignore file, Checkov's baseline, pip-audit's ``--ignore-vuln`` and ScubaGear's omissions)
+lets the team accept a known finding *with a reason and, ideally, an end date*, so the job
+fails only on what is new. Accepted findings stay in every output, marked; an expired entry
+stops applying and says so; an entry that matches nothing is reported as stale, so a fixed
+problem does not leave a silent hole in the gate.
+
+Format (TOML)::
+
+    version = 1
+
+    [[accept]]
+    fingerprint = "dba82584c1771f33"   # one finding (see the report's "fingerprint")
+    reason = "Calendar sync is not used by this tenant"
+    expires = 2026-12-31               # optional; the entry applies through that day
+
+    [[accept]]
+    code = "SCOPE_EXTRA"               # or by code, optionally narrowed by app and feature
+    app_id = "b41d7a09-6e2c-4f85-9c3a-72e0f5d8a166"
+    feature = "mailbox"
+    reason = "Old scope kept until the vendor confirms it is unused"
+
+An entry matches a finding when every key it gives (fingerprint, code, app_id, feature)
+matches; ``note`` is free text for people and never matched.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from consent_audit.errors import InputError
+from consent_audit.files import read_text_input
+from consent_audit.report import Acceptance, BaselineEntryResult, BaselineResult, Finding, Report
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+BASELINE_VERSION = 1
+_MATCH_KEYS = ("fingerprint", "code", "app_id", "feature")
+_KEYS = {*_MATCH_KEYS, "reason", "expires", "note"}
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    index: int
+    reason: str
+    expires: date | None = None
+    fingerprint: str | None = None
+    code: str | None = None
+    app_id: str | None = None
+    feature: str | None = None
+
+    def expired(self, today: date) -> bool:
+        return self.expires is not None and today > self.expires
+
+    def matches(self, f: Finding) -> bool:
+        subject = f.subject
+        wanted = (
+            (self.fingerprint, f.fingerprint),
+            (self.code, f.id),
+            (self.app_id, subject.app_id if subject else None),
+            (self.feature, subject.feature if subject else None),
+        )
+        return all(
+            want is None or (have is not None and want.casefold() == have.casefold())
+            for want, have in wanted
+        )
+
+
+@dataclass(frozen=True)
+class Baseline:
+    path: str
+    entries: tuple[BaselineEntry, ...]
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read and check a baseline file; any problem is one InputError (exit 2) naming the entry."""
+    text, name = read_text_input(path, "baseline")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(
+            f"{name}: not valid TOML ({exc}).", fix="Fix the syntax; see docs/baseline.md."
+        ) from None
+    version = raw.get("version", BASELINE_VERSION)
+    if version != BASELINE_VERSION:
+        raise InputError(
+            f"{name}: baseline version {version!r} is not supported.",
+            fix=f"Use version = {BASELINE_VERSION}.",
+        )
+    unknown_top = sorted(set(raw) - {"version", "accept"})
+    accepts = raw.get("accept", [])
+    if unknown_top or not isinstance(accepts, list):
+        raise InputError(
+            f"{name}: expected only 'version' and [[accept]] entries"
+            + (f" (found {', '.join(unknown_top)})." if unknown_top else "."),
+            fix="Write each accepted finding as an [[accept]] table.",
+        )
+    return Baseline(name, tuple(_entry(name, n, e) for n, e in enumerate(accepts, 1)))
+
+
+def _entry(name: str, index: int, raw: Any) -> BaselineEntry:
+    where = f"{name}: [[accept]] entry {index}"
+    if not isinstance(raw, dict):
+        raise InputError(f"{where} is not a table.", fix="Write it as [[accept]] with keys.")
+    extra = sorted(set(raw) - _KEYS)
+    if extra:
+        raise InputError(
+            f"{where} has unknown key(s) {', '.join(extra)}.",
+            fix=f"Use only {', '.join(sorted(_KEYS))}.",
+        )
+    for key in (*_MATCH_KEYS, "reason", "note"):
+        if key in raw and not isinstance(raw[key], str):
+            raise InputError(f"{where}: {key} must be a string.", fix=f'Write {key} = "...".')
+    reason = str(raw.get("reason", "")).strip()
+    if not reason:
+        raise InputError(
+            f"{where} has no reason.",
+            fix='Say why the finding is accepted: reason = "..." (it is shown in every report).',
+        )
+    if not (raw.get("fingerprint") or raw.get("code")):
+        raise InputError(
+            f"{where} names no finding.",
+            fix='Give fingerprint = "..." or code = "..." (optionally app_id and feature).',
+        )
+    return BaselineEntry(
+        index=index,
+        reason=reason,
+        expires=_expires(where, raw.get("expires")),
+        fingerprint=raw.get("fingerprint") or None,
+        code=raw.get("code") or None,
+        app_id=raw.get("app_id") or None,
+        feature=raw.get("feature") or None,
+    )
+
+
+def _expires(where: str, value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InputError(
+        f"{where}: expires {value!r} is not a date.",
+        fix="Write expires = 2026-12-31 (the entry applies through that day).",
+    )
+
+
+def apply_baseline(
+    baseline: Baseline, findings: list[Finding], today: date
+) -> tuple[list[Finding], BaselineResult]:
+    """Mark the findings the baseline accepts; say what each entry did.
+
+    The first entry (in file order) that matches and has not expired accepts a finding.
+    """
+    matched: dict[int, list[str]] = {e.index: [] for e in baseline.entries}
+    marked: list[Finding] = []
+    for f in findings:
+        acceptance = None
+        for entry in baseline.entries:
+            if not entry.matches(f):
+                continue
+            matched[entry.index].append(f.fingerprint or f.id)
+            if acceptance is None and not entry.expired(today):
+                acceptance = Acceptance(
+                    reason=entry.reason, expires=entry.expires, entry=entry.index
+                )
+        marked.append(f.model_copy(update={"accepted": acceptance}))
+    results = [
+        BaselineEntryResult(
+            entry=e.index,
+            state="expired" if e.expired(today) else "applied" if matched[e.index] else "stale",
+            reason=e.reason,
+            expires=e.expires,
+            fingerprint=e.fingerprint,
+            code=e.code,
+            app_id=e.app_id,
+            feature=e.feature,
+            matched=matched[e.index],
+        )
+        for e in baseline.entries
+    ]
+    return marked, BaselineResult(path=baseline.path, entries=results)
+
+
+def baseline_toml(report: Report, today: date) -> str:
+    """A starting baseline accepting every finding of ``report``, one entry per fingerprint.
+
+    The reason says only when it was written: replace it with the team's actual reason.
+    """
+    entries = []
+    for f in report.findings:
+        subject = f.subject
+        entry: dict[str, Any] = {"fingerprint": f.fingerprint or "", "code": f.id}
+        if subject and subject.app_id:
+            entry["app_id"] = subject.app_id
+        if subject and subject.feature:
+            entry["feature"] = subject.feature
+        entry["reason"] = f"present when this baseline was written on {today.isoformat()}"
+        entry["note"] = f"{f.severity.value}: {f.title}"
+        entries.append(entry)
+    header = (
+        "# consent-audit baseline: findings accepted on purpose. Each entry needs a reason;\n"
+        "# add expires = YYYY-MM-DD to make the build fail again after that day.\n"
+        "# Use it with: consent-audit check --baseline FILE\n"
+    )
+    return header + tomli_w.dumps({"version": BASELINE_VERSION, "accept": entries})

@@ -1,0 +1,246 @@
+"""--fail-on (with 'unknown'), the baseline file and --write-baseline, through the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from consent_audit.baseline import apply_baseline, load_baseline
+from consent_audit.cli import app
+from consent_audit.errors import InputError
+from consent_audit.evaluate import evaluate
+from consent_audit.gate import FailOn, decide
+from consent_audit.manifest import load_manifest
+from consent_audit.snapshot import load_snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+TENANTS = ROOT / "examples" / "tenants"
+CA_UNREADABLE = str(TENANTS / "ca-unreadable.json")
+PARTIAL = str(TENANTS / "partial-scopes.json")
+DISABLED = str(TENANTS / "disabled-app.json")  # one error: APP_DISABLED
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def check_json(*args: str) -> tuple[int, dict[str, object]]:
+    code, out, _ = run("check", "--format", "json", *args)
+    return code, json.loads(out)
+
+
+# ------------------------------------------------------------------ --fail-on unknown
+
+
+def test_fail_on_unknown_turns_an_unreadable_tenant_red() -> None:
+    code, report = check_json("-s", CA_UNREADABLE)
+    assert code == 0  # nothing is an error
+    assert any(f["status"] == "unknown" for f in report["features"])  # type: ignore[union-attr]
+    code, report = check_json("-s", CA_UNREADABLE, "--fail-on", "unknown")
+    assert code == 1
+    gate = report["gate"]
+    assert gate["fail_on"] == "unknown"  # type: ignore[index]
+    assert gate["exit_code"] == 1  # type: ignore[index]
+    assert "CA_UNREADABLE" in gate["reason"]  # type: ignore[index]
+    assert report["summary"]["status"] == "fail"  # type: ignore[index]
+
+
+def test_unknown_sits_between_warning_and_error() -> None:
+    report = evaluate(load_snapshot(TENANTS / "ca-unreadable.json"), load_manifest())
+    unreadable = [f for f in report.findings if f.id == "CA_UNREADABLE"]
+    assert unreadable
+    assert unreadable[0].severity.value == "warning"
+    codes = {level: decide(report, level).gate.exit_code for level in FailOn}
+    assert codes == {
+        FailOn.INFO: 1,
+        FailOn.WARNING: 1,
+        FailOn.UNKNOWN: 1,
+        FailOn.ERROR: 0,
+        FailOn.NEVER: 0,
+    }
+
+
+def test_summary_status_follows_fail_on() -> None:
+    _, default = check_json("-s", PARTIAL)
+    _, never = check_json("-s", PARTIAL, "--fail-on", "never")
+    assert default["summary"]["status"] == "fail"  # type: ignore[index]
+    assert default["gate"]["exit_code"] == 1  # type: ignore[index]
+    assert never["summary"]["status"] == "warn"  # type: ignore[index]
+    assert never["gate"]["exit_code"] == 0  # type: ignore[index]
+    assert "0 whatever is found" in never["gate"]["reason"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("path", sorted(TENANTS.glob("*.json")), ids=lambda p: p.stem)
+def test_every_unknown_verdict_has_a_finding_that_fail_on_unknown_counts(path: Path) -> None:
+    report = decide(evaluate(load_snapshot(path), load_manifest()), FailOn.UNKNOWN)
+    for feature in report.features:
+        if feature.status.value == "unknown":
+            assert any(
+                feature.name in f.features and f.fingerprint in report.gate.failing
+                for f in report.findings
+            ), feature.name
+
+
+# ------------------------------------------------------------------ baseline
+
+
+def _write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "baseline.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_write_baseline_then_use_it_turns_exit_1_into_0(tmp_path: Path) -> None:
+    written = tmp_path / "b.toml"
+    code, _, _ = run("check", "-s", PARTIAL, "--write-baseline", str(written), "-q")
+    assert code == 1
+    text = written.read_text(encoding="utf-8")
+    base = load_baseline(written)
+    report = evaluate(load_snapshot(Path(PARTIAL)), load_manifest())
+    assert [e.fingerprint for e in base.entries] == [f.fingerprint for f in report.findings]
+    assert all(e.reason for e in base.entries)
+    assert "SCOPE_MISSING" in text
+    code, accepted = check_json("-s", PARTIAL, "--baseline", str(written))
+    assert code == 0
+    findings = accepted["findings"]
+    assert len(findings) == len(report.findings)  # accepted findings stay in the report
+    assert all(f["accepted"]["reason"] for f in findings)  # type: ignore[index]
+    assert accepted["gate"]["accepted"] == len(findings)  # type: ignore[index]
+    assert accepted["gate"]["failing"] == []  # type: ignore[index]
+
+
+def test_an_accepted_finding_is_marked_in_every_format(tmp_path: Path) -> None:
+    report = evaluate(load_snapshot(Path(PARTIAL)), load_manifest())
+    error = next(f for f in report.findings if f.severity.value == "error")
+    baseline = _write(
+        tmp_path,
+        f'[[accept]]\nfingerprint = "{error.fingerprint}"\nreason = "Vendor ticket 4711"\n',
+    )
+    outputs = [tmp_path / n for n in ("r.txt", "r.md", "r.html", "r.xml", "r.json")]
+    args = ["check", "-s", PARTIAL, "--baseline", baseline, "--fail-on", "never"]
+    for out in outputs:
+        args += ["-o", str(out)]
+    assert run(*args)[0] == 0
+    for out in outputs:
+        assert "Vendor ticket 4711" in out.read_text(encoding="utf-8"), out.name
+
+
+def test_baseline_by_code_app_and_feature(tmp_path: Path) -> None:
+    report = evaluate(load_snapshot(Path(PARTIAL)), load_manifest())
+    missing = [f for f in report.findings if f.id == "SCOPE_MISSING"]
+    assert len(missing) == 1
+    subject = missing[0].subject
+    assert subject is not None
+    errors = {f.id for f in report.findings if f.severity.value == "error"}
+    assert errors == {"SCOPE_MISSING", "USER_CONSENT_DISABLED"}
+    consent = '[[accept]]\ncode = "USER_CONSENT_DISABLED"\nreason = "Company policy"\n'
+    baseline = _write(
+        tmp_path,
+        f'version = 1\n[[accept]]\ncode = "SCOPE_MISSING"\napp_id = "{subject.app_id}"\n'
+        f'feature = "{subject.feature}"\nreason = "Mailbox sync not used"\n' + consent,
+    )
+    code, out = check_json("-s", PARTIAL, "--baseline", baseline)
+    assert code == 0
+    entry = out["gate"]["baseline"]["entries"][0]  # type: ignore[index]
+    assert entry["state"] == "applied"
+    assert entry["matched"] == [missing[0].fingerprint]
+    other = _write(
+        tmp_path,
+        '[[accept]]\ncode = "SCOPE_MISSING"\nfeature = "calendar"\nreason = "x"\n' + consent,
+    )
+    assert check_json("-s", PARTIAL, "--baseline", other)[0] == 1  # the wrong feature
+
+
+def test_expired_entry_stops_applying_and_the_report_says_so(tmp_path: Path) -> None:
+    report = evaluate(load_snapshot(Path(DISABLED)), load_manifest())
+    errors = [f for f in report.findings if f.severity.value == "error"]
+    assert [f.id for f in errors] == ["APP_DISABLED"]
+    fp = errors[0].fingerprint
+    today = date.today()
+    future = _write(
+        tmp_path,
+        f'[[accept]]\nfingerprint = "{fp}"\nreason = "r"\n'
+        f"expires = {(today + timedelta(days=30)).isoformat()}\n",
+    )
+    assert run("check", "-s", DISABLED)[0] == 1
+    assert check_json("-s", DISABLED, "--baseline", future)[0] == 0
+    past = _write(
+        tmp_path,
+        f'[[accept]]\nfingerprint = "{fp}"\nreason = "r"\n'
+        f"expires = {(today - timedelta(days=2)).isoformat()}\n",
+    )
+    code, out = check_json("-s", DISABLED, "--baseline", past)
+    assert code == 1
+    entry = out["gate"]["baseline"]["entries"][0]  # type: ignore[index]
+    assert entry["state"] == "expired"
+    assert all(f["accepted"] is None for f in out["findings"])  # type: ignore[index]
+    code, text, _ = run("check", "-s", DISABLED, "--baseline", past)
+    assert "expired on" in text
+
+
+def test_an_entry_matching_nothing_is_reported_stale(tmp_path: Path) -> None:
+    baseline = _write(
+        tmp_path,
+        '[[accept]]\nfingerprint = "0000000000000000"\nreason = "fixed long ago"\n',
+    )
+    code, out = check_json("-s", PARTIAL, "--baseline", baseline)
+    assert code == 1
+    assert out["gate"]["baseline"]["entries"][0]["state"] == "stale"  # type: ignore[index]
+    _, text, _ = run("check", "-s", PARTIAL, "--baseline", baseline)
+    assert "matches no finding (stale)" in text
+
+
+def test_first_live_entry_accepts_and_the_expired_one_is_still_listed() -> None:
+    report = evaluate(load_snapshot(Path(PARTIAL)), load_manifest())
+    from consent_audit.baseline import Baseline, BaselineEntry
+
+    fp = report.findings[0].fingerprint
+    base = Baseline(
+        "b",
+        (
+            BaselineEntry(1, "old", expires=date(2020, 1, 1), fingerprint=fp),
+            BaselineEntry(2, "new", fingerprint=fp),
+        ),
+    )
+    marked, result = apply_baseline(base, report.findings, date(2026, 1, 1))
+    assert marked[0].accepted is not None
+    assert marked[0].accepted.entry == 2
+    assert [e.state for e in result.entries] == ["expired", "applied"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[accept]]\nfingerprint = 'x'\n", "has no reason"),
+        ("[[accept]]\nfingerprint = 'x'\nreason = '  '\n", "has no reason"),
+        ("[[accept]]\nreason = 'r'\n", "names no finding"),
+        ("[[accept]]\ncode = 'X'\nreason = 'r'\nexpires = 'soon'\n", "is not a date"),
+        ("[[accept]]\ncode = 'X'\nreason = 'r'\nreasn = 'typo'\n", "unknown key"),
+        ("[[accept]]\ncode = 1\nreason = 'r'\n", "must be a string"),
+        ("version = 2\n", "not supported"),
+        ("ignore = []\n", "expected only"),
+        ("[[accept]\n", "not valid TOML"),
+    ],
+)
+def test_bad_baseline_is_one_clear_error_exit_2(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(InputError, match=message):
+        load_baseline(Path(path))
+    code, out, err = run("check", "-s", PARTIAL, "--baseline", path)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: ")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_missing_baseline_file_is_exit_2() -> None:
+    code, _, err = run("check", "--demo", "--baseline", "/nonexistent/baseline.toml")
+    assert code == 2
+    assert "no such baseline file" in err
