@@ -2,8 +2,15 @@
 
 Field names follow Graph's JSON (camelCase aliases) so that a snapshot is a faithful record
 of what Graph returned and a collector can validate Graph payloads directly. Properties the
-tool does not use are ignored on input; properties Graph may omit or null default to ``None``
-rather than failing, because Graph's own samples omit them freely.
+tool does not use are ignored on input. Every property the v1.0 CSDL leaves nullable
+(microsoftgraph/msgraph-metadata ``schemas/v1.0-Prod.csdl``: no ``Nullable="false"``) is
+``Optional`` here, because real tenants do answer ``null`` there (tests/test_graph_nulls.py
+feeds each model such payloads); ``None`` then means "Graph did not say", and evaluation
+treats it as unknown where it matters. Properties without which an item means nothing stay
+required although the CSDL allows null (a service principal's ``appId``, a grant's
+``consentType``, an assignment's principal, a scope's ``value``, a classification): the
+collector skips such an item and names it in the part's message, keeping the rest of the
+part (collector.py ``_values``).
 
 Sources (microsoftgraph/microsoft-graph-docs-contrib, v1.0 resources):
 servicePrincipal, oAuth2PermissionGrant, appRoleAssignment, authorizationPolicy,
@@ -110,6 +117,8 @@ class DefaultUserRolePermissions(GraphObject):
     allowed_to_create_security_groups: bool | None = None
     allowed_to_read_other_users: bool | None = None
     permission_grant_policies_assigned: list[str] = Field(default_factory=list)
+    """Nullable in the CSDL, but kept required: a null here leaves the authorization policy
+    unreadable (its part an error, so every consent verdict unknown), never "consent off"."""
 
 
 class AuthorizationPolicy(GraphObject):
@@ -124,15 +133,17 @@ class PermissionGrantConditionSet(GraphObject):
     """One condition set; every condition in it must match (all default to 'all'/'any')."""
 
     id: str | None = None
-    permission_type: str = "delegated"
-    permission_classification: str = "all"
-    permissions: list[str] = Field(default_factory=lambda: ["all"])
-    resource_application: str = "any"
-    client_application_ids: list[str] = Field(default_factory=lambda: ["all"])
-    client_application_tenant_ids: list[str] = Field(default_factory=lambda: ["all"])
-    client_application_publisher_ids: list[str] = Field(default_factory=lambda: ["all"])
-    client_applications_from_verified_publisher_only: bool = False
-    certified_client_applications_only: bool = False
+    permission_type: str | None = "delegated"
+    permission_classification: str | None = "all"
+    permissions: list[str] | None = Field(default_factory=lambda: ["all"])
+    resource_application: str | None = "any"
+    client_application_ids: list[str] | None = Field(default_factory=lambda: ["all"])
+    client_application_tenant_ids: list[str] | None = Field(default_factory=lambda: ["all"])
+    client_application_publisher_ids: list[str] | None = Field(default_factory=lambda: ["all"])
+    client_applications_from_verified_publisher_only: bool | None = False
+    certified_client_applications_only: bool | None = False
+    """Beta only (absent from the v1.0 CSDL): the collector reads it from Graph beta and
+    leaves it ``None`` (unknown) when beta cannot be read; never a default ``False``."""
 
 
 class PermissionGrantPolicy(GraphObject):
@@ -153,7 +164,7 @@ class DelegatedPermissionClassification(GraphObject):
 
 
 class ReviewerScope(GraphObject):
-    query: str
+    query: str | None = None
     query_type: str | None = None
     query_root: str | None = None
 
@@ -163,11 +174,12 @@ class AdminConsentRequestPolicy(GraphObject):
     notify_reviewers: bool | None = None
     reminders_enabled: bool | None = None
     request_duration_in_days: int | None = None
-    reviewers: list[ReviewerScope] = Field(default_factory=list)
+    reviewers: list[ReviewerScope] | None = Field(default_factory=list)
+    """``None`` (null from Graph) means the reviewers are unknown, not that there are none."""
 
 
 class ConsentRequestScope(GraphObject):
-    display_name: str
+    display_name: str | None = None
 
 
 class IdentityRef(GraphObject):
@@ -194,7 +206,7 @@ class AppConsentRequest(GraphObject):
     id: str
     app_id: str
     app_display_name: str | None = None
-    pending_scopes: list[ConsentRequestScope] = Field(default_factory=list)
+    pending_scopes: list[ConsentRequestScope] | None = Field(default_factory=list)
     user_consent_requests: list[UserConsentRequest] = Field(default_factory=list)
 
 
@@ -249,7 +261,7 @@ class ConditionalAccessGrantControls(GraphObject):
 
 
 class SignInFrequency(GraphObject):
-    is_enabled: bool = False
+    is_enabled: bool | None = False
     type: str | None = None
     value: int | None = None
     frequency_interval: str | None = None
@@ -257,7 +269,7 @@ class SignInFrequency(GraphObject):
 
 
 class PersistentBrowser(GraphObject):
-    is_enabled: bool = False
+    is_enabled: bool | None = False
     mode: str | None = None
 
 
@@ -286,7 +298,7 @@ class TargetResource(GraphObject):
     display_name: str | None = None
     type: str | None = None
     user_principal_name: str | None = None
-    modified_properties: list[ModifiedProperty] = Field(default_factory=list)
+    modified_properties: list[ModifiedProperty] | None = Field(default_factory=list)
 
 
 class DirectoryAudit(GraphObject):
@@ -297,11 +309,12 @@ class DirectoryAudit(GraphObject):
     result: str | None = None
     result_reason: str | None = None
     initiated_by: IdentitySet | None = None
-    target_resources: list[TargetResource] = Field(default_factory=list)
+    target_resources: list[TargetResource] | None = Field(default_factory=list)
 
 
 class SignInStatus(GraphObject):
-    error_code: int = 0
+    error_code: int | None = 0
+    """``None`` (null from Graph): the outcome is unknown; it is not counted as a failure."""
     failure_reason: str | None = None
     additional_details: str | None = None
 
@@ -315,5 +328,5 @@ class SignIn(GraphObject):
     user_principal_name: str | None = None
     resource_display_name: str | None = None
     is_interactive: bool | None = None
-    status: SignInStatus = Field(default_factory=SignInStatus)
+    status: SignInStatus | None = Field(default_factory=SignInStatus)
     conditional_access_status: str | None = None

@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--page-size", type=int, default=100, help="default page size")
     parser.add_argument("--seed", type=int, default=0, help="seed of the $batch shuffle")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    parser.add_argument(
+        "--nulls", action="store_true", help="answer null wherever the CSDL allows it"
+    )
     return parser
 
 
@@ -42,6 +45,7 @@ def serve(argv: list[str] | None, done: threading.Event, out: TextIO = sys.stdou
         seed=args.seed,
         port=args.port or None,
         verbose=args.verbose,
+        nulls=args.nulls,
     )
     with emulator:
         print(emulator.url, file=out, flush=True)

@@ -9,6 +9,11 @@ that sends a filter Graph would reject fails in tests too):
 * ``startswith(field,'text')`` (any case of ``startsWith``)    -> ``startswith:field``
 * ``field ge|gt|le|lt|eq 2024-01-01T00:00:00Z`` (parsed only)  -> ``date:field``
 * ``coll/any(x:x/field eq 'text')``                            -> ``any:coll/field``
+* ``coll/any(x:x eq 'text')`` (a collection of strings or enums) -> ``any:coll``
+* ``field ne 'text'|literal``, ``endswith(field,'text')``, ``not(<clause>)`` -> ``ne:field``,
+  ``endswith:field``, ``not:<signature>``: *advanced* operators, which directory objects
+  accept only with ``ConsistencyLevel: eventual`` and ``$count=true``
+  (concepts/aad-advanced-queries.md); :func:`advanced_signatures` names them per endpoint.
 
 String comparisons are case-insensitive, as Graph's are for directory objects.
 """
@@ -104,15 +109,40 @@ class UnsupportedFilter(ValueError):
     """The filter is outside the subset the endpoint supports."""
 
 
+ADVANCED_OPS = frozenset({"ne", "endswith", "not"})
+
+
 @dataclass(frozen=True)
 class Clause:
     op: str
     field: str
     values: tuple[Any, ...] = ()
+    negated: Clause | None = None
+    """For ``not(...)``: the clause it negates."""
 
     @property
     def signature(self) -> str:
+        if self.negated is not None:
+            return f"not:{self.negated.signature}"
         return f"{self.op}:{self.field.casefold()}"
+
+    @property
+    def advanced(self) -> bool:
+        """Needs the advanced query parameters on directory objects."""
+        return self.op in ADVANCED_OPS
+
+
+def advanced_signatures(allowed: frozenset[str]) -> frozenset[str]:
+    """The advanced forms a directory endpoint accepts for the basic ones it allows:
+    ``ne`` and ``not(eq)`` where ``eq`` is allowed, ``endswith`` where ``startswith`` is."""
+    extra: set[str] = set()
+    for signature in allowed:
+        op, _, name = signature.partition(":")
+        if op == "eq":
+            extra |= {f"ne:{name}", f"not:eq:{name}"}
+        elif op == "startswith":
+            extra |= {f"endswith:{name}", f"not:startswith:{name}"}
+    return frozenset(extra)
 
 
 _STR = r"'((?:[^']|'')*)'"
@@ -120,6 +150,11 @@ _FIELD = r"([A-Za-z_]\w*(?:/[A-Za-z_]\w*)*)"
 _DATE = r"(\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:\d{2})?)"
 _RE_EQ_STR = re.compile(rf"^{_FIELD}\s+eq\s+{_STR}$", re.I)
 _RE_EQ_LIT = re.compile(rf"^{_FIELD}\s+eq\s+(true|false|null|-?\d+)$", re.I)
+_RE_NE_STR = re.compile(rf"^{_FIELD}\s+ne\s+{_STR}$", re.I)
+_RE_NE_LIT = re.compile(rf"^{_FIELD}\s+ne\s+(true|false|null|-?\d+)$", re.I)
+_RE_ENDSWITH = re.compile(rf"^endswith\(\s*{_FIELD}\s*,\s*{_STR}\s*\)$", re.I)
+_RE_NOT = re.compile(r"^not\s*\((.*)\)$", re.I | re.S)
+_RE_ANY_SELF = re.compile(rf"^{_FIELD}/any\s*\(\s*(\w+)\s*:\s*\2\s+eq\s+{_STR}\s*\)$", re.I)
 _RE_IN = re.compile(rf"^{_FIELD}\s+in\s+\((.*)\)$", re.I)
 _RE_IN_ITEMS = re.compile(rf"^\s*{_STR}(?:\s*,\s*{_STR})*\s*$")
 _RE_STARTSWITH = re.compile(rf"^startswith\(\s*{_FIELD}\s*,\s*{_STR}\s*\)$", re.I)
@@ -199,8 +234,21 @@ def parse_clause(text: str) -> Clause:
         return Clause("eq", m.group(1), (_unquote(m.group(2)),))
     if m := _RE_EQ_LIT.match(text):
         return Clause("eq", m.group(1), (_literal(m.group(2)),))
+    if m := _RE_NE_STR.match(text):
+        return Clause("ne", m.group(1), (_unquote(m.group(2)),))
+    if m := _RE_NE_LIT.match(text):
+        return Clause("ne", m.group(1), (_literal(m.group(2)),))
     if m := _RE_STARTSWITH.match(text):
         return Clause("startswith", m.group(1), (_unquote(m.group(2)),))
+    if m := _RE_ENDSWITH.match(text):
+        return Clause("endswith", m.group(1), (_unquote(m.group(2)),))
+    if (m := _RE_NOT.match(text)) and _strip_parens(text) == text:
+        inner = parse_clause(m.group(1))
+        if inner.op in ADVANCED_OPS or inner.op in ("any", "date"):
+            raise UnsupportedFilter(f"'not' of {inner.op!r} is not supported")
+        return Clause("not", inner.field, inner.values, negated=inner)
+    if m := _RE_ANY_SELF.match(text):
+        return Clause("any", m.group(1), (_unquote(m.group(3)),))
     if m := _RE_DATE.match(text):
         stamp = m.group(3)
         try:
@@ -250,15 +298,25 @@ def _equal(actual: Any, expected: Any) -> bool:
 def clause_matches(item: dict[str, Any], clause: Clause) -> bool:
     if clause.op == "date":
         return True  # parsed, deliberately not applied
+    if clause.negated is not None:
+        return not clause_matches(item, clause.negated)
     if clause.op == "any":
         coll, _, sub = clause.field.partition("/")
         elements = get_path(item, coll) or []
+        if not sub:
+            return any(_equal(el, clause.values[0]) for el in elements)
         return any(
             _equal(get_path(el, sub), clause.values[0]) for el in elements if isinstance(el, dict)
         )
     actual = get_path(item, clause.field)
     if clause.op == "eq":
         return _equal(actual, clause.values[0])
+    if clause.op == "ne":
+        return not _equal(actual, clause.values[0])
+    if clause.op == "endswith":
+        return isinstance(actual, str) and actual.casefold().endswith(
+            str(clause.values[0]).casefold()
+        )
     if clause.op == "in":
         return any(_equal(actual, v) for v in clause.values)
     if clause.op == "startswith":

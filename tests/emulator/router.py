@@ -16,10 +16,18 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from consent_audit.snapshot import PartStatus
 
+from .graph_rules import (
+    NON_INTERACTIVE,
+    is_interactive,
+    kind_of,
+    shape,
+    wants_unknown_enums,
+)
 from .odata import (
     Clause,
     GraphResponse,
     UnsupportedFilter,
+    advanced_signatures,
     apply_filter,
     bad_request,
     clause_value,
@@ -48,8 +56,12 @@ CA_FILTERS = frozenset({"eq:state", "eq:displayname", "startswith:displayname"})
 CONSENT_REQUEST_FILTERS = frozenset(
     {"eq:appid", "eq:appdisplayname", "any:userconsentrequests/status"}
 )
+USER_CONSENT_REQUEST_FILTERS = frozenset({"eq:status"})
+DIRECTORY_SEARCH = frozenset({"displayname"})
+"""Properties ``$search`` covers on the directory collections the emulator searches."""
 SIGNIN_FILTERS = frozenset(
     {
+        "any:signineventtypes",
         "eq:appid",
         "eq:appdisplayname",
         "startswith:appdisplayname",
@@ -189,6 +201,19 @@ def _decode_skiptoken(token: str) -> int:
         raise Reply(bad_request(f"Invalid skip token '{token}'.")) from None
 
 
+def _without_search(req: GraphRequest) -> GraphRequest:
+    """The request minus ``$search`` (handled separately from ``$filter``)."""
+    pairs = [(k, v) for k, v in req.query_pairs if k.lower() != "$search"]
+    return GraphRequest(
+        req.method, req.version, req.raw_path, req.segments, pairs, req.headers, req.body
+    )
+
+
+def _no_expand(req: GraphRequest, what: str) -> None:
+    if "$expand" in req.query:
+        raise Reply(bad_request(f"Expanding navigation properties is not supported on {what}."))
+
+
 def check_part(state: PartState, key: str) -> None:
     """Raise the response a non-ok part maps to; ok and not_collected pass."""
     status = state.status
@@ -205,10 +230,18 @@ def check_part(state: PartState, key: str) -> None:
 class Router:
     """Serves Graph resources from an :class:`EmulatorTenant`."""
 
-    def __init__(self, tenant: EmulatorTenant, base_url: str = "", page_size: int = 100) -> None:
+    def __init__(
+        self,
+        tenant: EmulatorTenant,
+        base_url: str = "",
+        page_size: int = 100,
+        nulls: bool = False,
+    ) -> None:
         self.tenant = tenant
         self.base_url = base_url
         self.page_size = page_size
+        self.nulls = nulls
+        """Answer ``null`` where the CSDL allows it and the value says nothing (graph_rules)."""
 
     # -- entry ---------------------------------------------------------------------------------
 
@@ -240,17 +273,68 @@ class Router:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _filter(self, req: GraphRequest, allowed: frozenset[str]) -> list[Clause]:
+    def _filter(
+        self, req: GraphRequest, allowed: frozenset[str], directory: bool = False
+    ) -> list[Clause]:
+        """Parse ``$filter``; on directory objects ``ne``/``not``/``endsWith`` are advanced
+        queries (aad-advanced-queries.md) and need ConsistencyLevel + ``$count=true``."""
         query = req.query
         if "$search" in query:
-            raise Reply(unsupported_query("The emulator does not support $search."))
+            raise Reply(unsupported_query("The emulator does not support $search here."))
         text = query.get("$filter")
         if text is None:
             return []
+        widened = allowed | advanced_signatures(allowed) if directory else allowed
         try:
-            return parse_filter(text, allowed)
+            clauses = parse_filter(text, widened)
         except UnsupportedFilter as exc:
             raise Reply(unsupported_query(f"Unsupported query: $filter={text} ({exc}).")) from None
+        if any(c.advanced for c in clauses) and not self._advanced(req):
+            raise Reply(
+                unsupported_query(
+                    f"Unsupported query: $filter={text} needs the advanced query parameters "
+                    "(ConsistencyLevel: eventual and $count=true)."
+                )
+            )
+        return clauses
+
+    @staticmethod
+    def _eventual(req: GraphRequest) -> bool:
+        return req.headers.get("consistencylevel", "").strip().lower() == "eventual"
+
+    def _advanced(self, req: GraphRequest) -> bool:
+        """``ConsistencyLevel: eventual`` and ``$count=true`` (the advanced query parameters)."""
+        return self._eventual(req) and req.query.get("$count", "").lower() == "true"
+
+    def _search(self, req: GraphRequest, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``$search="displayName:Recrui"`` on directory objects: needs ConsistencyLevel
+        (aad-advanced-queries.md: "with the exception of $search", $count is not required);
+        matches tokens that start with the text, case-insensitively."""
+        raw = req.query.get("$search")
+        if raw is None:
+            return items
+        if not self._eventual(req):
+            raise Reply(
+                unsupported_query(
+                    "Request with $search query parameter only works through MSGraph with a "
+                    "special request header: 'ConsistencyLevel: eventual'"
+                )
+            )
+        text = raw.strip()
+        if not (len(text) >= 2 and text[0] == text[-1] == '"'):
+            raise Reply(bad_request(f"Syntax error: $search value {raw!r} is not quoted."))
+        prop, sep, wanted = text[1:-1].partition(":")
+        if not sep or prop.casefold() not in DIRECTORY_SEARCH or not wanted.strip():
+            raise Reply(unsupported_query(f"Unsupported query: $search={raw}."))
+        needle = wanted.strip().casefold()
+
+        def hit(item: dict[str, Any]) -> bool:
+            value = str(item.get("displayName") or "").casefold()
+            return any(token.startswith(needle) for token in re.split(r"[^\w]+", value)) or (
+                value.startswith(needle)
+            )
+
+        return [item for item in items if hit(item)]
 
     def _orderby_rule(self, req: GraphRequest) -> None:
         """Directory objects: $filter with $orderby needs $count=true + ConsistencyLevel."""
@@ -297,8 +381,20 @@ class Router:
         end = offset + size
         if end < len(items):
             body["@odata.nextLink"] = self._next_link(req, end)
-        body["value"] = copy.deepcopy(items[offset:end])
+        kind = kind_of(context)
+        body["value"] = [self._shape(req, kind, item) for item in items[offset:end]]
         return GraphResponse(200, body)
+
+    def _shape(self, req: GraphRequest, kind: str, item: dict[str, Any]) -> dict[str, Any]:
+        if not kind:
+            return copy.deepcopy(item)
+        return shape(
+            item,
+            kind,
+            version=req.version,
+            unknown_enums=wants_unknown_enums(req.headers),
+            nulls=self.nulls,
+        )
 
     def _next_link(self, req: GraphRequest, offset: int) -> str:
         pairs = [(k, v) for k, v in req.query_pairs if k.lower() not in ("$skiptoken", "$skip")]
@@ -308,7 +404,7 @@ class Router:
 
     def _entity(self, req: GraphRequest, entity: dict[str, Any], context: str) -> GraphResponse:
         body = {"@odata.context": self._context(req, f"{context}/$entity")}
-        body.update(copy.deepcopy(entity))
+        body.update(self._shape(req, kind_of(context), entity))
         return GraphResponse(200, body)
 
     def _list(
@@ -343,12 +439,13 @@ class Router:
         if key is None and not rest:
             if req.method != "GET":
                 raise Reply(method_not_allowed())
-            clauses = self._filter(req, SP_FILTERS)
+            clauses = self._filter(_without_search(req), SP_FILTERS, directory=True)
             self._orderby_rule(req)
             check_part(tenant.status("servicePrincipals"), "servicePrincipals")
             with tenant.lock:
                 items = copy.deepcopy(tenant.service_principals)
-            return self._page(req, apply_filter(items, clauses), "servicePrincipals")
+            found = self._search(req, apply_filter(items, clauses))
+            return self._page(req, found, "servicePrincipals")
 
         sp_id: str | None = None
         app_id: str | None = None
@@ -625,14 +722,38 @@ class Router:
     def _identity_governance(
         self, req: GraphRequest, key: str | None, rest: list[str]
     ) -> GraphResponse:
+        """appConsentRequests (appconsentrequest-list.md): the list does not expand
+        ``userConsentRequests`` (they come back ``[]``, and ``$expand`` is refused); each
+        request's are read at ``/appConsentRequests/{id}/userConsentRequests``."""
         low = [r.casefold() for r in rest]
-        if key is None and low == ["appconsent", "appconsentrequests"]:
+        if key is not None or low[:2] != ["appconsent", "appconsentrequests"]:
+            raise Reply(unknown_path(req))
+        context = "identityGovernance/appConsent/appConsentRequests"
+        tenant = self.tenant
+        if req.method != "GET":
+            raise Reply(method_not_allowed())
+        _no_expand(req, "appConsentRequests")
+        if len(rest) == 2:
+            clauses = self._filter(req, CONSENT_REQUEST_FILTERS)
+            check_part(tenant.status("appConsentRequests"), context)
+            with tenant.lock:
+                items = copy.deepcopy(tenant.app_consent_requests)
+            listed = [{**r, "userConsentRequests": []} for r in apply_filter(items, clauses)]
+            return self._page(req, listed, context)
+        check_part(tenant.status("appConsentRequests"), rest[2])
+        request = next((r for r in tenant.app_consent_requests if r["id"] == rest[2]), None)
+        if request is None:
+            raise Reply(not_found(rest[2]))
+        if len(rest) == 3:
+            self._filter(req, NO_FILTERS)
+            return self._entity(req, {**request, "userConsentRequests": []}, context)
+        if len(rest) == 4 and low[3] == "userconsentrequests":
             return self._list(
                 req,
-                self.tenant.app_consent_requests,
-                "identityGovernance/appConsent/appConsentRequests",
-                CONSENT_REQUEST_FILTERS,
-                "appConsentRequests",
+                request.get("userConsentRequests") or [],
+                f"{context}('{request['id']}')/userConsentRequests",
+                USER_CONSENT_REQUEST_FILTERS,
+                None,
             )
         raise Reply(unknown_path(req))
 
@@ -675,9 +796,8 @@ class Router:
         tenant = self.tenant
         if key is None and not rest:
             users = [self._user_json(u.user) for u in tenant.users if u.user is not None]
-            return self._list(
-                req, users, "users", frozenset({"eq:userprincipalname", "eq:id"}), None
-            )
+            clauses = self._filter(req, frozenset({"eq:userprincipalname", "eq:id"}), True)
+            return self._page(req, apply_filter(users, clauses), "users")
         if key is not None:
             user_key = parse_key(key)[1]
         else:
@@ -720,8 +840,20 @@ class Router:
             return self._list(req, groups(direct) + roles, "directoryObjects", NO_FILTERS, None)
         if low == ["transitivememberof"]:
             return self._list(req, groups(transitive) + roles, "directoryObjects", NO_FILTERS, None)
-        if low == ["transitivememberof", "microsoft.graph.group"]:
-            return self._list(req, groups(transitive), "groups", NO_FILTERS, None)
+        if len(low) == 2 and low[0] in ("memberof", "transitivememberof"):
+            if low[1] != "microsoft.graph.group":
+                raise Reply(unknown_path(req))
+            # aad-advanced-queries.md, "Use of OData cast": .../transitiveMemberOf/
+            # microsoft.graph.group?$count=true with ConsistencyLevel: eventual.
+            if not self._advanced(req):
+                raise Reply(
+                    unsupported_query(
+                        "The OData cast /microsoft.graph.group needs the advanced query "
+                        "parameters (ConsistencyLevel: eventual and $count=true)."
+                    )
+                )
+            ids = direct if low[0] == "memberof" else transitive
+            return self._list(req, groups(ids), "groups", NO_FILTERS, None)
         raise Reply(unknown_path(req))
 
     # -- audit logs ----------------------------------------------------------------------------
@@ -737,7 +869,26 @@ class Router:
                 "directoryAudits",
             )
         if key is None and low == ["signins"]:
-            return self._list(
-                req, self.tenant.sign_ins, "auditLogs/signIns", SIGNIN_FILTERS, "signIns"
-            )
+            return self._sign_ins(req)
         raise Reply(unknown_path(req))
+
+    def _sign_ins(self, req: GraphRequest) -> GraphResponse:
+        """v1.0 signin-list.md: "Sign-ins that are interactive in nature ... are currently
+        included"; beta answers non-interactive rows under
+        ``signInEventTypes/any(t: t eq 'nonInteractiveUser')`` (interactive by default)."""
+        if req.method != "GET":
+            raise Reply(method_not_allowed())
+        allowed = (
+            SIGNIN_FILTERS if req.version == "beta" else SIGNIN_FILTERS - {"any:signineventtypes"}
+        )
+        clauses = self._filter(req, allowed)
+        check_part(self.tenant.status("signIns"), "auditLogs/signIns")
+        kinds = [c for c in clauses if c.signature == "any:signineventtypes"]
+        wanted_non_interactive = any(
+            str(c.values[0]).casefold() == NON_INTERACTIVE.casefold() for c in kinds
+        )
+        with self.tenant.lock:
+            rows = copy.deepcopy(self.tenant.sign_ins)
+        rows = [r for r in rows if is_interactive(r) != wanted_non_interactive]
+        rest = [c for c in clauses if c.signature != "any:signineventtypes"]
+        return self._page(req, apply_filter(rows, rest), "auditLogs/signIns")

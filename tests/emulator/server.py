@@ -228,7 +228,9 @@ class _ForeignHandler(_Handler):
 
 
 class GraphEmulator:
-    """A local Microsoft Graph (v1.0; ``beta`` served identically) over a TenantSnapshot.
+    """A local Microsoft Graph (v1.0 and beta, as strict as Graph's docs) over a TenantSnapshot.
+
+    ``nulls=True`` answers ``null`` where the CSDL allows it (tests/emulator/graph_rules.py).
 
     ``tenant`` may be a TenantSnapshot, an EmulatorTenant, or a path to a snapshot file.
     ``url`` is the Graph root without version (``http://127.0.0.1:PORT``).
@@ -247,6 +249,7 @@ class GraphEmulator:
         foreign_host: str = "localhost",
         max_sleep_s: float = 10.0,
         verbose: bool = False,
+        nulls: bool = False,
     ) -> None:
         if isinstance(tenant, EmulatorTenant):
             self.tenant = tenant
@@ -260,7 +263,7 @@ class GraphEmulator:
         self.requested_port = port
         self.foreign_host = foreign_host
         self.verbose = verbose
-        self.router = Router(self.tenant, page_size=page_size)
+        self.router = Router(self.tenant, page_size=page_size, nulls=nulls)
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
         self._tokens: set[str] = {token}

@@ -287,7 +287,14 @@ def test_users(graph_emulator: GraphEmulator) -> None:
             "roleTemplateId": GLOBAL_READER_TEMPLATE,
         },
     ]
-    transitive = values(get(emu, f"/users/{ALICE_ID}/transitiveMemberOf/microsoft.graph.group"))
+    transitive = values(
+        get(
+            emu,
+            f"/users/{ALICE_ID}/transitiveMemberOf/microsoft.graph.group",
+            {"$count": "true"},
+            headers={**AUTH, "ConsistencyLevel": "eventual"},
+        )
+    )
     assert [g["id"] for g in transitive] == [SALES_GROUP_ID, ALL_STAFF_GROUP_ID]
     assert {g["@odata.type"] for g in transitive} == {"#microsoft.graph.group"}
 
@@ -718,3 +725,256 @@ def test_standalone_serve(tmp_path: Path) -> None:
         done.set()
         thread.join(timeout=3)
     assert not thread.is_alive()
+
+
+# -- where real Graph is strict (tests/emulator/graph_rules.py) --------------------------------
+
+EVENTUAL = {**AUTH, "ConsistencyLevel": "eventual"}
+
+
+def get_beta(
+    emu: GraphEmulator, path: str, params: dict[str, str] | None = None, **kw: Any
+) -> requests.Response:
+    kw.setdefault("headers", AUTH)
+    kw.setdefault("timeout", TIMEOUT)
+    return requests.get(f"{emu.url}/beta{path}", params=params, **kw)
+
+
+@pytest.mark.parametrize("segment", ["transitiveMemberOf", "memberOf"])
+@pytest.mark.parametrize(
+    ("params", "headers"),
+    [({}, AUTH), ({"$count": "true"}, AUTH), ({}, EVENTUAL), ({"$count": "false"}, EVENTUAL)],
+    ids=["neither", "count-only", "header-only", "count-false"],
+)
+def test_odata_cast_needs_both_advanced_query_parameters(
+    graph_emulator: GraphEmulator, segment: str, params: dict[str, str], headers: dict[str, str]
+) -> None:
+    path = f"/users/{ALICE_ID}/{segment}/microsoft.graph.group"
+    assert_error(
+        get(graph_emulator, path, params, headers=headers), 400, "Request_UnsupportedQuery"
+    )
+    ok = values(get(graph_emulator, path, {"$count": "true"}, headers=EVENTUAL))
+    assert SALES_GROUP_ID in {g["id"] for g in ok}
+    assert ALL_STAFF_GROUP_ID in {g["id"] for g in ok} or segment == "memberOf"
+
+
+@pytest.mark.parametrize(
+    ("filter_", "excluded"),
+    [
+        ("displayName ne 'Recruitee'", "Recruitee"),
+        ("endswith(displayName,'ruitee')", "Microsoft Graph"),
+        ("not(startswith(displayName,'Microsoft'))", "Microsoft Graph"),
+    ],
+)
+def test_advanced_filter_operators_need_both_parameters(
+    graph_emulator: GraphEmulator, filter_: str, excluded: str
+) -> None:
+    emu = graph_emulator
+    refused = get(emu, "/servicePrincipals", {"$filter": filter_}, headers=EVENTUAL)
+    assert_error(refused, 400, "Request_UnsupportedQuery")
+    refused = get(emu, "/servicePrincipals", {"$filter": filter_, "$count": "true"})
+    assert_error(refused, 400, "Request_UnsupportedQuery")
+    found = values(
+        get(emu, "/servicePrincipals", {"$filter": filter_, "$count": "true"}, headers=EVENTUAL)
+    )
+    assert found
+    assert excluded not in {sp["displayName"] for sp in found}
+
+
+def test_basic_filters_need_no_advanced_parameters(graph_emulator: GraphEmulator) -> None:
+    found = values(
+        get(graph_emulator, "/servicePrincipals", {"$filter": f"appId eq '{RECRUITEE_APP_ID}'"})
+    )
+    assert [sp["appId"] for sp in found] == [RECRUITEE_APP_ID]
+
+
+def test_advanced_operators_are_refused_outside_directory_objects(
+    graph_emulator: GraphEmulator,
+) -> None:
+    refused = get(
+        graph_emulator,
+        "/identity/conditionalAccess/policies",
+        {"$filter": "state ne 'enabled'", "$count": "true"},
+        headers=EVENTUAL,
+    )
+    assert_error(refused, 400, "Request_UnsupportedQuery")
+
+
+def test_search_needs_consistency_level(graph_emulator: GraphEmulator) -> None:
+    emu = graph_emulator
+    query = {"$search": '"displayName:Recrui"'}
+    assert_error(get(emu, "/servicePrincipals", query), 400, "Request_UnsupportedQuery")
+    found = values(get(emu, "/servicePrincipals", query, headers=EVENTUAL))
+    assert found
+    assert all(sp["displayName"].casefold().startswith("recruitee") for sp in found)
+    assert_error(
+        get(emu, "/servicePrincipals", {"$search": "displayName:x"}, headers=EVENTUAL),
+        400,
+        "Request_BadRequest",
+    )
+
+
+def test_consent_requests_list_without_user_requests(graph_emulator: GraphEmulator) -> None:
+    emu = graph_emulator
+    path = "/identityGovernance/appConsent/appConsentRequests"
+    listed = values(get(emu, path))
+    assert listed
+    assert all(r["userConsentRequests"] == [] for r in listed)
+    pending = values(
+        get(emu, path, {"$filter": "userConsentRequests/any(u:u/status eq 'InProgress')"})
+    )
+    assert [r["appId"] for r in pending] == [RECRUITEE_APP_ID]
+    assert pending[0]["userConsentRequests"] == []
+    assert_error(get(emu, path, {"$expand": "userConsentRequests"}), 400, "Request_BadRequest")
+    one = pending[0]["id"]
+    assert get(emu, f"{path}/{one}").json()["userConsentRequests"] == []
+    asked = values(get(emu, f"{path}/{one}/userConsentRequests"))
+    assert [(u["id"], u["status"], u["reason"]) for u in asked] == [
+        ("ucr-1", "InProgress", "need mail sync")
+    ]
+    waiting = values(
+        get(emu, f"{path}/{one}/userConsentRequests", {"$filter": "status eq 'InProgress'"})
+    )
+    assert [u["id"] for u in waiting] == ["ucr-1"]
+    assert_error(
+        get(emu, f"{path}/no-such-request/userConsentRequests"), 404, "Request_ResourceNotFound"
+    )
+
+
+def _tenant_with_beta_fields() -> Any:
+    raw = demo_snapshot_dict()
+    raw["recruitee_apps"]["data"][0]["service_principal"]["publisherName"] = "Tellent"
+    raw["permission_grant_policies"]["data"][0]["includes"][0][
+        "certifiedClientApplicationsOnly"
+    ] = True
+    return make_snapshot(**{k: raw[k] for k in ("recruitee_apps", "permission_grant_policies")})
+
+
+def test_v1_drops_beta_only_properties_and_beta_keeps_them(
+    graph_emulator_factory: EmulatorFactory,
+) -> None:
+    emu = graph_emulator_factory(_tenant_with_beta_fields())
+    sp_path = f"/servicePrincipals(appId='{RECRUITEE_APP_ID}')"
+    assert "publisherName" not in get(emu, sp_path).json()
+    assert get_beta(emu, sp_path).json()["publisherName"] == "Tellent"
+    listed = values(get(emu, "/servicePrincipals", {"$filter": f"appId eq '{RECRUITEE_APP_ID}'"}))
+    assert "publisherName" not in listed[0]
+
+    policy = "/policies/permissionGrantPolicies/microsoft-user-default-low"
+    for path in (policy, "/policies/permissionGrantPolicies"):
+        body = get(emu, path).json()
+        sets = body["includes"] if "includes" in body else body["value"][0]["includes"]
+        assert "certifiedClientApplicationsOnly" not in sets[0]
+        assert "scopeSensitivityLabels" not in sets[0]
+    assert "certifiedClientApplicationsOnly" not in values(get(emu, f"{policy}/includes"))[0]
+    beta = get_beta(emu, policy).json()["includes"][0]
+    assert beta["certifiedClientApplicationsOnly"] is True
+    assert beta["scopeSensitivityLabels"]["labelKind"] == "all"
+    assert values(get_beta(emu, f"{policy}/includes"))[0]["certifiedClientApplicationsOnly"]
+
+
+def _tenant_with_background_sign_in() -> Any:
+    raw = demo_snapshot_dict()
+    rows = raw["sign_ins"]["data"]
+    background = {**rows[0], "id": "99999999-0000-4000-8000-00000000bbbb", "isInteractive": False}
+    background["status"] = {"errorCode": 70043, "failureReason": "Sign-in frequency"}
+    rows.append(background)
+    return make_snapshot(sign_ins=raw["sign_ins"])
+
+
+def test_sign_ins_v1_interactive_only_beta_background_on_request(
+    graph_emulator_factory: EmulatorFactory,
+) -> None:
+    emu = graph_emulator_factory(_tenant_with_background_sign_in())
+    v1 = values(get(emu, "/auditLogs/signIns"))
+    assert len(v1) == 3
+    assert all(s["isInteractive"] for s in v1)
+    assert 70043 not in {s["status"]["errorCode"] for s in v1}
+    non_interactive = "signInEventTypes/any(t: t eq 'nonInteractiveUser')"
+    assert_error(
+        get(emu, "/auditLogs/signIns", {"$filter": non_interactive}),
+        400,
+        "Request_UnsupportedQuery",
+    )
+    beta_default = values(get_beta(emu, "/auditLogs/signIns"))
+    assert {s["signInEventTypes"][0] for s in beta_default} == {"interactiveUser"}
+    background = values(
+        get_beta(
+            emu,
+            "/auditLogs/signIns",
+            {"$filter": f"appId eq '{RECRUITEE_APP_ID}' and {non_interactive}"},
+        )
+    )
+    assert [(s["status"]["errorCode"], s["signInEventTypes"]) for s in background] == [
+        (70043, ["nonInteractiveUser"])
+    ]
+
+
+def _tenant_with_evolved_enums() -> Any:
+    raw = demo_snapshot_dict()
+    policy = raw["conditional_access_policies"]["data"][0]
+    policy["grantControls"] = {"operator": "OR", "builtInControls": ["mfa", "riskRemediation"]}
+    policy["conditions"]["platforms"] = {"includePlatforms": ["linux", "windows"]}
+    return make_snapshot(conditional_access_policies=raw["conditional_access_policies"])
+
+
+def test_enum_members_after_unknown_future_value_need_prefer(
+    graph_emulator_factory: EmulatorFactory,
+) -> None:
+    emu = graph_emulator_factory(_tenant_with_evolved_enums())
+    path = "/identity/conditionalAccess/policies"
+    plain = values(get(emu, path))[0]
+    assert plain["grantControls"]["builtInControls"] == ["mfa", "unknownFutureValue"]
+    assert plain["conditions"]["platforms"]["includePlatforms"] == ["unknownFutureValue", "windows"]
+    prefer = {**AUTH, "Prefer": "include-unknown-enum-members"}
+    full = values(get(emu, path, headers=prefer))[0]
+    assert full["grantControls"]["builtInControls"] == ["mfa", "riskRemediation"]
+    assert full["conditions"]["platforms"]["includePlatforms"] == ["linux", "windows"]
+    one = get(emu, f"{path}/{plain['id']}").json()
+    assert one["grantControls"]["builtInControls"] == ["mfa", "unknownFutureValue"]
+
+
+def test_prefer_header_inside_batch(graph_emulator_factory: EmulatorFactory) -> None:
+    emu = graph_emulator_factory(_tenant_with_evolved_enums())
+    path = "/identity/conditionalAccess/policies"
+    body = {
+        "requests": [
+            {"id": "1", "method": "GET", "url": path},
+            {
+                "id": "2",
+                "method": "GET",
+                "url": path,
+                "headers": {"Prefer": "include-unknown-enum-members"},
+            },
+        ]
+    }
+    resp = requests.post(f"{emu.url}/v1.0/$batch", json=body, headers=AUTH, timeout=TIMEOUT)
+    answers = {a["id"]: a["body"]["value"][0] for a in resp.json()["responses"]}
+    assert "riskRemediation" not in answers["1"]["grantControls"]["builtInControls"]
+    assert "riskRemediation" in answers["2"]["grantControls"]["builtInControls"]
+
+
+def test_nulls_mode_answers_null_where_the_csdl_allows(
+    graph_emulator_factory: EmulatorFactory,
+) -> None:
+    plain = graph_emulator_factory()
+    emu = graph_emulator_factory(nulls=True)
+    signin = values(get(emu, "/auditLogs/signIns"))[0]
+    assert signin["status"]["failureReason"] is None
+    assert signin["status"]["additionalDetails"] is None
+    assert (
+        signin["status"]["errorCode"]
+        == values(get(plain, "/auditLogs/signIns"))[0]["status"]["errorCode"]
+    )
+    sets = values(get_beta(emu, "/policies/permissionGrantPolicies"))[0]["includes"]
+    assert sets[0]["clientApplicationIds"] is None
+    assert sets[0]["permissionClassification"] == "low"
+    ca = values(get(emu, "/identity/conditionalAccess/policies"))
+    assert all(p["conditions"]["platforms"] is None for p in ca)
+    assert all(p["conditions"]["locations"] is None for p in ca)
+    assert all(p["conditions"]["users"] is not None for p in ca)
+    assert any(p["sessionControls"] is None for p in ca)
+    audits = values(get(emu, "/auditLogs/directoryAudits"))
+    targets = [t for a in audits for t in a["targetResources"]]
+    assert any(t["modifiedProperties"] is None for t in targets)
+    assert all(t["modifiedProperties"] is None or t["modifiedProperties"] for t in targets)

@@ -206,7 +206,8 @@ def test_graph_that_only_breaks_is_exit_3(
 def test_reset_in_wave_two_marks_grants_unavailable(
     graph_emulator_factory: Factory, tmp_path: Path
 ) -> None:
-    """Wave 1 answers; every wave-2 batch is reset: grants and assignments unknown."""
+    """Wave 1's v1.0 batch answers; every later batch (wave 1's beta one, all of wave 2) is
+    reset: grants and assignments unknown, the apps still reported."""
     fault = Fault.reset(r"/\$batch", count=None, skip=1)
     emu = graph_emulator_factory(HEALTHY, faults=[fault])
     report = _assert_unavailable(_check(emu, tmp_path), "DATA_UNAVAILABLE")

@@ -13,6 +13,7 @@ import responses
 
 ROOT = "https://graph.microsoft.com"
 BATCH_URL = f"{ROOT}/v1.0/$batch"
+BETA_BATCH_URL = f"{ROOT}/beta/$batch"
 
 Answer = tuple[int, Any, dict[str, str]]
 
@@ -25,7 +26,9 @@ def error_body(code: str, message: str, request_id: str = "rid-1") -> dict[str, 
 class FakeGraph:
     """Routes inner ``$batch`` requests by their (decoded) URL.
 
-    A route ending in ``*`` matches by prefix. A route holds a queue of answers; the last one
+    Requests of a ``/beta/$batch`` are routed as ``/beta`` + their URL (a beta route is added
+    as ``/beta/policies/...``); unrouted beta requests get 404, as from a Graph that lacks
+    them. A route ending in ``*`` matches by prefix. A route holds a queue of answers; the last one
     repeats. ``outer`` queues whole-batch answers (status, body, headers) served first.
     """
 
@@ -46,6 +49,8 @@ class FakeGraph:
 
     def install(self, rsps: responses.RequestsMock, url: str = BATCH_URL) -> FakeGraph:
         rsps.add_callback(responses.POST, url, callback=self._callback)
+        if url == BATCH_URL:
+            rsps.add_callback(responses.POST, BETA_BATCH_URL, callback=self._callback)
         return self
 
     def _answer(self, url: str) -> Answer:
@@ -66,8 +71,9 @@ class FakeGraph:
             status, payload, headers = self.outer.pop(0)
             return status, headers, json.dumps(payload)
         answers = []
+        beta = "/beta/" in str(request.url)
         for item in reversed(body["requests"]):  # any order, as Graph says
-            status, payload, headers = self._answer(item["url"])
+            status, payload, headers = self._answer(("/beta" if beta else "") + item["url"])
             answers.append(
                 {"id": item["id"], "status": status, "headers": headers, "body": payload}
             )

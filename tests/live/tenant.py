@@ -97,6 +97,7 @@ def wave_one_routes(graph: FakeGraph, *, user: bool = False) -> FakeGraph:
         },
     )
     graph.add("/policies/permissionGrantPolicies", {"value": []})
+    graph.add("/beta/policies/permissionGrantPolicies", {"value": []})
     graph.add(
         "/policies/adminConsentRequestPolicy",
         {
@@ -136,20 +137,28 @@ def wave_one_routes(graph: FakeGraph, *, user: bool = False) -> FakeGraph:
                     "appId": APP_ID,
                     "appDisplayName": "Recruitee",
                     "pendingScopes": [{"displayName": "Mail.ReadWrite"}],
-                    "userConsentRequests": [
-                        {
-                            "id": "u1",
-                            "status": "InProgress",
-                            "reason": "please",
-                            "createdBy": {
-                                "user": {
-                                    "id": USER_ID,
-                                    "displayName": "Alice Smith",
-                                    "userPrincipalName": UPN,
-                                }
-                            },
+                    "userConsentRequests": [],
+                }
+            ]
+        },
+    )
+    graph.add(
+        "/identityGovernance/appConsent/appConsentRequests/req-1/userConsentRequests"
+        "?$filter=status eq 'InProgress'",
+        {
+            "value": [
+                {
+                    "id": "u1",
+                    "status": "InProgress",
+                    "reason": "please",
+                    "createdDateTime": "2026-01-05T09:00:00Z",
+                    "createdBy": {
+                        "user": {
+                            "id": USER_ID,
+                            "displayName": "Alice Smith",
+                            "userPrincipalName": UPN,
                         }
-                    ],
+                    },
                 }
             ]
         },
@@ -201,7 +210,7 @@ def wave_one_routes(graph: FakeGraph, *, user: bool = False) -> FakeGraph:
             },
         )
         graph.add(
-            f"{base}/transitiveMemberOf/microsoft.graph.group?$select=id,displayName",
+            f"{base}/transitiveMemberOf/microsoft.graph.group?$count=true&$select=id,displayName",
             {
                 "value": [
                     {"id": GROUP_ID, "displayName": "Recruiters"},

@@ -215,7 +215,7 @@ def _settings(ctx: AuditContext) -> TenantSettings:
         user_consent=user_consent,
         user_consent_policies=policies,
         admin_consent_workflow=workflow,
-        admin_consent_reviewers=len(acr.reviewers) if acr else None,
+        admin_consent_reviewers=len(acr.reviewers or []) if acr else None,
         app_registration_by_users=app_reg,
         conditional_access=ca_text,
         conditional_access_policies=len(ca.data) if ca.ok and ca.data is not None else None,

@@ -37,10 +37,10 @@ def aadsts_catalog() -> dict[int, dict[str, Any]]:
 
 
 def _mentions(entry: DirectoryAudit, ids: set[str], name: str) -> bool:
-    for target in entry.target_resources:
+    for target in entry.target_resources or []:
         if (target.id or "").casefold() in ids or (target.display_name or "").casefold() == name:
             return True
-        for prop in target.modified_properties:
+        for prop in target.modified_properties or []:
             text = f"{prop.old_value or ''} {prop.new_value or ''}".casefold()
             if any(i in text for i in ids):
                 return True
@@ -102,8 +102,9 @@ def check_sign_in_failures(ctx: AuditContext, out: Outcome) -> None:
     app_ids = {a.service_principal.app_id.casefold() for a in ctx.apps}
     by_code: dict[int, list[SignIn]] = defaultdict(list)
     for s in part.data or []:
-        if s.status.error_code and (s.app_id or "").casefold() in app_ids:
-            by_code[s.status.error_code].append(s)
+        code = s.status.error_code if s.status else None
+        if code and (s.app_id or "").casefold() in app_ids:
+            by_code[code].append(s)
     if not by_code:
         return
     catalog = aadsts_catalog()
@@ -117,7 +118,8 @@ def check_sign_in_failures(ctx: AuditContext, out: Outcome) -> None:
                 "count": len(entries),
                 "users": len({e.user_id for e in entries}),
                 "last": max(e.created_date_time for e in entries).isoformat(),
-                "meaning": known.get("meaning") or entries[0].status.failure_reason,
+                "meaning": known.get("meaning")
+                or (entries[0].status.failure_reason if entries[0].status else None),
                 "fix": known.get("fix"),
             }
         )

@@ -296,6 +296,27 @@ def _effects(
     return effects
 
 
+UNKNOWN_FUTURE_VALUE = "unknownfuturevalue"
+
+
+def _unknown_members(policy: ConditionalAccessPolicy) -> list[str]:
+    """Settings Graph answered as ``unknownFutureValue``: an evolvable-enum member newer than
+    the request asked for (microsoft/api-guidelines graph/patterns/evolvable-enums.md). The
+    collector sends ``Prefer: include-unknown-enum-members``; what still comes back so is a
+    member this tool cannot judge, so the policy's effect is unknown, never ignored."""
+    found: list[str] = []
+    grant = policy.grant_controls
+    if grant and any(c.casefold() == UNKNOWN_FUTURE_VALUE for c in grant.built_in_controls):
+        found.append("a grant control")
+    platforms = policy.conditions.platforms
+    if platforms and any(
+        p.casefold() == UNKNOWN_FUTURE_VALUE
+        for p in (*platforms.include_platforms, *platforms.exclude_platforms)
+    ):
+        found.append("a device platform")
+    return found
+
+
 def _judge(
     ctx: AuditContext,
     out: Outcome,
@@ -306,6 +327,25 @@ def _judge(
 ) -> None:
     report_only = policy.state.casefold() == "enabledforreportingbutnotenforced"
     name = policy.display_name or policy.id
+    unknown = _unknown_members(policy)
+    if unknown and not report_only:
+        features = list(target.features)
+        out.unknown("conditional_access_policies", features, sp.id)
+        out.add(
+            finding(
+                "CA_UNREADABLE",
+                f"Policy '{name}' applies to {target.reason} with {' and '.join(unknown)} that "
+                "Microsoft Graph reports as 'unknownFutureValue' (a setting newer than this "
+                "tool), so whether it blocks Recruitee or breaks background sync is unknown.",
+                features=features,
+                app_object_id=sp.id,
+                evidence={"policy_id": policy.id, "unknown": unknown, "state": policy.state},
+                remediation=remediation.conditional_access(
+                    name, "check the policy's grant controls and platforms in the admin center."
+                ),
+            )
+        )
+        return
     evidence = {
         "policy_id": policy.id,
         "state": policy.state,

@@ -99,7 +99,10 @@ def _resolve(scope: str, inputs: ConsentInputs) -> _Permission:
     return _Permission(scope, None, None)
 
 
-def _matches_list(values: Sequence[str], candidate: str | None) -> bool | None:
+def _matches_list(values: Sequence[str] | None, candidate: str | None) -> bool | None:
+    """``None`` values (Graph answered null, which the CSDL allows) match nothing for sure."""
+    if values is None:
+        return None
     if any(v.casefold() in ("all", "any") for v in values):
         return True
     if candidate is None:
@@ -113,30 +116,51 @@ def _condition_matches(
     app: ServicePrincipal,
     inputs: ConsentInputs,
 ) -> tuple[bool | None, str]:
-    """Does one condition set match consenting to this delegated permission for this app?"""
+    """Does one condition set match consenting to this delegated permission for this app?
+
+    A condition Graph answered as null is unknown (``None``), never its documented default."""
+    unread = [
+        name
+        for name, value in (
+            ("permissionType", cs.permission_type),
+            ("permissionClassification", cs.permission_classification),
+            ("resourceApplication", cs.resource_application),
+        )
+        if value is None
+    ]
+    if unread or cs.permission_type is None:
+        return None, f"its condition {', '.join(unread)} came back null from Graph"
     kind = cs.permission_type.casefold()
     if kind == "application":
         return False, "it covers application permissions only"
     if kind == "delegatedUserConsentable".casefold() and permission.admin_only:
         return False, f"{permission.value} requires admin consent"
-    if cs.permission_classification.casefold() != "all":
+    classification = cs.permission_classification or "all"
+    if classification.casefold() != "all":
         if inputs.classifications is None:
             return None, "delegated permission classifications could not be read"
         got = inputs.classifications.get((permission.id or "").casefold())
-        if got is None or got.casefold() != cs.permission_classification.casefold():
+        if got is None or got.casefold() != classification.casefold():
             label = got or "not classified"
             return False, (
-                f"it needs {cs.permission_classification!r}-classified permissions and "
+                f"it needs {classification!r}-classified permissions and "
                 f"{permission.value} is {label}"
             )
     perms = _matches_list(cs.permissions, permission.id)
     if perms is not True:
+        if cs.permissions is None:
+            return None, "its permission list came back null from Graph"
         return perms, f"its permission list does not include {permission.value}"
-    resource = cs.resource_application.casefold()
+    resource = (cs.resource_application or "any").casefold()
     if resource not in ("any", "all") and resource != inputs.resource_app_id.casefold():
         return False, "it covers another API, not Microsoft Graph"
-    if _matches_list(cs.client_application_ids, app.app_id) is not True:
+    clients = _matches_list(cs.client_application_ids, app.app_id)
+    if clients is None:
+        return None, "its client application list came back null from Graph"
+    if clients is not True:
         return False, "it lists other client applications only"
+    if cs.client_application_tenant_ids is None or cs.client_application_publisher_ids is None:
+        return None, "its client tenant or publisher list came back null from Graph"
     tenant_ids = [t.replace("{tenant}", inputs.tenant_id) for t in cs.client_application_tenant_ids]
     owner = app.app_owner_organization_id
     tenant_match = _matches_list(tenant_ids, owner if app.id != ABSENT_APP_ID or owner else None)
@@ -144,13 +168,20 @@ def _condition_matches(
         return tenant_match, "it covers apps registered in listed tenants only"
     publisher_id = app.verified_publisher.verified_publisher_id if app.verified_publisher else None
     publisher_match = _matches_list(cs.client_application_publisher_ids, publisher_id)
-    needs_verified = cs.client_applications_from_verified_publisher_only and not publisher_id
+    if cs.client_applications_from_verified_publisher_only is None and not publisher_id:
+        return None, "whether it needs a verified publisher came back null from Graph"
+    needs_verified = bool(cs.client_applications_from_verified_publisher_only) and not publisher_id
     if app.id == ABSENT_APP_ID and (publisher_match is not True or needs_verified):
         return None, "Recruitee is not in the tenant, so its publisher is unknown"
     if publisher_match is not True:
         return False, "it covers apps from listed publishers only"
     if needs_verified:
         return False, "it covers apps from verified publishers only and Recruitee's is unverified"
+    if cs.certified_client_applications_only is None:
+        return None, (
+            "whether it covers Microsoft 365 certified apps only is unknown "
+            "(a Graph beta property that could not be read)"
+        )
     if cs.certified_client_applications_only:
         return False, "it covers Microsoft 365 certified apps only"
     return True, "matched"

@@ -171,7 +171,7 @@ def check_admin_consent_workflow(ctx: AuditContext, out: Outcome) -> None:
             detail,
             severity=Severity.ERROR if blocked else Severity.INFO,
             features=blocked,
-            evidence={"isEnabled": policy.is_enabled, "reviewers": len(policy.reviewers)},
+            evidence={"isEnabled": policy.is_enabled, "reviewers": len(policy.reviewers or [])},
             remediation=remediation.admin_consent_settings(),
         )
     )
@@ -207,9 +207,11 @@ def check_pending_requests(ctx: AuditContext, out: Outcome) -> None:
             for u in waiting
         ]
         who = ", ".join(
-            f"{a['user'] or 'unknown user'} on {(a['created'] or '?')[:10]}" for a in askers
+            f"{a['user'] or 'unknown user'} on {(a['created'] or '?')[:10]}"
+            + (f": '{a['reason']}'" if a["reason"] else "")
+            for a in askers
         )
-        scopes = [s.display_name for s in request.pending_scopes]
+        scopes = [s.display_name for s in request.pending_scopes or [] if s.display_name]
         out.add(
             finding(
                 "ADMIN_CONSENT_REQUEST_PENDING",

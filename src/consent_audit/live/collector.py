@@ -33,6 +33,7 @@ from consent_audit.graph_objects import (
     PermissionGrantPolicy,
     ServicePrincipal,
     SignIn,
+    UserConsentRequest,
 )
 from consent_audit.live.graph_client import GraphClient, Outcome
 from consent_audit.live.graph_errors import BAD_RESPONSE, GraphError
@@ -85,12 +86,20 @@ class _Results:
             data = parse(self.body(key))
         except (ValidationError, KeyError, TypeError, IndexError, AttributeError) as exc:
             return Part(status=PartStatus.ERROR, message=f"unexpected Graph response: {exc}")
-        message = (
-            "truncated: only the most recent pages were read"
-            if self.body(key).get("truncated")
-            else None
-        )
-        return Part(status=PartStatus.OK, data=data, message=message)
+        notes = []
+        if self.body(key).get("truncated"):
+            notes.append("truncated: only the most recent pages were read")
+        skipped = getattr(data, "skipped", None)
+        if skipped:
+            notes.append(f"skipped {len(skipped)} unreadable item(s): {'; '.join(skipped[:10])}")
+        return Part(status=PartStatus.OK, data=data, message="; ".join(notes) or None)
+
+    def raw_values(self, key: str) -> list[dict[str, Any]] | None:
+        """The items of a collection answer, or None when the call failed."""
+        if self.failure(key) is not None:
+            return None
+        raw = self.body(key).get("value")
+        return [v for v in raw if isinstance(v, dict)] if isinstance(raw, list) else None
 
 
 def failed_part(error: GraphError, permission: str) -> Part[Any]:
@@ -102,18 +111,40 @@ def failed_part(error: GraphError, permission: str) -> Part[Any]:
     )
 
 
+class _Items(list[M]):
+    """Parsed items, plus the ones Graph sent that could not be read (named, not fatal)."""
+
+    skipped: list[str]
+
+
 def _values(model: type[M]) -> Callable[[dict[str, Any]], list[M]]:
     """Parse a collection, draining the raw list as it goes: a tenant with 100,000 grants
-    must not hold every grant twice (raw dict and model) at the peak (bench/scale.py)."""
+    must not hold every grant twice (raw dict and model) at the peak (bench/scale.py).
+
+    One malformed item (a null where the tool needs a value) is skipped and named in the
+    part's message; the valid items are kept, so one bad item never makes a part an error."""
 
     def parse(body: dict[str, Any]) -> list[M]:
         raw = body.get("value", [])
         if not isinstance(raw, list):
             raise TypeError(f"'value' is {type(raw).__name__}, not a list")
-        out: list[M] = []
+        out: _Items[M] = _Items()
+        out.skipped = []
+        index = len(raw)
         while raw:
-            out.append(model.model_validate(raw.pop()))
+            index -= 1
+            item = raw.pop()
+            if isinstance(item, model):
+                out.append(item)
+                continue
+            try:
+                out.append(model.model_validate(item))
+            except ValidationError as exc:
+                ident = item.get("id") if isinstance(item, dict) else None
+                where = ", ".join(".".join(str(x) for x in err["loc"]) for err in exc.errors()[:3])
+                out.skipped.append(f"{ident or f'item {index}'} ({where})")
         out.reverse()
+        out.skipped.reverse()
         return out
 
     return parse
@@ -203,45 +234,152 @@ def _audited_user(results: _Results, query: str) -> AuditedUser:
 def _grants(results: _Results, index: int, per_user: bool) -> Part[list[OAuth2PermissionGrant]]:
     keys = [f"grants_all_{index}", f"grants_user_{index}"] if per_user else [f"grants_{index}"]
     grants: dict[str, OAuth2PermissionGrant] = {}
+    notes: list[str] = []
     for key in keys:
         part = results.part(key, _values(OAuth2PermissionGrant))
         if part.data is None:
             return part
         grants.update({g.id: g for g in part.data})
-    return Part(data=list(grants.values()))
-
-
-def _mentions(audit: DirectoryAudit, needles: set[str]) -> bool:
-    for target in audit.target_resources:
-        if any(v and v.casefold() in needles for v in (target.id, target.display_name)):
-            return True
-        for prop in target.modified_properties:
-            text = f"{prop.old_value or ''} {prop.new_value or ''}".casefold()
-            if any(n in text for n in needles):
-                return True
-    return False
-
-
-def _audits(results: _Results, apps: list[ServicePrincipal]) -> Part[list[DirectoryAudit]]:
-    part = results.part("audits", _values(DirectoryAudit))
-    if part.data is None:
-        return part
-    needles = {v.casefold() for sp in apps for v in (sp.id, sp.app_id, sp.display_name) if v}
-    kept = [a for a in part.data if _mentions(a, needles)]
-    return Part(data=kept, message=part.message)
+        if part.message:
+            notes.append(part.message)
+    return Part(data=list(grants.values()), message="; ".join(notes) or None)
 
 
 def _sign_ins(results: _Results, count: int) -> Part[list[SignIn]]:
-    rows: list[SignIn] = []
-    message = None
+    """Interactive sign-ins (v1.0) plus background refreshes (beta, non-interactive).
+
+    The background rows are the ones that explain "sync stopped"; when beta refuses them the
+    part stays readable but its message says what is missing."""
+    rows: dict[str, SignIn] = {}
+    notes: list[str] = []
     for index in range(count):
         part = results.part(f"signins_{index}", _values(SignIn))
         if part.data is None:
             return part
-        rows += part.data
-        message = message or part.message
-    rows.sort(key=lambda s: s.created_date_time, reverse=True)
-    return Part(data=rows, message=message)
+        rows.update({s.id: s for s in part.data})
+        if part.message:
+            notes.append(part.message)
+        background = results.part(f"signins_background_{index}", _values(SignIn))
+        if background.data is None:
+            notes.append(
+                "background (non-interactive) sign-ins could not be read from Graph beta: "
+                f"{background.message or background.status.value}"
+            )
+        else:
+            rows.update({s.id: s for s in background.data})
+            if background.message:
+                notes.append(f"background sign-ins {background.message}")
+    ordered = sorted(rows.values(), key=lambda s: s.created_date_time, reverse=True)
+    return Part(data=ordered, message="; ".join(dict.fromkeys(notes)) or None)
+
+
+def _grant_policies(results: _Results) -> Part[list[PermissionGrantPolicy]]:
+    """v1.0 policies with beta's ``certifiedClientApplicationsOnly`` merged in.
+
+    The v1.0 CSDL's permissionGrantConditionSet has no such property; a condition set whose
+    beta twin cannot be read keeps it ``None`` (unknown), never a default ``False``."""
+    part = results.part("permission_grant_policies", lambda body: body)
+    if part.data is None:
+        return Part(status=part.status, message=part.message, permission=part.permission)
+    beta = results.raw_values("permission_grant_policies_beta")
+    certified: dict[tuple[str, str, str], Any] = {}
+    for policy in beta or []:
+        for side in ("includes", "excludes"):
+            for index, cs in enumerate(policy.get(side) or []):
+                if isinstance(cs, dict) and "certifiedClientApplicationsOnly" in cs:
+                    key = str(cs.get("id") or f"#{index}")
+                    certified[(str(policy.get("id")).casefold(), side, key)] = cs[
+                        "certifiedClientApplicationsOnly"
+                    ]
+    merged: list[dict[str, Any]] = []
+    for policy in results.raw_values("permission_grant_policies") or []:
+        copy = dict(policy)
+        for side in ("includes", "excludes"):
+            sets = copy.get(side)
+            if not isinstance(sets, list):
+                continue
+            copy[side] = [
+                {
+                    **cs,
+                    "certifiedClientApplicationsOnly": certified.get(
+                        (str(policy.get("id")).casefold(), side, str(cs.get("id") or f"#{i}"))
+                    ),
+                }
+                if isinstance(cs, dict)
+                else cs
+                for i, cs in enumerate(sets)
+            ]
+        merged.append(copy)
+    parsed = _valid_items(merged, PermissionGrantPolicy)
+    message = parsed.message
+    if beta is None:
+        failed = results.failure("permission_grant_policies_beta")
+        detail = failed.message if failed is not None else "no answer"
+        message = "; ".join(
+            m
+            for m in (
+                message,
+                "whether a condition set allows Microsoft 365 certified apps only is unknown: "
+                f"Graph beta could not be read ({detail})",
+            )
+            if m
+        )
+    return Part(data=parsed.data, message=message or part.message)
+
+
+def _consent_requests(results: _Results, request_ids: list[str]) -> Part[list[AppConsentRequest]]:
+    """Pending requests, each with its userConsentRequests read separately (the list answers
+    them as ``[]``): ADMIN_CONSENT_REQUEST_PENDING names who asked, when and why."""
+    part = results.part("consent_requests", _values(AppConsentRequest))
+    if part.data is None:
+        return part
+    asked: dict[str, list[UserConsentRequest]] = {}
+    notes: list[str] = [part.message] if part.message else []
+    for index, request_id in enumerate(request_ids):
+        key = f"user_consent_requests_{index}"
+        found = results.part(key, _values(UserConsentRequest))
+        if found.data is None:
+            notes.append(
+                f"who asked in consent request {request_id} could not be read "
+                f"({found.message or found.status.value})"
+            )
+            continue
+        asked[request_id] = found.data
+    requests = [
+        r.model_copy(update={"user_consent_requests": asked[r.id]}) if r.id in asked else r
+        for r in part.data
+    ]
+    return Part(data=requests, message="; ".join(notes) or None)
+
+
+def _recruitee_requests(
+    results: _Results, apps: list[ServicePrincipal], manifest: Manifest
+) -> list[str]:
+    """Ids of the pending consent requests that are about Recruitee."""
+    wanted = {sp.app_id.casefold() for sp in apps}
+    wanted |= {a.casefold() for a in manifest.known_app_ids}
+    name = manifest.app_display_name.casefold()
+    ids: list[str] = []
+    for raw in results.raw_values("consent_requests") or []:
+        app_id = str(raw.get("appId") or "").casefold()
+        shown = str(raw.get("appDisplayName") or "").casefold()
+        if raw.get("id") and (app_id in wanted or shown == name):
+            ids.append(str(raw["id"]))
+    return ids
+
+
+def _valid_items(raw: list[dict[str, Any]], model: type[M]) -> Part[list[M]]:
+    """Parse each item; a bad one is named in the message, the valid ones are kept."""
+    out: list[M] = []
+    bad: list[str] = []
+    for index, item in enumerate(raw):
+        try:
+            out.append(model.model_validate(item))
+        except ValidationError as exc:
+            ident = item.get("id") if isinstance(item, dict) else None
+            bad.append(f"item {ident or index}: {exc.error_count()} invalid field(s)")
+    message = f"skipped {len(bad)} unreadable item(s): {'; '.join(bad)}" if bad else None
+    return Part(data=out, message=message)
 
 
 def _run(client: GraphClient, results: _Results, calls: list[PlannedCall]) -> None:
@@ -296,7 +434,12 @@ def collect_with(
     user_id = lookup.user.data.id if lookup and lookup.user.data else None
     per_user = bool(options.user and user_id)
     say("Reading grants and assignments" + (" and audit logs" if options.with_logs else ""))
-    _run(client, results, wave_two([(a.id, a.app_id) for a in apps], options, user_id, now))
+    request_ids = _recruitee_requests(results, apps, manifest)
+    _run(
+        client,
+        results,
+        wave_two([(a.id, a.app_id) for a in apps], options, user_id, now, request_ids),
+    )
     recruitee: Part[list[RecruiteeApp]] = (
         Part(
             data=[
@@ -333,19 +476,21 @@ def collect_with(
             "classifications", _values(DelegatedPermissionClassification)
         ),
         authorization_policy=results.part("authorization_policy", _one(AuthorizationPolicy)),
-        permission_grant_policies=results.part(
-            "permission_grant_policies", _values(PermissionGrantPolicy)
-        ),
+        permission_grant_policies=_grant_policies(results),
         admin_consent_request_policy=results.part(
             "admin_consent_request_policy", _one(AdminConsentRequestPolicy)
         ),
-        app_consent_requests=results.part("consent_requests", _values(AppConsentRequest)),
+        app_consent_requests=_consent_requests(results, request_ids),
         conditional_access_policies=results.part(
             "conditional_access", _values(ConditionalAccessPolicy)
         ),
         users=[lookup] if lookup else [],
+        # Every ApplicationManagement event read is kept: which ones concern Recruitee is
+        # decided in evaluate/, so a later fix to that rule applies to a replayed snapshot.
         directory_audits=(
-            (_audits(results, apps) if apps else Part(data=[])) if logs_ok else not_collected
+            (results.part("audits", _values(DirectoryAudit)) if apps else Part(data=[]))
+            if logs_ok
+            else not_collected
         ),
         sign_ins=_sign_ins(results, len(apps)) if logs_ok else not_collected,
     )

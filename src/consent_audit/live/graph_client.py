@@ -112,9 +112,16 @@ class TokenProvider(Protocol):
     def token(self, *, refresh: bool = False) -> str: ...
 
 
+V1 = "v1.0"
+BETA = "beta"
+
+
 @dataclass(frozen=True)
 class GraphCall:
-    """One GET, addressed relative to ``{root}/v1.0`` (it starts with ``/``)."""
+    """One GET, addressed relative to ``{root}/{version}`` (it starts with ``/``).
+
+    ``version`` is ``v1.0`` or ``beta``: a ``$batch`` answers URLs relative to its own version
+    (json-batching.md), so beta calls travel in ``POST {root}/beta/$batch``."""
 
     id: str
     path: str
@@ -126,6 +133,7 @@ class GraphCall:
     """Applied to each item as its page arrives, so a large collection (100,000 grants) is
     held once, parsed, rather than as raw JSON and then again as models. An item it cannot
     convert is kept raw, for the caller's own validation to report."""
+    version: str = V1
 
 
 def _convert(item: Callable[[Any], Any] | None, value: Any) -> Any:
@@ -246,9 +254,11 @@ class GraphClient:
         while pending:
             self.stats.rounds += 1
             again: list[_Pending] = []
-            for start in range(0, len(pending), MAX_BATCH):
-                chunk = pending[start : start + MAX_BATCH]
-                again.extend(self._send_chunk(chunk, results))
+            # v1.0 first: it carries the reads every verdict needs; beta only supplements.
+            for version in sorted({p.call.version for p in pending}, key=lambda v: v != V1):
+                same = [p for p in pending if p.call.version == version]
+                for start in range(0, len(same), MAX_BATCH):
+                    again.extend(self._send_chunk(same[start : start + MAX_BATCH], results))
             pending = self._wait_for(again, results)
         return results
 
@@ -261,7 +271,7 @@ class GraphClient:
                 for p in chunk
             ]
         }
-        response = self._post_batch(body, len(chunk))
+        response = self._post_batch(body, len(chunk), chunk[0].call.version)
         if isinstance(response, GraphError):
             return self._outer_failure(chunk, response, None, results)
         if response.status_code != 200:
@@ -284,8 +294,10 @@ class GraphClient:
             again.extend(self._handle_answer(pending, answer, results))
         return again
 
-    def _post_batch(self, body: dict[str, Any], count: int) -> requests.Response | GraphError:
-        url = f"{self.base}/$batch"
+    def _post_batch(
+        self, body: dict[str, Any], count: int, version: str = V1
+    ) -> requests.Response | GraphError:
+        url = f"{self.root}/{version}/$batch"
         for _ in range(2):
             started = self._clock()
             self.stats.http_requests += 1
@@ -382,7 +394,7 @@ class GraphClient:
                 body["value"] = pending.items
             results[pending.call.id] = body
             return []
-        relative = self._relative(next_link)
+        relative = self._relative(next_link, pending.call.version)
         if isinstance(relative, GraphError):
             results[pending.call.id] = relative
             return []
@@ -406,7 +418,7 @@ class GraphClient:
         pending.delay = 0.0
         return [pending]
 
-    def _relative(self, next_link: str) -> str | GraphError:
+    def _relative(self, next_link: str, version: str = V1) -> str | GraphError:
         if _origin(next_link) != self._origin:
             host = urlsplit(next_link).netloc or next_link
             return GraphError(
@@ -415,7 +427,7 @@ class GraphClient:
                 f"nextLink points to {host}, not {urlsplit(self.root).netloc}; not followed "
                 "(the token is only sent to the configured Graph host)",
             )
-        base_path = urlsplit(self.base).path
+        base_path = urlsplit(f"{self.root}/{version}").path
         parts = urlsplit(next_link)
         if not parts.path.startswith(base_path + "/"):
             return GraphError(0, FOREIGN_NEXT_LINK, f"nextLink {parts.path} is outside {base_path}")

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from consent_audit.graph_objects import AppRoleAssignment, OAuth2PermissionGrant
-from consent_audit.live.graph_client import GraphCall
+from consent_audit.live.graph_client import BETA, V1, GraphCall
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
 
@@ -27,6 +27,14 @@ POLICY_READ = "Policy.Read.All"
 GRANT_POLICY_READ = "Policy.Read.PermissionGrant"
 CONSENT_READ = "ConsentRequest.Read.All"
 AUDIT_READ = "AuditLog.Read.All"
+USER_READ = "User.Read"
+PREFER_ENUMS = {"Prefer": "include-unknown-enum-members"}
+"""Evolvable enums (microsoft/api-guidelines graph/patterns/evolvable-enums.md): without it
+Graph answers ``unknownFutureValue`` for members added after that sentinel, e.g. grant
+control ``riskRemediation`` and platform ``linux`` (v1.0 CSDL)."""
+ADVANCED = {"ConsistencyLevel": "eventual"}
+"""With ``$count=true``, the advanced query parameters (aad-advanced-queries.md)."""
+NON_INTERACTIVE = "signInEventTypes/any(t: t eq 'nonInteractiveUser')"
 GLOBAL_READER = "Global Reader"
 LOG_DAYS = 30
 LOG_MAX_PAGES = 10
@@ -48,9 +56,17 @@ class PlannedCall:
     headers: Mapping[str, str] = field(default_factory=dict)
     max_pages: int | None = None
     item: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
+    version: str = V1
+    also: tuple[str, ...] = ()
+    """Permissions needed together with ``permission`` (directoryAudits: AuditLog.Read.All
+    and Directory.Read.All, directoryaudit-list.md)."""
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        return (self.permission, *self.also)
 
     def call(self) -> GraphCall:
-        return GraphCall(self.key, self.path, self.headers, self.max_pages, self.item)
+        return GraphCall(self.key, self.path, self.headers, self.max_pages, self.item, self.version)
 
 
 def _q(value: str) -> str:
@@ -116,6 +132,15 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             GRANT_POLICY_READ,
         ),
         PlannedCall(
+            "permission_grant_policies_beta",
+            1,
+            "permission_grant_policies",
+            "/policies/permissionGrantPolicies",
+            GRANT_POLICY_READ,
+            when="always (beta: certifiedClientApplicationsOnly exists only there)",
+            version=BETA,
+        ),
+        PlannedCall(
             "admin_consent_request_policy",
             1,
             "admin_consent_request_policy",
@@ -128,6 +153,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             "conditional_access_policies",
             "/identity/conditionalAccess/policies",
             POLICY_READ,
+            headers=PREFER_ENUMS,
         ),
         PlannedCall(
             "consent_requests",
@@ -142,7 +168,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             1,
             "tenant",
             "/organization?$select=id,displayName,verifiedDomains",
-            DIR_READ,
+            USER_READ,
         ),
     ]
     app_ids = sorted({a.lower() for a in (*manifest.known_app_ids, *options.app_ids)})
@@ -181,13 +207,32 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
                 "user_groups",
                 1,
                 "users",
-                f"{segment}/transitiveMemberOf/microsoft.graph.group?$select=id,displayName",
+                f"{segment}/transitiveMemberOf/microsoft.graph.group"
+                "?$count=true&$select=id,displayName",
                 DIR_READ,
                 when="--user",
-                headers={"ConsistencyLevel": "eventual"},
+                headers=ADVANCED,
             ),
         ]
     return calls
+
+
+def consent_request_calls(request_ids: list[str]) -> list[PlannedCall]:
+    """Who asked, when and why, per pending request: the list does not expand
+    ``userConsentRequests`` (appconsentrequest-list.md; userconsentrequest-list.md)."""
+    return [
+        PlannedCall(
+            f"user_consent_requests_{index}",
+            2,
+            "app_consent_requests",
+            "/identityGovernance/appConsent/appConsentRequests/"
+            f"{quote(request_id, safe='')}/userConsentRequests?$filter="
+            + _q("status eq 'InProgress'"),
+            CONSENT_READ,
+            when="a pending request for Recruitee",
+        )
+        for index, request_id in enumerate(request_ids)
+    ]
 
 
 def wave_two(
@@ -195,9 +240,11 @@ def wave_two(
     options: LiveOptions,
     user_id: str | None,
     now: datetime,
+    consent_requests: list[str] | None = None,
 ) -> list[PlannedCall]:
-    """Requests keyed by the Recruitee service principals (object id, appId) found in wave 1."""
-    calls: list[PlannedCall] = []
+    """Requests keyed by the Recruitee service principals (object id, appId) found in wave 1,
+    and by the ids of the pending consent requests for Recruitee."""
+    calls: list[PlannedCall] = consent_request_calls(consent_requests or [])
     for index, (sp_id, _app_id) in enumerate(apps):
         client = f"clientId eq {_literal(sp_id)}"
         if options.user and user_id:
@@ -259,22 +306,36 @@ def wave_two(
                 roles,
                 "--with-logs",
                 max_pages=LOG_MAX_PAGES,
+                also=(DIR_READ,),
             )
         )
         for index, (_sp_id, app_id) in enumerate(apps):
-            calls.append(
+            recent = f"appId eq {_literal(app_id)} and createdDateTime ge {since}"
+            calls += [
                 PlannedCall(
                     f"signins_{index}",
                     2,
                     "sign_ins",
-                    "/auditLogs/signIns?$filter="
-                    + _q(f"appId eq {_literal(app_id)} and createdDateTime ge {since}"),
+                    "/auditLogs/signIns?$filter=" + _q(recent),
                     AUDIT_READ,
                     roles,
                     "--with-logs (needs Entra ID P1/P2)",
                     max_pages=LOG_MAX_PAGES,
-                )
-            )
+                ),
+                # Background refreshes are non-interactive sign-ins: v1.0 lists interactive
+                # ones only (signin-list.md); beta lists these under signInEventTypes.
+                PlannedCall(
+                    f"signins_background_{index}",
+                    2,
+                    "sign_ins",
+                    "/auditLogs/signIns?$filter=" + _q(f"{recent} and {NON_INTERACTIVE}"),
+                    AUDIT_READ,
+                    roles,
+                    "--with-logs (needs Entra ID P1/P2; beta: non-interactive sign-ins)",
+                    max_pages=LOG_MAX_PAGES,
+                    version=BETA,
+                ),
+            ]
     return calls
 
 
@@ -289,21 +350,23 @@ def collection_plan(
     )
     when = now or datetime.now(timezone.utc)
     apps = [("{recruiteeSpId}", "{recruiteeAppId}")]
-    plan = wave_one(manifest, full) + wave_two(apps, full, "{userId}", when)
+    plan = wave_one(manifest, full) + wave_two(
+        apps, full, "{userId}", when, ["{appConsentRequestId}"]
+    )
     if full.user:
         plan += wave_two(apps, LiveOptions(with_logs=False), None, when)
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     unique = []
     for call in plan:
-        if call.path not in seen:
-            seen.add(call.path)
+        if (call.version, call.path) not in seen:
+            seen.add((call.version, call.path))
             unique.append(call)
     return unique
 
 
 def permissions_markdown(plan: list[PlannedCall]) -> str:
     """The permissions page: every call, the permission it needs, roles that suffice."""
-    scopes = sorted({c.permission for c in plan})
+    scopes = sorted({p for c in plan for p in c.permissions})
     lines = [
         "# Permissions consent-audit needs",
         "",
@@ -325,14 +388,17 @@ def permissions_markdown(plan: list[PlannedCall]) -> str:
     ]
     for call in plan:
         path = _DATE.sub("{now-30d}", unquote(call.path)).replace("|", "\\|")
+        version = "" if call.version == V1 else f"/{call.version}"
+        headers = "".join(f" `{k}: {v}`" for k, v in call.headers.items())
         lines.append(
-            f"| {call.wave} | `GET {path}` | `{call.part}` | {call.permission} | "
-            f"{', '.join(call.roles)} | {call.when} |"
+            f"| {call.wave} | `GET {version}{path}`{headers} | `{call.part}` | "
+            f"{' + '.join(call.permissions)} | {', '.join(call.roles)} | {call.when} |"
         )
     lines += [
         "",
         "Requests of one wave go out together in JSON `$batch` POSTs of up to 20 to",
-        "`{graph}/v1.0/$batch`; wave 2 needs the object ids found in wave 1.",
+        "`{graph}/v1.0/$batch` (beta requests, marked `/beta`, to `{graph}/beta/$batch`);",
+        "wave 2 needs the object ids found in wave 1.",
         "",
     ]
     return "\n".join(lines)

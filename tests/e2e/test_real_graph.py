@@ -1,0 +1,202 @@
+"""End-to-end against a Graph as strict as Microsoft's docs (tests/emulator/graph_rules.py).
+
+Each test runs the installed CLI against the emulator and asserts on the report: what the
+collector must do to read real Graph (the OData cast's advanced query parameters, per-request
+userConsentRequests, beta-only properties, beta non-interactive sign-ins, the Prefer header for
+evolvable enums, nulls) shows up as a right answer, or as an honest ``unknown``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from consent_audit.evaluate import evaluate
+from consent_audit.manifest import load_manifest
+from consent_audit.snapshot import TenantSnapshot, load_snapshot
+from tests.e2e.cli_runner import Run, comparable, run_cli
+from tests.emulator.faults import Fault
+from tests.emulator.server import GraphEmulator
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tenants"
+Factory = Callable[..., GraphEmulator]
+
+
+def _check(emu: GraphEmulator, home: Path, *extra: str) -> Run:
+    run = run_cli(["check", "--format", "json", *extra], emu.url, home)
+    assert run.code in (0, 1), run.stderr
+    return run
+
+
+def _variant(name: str, edit: Callable[[dict[str, Any]], None]) -> TenantSnapshot:
+    raw = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+    edit(raw)
+    return TenantSnapshot.model_validate(raw)
+
+
+def _findings(report: dict[str, Any], code: str) -> list[dict[str, Any]]:
+    return [f for f in report["findings"] if f["id"] == code]
+
+
+def _scope_rows(report: dict[str, Any], feature: str) -> dict[str, dict[str, Any]]:
+    feat = next(f for f in report["features"] if f["name"] == feature)
+    return {row["scope"]: row for app in feat["apps"] for row in app["scopes"]}
+
+
+def test_transitive_ca_exclusion_is_read_with_the_cast(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """Miriam is excluded from a block-everything policy through a nested group: only the
+    transitive cast (ConsistencyLevel + $count=true, or Graph answers 400) shows it."""
+    path = EXAMPLES / "ca-block-excluded-admins.json"
+    user = "miriam.graham@woodgrovebank.com"
+    emu = graph_emulator_factory(path)
+    run = _check(emu, tmp_path, "--user", user)
+    report = run.report
+    assert run.code == 0, report["findings"]
+    assert {f["name"]: f["status"] for f in report["features"]} == {
+        "mailbox": "pass",
+        "calendar": "pass",
+        "rooms": "pass",
+    }
+    assert not _findings(report, "CA_POLICY_BLOCKS")
+    assert not _findings(report, "DATA_UNAVAILABLE")
+    casts = [r.target for r in emu.requests if "/microsoft.graph.group" in r.target]
+    assert casts
+    assert all("$count=true" in target for target in casts)
+    offline = evaluate(load_snapshot(path), load_manifest(), user=user)
+    assert comparable(report) == comparable(json.loads(offline.model_dump_json()))
+
+
+def test_pending_consent_request_names_who_asked_when_and_why(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    emu = graph_emulator_factory(EXAMPLES / "recommended-policy.json")
+    report = _check(emu, tmp_path).report
+    [pending] = _findings(report, "ADMIN_CONSENT_REQUEST_PENDING")
+    assert "patti.fernandez@fourthcoffee.com on 2025-06-15" in pending["detail"]
+    assert "schedule interviews" in pending["detail"]
+    [asker] = pending["evidence"]["requests"]
+    assert asker["user"] == "patti.fernandez@fourthcoffee.com"
+    assert asker["reason"].startswith("I need mailbox and calendar sync")
+    assert any(
+        r.target.endswith("/userConsentRequests?$filter=status eq 'InProgress'")
+        for r in emu.requests
+    )
+
+
+def _certified_only(raw: dict[str, Any]) -> None:
+    policy = raw["permission_grant_policies"]["data"][0]
+    policy["includes"][0]["certifiedClientApplicationsOnly"] = True
+
+
+def test_certified_only_consent_policy_is_read_from_beta(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """v1.0 has no certifiedClientApplicationsOnly: read as false it would let users consent
+    to rooms; read from beta, only admins can (Recruitee is not Microsoft 365 certified)."""
+    emu = graph_emulator_factory(_variant("recommended-policy.json", _certified_only))
+    report = _check(emu, tmp_path).report
+    rooms = _scope_rows(report, "rooms")
+    assert rooms["User.ReadBasic.All"]["user_consent"] != "users can consent"
+    assert "certified apps only" in rooms["User.ReadBasic.All"]["reason"]
+    baseline = _check(graph_emulator_factory(EXAMPLES / "recommended-policy.json"), tmp_path)
+    assert _scope_rows(baseline.report, "rooms")["User.ReadBasic.All"]["user_consent"] == (
+        "users can consent"
+    )
+
+
+def test_certified_only_is_unknown_when_beta_is_refused(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    refuse = Fault.error(
+        r"^/beta/policies/permissionGrantPolicies",
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+        count=None,
+    )
+    emu = graph_emulator_factory(
+        _variant("recommended-policy.json", _certified_only), faults=[refuse]
+    )
+    report = _check(emu, tmp_path).report
+    assert refuse.fired
+    row = _scope_rows(report, "rooms")["User.ReadBasic.All"]
+    assert row["user_consent"] not in ("users can consent", "only admins")
+    assert "certified" in row["reason"]
+    assert "beta" in row["reason"]
+    assert next(f for f in report["features"] if f["name"] == "rooms")["status"] != "pass"
+
+
+def test_background_refresh_failures_reach_the_report(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """signin-frequency.json: every AADSTS70043 is a non-interactive (refresh) sign-in, which
+    v1.0 does not list; the collector reads them from beta."""
+    emu = graph_emulator_factory(EXAMPLES / "signin-frequency.json")
+    report = _check(emu, tmp_path, "--with-logs").report
+    [failures] = _findings(report, "SIGNIN_FAILURES")
+    codes = {c["code"]: c["count"] for c in failures["evidence"]["codes"]}
+    assert codes == {"AADSTS70043": 5}
+    assert "AADSTS70043" in failures["detail"]
+    background = [r.target for r in emu.requests if r.target.startswith("/beta/auditLogs/signIns")]
+    assert background
+    assert all("nonInteractiveUser" in target for target in background)
+
+
+def _unknown_grant_control(raw: dict[str, Any]) -> None:
+    policy = raw["conditional_access_policies"]["data"][1]
+    policy["grantControls"]["builtInControls"] = ["unknownFutureValue"]
+
+
+def test_unknown_future_value_grant_control_is_unknown_not_ignored(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """CA002 in ca-block-excluded-admins requires MFA of everyone for all apps; answered as a
+    control newer than the tool knows, its effect is unknown: never satisfied, never dropped."""
+    emu = graph_emulator_factory(_variant("ca-block-excluded-admins.json", _unknown_grant_control))
+    report = _check(emu, tmp_path, "--user", "nestor.wilke@woodgrovebank.com").report
+    unknown = [f for f in _findings(report, "CA_UNREADABLE") if "unknownFutureValue" in f["detail"]]
+    assert unknown
+    assert "CA002" in unknown[0]["detail"]
+    assert set(unknown[0]["features"]) == {"mailbox", "calendar", "rooms"}
+    statuses = {f["name"]: f["status"] for f in report["features"]}
+    assert "pass" not in statuses.values()
+
+
+def test_risk_remediation_is_read_with_the_prefer_header(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """riskRemediation comes after unknownFutureValue in v1.0's enum: sent with
+    ``Prefer: include-unknown-enum-members`` it arrives as itself, so no unknown is reported."""
+
+    def risk(raw: dict[str, Any]) -> None:
+        policy = raw["conditional_access_policies"]["data"][1]
+        policy["grantControls"]["builtInControls"] = ["riskRemediation"]
+
+    emu = graph_emulator_factory(_variant("ca-block-excluded-admins.json", risk))
+    report = _check(emu, tmp_path, "--user", "nestor.wilke@woodgrovebank.com").report
+    assert not [f for f in _findings(report, "CA_UNREADABLE") if "CA002" in f["detail"]]
+
+
+def test_tenant_answering_nulls_gives_the_same_verdicts_or_unknown(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """Nulls where the CSDL allows them: no part turns into an error, CA and logs are judged
+    as before, and a consent decision that depended on a nulled condition list is unknown."""
+    path = EXAMPLES / "signin-frequency.json"
+    plain = _check(graph_emulator_factory(path), tmp_path, "--with-logs").report
+    nulls = _check(graph_emulator_factory(path, nulls=True), tmp_path, "--with-logs").report
+    unavailable = {f["evidence"].get("part") for f in _findings(nulls, "DATA_UNAVAILABLE")}
+    assert unavailable <= {
+        p.get("part") for p in (f["evidence"] for f in _findings(plain, "DATA_UNAVAILABLE"))
+    }
+    assert {f["id"] for f in _findings(nulls, "CA_POLICY_SIGNIN_FREQUENCY")} == {
+        f["id"] for f in _findings(plain, "CA_POLICY_SIGNIN_FREQUENCY")
+    }
+    assert _findings(nulls, "SIGNIN_FAILURES")
+    for feature in plain["features"]:
+        twin = next(f for f in nulls["features"] if f["name"] == feature["name"])
+        assert twin["status"] in (feature["status"], "unknown")
