@@ -290,12 +290,16 @@ def fix(
         if not writes:
             raise typer.Exit(exit_code(decide(before, fail_on)))
         if not yes:
-            if not sys.stdin.isatty():
+            # sys.stdin is None when stdin is closed (`<&-`).
+            if sys.stdin is None or sys.stdin.closed or not sys.stdin.isatty():
                 raise InputError(
                     "--apply needs confirmation and standard input is not a terminal.",
                     fix="Pass --yes to confirm non-interactively.",
                 )
-            typer.confirm(f"Make these {len(writes)} change(s) in the tenant?", abort=True)
+            if not _confirmed(f"Make these {len(writes)} change(s) in the tenant?"):
+                # Declining is not a failure and not a finding: exit 0, tenant untouched.
+                typer.echo("Nothing changed.", err=True)
+                raise typer.Exit(int(ExitCode.OK))
         from consent_audit.live import apply_fixes
 
         results = apply_fixes(options, writes)
@@ -356,6 +360,14 @@ def render_before_after(before: Report, after: Report) -> str:
         f"warnings: {before.summary.warnings} -> {after.summary.warnings}"
     )
     return "\n".join(rows)
+
+
+def _confirmed(question: str) -> bool:
+    """The admin's yes; no, Ctrl-D and Ctrl-C at the prompt all mean no."""
+    try:
+        return bool(typer.confirm(question, default=False))
+    except (typer.Abort, EOFError):
+        return False
 
 
 def register(app: typer.Typer) -> None:

@@ -249,3 +249,32 @@ def test_broken_pipe_exits_5_quietly() -> None:
     os.close(write_end)
     assert proc.returncode == 5
     assert proc.stderr == ""
+
+
+# The token cache ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", "[" * 5000 + "]" * 5000])
+def test_a_corrupt_token_cache_is_bad_input_not_a_crash(tmp_path: Path, content: str) -> None:
+    from consent_audit.errors import InputError
+    from consent_audit.live.token_cache import PLAIN_FILE_NAME, open_token_store
+
+    (tmp_path / PLAIN_FILE_NAME).write_text(content)
+    store = open_token_store(tmp_path, notify=None)
+    with pytest.raises(InputError, match="corrupt"):
+        store.cache().find("AccessToken")
+
+
+def test_a_token_cache_that_is_a_directory_is_bad_input(tmp_path: Path) -> None:
+    from consent_audit.errors import InputError
+    from consent_audit.live.token_cache import PLAIN_FILE_NAME, cache_directory, open_token_store
+
+    (tmp_path / PLAIN_FILE_NAME).mkdir()
+    with pytest.raises(InputError, match="is a directory"):
+        open_token_store(tmp_path, notify=None).cache().find("AccessToken")
+    (cache_directory() / PLAIN_FILE_NAME).mkdir(parents=True)
+    code, _, err = run("logout")
+    assert code == 2, err
+    assert "error: the token cache" in err
+    assert "is a directory" in err
+    assert "internal error" not in err

@@ -30,6 +30,7 @@ token behind: it is moved into the secret store and deleted.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -45,7 +46,7 @@ from msal_extensions.persistence import (  # type: ignore[import-untyped]
 )
 
 from consent_audit import paths
-from consent_audit.errors import AccessError
+from consent_audit.errors import AccessError, InputError
 from consent_audit.files import make_private_dir, write_text_atomic
 
 PLAIN_FILE_NAME = "token_cache.json"
@@ -94,6 +95,8 @@ class CheckedPersistence:
             return action()
         except PersistenceNotFound:
             raise
+        except IsADirectoryError:
+            raise _not_a_cache(self.get_location(), "is a directory") from None
         except (OSError, RuntimeError) as exc:  # KeychainError, GLib.Error, PersistenceError
             raise AccessError(
                 f"the token cache in {self.label} ({self.get_location()}) cannot be used: "
@@ -108,13 +111,29 @@ class CheckedPersistence:
         self._call(lambda: self.inner.save(content))
 
     def load(self) -> str:
-        return str(self._call(self.inner.load))
+        """The cache's JSON; anything else is a corrupt cache (exit 2), not a crash in MSAL."""
+        content = str(self._call(self.inner.load))
+        try:
+            parsed = json.loads(content) if content.strip() else {}
+        except (ValueError, RecursionError):
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise _not_a_cache(self.get_location(), "is corrupt (not an MSAL token cache)")
+        return content
 
     def time_last_modified(self) -> float:
         return float(self._call(self.inner.time_last_modified))
 
     def get_location(self) -> str:
         return str(self.inner.get_location())
+
+
+def _not_a_cache(location: str, what: str) -> InputError:
+    """A cache file that is not one (exit 2): say which, and how to start over."""
+    how = "delete it by hand" if "directory" in what else "run `consent-audit logout`"
+    return InputError(
+        f"the token cache {location} {what}.", fix=f"{how.capitalize()}, then sign in again."
+    )
 
 
 @dataclass(frozen=True)
@@ -171,6 +190,8 @@ class TokenStore:
                 if self.encrypted:
                     self.persistence.save(msal.SerializableTokenCache().serialize())
                 with contextlib.suppress(FileNotFoundError):
+                    if self.location.is_dir():
+                        raise _not_a_cache(str(self.location), "is a directory")
                     self.location.unlink()
             removed = True
         stranded = self.location.parent / ENCRYPTED_FILE_NAME

@@ -80,7 +80,13 @@ class GraphWriter:
                 fallback = self.backoff * 2.0**attempt
                 self.sleep(min(delay if delay is not None else fallback, 30.0))
                 continue
-            if response.status_code >= 400:
+            if 300 <= response.status_code < 400:
+                # Redirects are not followed (the token would go elsewhere), so nothing was
+                # written: a 3xx is a failure, never "done".
+                raise GraphError(
+                    response.status_code, "Redirected", "Graph answered with a redirect"
+                )
+            if not 200 <= response.status_code < 300:
                 raise parse_graph_error(
                     response.status_code, _json(response), dict(response.headers)
                 )
