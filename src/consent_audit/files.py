@@ -51,7 +51,7 @@ def write_text_atomic(path: Path, text: str, mode: int = 0o600) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        if posix_modes():
+        if sys.platform != "win32" and posix_modes():  # the literal check lets mypy see it
             os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
