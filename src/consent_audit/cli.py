@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from consent_audit.manifest import Manifest
     from consent_audit.render import RenderOptions
     from consent_audit.report import Report
+    from consent_audit.snapshot import TenantSnapshot
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 = no finding at or above --fail-on; 1 = findings at or above it; "
@@ -246,6 +247,28 @@ def _write_baseline(report: Report, path: Path, today: date, quiet: bool) -> Non
         )
 
 
+def _snapshot_user(snap: TenantSnapshot, quiet: bool) -> str | None:
+    """A snapshot taken with --user is about that user: audit them unless told otherwise."""
+    from consent_audit.render.safe_text import clean
+
+    queries = [clean(lookup.query) for lookup in snap.users]
+    if len(queries) == 1:
+        if not quiet:
+            typer.echo(
+                f"auditing {queries[0]}, the user this snapshot was taken for "
+                "(--user picks another, --tenant-only the tenant alone)",
+                err=True,
+            )
+        return snap.users[0].query
+    if queries and not quiet:
+        typer.echo(
+            f"the snapshot holds {len(queries)} users ({', '.join(queries)}): auditing the "
+            "tenant; pass --user to audit one of them",
+            err=True,
+        )
+    return None
+
+
 @app.command()
 def check(
     snapshot: Annotated[
@@ -288,6 +311,13 @@ def check(
             "stay in the report, marked, and do not count toward --fail-on.",
         ),
     ] = None,
+    tenant_only: Annotated[
+        bool,
+        typer.Option(
+            "--tenant-only",
+            help="With --snapshot: audit the tenant only, not the user the snapshot was taken for.",
+        ),
+    ] = False,
     write_baseline: Annotated[
         Path | None,
         typer.Option(
@@ -346,6 +376,8 @@ def check(
         selected = full_manifest.select(feature or [])
         obtained = source_of_run.obtain(full_manifest)
         source = obtained.info
+        if user is None and source.kind == "snapshot" and not tenant_only:
+            user = _snapshot_user(obtained.snapshot, quiet)
         from consent_audit.evaluate import evaluate
 
         report = evaluate(
@@ -385,19 +417,46 @@ def check(
     raise typer.Exit(code)
 
 
+def _redaction_key(path: Path | None, quiet: bool) -> bytes:
+    from consent_audit.redaction_key import load_or_create_key
+
+    key, where, created = load_or_create_key(path)
+    if created and not quiet:
+        typer.echo(
+            f"made a redaction key at {where}: keep it (same key, same pseudonyms next time); "
+            "never send it",
+            err=True,
+        )
+    return key
+
+
 @app.command("snapshot")
 def snapshot_cmd(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Where to write the snapshot ('-' = stdout).")
     ],
-    user: UserOpt = None,
+    user: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--user", "-u", help="Also read this user (UPN or object id); repeatable, all kept."
+        ),
+    ] = None,
     redact: Annotated[
         bool,
         typer.Option(
             "--redact",
-            help="Replace names, UPNs, emails and user/group ids with stable pseudonyms.",
+            help="Replace names, UPNs, emails, user/group ids and CA policy names with "
+            "pseudonyms (stable across snapshots with the same --redact-key).",
         ),
     ] = False,
+    redact_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--redact-key",
+            help="The redaction key file (made owner-only on first use; default: in the "
+            "user's config directory). Keep it; never send it.",
+        ),
+    ] = None,
     app_id: AppIdOpt = None,
     manifest: ManifestOpt = None,
     tenant: TenantOpt = None,
@@ -414,6 +473,7 @@ def snapshot_cmd(
     Example: consent-audit snapshot --user alice@contoso.com --redact -o contoso.json
     """
     try:
+        key = _redaction_key(redact_key, quiet) if redact else None
         full_manifest = _load_manifest(manifest)
         from consent_audit.run_source import LiveSource
 
@@ -423,18 +483,17 @@ def snapshot_cmd(
             auth=auth,
             cloud=cloud,
             graph_url=graph_url,
-            user=user,
             app_ids=app_id,
             with_logs=with_logs,
             quiet=quiet,
             verbose=verbose,
         )
-        snap = LiveSource(options).obtain(full_manifest).snapshot
+        snap = LiveSource(options, tuple(user or ())).obtain(full_manifest).snapshot
         from consent_audit.live import redact as redact_snapshot
         from consent_audit.snapshot import dump_snapshot
 
-        if redact:
-            snap = redact_snapshot(snap)
+        if key is not None:
+            snap = redact_snapshot(snap, key)
         text = dump_snapshot(snap)
         if str(output) == "-":
             sys.stdout.write(text)

@@ -29,6 +29,7 @@ PEOPLE = [
     t.GROUP_ID,
     t.NESTED_ID,
     t.OTHER_USER_ID,
+    "Require MFA for Recruitee",  # CA policy names carry project/incident names
 ]
 KEPT = [
     t.APP_ID,
@@ -38,7 +39,6 @@ KEPT = [
     t.GLOBAL_READER,
     "Recruitee",
     "Microsoft Graph",
-    "Require MFA for Recruitee",
     "Mail.Send",
     "ca-1",
 ]
@@ -121,3 +121,46 @@ def test_write_snapshot_atomic_is_private(tmp_path: Path) -> None:
     assert target.read_text() == '{"a": 1}\n'
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["snap.json"]
+
+
+def test_the_same_key_gives_the_same_pseudonyms_days_apart(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    snap = _snapshot(rsps, manifest)
+    later = snap.model_copy(update={"collected_at": datetime(2026, 1, 20, tzinfo=timezone.utc)})
+    key = b"k" * 32
+    first, second = redact(snap, key), redact(later, key)
+    assert first.users[0].query == second.users[0].query
+    assert dump_snapshot(first).replace("2026-01-10T00:00:00Z", "") == dump_snapshot(
+        second
+    ).replace("2026-01-20T00:00:00Z", "")
+    assert redact(snap, b"x" * 32).users[0].query != first.users[0].query
+
+
+def test_one_person_has_one_pseudonym_everywhere(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    red = redact(_snapshot(rsps, manifest), b"k" * 32)
+    user = red.users[0].user.data
+    assert user is not None
+    assert user.display_name is not None
+    token = user.display_name.split()[-1]
+    assert user.user_principal_name.startswith(f"user-{token}")
+    assert user.mail == user.user_principal_name
+    assert red.users[0].query == user.user_principal_name  # the --user query too
+    sign_ins = [s for s in red.sign_ins.data or [] if s.user_id == user.id]
+    assert sign_ins
+    assert {s.user_principal_name for s in sign_ins} == {user.user_principal_name}
+
+
+def test_ca_policy_names_are_redacted_and_ids_kept(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    snap = _snapshot(rsps, manifest)
+    red = redact(snap)
+    before = snap.conditional_access_policies.data or []
+    after = red.conditional_access_policies.data or []
+    assert before
+    assert [p.id for p in before] == [p.id for p in after]
+    for old, new in zip(before, after, strict=True):
+        assert new.display_name == f"CA policy {old.id[:8]}"

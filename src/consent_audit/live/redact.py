@@ -2,16 +2,25 @@
 
 What goes: user and group names, UPNs, e-mail addresses and object ids wherever they occur
 (grants, assignments, CA include/exclude lists, admin-consent reviewers, consent requests,
-audit and sign-in logs, the audited user). What stays: tenant settings, policy ids, role
-template ids, app ids, scopes, app and policy names (Recruitee, Microsoft Graph) -- everything
+audit and sign-in logs, the audited users), and Conditional Access policy names (they often
+carry incident or project names; the policy id stays). What stays: tenant settings, policy
+ids, role template ids, app ids, scopes, Recruitee's and Graph's names -- everything
 evaluation reasons about.
 
-Names, UPNs and e-mail addresses are HMAC-SHA256 pseudonyms under a random key made per run
-and never stored, so the same value maps to the same pseudonym within one snapshot but cannot
-be reversed or linked across runs. User and group object ids become an unkeyed, tenant-scoped
-hash (pseudonymous_ids.py): random GUIDs cannot be guessed, and the same id in every snapshot
-keeps finding fingerprints identical with and without redaction. Ids keep the GUID shape so
-the snapshot still validates and evaluation still joins a user to their grant and group.
+Two kinds of pseudonym, for two kinds of value:
+
+- **People's names, UPNs, e-mail addresses** are guessable (first.last@domain), so they are
+  an HMAC-SHA256 under the customer's redaction key (redaction_key.py: made once, kept in
+  their config directory). One person has one pseudonym everywhere: the display name
+  ``User 3fa2c1d0`` and the UPN ``user-3fa2c1d0e4@redacted.invalid`` both come from the HMAC
+  of their object id (or, where a log row has no id, of their UPN, resolved to the id when
+  the snapshot knows it). The same key gives the same pseudonyms in a snapshot taken days
+  later; without the key nobody can reverse or confirm a guess.
+- **Object ids** are random GUIDs nobody can guess, so they become an unkeyed, tenant-scoped
+  hash (pseudonymous_ids.py). That keeps joins working (a user's id in their grant, their
+  group in an assignment) and keeps finding fingerprints identical with and without
+  redaction, whatever key is used. Someone who can already list the tenant's users could
+  match them; nobody else can.
 """
 
 from __future__ import annotations
@@ -31,35 +40,68 @@ _PEOPLE_TYPES = {"user", "group"}
 
 
 class Pseudonyms:
-    """Stable, keyed pseudonyms; values are compared case-insensitively, as Entra does."""
+    """Keyed pseudonyms per person; values compare case-insensitively, as Entra does."""
 
     def __init__(self, tenant_id: str, key: bytes | None = None) -> None:
         self._tenant_id = tenant_id
         self._key = key or secrets.token_bytes(32)
-        self.originals: set[str] = set()
+        self._ids_by_handle: dict[str, str] = {}
+        self.replacements: dict[str, str] = {}
+        """Every original value replaced, for scrubbing free text (audit old/new values)."""
 
-    def _digest(self, kind: str, value: str) -> bytes:
-        self.originals.add(value)
+    def learn(self, object_id: str | None, *handles: str | None) -> None:
+        """Remember that these UPNs / e-mail addresses belong to ``object_id``."""
+        if not object_id:
+            return
+        for handle in handles:
+            if handle:
+                self._ids_by_handle.setdefault(handle.strip().casefold(), object_id)
+
+    def _token(self, object_id: str | None, handle: str | None, name: str | None) -> str:
+        if not object_id and handle:
+            object_id = self._ids_by_handle.get(handle.strip().casefold())
+        kind, value = (
+            ("person", object_id)
+            if object_id
+            else ("handle", handle)
+            if handle
+            else ("name", name or "")
+        )
         message = f"{kind}\0{value.strip().casefold()}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).digest()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def _keep(self, original: str, replacement: str) -> str:
+        if len(original) >= 4:
+            self.replacements.setdefault(original, replacement)
+        return replacement
 
     def object_id(self, value: str) -> str:
         """Unkeyed, tenant-scoped (pseudonymous_ids.py): fingerprints survive redaction."""
-        self.originals.add(value)
-        return stable_object_id(self._tenant_id, value)
+        return self._keep(value, stable_object_id(self._tenant_id, value))
 
-    def upn(self, value: str) -> str:
-        return f"user-{self._digest('upn', value).hex()[:10]}@redacted.invalid"
+    def upn(self, value: str, object_id: str | None = None) -> str:
+        token = self._token(object_id, value, None)
+        return self._keep(value, f"user-{token[:10]}@redacted.invalid")
 
-    def name(self, value: str, kind: str = "user") -> str:
+    def name(
+        self,
+        value: str,
+        kind: str = "user",
+        object_id: str | None = None,
+        handle: str | None = None,
+    ) -> str:
         label = "Group" if kind == "group" else "User"
-        return f"{label} {self._digest('name', value).hex()[:8]}"
+        return self._keep(value, f"{label} {self._token(object_id, handle, value)[:8]}")
+
+    def policy_name(self, value: str, policy_id: str) -> str:
+        """CA policy names often carry incident or project names; the id stays to find it."""
+        return self._keep(value, f"CA policy {policy_id[:8]}")
 
     def opaque_id(self, value: str) -> str:
         """Grant and app-role-assignment ids are base64url of the GUIDs they join -- a
         Principal grant's id carries the user's object id -- so they are replaced too, with
         the same shape (base64url, same length)."""
-        digest = self._digest("opaque", value)
+        digest = hmac.new(self._key, f"opaque\0{value}".encode(), hashlib.sha256).digest()
         while len(digest) * 4 < len(value) * 3:
             digest += hashlib.sha256(digest).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")[: len(value)]
@@ -76,32 +118,45 @@ class Pseudonyms:
         return self.upn(value) if "@" in value else self.name(value)
 
     def in_text(self, text: str | None) -> str | None:
-        """Scrub free text (audit old/new values) of every value already pseudonymised."""
+        """Scrub free text of every value already pseudonymised (longest first)."""
         if not text:
             return text
-        for original in sorted(self.originals, key=len, reverse=True):
-            if len(original) < 4 or original not in text:
-                continue
-            replacement = (
-                self.object_id(original)
-                if GUID.fullmatch(original)
-                else self.upn(original)
-                if "@" in original
-                else self.name(original)
-            )
-            text = text.replace(original, replacement)
+        for original in sorted(self.replacements, key=len, reverse=True):
+            if original in text:
+                text = text.replace(original, self.replacements[original])
         return text
 
 
-def _identity(p: Pseudonyms, ref: dict[str, Any] | None) -> None:
+def _ref(p: Pseudonyms, ref: dict[str, Any] | None, kind: str = "user") -> None:
+    """An identity (id, displayName, userPrincipalName) in logs and consent requests."""
     if not ref:
         return
-    if ref.get("id"):
-        ref["id"] = p.object_id(ref["id"])
+    oid, upn = ref.get("id"), ref.get("userPrincipalName")
     if ref.get("displayName"):
-        ref["displayName"] = p.name(ref["displayName"])
-    if ref.get("userPrincipalName"):
-        ref["userPrincipalName"] = p.upn(ref["userPrincipalName"])
+        ref["displayName"] = p.name(ref["displayName"], kind, oid, upn)
+    if upn:
+        ref["userPrincipalName"] = p.upn(upn, oid)
+    if oid:
+        ref["id"] = p.object_id(oid)
+
+
+def _learn_all(p: Pseudonyms, raw: dict[str, Any]) -> None:
+    """First pass: which UPNs and addresses belong to which object id, wherever it is said."""
+    for lookup in raw.get("users") or []:
+        user = _data(lookup.get("user"))
+        if user:
+            p.learn(user.get("id"), user.get("user_principal_name"), user.get("mail"))
+    for sign_in in _data(raw.get("sign_ins")) or []:
+        p.learn(sign_in.get("userId"), sign_in.get("userPrincipalName"))
+    refs: list[dict[str, Any]] = []
+    for audit in _data(raw.get("directory_audits")) or []:
+        refs.append((audit.get("initiatedBy") or {}).get("user") or {})
+        refs += audit.get("targetResources") or []
+    for request in _data(raw.get("app_consent_requests")) or []:
+        for user_request in request.get("userConsentRequests") or []:
+            refs.append((user_request.get("createdBy") or {}).get("user") or {})
+    for ref in refs:
+        p.learn(ref.get("id"), ref.get("userPrincipalName"))
 
 
 def _apps(p: Pseudonyms, apps: list[dict[str, Any]]) -> None:
@@ -117,46 +172,58 @@ def _apps(p: Pseudonyms, apps: list[dict[str, Any]]) -> None:
                 continue
             if assignment.get("id"):
                 assignment["id"] = p.opaque_id(assignment["id"])
-            assignment["principalId"] = p.object_id(assignment["principalId"])
+            oid = assignment["principalId"]
             if assignment.get("principalDisplayName"):
                 assignment["principalDisplayName"] = p.name(
-                    assignment["principalDisplayName"], kind
+                    assignment["principalDisplayName"], kind, oid
                 )
+            assignment["principalId"] = p.object_id(oid)
 
 
 def _conditional_access(p: Pseudonyms, policies: list[dict[str, Any]]) -> None:
     for policy in policies:
+        if policy.get("displayName"):
+            policy["displayName"] = p.policy_name(policy["displayName"], str(policy.get("id")))
         users = (policy.get("conditions") or {}).get("users") or {}
         for key in ("includeUsers", "excludeUsers", "includeGroups", "excludeGroups"):
             users[key] = [p.any_id(v) for v in users.get(key) or []]
 
 
 def _user(p: Pseudonyms, user: dict[str, Any]) -> None:
-    user["id"] = p.object_id(user["id"])
-    user["user_principal_name"] = p.upn(user["user_principal_name"])
-    if user.get("mail"):
-        user["mail"] = p.upn(user["mail"])
+    oid = user["id"]
     if user.get("display_name"):
-        user["display_name"] = p.name(user["display_name"])
-    for key in ("member_of_group_ids", "transitive_member_of_group_ids"):
-        user[key] = [p.object_id(g) for g in user.get(key) or []]
+        user["display_name"] = p.name(user["display_name"], "user", oid)
+    user["user_principal_name"] = p.upn(user["user_principal_name"], oid)
+    if user.get("mail"):
+        user["mail"] = p.upn(user["mail"], oid)
     user["group_display_names"] = {
-        p.object_id(gid): p.name(name, "group")
+        p.object_id(gid): p.name(name, "group", gid)
         for gid, name in (user.get("group_display_names") or {}).items()
     }
+    for key in ("member_of_group_ids", "transitive_member_of_group_ids"):
+        user[key] = [p.object_id(g) for g in user.get(key) or []]
+    user["id"] = p.object_id(oid)
 
 
 def _audits(p: Pseudonyms, audits: list[dict[str, Any]]) -> None:
     for audit in audits:
-        _identity(p, (audit.get("initiatedBy") or {}).get("user"))
+        _ref(p, (audit.get("initiatedBy") or {}).get("user"))
         for target in audit.get("targetResources") or []:
-            if str(target.get("type", "")).casefold() in _PEOPLE_TYPES:
-                _identity(p, target)
-    for audit in audits:  # after every identity is known, scrub the free text
+            kind = str(target.get("type", "")).casefold()
+            if kind in _PEOPLE_TYPES:
+                _ref(p, target, kind)
+
+
+def _scrub_free_text(p: Pseudonyms, raw: dict[str, Any]) -> None:
+    """After every identity is known: audit old/new values and consent-request reasons."""
+    for audit in _data(raw.get("directory_audits")) or []:
         for target in audit.get("targetResources") or []:
             for prop in target.get("modifiedProperties") or []:
                 prop["oldValue"] = p.in_text(prop.get("oldValue"))
                 prop["newValue"] = p.in_text(prop.get("newValue"))
+    for request in _data(raw.get("app_consent_requests")) or []:
+        for user_request in request.get("userConsentRequests") or []:
+            user_request["reason"] = p.in_text(user_request.get("reason"))
 
 
 def _data(part: dict[str, Any] | None) -> Any:
@@ -164,9 +231,14 @@ def _data(part: dict[str, Any] | None) -> Any:
 
 
 def redact(snapshot: TenantSnapshot, key: bytes | None = None) -> TenantSnapshot:
-    """A copy of ``snapshot`` with people pseudonymised and ``redacted`` set."""
+    """A copy of ``snapshot`` with people pseudonymised and ``redacted`` set.
+
+    ``key`` is the customer's redaction key (redaction_key.py); without one a random key is
+    used, so names cannot be linked to any other snapshot.
+    """
     p = Pseudonyms(snapshot.tenant.id, key)
     raw: dict[str, Any] = snapshot.model_dump(mode="json", by_alias=True)
+    _learn_all(p, raw)
     for lookup in raw.get("users") or []:
         if _data(lookup.get("user")):
             _user(p, lookup["user"]["data"])
@@ -177,12 +249,14 @@ def redact(snapshot: TenantSnapshot, key: bytes | None = None) -> TenantSnapshot
         reviewer["query"] = GUID.sub(lambda m: p.object_id(m.group(0)), reviewer["query"])
     for request in _data(raw.get("app_consent_requests")) or []:
         for user_request in request.get("userConsentRequests") or []:
-            _identity(p, (user_request.get("createdBy") or {}).get("user"))
+            _ref(p, (user_request.get("createdBy") or {}).get("user"))
     for sign_in in _data(raw.get("sign_ins")) or []:
-        if sign_in.get("userId"):
-            sign_in["userId"] = p.object_id(sign_in["userId"])
+        oid = sign_in.get("userId")
         if sign_in.get("userPrincipalName"):
-            sign_in["userPrincipalName"] = p.upn(sign_in["userPrincipalName"])
+            sign_in["userPrincipalName"] = p.upn(sign_in["userPrincipalName"], oid)
+        if oid:
+            sign_in["userId"] = p.object_id(oid)
     _audits(p, _data(raw.get("directory_audits")) or [])
+    _scrub_free_text(p, raw)
     raw["redacted"] = True
     return TenantSnapshot.model_validate(raw)
