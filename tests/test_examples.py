@@ -71,6 +71,9 @@ def test_expert_expectations(check: dict[str, Any]) -> None:
     missing = {f["name"]: {s.casefold() for s in f["missing_scopes"]} for f in data["features"]}
     for feature, scopes in check.get("missing_scopes", {}).items():
         assert missing[feature] == {s.casefold() for s in scopes}, feature
+    if "app_in_use" in check:
+        chosen = data["app_in_use"] or {}
+        assert (chosen.get("app_id") or "undecided") == check["app_in_use"]
     if "exit_code" in check:
         errors = any(f["severity"] == Severity.ERROR.value for f in data["findings"])
         assert int(errors) == check["exit_code"]

@@ -6,7 +6,9 @@ tenant-wide and for every --user in expectations.toml.
 - ``warn``    => no error, at least one warning, nothing unreadable that it needs;
 - ``unknown`` => no error, and a part it needs could not be read (DATA_UNAVAILABLE or
   CA_UNREADABLE names that feature);
-- a per-app verdict depends only on that app's findings and tenant-level ones.
+- a per-app verdict depends only on that app's findings and tenant-level ones;
+- the headline verdict is that of the app in use (``app_in_use``), or the worst app when the
+  report says it cannot tell.
 
 The checks read only the JSON report, as a CI job would.
 """
@@ -70,12 +72,18 @@ def _violations(
 def test_every_verdict_agrees_with_its_own_fields(check: dict[str, Any]) -> None:
     data = _report(check)
     problems: list[str] = []
+    # The headline is the app Recruitee uses; only when that is undecided, the worst app.
+    in_use = (data["app_in_use"] or {}).get("object_id")
     for feature in data["features"]:
         name = feature["name"]
-        tenant_wide = _affecting(data["findings"], name, None)
+        headline = _affecting(data["findings"], name, in_use)
         problems += _violations(
-            feature["status"], feature["missing_scopes"], tenant_wide, f"{name} (tenant)"
+            feature["status"], feature["missing_scopes"], headline, f"{name} (headline)"
         )
+        if in_use is not None:
+            chosen = next(a for a in feature["apps"] if a["object_id"] == in_use)
+            assert chosen["status"] == feature["status"], name
+            assert chosen["missing_scopes"] == feature["missing_scopes"], name
         for app in feature["apps"]:
             own = _affecting(data["findings"], name, app["object_id"])
             where = f"{name} (app {app['app_id']})"

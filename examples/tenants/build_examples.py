@@ -88,6 +88,8 @@ RECRUITEE_HOME_TENANT = "e0a7b3c6-2d58-4f19-8b4e-6c91f2a03d7b"
 """Invented: the tenant Recruitee's application is registered in (appOwnerOrganizationId)."""
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+EXCHANGE_ONLINE = "00000002-0000-0ff1-ce00-000000000000"
+"""Office 365 Exchange Online: the CA resource behind Graph mail and calendar."""
 MICROSOFT_SERVICES_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 OFFICE365 = "Office365"
 
@@ -594,6 +596,11 @@ FAIL_65001 = (
     "The user or administrator has not consented to use the application with ID "
     f"'{RECRUITEE_APP_ID}' named 'Recruitee'. Send an interactive authorization request for "
     "this user and resource."
+)
+FAIL_50076 = (
+    "Due to a configuration change made by your administrator, or because you moved to a new "
+    "location, you must use multi-factor authentication to access "
+    f"'{EXCHANGE_ONLINE}'."
 )
 FAIL_50105 = (
     "Your administrator has configured the application Recruitee ('"
@@ -1185,6 +1192,280 @@ def demo() -> TenantSnapshot:
     )
 
 
+# --------------------------------------------------------------------------- issue #9 scenarios
+
+
+def revoke_audit(
+    t: Tenant, name: str, when_: datetime, by: str, sp_id: str, scope: str, principal: str | None
+) -> DirectoryAudit:
+    """'Remove delegated permission grant' as the audit log records it."""
+    return audit(
+        t,
+        name,
+        "Remove delegated permission grant",
+        when_,
+        by,
+        [
+            TargetResource(
+                id=t.graph_sp_id,
+                display_name="Microsoft Graph",
+                type="ServicePrincipal",
+                modified_properties=[
+                    ModifiedProperty(
+                        display_name="DelegatedPermissionGrant.Scope",
+                        old_value=json.dumps(scope),
+                        new_value=json.dumps(""),
+                    ),
+                    ModifiedProperty(
+                        display_name="DelegatedPermissionGrant.ConsentType",
+                        old_value=json.dumps("Principal" if principal else "AllPrincipals"),
+                        new_value=json.dumps(""),
+                    ),
+                    ModifiedProperty(
+                        display_name="ServicePrincipal.ObjectID",
+                        old_value=None,
+                        new_value=json.dumps(sp_id),
+                    ),
+                ],
+            ),
+            TargetResource(id=sp_id, display_name="Recruitee", type="ServicePrincipal"),
+        ],
+    )
+
+
+def revoked_consent() -> TenantSnapshot:
+    """Users may consent, but an admin removed the admin grant and every person's own grant."""
+    t = Tenant("proseware", "Proseware, Inc.", "proseware.com", when("2025-06-23T09:30:00"))
+    admin = t.upn("Grady", "Archie")
+    lidia = t.upn("Lidia", "Holloway")
+    lee = t.upn("Lee", "Gu")
+    sp = recruitee_sp(t)
+    audits = [
+        revoke_audit(t, "remove-admin", t.at(4, 16, 2), admin, sp.id, CALENDAR_AND_ROOMS, None),
+        revoke_audit(t, "remove-lidia", t.at(4, 16, 3), admin, sp.id, MAILBOX_ONLY, t.uid(lidia)),
+        revoke_audit(t, "remove-lee", t.at(4, 16, 3), admin, sp.id, MAILBOX_ONLY, t.uid(lee)),
+    ]
+    fails = [
+        sign_in(t, f"65001-{upn}-{d}", t.at(d, 6, 15), upn, 65001, FAIL_65001, interactive=False)
+        for upn in (lidia, lee)
+        for d in (3, 2, 1)
+    ]
+    synced = [
+        sign_in(t, f"ok-{upn}", t.at(5, 6, 15), upn, 0, None, interactive=False)
+        for upn in (lidia, lee)
+    ]
+    return snapshot(
+        t,
+        apps=[app(sp, [])],
+        auth=authorization_policy(LEGACY),
+        policies=consent_policies(legacy_policy(t)),
+        acr=workflow(t, True, admin),
+        ca=ca_ok(block_legacy_auth(t), require_mfa(t)),
+        users=[user(t, lidia, "Lidia Holloway")],
+        audits=audits,
+        sign_ins=[*synced, *fails],
+    )
+
+
+def never_connected() -> TenantSnapshot:
+    """Admin consent for rooms only; colleagues consented to mail and calendar themselves;
+    Debra, hired last week, never connected Recruitee."""
+    t = Tenant("proseware-hr", "Proseware HR", "proseware-hr.com", when("2025-06-24T11:00:00"))
+    pradeep = t.upn("Pradeep", "Gupta")
+    isaiah = t.upn("Isaiah", "Langer")
+    debra = t.upn("Debra", "Berger")
+    grants = [
+        admin_grant(t, "openid offline_access User.ReadBasic.All"),
+        user_grant(
+            t,
+            pradeep,
+            "openid email offline_access User.Read Mail.Send Mail.ReadWrite Calendars.ReadWrite",
+        ),
+        user_grant(t, isaiah, CALENDAR_ONLY),
+    ]
+    return snapshot(
+        t,
+        apps=[app(recruitee_sp(t), grants)],
+        auth=authorization_policy(LEGACY),
+        policies=consent_policies(legacy_policy(t)),
+        acr=workflow(t, True, t.upn("Lee", "Gu")),
+        ca=ca_ok(block_legacy_auth(t), require_mfa(t)),
+        users=[user(t, debra, "Debra Berger"), user(t, pradeep, "Pradeep Gupta")],
+    )
+
+
+def signin_frequency_exo() -> TenantSnapshot:
+    """Sign-in frequency every 4 hours on Exchange Online; background refreshes succeed."""
+    t = Tenant("wingtip", "Wingtip Toys", "wingtiptoys.com", when("2025-06-25T15:45:00"))
+    nestor = t.upn("Nestor", "Wilke")
+    sif = _ca(
+        t,
+        "CA030 - Exchange Online: sign-in frequency 4 hours",
+        "enabled",
+        include_apps=[EXCHANGE_ONLINE],
+        exclude_users=[break_glass(t)],
+        session=ConditionalAccessSessionControls(
+            sign_in_frequency=SignInFrequency(
+                is_enabled=True,
+                type="hours",
+                value=4,
+                frequency_interval="timeBased",
+                authentication_type="primaryAndSecondaryAuthentication",
+            )
+        ),
+    )
+    refreshes = [
+        sign_in(
+            t, f"ok-{h}", t.at(0.5, h, 5), nestor, 0, None, interactive=False, ca_status="success"
+        )
+        for h in (6, 9, 12, 15)
+    ]
+    return snapshot(
+        t,
+        apps=[app(recruitee_sp(t), [admin_grant(t, ALL_SCOPES)])],
+        auth=authorization_policy(LEGACY),
+        policies=consent_policies(legacy_policy(t)),
+        acr=workflow(t, True, t.upn("Lidia", "Holloway")),
+        ca=ca_ok(block_legacy_auth(t), require_mfa(t), sif),
+        users=[user(t, nestor, "Nestor Wilke")],
+        sign_ins=[
+            sign_in(
+                t, "connect", t.at(20, 9, 0), nestor, 0, None, interactive=True, ca_status="success"
+            ),
+            *refreshes,
+        ],
+    )
+
+
+def mfa_after_connect() -> TenantSnapshot:
+    """'Require MFA for Exchange Online' was turned on after people connected. Joni connected
+    with MFA; Grady connected months ago without it, and his refreshes now fail (50076)."""
+    t = Tenant("margies", "Margie's Travel", "margiestravel.com", when("2025-06-26T08:20:00"))
+    joni = t.upn("Joni", "Sherman")
+    grady = t.upn("Grady", "Archie")
+    mfa_exo = _ca(
+        t,
+        "CA040 - Require MFA for Exchange Online",
+        "enabled",
+        include_apps=[EXCHANGE_ONLINE],
+        exclude_users=[break_glass(t)],
+        controls=["mfa"],
+    )
+    sign_ins = [
+        sign_in(t, "grady-connect", t.at(120, 10, 0), grady, 0, None, interactive=True),
+        sign_in(
+            t, "joni-connect", t.at(30, 9, 30), joni, 0, None, interactive=True, ca_status="success"
+        ),
+        *[
+            sign_in(
+                t, f"joni-{d}", t.at(d, 7, 0), joni, 0, None, interactive=False, ca_status="success"
+            )
+            for d in (3, 2, 1)
+        ],
+        sign_in(t, "grady-ok", t.at(4, 7, 0), grady, 0, None, interactive=False),
+        *[
+            sign_in(
+                t,
+                f"grady-{d}",
+                t.at(d, 7, 1),
+                grady,
+                50076,
+                FAIL_50076,
+                interactive=False,
+                ca_status="failure",
+            )
+            for d in (3, 2, 1)
+        ],
+    ]
+    return snapshot(
+        t,
+        apps=[app(recruitee_sp(t), [admin_grant(t, ALL_SCOPES)])],
+        auth=authorization_policy(LEGACY),
+        policies=consent_policies(legacy_policy(t)),
+        acr=workflow(t, True, t.upn("Lee", "Gu")),
+        ca=ca_ok(block_legacy_auth(t), mfa_exo),
+        users=[user(t, grady, "Grady Archie"), user(t, joni, "Joni Sherman")],
+        sign_ins=sign_ins,
+    )
+
+
+def leftover_duplicate() -> TenantSnapshot:
+    """The current Recruitee app works; an old registration was disabled and left behind."""
+    t = Tenant(
+        "lucerne", "Lucerne Publishing", "lucernepublishing.com", when("2025-06-27T13:10:00")
+    )
+    old_sp_id = gid(t.key, "sp", "recruitee-2020")
+    megan = t.upn("Megan", "Bowen")
+    return snapshot(
+        t,
+        apps=[
+            app(recruitee_sp(t), [admin_grant(t, ALL_SCOPES)]),
+            app(
+                recruitee_sp(t, sp_id=old_sp_id, app_id=RECRUITEE_OLD_APP_ID, enabled=False),
+                [
+                    admin_grant(
+                        t, "openid offline_access User.Read Calendars.Read", client_id=old_sp_id
+                    )
+                ],
+            ),
+        ],
+        auth=authorization_policy(LEGACY),
+        policies=consent_policies(legacy_policy(t)),
+        acr=workflow(t, True, t.upn("Patti", "Fernandez")),
+        ca=ca_ok(block_legacy_auth(t), require_mfa(t)),
+        sign_ins=[
+            sign_in(
+                t, "ok-1", t.at(2, 8, 0), megan, 0, None, interactive=True, ca_status="success"
+            ),
+            sign_in(
+                t, "ok-2", t.at(1, 8, 0), megan, 0, None, interactive=False, ca_status="success"
+            ),
+        ],
+    )
+
+
+def assignment_required_permissive() -> TenantSnapshot:
+    """Assignment required, user consent allowed by policy, no admin consent. Alex consented
+    to calendar before assignment was turned on; Megan is assigned through a group."""
+    t = Tenant(
+        "contosopharma", "Contoso Pharmaceuticals", "contosopharma.com", when("2025-06-28T10:05:00")
+    )
+    alex = t.upn("Alex", "Wilber")
+    megan = t.upn("Megan", "Bowen")
+    group = t.group("SG-Recruitee-Recruiters")
+    sp = recruitee_sp(t, assignment_required=True)
+    assignments = [
+        AppRoleAssignment(
+            id=grant_id(t.key, "assignment", "group"),
+            principal_id=group,
+            principal_type="Group",
+            principal_display_name="SG-Recruitee-Recruiters",
+            resource_id=sp.id,
+            created_date_time=t.at(60),
+        ),
+        AppRoleAssignment(
+            id=grant_id(t.key, "assignment", "alex"),
+            principal_id=t.uid(alex),
+            principal_type="User",
+            principal_display_name="Alex Wilber",
+            resource_id=sp.id,
+            created_date_time=t.at(60),
+        ),
+    ]
+    return snapshot(
+        t,
+        apps=[app(sp, [user_grant(t, alex, CALENDAR_ONLY)], assignments)],
+        auth=authorization_policy(LEGACY),
+        policies=consent_policies(legacy_policy(t)),
+        acr=workflow(t, True, t.upn("Lee", "Gu")),
+        ca=ca_ok(block_legacy_auth(t), require_mfa(t)),
+        users=[
+            user(t, megan, "Megan Bowen", direct={group: "SG-Recruitee-Recruiters"}),
+            user(t, alex, "Alex Wilber"),
+        ],
+    )
+
+
 SCENARIOS: dict[str, Callable[[], TenantSnapshot]] = {
     "healthy": healthy,
     "never-consented": never_consented,
@@ -1199,6 +1480,12 @@ SCENARIOS: dict[str, Callable[[], TenantSnapshot]] = {
     "disabled-app": disabled_app,
     "revoked-grants": revoked_grants,
     "recommended-policy": recommended_policy_tenant,
+    "revoked-consent": revoked_consent,
+    "never-connected": never_connected,
+    "signin-frequency-exo": signin_frequency_exo,
+    "mfa-after-connect": mfa_after_connect,
+    "leftover-duplicate": leftover_duplicate,
+    "assignment-required-permissive": assignment_required_permissive,
 }
 
 

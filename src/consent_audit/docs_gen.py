@@ -100,6 +100,9 @@ def findings_markdown() -> str:
             *[f"  - {cause}" for cause in spec.causes],
             f"- **Admin center:** {spec.portal_path}",
             f"- **Fix:** {fix}",
+            f"- **May be:** {', '.join(s.value for s in spec.severities)}",
+            f"- **Causal-chain link:** {spec.link or 'none (it explains no link)'}",
+            "- **Microsoft documentation:** " + ", ".join(f"<{url}>" for url in spec.docs),
         ]
     return "\n".join(lines) + "\n"
 

@@ -141,6 +141,28 @@ class AppSummary(ReportModel):
     account_enabled: bool | None
     assignment_required: bool | None
     verified_publisher: str | None = None
+    in_use: bool | None = None
+    """True for the app Recruitee uses, False for a leftover, None when it cannot be told."""
+
+
+class AppInUse(ReportModel):
+    """Which Recruitee app the headline verdicts are about (several may match).
+
+    ``object_id`` is None when nothing tells the apps apart: each headline verdict is then
+    the worst app's, and ``sentence`` says so. The fix plan targets only ``object_id``.
+    """
+
+    object_id: str | None
+    app_id: str | None
+    chosen_by: Literal[
+        "only_app",
+        "app_id_option",
+        "known_app_id",
+        "sign_ins",
+        "only_enabled_with_grants",
+        "undecided",
+    ]
+    sentence: str
 
 
 class ScopeConsent(ReportModel):
@@ -158,6 +180,12 @@ class AppFeatureVerdict(ReportModel):
     app_id: str
     status: VerdictStatus
     missing_scopes: list[str]
+    admin_consent_covers: bool | None = None
+    """The admin (AllPrincipals) grant alone covers every scope; None when unreadable."""
+    people_covered: int | None = None
+    """When the admin grant alone does not cover the feature: how many people their own grant,
+    with the admin grant, covers. None when the admin grant covers everyone, or when not
+    every grant was read."""
     finding_ids: list[str] = Field(default_factory=list)
     scopes: list[ScopeConsent] = Field(default_factory=list)
 
@@ -175,7 +203,11 @@ class FeatureVerdict(ReportModel):
     title: str
     status: VerdictStatus
     missing_scopes: list[str]
+    """Not covered for the audited principal: by the admin grant (tenant-wide), or by the
+    admin grant plus the user's own grant (with --user)."""
     required_scopes: list[str]
+    admin_consent_covers: bool | None = None
+    people_covered: int | None = None
     apps: list[AppFeatureVerdict] = Field(default_factory=list)
     chain: list[ChainLink] = Field(default_factory=list)
 
@@ -301,6 +333,7 @@ class Report(ReportModel):
     user: UserSummary | None = None
     manifest: str
     apps: list[AppSummary]
+    app_in_use: AppInUse | None = None
     features: list[FeatureVerdict]
     findings: list[Finding]
     settings: TenantSettings

@@ -32,9 +32,11 @@ from .builders import (
     healthy,
     one,
     run,
+    sign_in,
     statuses,
     with_ca_policy,
     with_part_status,
+    with_sign_ins,
     with_user,
 )
 
@@ -104,8 +106,16 @@ APPLICABILITY: dict[str, Applies] = {
         {"include_apps": ["de8bc8b5-d9f9-48b1-a8ad-b748da725064"]}, blocked=(), code=None
     ),
     "targets Recruitee by appId": Applies({"include_apps": [RECRUITEE_APP_ID.upper()]}),
-    "All apps but Recruitee excluded": Applies(
-        {"exclude_apps": [RECRUITEE_APP_ID]}, blocked=(), code=None
+    # Excluding a confidential client from an All-resources policy does not exempt its
+    # token requests for the resources behind it (concept-conditional-access-cloud-apps:
+    # "Conditional Access continues to be enforced based on the SharePoint resource").
+    "All apps but Recruitee excluded": Applies({"exclude_apps": [RECRUITEE_APP_ID]}),
+    # All resources still covers connecting to Recruitee itself (its ID token).
+    "All apps but Exchange Online excluded still blocks connecting": Applies(
+        {"exclude_apps": [EXCHANGE_ONLINE]}
+    ),
+    "Windows Azure AD target covers rooms only": Applies(
+        {"include_apps": ["00000002-0000-0000-c000-000000000000"]}, blocked=("rooms",)
     ),
     "Office365 target covers mailbox and calendar only": Applies(
         {"include_apps": ["Office365"]}, blocked=("mailbox", "calendar")
@@ -184,7 +194,7 @@ def test_block_policy_for_all_users_fails_every_feature() -> None:
     assert f.features == ["mailbox", "calendar", "rooms"]
     assert f.app_object_id == RECRUITEE_SP_ID
     assert f.evidence["policy_id"] == policy.id
-    assert f.evidence["targets"] == "all cloud apps"
+    assert f.evidence["targets"] == "all resources"
     assert f.evidence["users"] == "all users"
     assert "'Block everything'" in f.detail
     assert_portal(f, "Protection > Conditional Access > Policies")
@@ -261,7 +271,9 @@ def test_mfa_outside_trusted_locations_is_satisfied_by_the_refresh_token() -> No
     assert not {"CA_POLICY_REQUIRES", "CA_POLICY_BLOCKS"} & fired
 
 
-def test_signin_frequency_flags_disconnects() -> None:
+def test_signin_frequency_is_information_deferred_to_the_next_connect() -> None:
+    """concept-session-lifetime: "On confidential clients, sign-in frequency enforcement on
+    non-interactive sign-ins is deferred until the next interactive sign-in"."""
     policy = ca_policy(
         controls=["mfa"],
         sign_in_frequency=SignInFrequency(is_enabled=True, type="hours", value=8),
@@ -270,14 +282,71 @@ def test_signin_frequency_flags_disconnects() -> None:
     report = run(with_ca_policy(healthy(), policy))
 
     f = one(report, "CA_POLICY_SIGNIN_FREQUENCY")
-    assert f.severity.value == "warning"
-    assert f.features == ["mailbox", "calendar", "rooms"]
+    assert f.severity.value == "info"
+    assert f.features == []
     assert "every 8 hours" in f.detail
-    assert "AADSTS70043" in f.detail
+    assert "deferred until the next interactive sign-in" in f.detail
+    assert "SIGNIN_FAILURES" not in f.detail
     assert f.evidence["policy_id"] == policy.id
     assert_portal(f, "Protection > Conditional Access > Policies")
+    assert statuses(report) == ALL_PASS
+    assert first_broken_link(report, "mailbox") is None
+
+
+def test_signin_frequency_points_to_refresh_failures_when_the_log_shows_them() -> None:
+    policy = ca_policy(
+        controls=["mfa"],
+        sign_in_frequency=SignInFrequency(is_enabled=True, type="hours", value=1),
+    )
+    report = run(with_sign_ins(with_ca_policy(healthy(), policy), sign_in(70043)))
+
+    assert one(report, "CA_POLICY_SIGNIN_FREQUENCY").severity.value == "info"
+    assert "see SIGNIN_FAILURES" in one(report, "CA_POLICY_SIGNIN_FREQUENCY").detail
+    failures = one(report, "SIGNIN_FAILURES")
+    assert failures.severity.value == "warning"
     assert set(statuses(report).values()) == {"warn"}
     assert first_broken_link(report, "mailbox") == "session"
+
+
+def test_block_on_recruitee_itself_stops_connecting_only() -> None:
+    """A policy on Recruitee's own appId applies when a person connects (ID token), so a block
+    there fails every feature; device controls there are met on the person's device."""
+    block = ca_policy(include_apps=[RECRUITEE_APP_ID], display_name="Block Recruitee")
+    f = one(run(with_ca_policy(healthy(), block)), "CA_POLICY_BLOCKS")
+    assert f.features == ["mailbox", "calendar", "rooms"]
+    assert "cannot connect Recruitee" in f.detail
+    assert f.evidence["at_connect"] is True
+    assert f.evidence["background_features"] == []
+
+    device = ca_policy(include_apps=[RECRUITEE_APP_ID], controls=["compliantDevice"])
+    report = run(with_ca_policy(healthy(), device))
+    assert [c for c in codes(report) if c.startswith("CA_")] == []
+    assert statuses(report) == ALL_PASS
+
+
+def test_device_control_on_exchange_breaks_background_mail_and_calendar_only() -> None:
+    policy = ca_policy(include_apps=[EXCHANGE_ONLINE], controls=["compliantDevice"])
+    report = run(with_ca_policy(healthy(), policy))
+
+    f = one(report, "CA_POLICY_REQUIRES")
+    assert f.features == ["mailbox", "calendar"]
+    assert "Medium confidence" in f.detail
+    assert statuses(report) == {"mailbox": "warn", "calendar": "warn", "rooms": "pass"}
+
+
+def test_block_remediation_never_suggests_excluding_recruitee_alone() -> None:
+    f = one(run(with_ca_policy(healthy(), ca_policy())), "CA_POLICY_BLOCKS")
+    assert "exclude the users who sync" in f.remediation[0].action
+    assert "does not exempt" in f.remediation[0].action
+
+
+def test_mfa_policy_is_explained_in_the_table_not_as_a_finding() -> None:
+    report = run(with_ca_policy(healthy(), ca_policy(controls=["mfa"])))
+
+    assert [c for c in codes(report) if c.startswith("CA_")] == []
+    (row,) = report.conditional_access
+    assert "refresh token's MFA claim" in row.effect
+    assert "AADSTS50076" in row.effect
 
 
 def test_signin_frequency_every_time_is_named() -> None:

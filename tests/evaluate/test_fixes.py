@@ -16,13 +16,19 @@ from consent_audit.snapshot import TenantSnapshot, load_snapshot
 from .builders import (
     GRAPH_SP_ID,
     RECRUITEE_SP_ID,
+    SECOND_APP_ID,
+    SECOND_SP_ID,
     USER_ID,
     USER_UPN,
     assignment,
     ca_policy,
+    grant,
     healthy,
+    recruitee_app,
+    recruitee_sp,
     run,
     with_admin_scopes,
+    with_apps,
     with_assignments,
     with_ca_policy,
     with_grants,
@@ -128,7 +134,8 @@ def test_demo_grant_patch_keeps_every_scope_all_features_need() -> None:
     patches = [s for s in _writes(report) if s.path and "oauth2PermissionGrants" in s.path]
     by_grant = {s.path: s for s in patches}
     assert len(by_grant) == len(patches)
-    first = next(s for s in patches if s.app_object_id == report.apps[0].object_id)
+    assert report.app_in_use is not None
+    first = next(s for s in patches if s.app_object_id == report.app_in_use.object_id)
     assert first.body is not None
     granted = ScopeSet(first.body["scope"].split())
     for needed in ("Calendars.ReadWrite", "Mail.ReadWrite", "Mail.Send", "User.ReadBasic.All"):
@@ -184,3 +191,43 @@ def test_findings_follow_the_causal_chain_then_severity() -> None:
     ids = [f.id for f in report.findings]
     assert ids.index("SCOPE_MISSING") < ids.index("ASSIGNMENT_REQUIRED")
     assert ids.index("USER_CONSENT_DISABLED") < ids.index("GRANT_REVOKED")
+
+
+def test_leftover_app_is_neither_enabled_nor_granted() -> None:
+    """The plan targets the app in use only; the disabled leftover is to be deleted."""
+    leftover = recruitee_app(
+        recruitee_sp(id=SECOND_SP_ID, app_id=SECOND_APP_ID, account_enabled=False),
+        grants=[grant("openid User.Read", client_id=SECOND_SP_ID)],
+    )
+    report = run(with_apps(healthy(), recruitee_app(), leftover))
+
+    assert report.app_in_use is not None
+    assert report.app_in_use.object_id == RECRUITEE_SP_ID
+    assert _writes(report) == []
+    assert all(s.app_object_id != SECOND_SP_ID for s in report.plan if s.kind == "graph")
+
+
+def test_app_in_use_is_still_fixed_when_a_leftover_exists() -> None:
+    leftover = recruitee_app(
+        recruitee_sp(id=SECOND_SP_ID, app_id=SECOND_APP_ID, account_enabled=False), grants=[]
+    )
+    report = run(
+        with_apps(
+            healthy(),
+            recruitee_app(grants=[grant("openid offline_access User.Read")]),
+            leftover,
+        )
+    )
+
+    writes = _writes(report)
+    assert writes
+    assert {s.app_object_id for s in writes} == {RECRUITEE_SP_ID}
+    assert all(SECOND_SP_ID not in (s.path or "") for s in writes)
+
+
+def test_demo_plan_does_not_enable_the_leftover() -> None:
+    from consent_audit.run_source import demo_snapshot
+
+    full = load_manifest(None)
+    report = evaluate(demo_snapshot(), full, full_manifest=full)
+    assert not [s for s in _writes(report) if s.body == {"accountEnabled": True}]

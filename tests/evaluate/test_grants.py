@@ -77,11 +77,83 @@ def test_missing_scope_with_user_consent_off_is_an_error_naming_the_scope() -> N
     assert statuses(report) == {"mailbox": "pass", "calendar": "fail", "rooms": "pass"}
 
 
-def test_missing_scope_users_may_consent_to_is_only_a_warning() -> None:
+def test_missing_scope_nobody_consented_to_fails_even_if_people_may_consent() -> None:
+    """No next sync without a grant: the refresh fails with AADSTS65001 until people
+    reconnect and accept (entra-behaviour: consent and grants)."""
     report = run(with_admin_scopes(healthy(), WITHOUT_CALENDARS))
 
     f = one(report, "SCOPE_MISSING")
+    assert f.severity.value == "error"
+    assert "Nobody's own consent covers them" in f.detail
+    assert f.evidence["people_covered"] == 0
+    assert verdict(report, "calendar").status.value == "fail"
+    assert verdict(report, "calendar").people_covered == 0
+    # People may consent: reconnecting is the first step, admin consent (the plan) the second.
+    assert f.remediation[0].action.startswith("Ask each person who syncs to reconnect")
+    assert f.remediation[1].plan_step is not None
+
+
+def test_missing_scope_some_people_covered_and_others_may_consent_is_a_warning() -> None:
+    snap = with_grants(
+        healthy(),
+        grant(WITHOUT_CALENDARS),
+        user_grant("calendars.readwrite", "person-1"),
+        user_grant("Calendars.ReadWrite offline_access", "person-2"),
+        user_grant("Calendars.Read", "person-3"),
+    )
+    report = run(snap)
+
+    f = one(report, "SCOPE_MISSING")
     assert f.severity.value == "warning"
+    assert "works for 2 people who consented themselves" in f.detail
+    assert verdict(report, "calendar").status.value == "warn"
+    assert verdict(report, "calendar").people_covered == 2
+    assert verdict(report, "calendar").missing_scopes == ["Calendars.ReadWrite"]
+
+
+def test_grants_on_another_resource_cover_nobody() -> None:
+    snap = with_grants(
+        healthy(),
+        grant(WITHOUT_CALENDARS),
+        grant(
+            "Calendars.ReadWrite",
+            consent_type="Principal",
+            principal_id="person-1",
+            resource_id="some-other-api-sp",
+        ),
+    )
+    assert verdict(run(snap), "calendar").people_covered == 0
+
+
+def test_user_not_covered_fails_with_reconnect_or_admin_consent() -> None:
+    snap = with_grants(healthy(), grant(WITHOUT_CALENDARS), user_grant("Calendars.ReadWrite", "x"))
+    report = run(with_user(snap), user=USER_UPN)
+
+    f = one(report, "SCOPE_MISSING")
+    assert f.severity.value == "error"
+    assert "cannot sync this for" in f.detail
+    assert verdict(report, "calendar").status.value == "fail"
+    assert verdict(report, "calendar").missing_scopes == ["Calendars.ReadWrite"]
+    actions = [step.action for step in f.remediation]
+    assert actions[0].startswith(f"Ask {USER_UPN} to reconnect Calendar sync")
+    assert "admin consent" in actions[1]
+    assert f.remediation[1].plan_step is not None
+
+
+def test_user_not_covered_who_may_not_consent_gets_admin_consent_first() -> None:
+    snap = with_policy_assigned(with_grants(healthy(), grant(WITHOUT_CALENDARS)))
+    report = run(with_user(snap), user=USER_UPN)
+
+    f = one(report, "SCOPE_MISSING")
+    assert "admin consent" in f.remediation[0].action
+    assert f.remediation[0].plan_step is not None
+    assert f.remediation[1].action.startswith(f"After an administrator consents, ask {USER_UPN}")
+
+
+def test_missing_scope_users_may_consent_to_decision_is_recorded() -> None:
+    report = run(with_admin_scopes(healthy(), WITHOUT_CALENDARS))
+
+    f = one(report, "SCOPE_MISSING")
     assert "microsoft-user-default-legacy" in f.detail
     assert f.evidence["user_consent"] == [
         {
@@ -92,7 +164,6 @@ def test_missing_scope_users_may_consent_to_is_only_a_warning() -> None:
             "publisher, and then users see AADSTS90094)",
         }
     ]
-    assert verdict(report, "calendar").status.value == "warn"
 
 
 def test_no_admin_grant_proposes_creating_one() -> None:

@@ -3,12 +3,15 @@ not matter for Recruitee)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from consent_audit.snapshot import PartStatus
 
 from .builders import (
     RECRUITEE_APP_ID,
+    USER_UPN,
     codes,
     directory_audit,
     findings,
@@ -19,8 +22,10 @@ from .builders import (
     statuses,
     with_allowed_to_create_apps,
     with_audits,
+    with_grants,
     with_part_status,
     with_sign_ins,
+    with_user,
 )
 
 ALL_PASS = {"mailbox": "pass", "calendar": "pass", "rooms": "pass"}
@@ -32,8 +37,10 @@ def test_removed_grant_for_recruitee_is_grant_revoked_latest_first() -> None:
     report = run(with_audits(healthy(), older, newer))
 
     f = one(report, "GRANT_REVOKED")
-    assert f.severity.value == "warning"
+    # The admin grant covers every feature again: history, not a problem.
+    assert f.severity.value == "info"
     assert f.features == []
+    assert f.remediation
     assert [e["activity"] for e in f.evidence["events"]] == [
         "Revoke consent",
         "Remove delegated permission grant",
@@ -96,7 +103,9 @@ def test_failed_recruitee_sign_ins_are_grouped_by_code_with_meaning() -> None:
 
     f = one(report, "SIGNIN_FAILURES")
     assert f.severity.value == "warning"
-    assert f.features == []
+    assert f.features == ["mailbox", "calendar", "rooms"]
+    assert f.evidence["failing_now"] == 2
+    assert [s.action.split(":")[0] for s in f.remediation[:2]] == ["AADSTS65001", "AADSTS50105"]
     groups = f.evidence["codes"]
     assert [(g["code"], g["count"], g["users"]) for g in groups] == [
         ("AADSTS65001", 2, 2),
@@ -119,7 +128,8 @@ def test_unlicensed_sign_in_logs_are_data_unavailable_not_a_recruitee_finding() 
     gap = one(report, "DATA_UNAVAILABLE")
     assert gap.evidence["status"] == "not_licensed"
     assert gap.features == []
-    assert gap.remediation == []
+    assert "Entra ID P1 or P2" in gap.remediation[0].action
+    assert "consent-audit check" in gap.remediation[0].action
     assert statuses(report) == ALL_PASS
 
 
@@ -140,3 +150,37 @@ def test_app_registration_allowed_or_unknown_is_not_reported(allowed: bool | Non
         findings(run(with_allowed_to_create_apps(healthy(), allowed)), "APP_REGISTRATION_DISABLED")
         == []
     )
+
+
+def test_grant_revoked_while_admin_consent_is_still_missing_is_a_warning() -> None:
+    snap = with_grants(healthy())
+    report = run(with_audits(snap, directory_audit("Remove delegated permission grant")))
+
+    f = one(report, "GRANT_REVOKED")
+    assert f.severity.value == "warning"
+    assert "cannot sync until they reconnect" in f.detail
+
+
+def test_sign_in_failure_followed_by_success_is_not_failing_now() -> None:
+    failed = sign_in(65001, user_id="u1")
+    later = sign_in(0, user_id="u1").model_copy(
+        update={"created_date_time": failed.created_date_time + timedelta(hours=1)}
+    )
+    report = run(with_sign_ins(healthy(), failed, later))
+
+    f = one(report, "SIGNIN_FAILURES")
+    assert f.severity.value == "info"
+    assert f.features == []
+    assert "none is failing now" in f.detail
+    assert statuses(report) == ALL_PASS
+
+
+def test_with_user_only_that_persons_failures_decide() -> None:
+    report = run(
+        with_user(with_sign_ins(healthy(), sign_in(65001, user_id="other"))), user=USER_UPN
+    )
+    assert one(report, "SIGNIN_FAILURES").severity.value == "info"
+    report = run(with_user(with_sign_ins(healthy(), sign_in(65001))), user=USER_UPN)
+    # That person's latest sign-in failed: they cannot sync now.
+    assert one(report, "SIGNIN_FAILURES").severity.value == "error"
+    assert statuses(report) == {"mailbox": "fail", "calendar": "fail", "rooms": "fail"}

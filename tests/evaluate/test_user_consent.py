@@ -28,6 +28,7 @@ from .builders import (
     one,
     run,
     statuses,
+    user_grant,
     with_admin_scopes,
     with_app_part_status,
     with_assignments,
@@ -93,7 +94,17 @@ def test_unreadable_authorization_policy_is_not_reported_as_consent_disabled() -
     assert "authorization_policy" in [
         f.evidence["part"] for f in findings(report, "DATA_UNAVAILABLE")
     ]
-    assert statuses(report)["calendar"] == "unknown"
+    # Nobody is covered for calendar: it fails whatever the policy says; the finding says
+    # whether people could consent is unknown.
+    assert statuses(report)["calendar"] == "fail"
+    assert "Whether people may consent to them is unknown" in one(report, "SCOPE_MISSING").detail
+    # With someone covered, the unreadable policy leaves the verdict unknown.
+    covered = with_grants(
+        snap,
+        *snap.recruitee_apps.data[0].oauth2_permission_grants.data,  # type: ignore[union-attr]
+        user_grant("Calendars.ReadWrite", "person-1"),
+    )
+    assert statuses(run(covered))["calendar"] == "unknown"
 
 
 # ----------------------------------------------------------------------------- restricted
@@ -110,8 +121,8 @@ def test_recommended_policy_without_admin_consent_restricts_mailbox_and_calendar
     assert set(f.evidence["refused"]["mailbox"]) == {"Mail.ReadWrite"}
     assert set(f.evidence["refused"]["calendar"]) == {"Calendars.ReadWrite"}
     assert_portal(f, "Consent and permissions > User consent settings")
-    # Rooms: users may consent to its scopes, but nobody has yet (SCOPE_MISSING warning).
-    assert statuses(report) == {"mailbox": "fail", "calendar": "fail", "rooms": "warn"}
+    # Rooms: users may consent to its scopes, but nobody has yet: nobody can sync it now.
+    assert statuses(report) == {"mailbox": "fail", "calendar": "fail", "rooms": "fail"}
 
 
 def test_restriction_covered_by_admin_consent_is_information_that_fails_nothing() -> None:
@@ -139,9 +150,11 @@ def test_restriction_on_already_granted_scope_does_not_fail_feature() -> None:
     admin-granted scope (Mail.ReadWrite) does not block a missing, consentable one."""
     report = run(with_policy_assigned(with_admin_scopes(healthy(), NO_MAIL_SEND), RECOMMENDED))
 
-    assert one(report, "SCOPE_MISSING").severity.value == "warning"
+    f = one(report, "SCOPE_MISSING")
+    assert f.severity.value == "error"  # nobody's own consent covers Mail.Send yet
+    assert [d["allowed"] for d in f.evidence["user_consent"]] == [True]
     assert one(report, "USER_CONSENT_RESTRICTED").severity.value == "info"
-    assert statuses(report)["mailbox"] == "warn"
+    assert statuses(report)["mailbox"] == "fail"
 
 
 # ----------------------------------------------------------------------------- workflow
@@ -213,8 +226,9 @@ def test_pending_request_for_recruitee_is_a_warning_naming_requester() -> None:
     )
 
     f = one(report, "ADMIN_CONSENT_REQUEST_PENDING")
-    assert f.severity.value == "warning"
-    assert f.features == ["mailbox", "calendar", "rooms"]
+    # Admin consent already covers Calendars.ReadWrite: nothing waits on the request.
+    assert f.severity.value == "info"
+    assert f.features == []
     assert f.evidence["pending_scopes"] == ["Calendars.ReadWrite"]
     assert f.evidence["requests"][0]["user"] == "user0@contoso.com"
     assert "user0@contoso.com on 2025-01-12" in f.detail
@@ -271,3 +285,12 @@ def test_enabled_workflow_without_reviewers_is_a_finding() -> None:
     f = one(run(no_reviewers), "ADMIN_CONSENT_NO_REVIEWERS")
     assert f.severity.value == "warning"  # admin consent covers everything in the baseline
     assert "ADMIN_CONSENT_NO_REVIEWERS" not in codes(run(with_reviewer))
+
+
+def test_pending_request_affects_only_features_missing_what_it_asks_for() -> None:
+    snap = with_admin_scopes(healthy(), NO_CALENDARS)
+    report = run(with_consent_requests(snap, _request(RECRUITEE_APP_ID, "Recruitee", "InProgress")))
+
+    f = one(report, "ADMIN_CONSENT_REQUEST_PENDING")
+    assert f.severity.value == "warning"
+    assert f.features == ["calendar"]

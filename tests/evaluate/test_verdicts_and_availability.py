@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from consent_audit.report import Severity
 from consent_audit.snapshot import PartStatus, RecruiteeApp
 
 from .builders import (
@@ -22,12 +23,15 @@ from .builders import (
     recruitee_app,
     recruitee_sp,
     run,
+    sign_in,
     statuses,
+    user_grant,
     verdict,
     with_app_part_status,
     with_apps,
     with_part_status,
     with_policy_assigned,
+    with_sign_ins,
     with_sp,
     with_user,
 )
@@ -119,7 +123,7 @@ def test_unreadable_graph_service_principal_makes_scopes_unknown() -> None:
     gaps = [f for f in findings(report, "DATA_UNAVAILABLE") if f.evidence["status"] == "error"]
     assert [g.evidence["part"] for g in gaps] == ["graph_service_principal"]
     assert "(boom)" in gaps[0].detail
-    assert gaps[0].remediation == []
+    assert "run `consent-audit check` again later" in gaps[0].remediation[0].action
 
 
 def test_unreadable_tenant_wide_part_is_reported_once_with_its_status_and_features() -> None:
@@ -170,8 +174,13 @@ def test_unreadable_classifications_matter_only_when_a_policy_needs_them() -> No
     assert one(report, "DATA_UNAVAILABLE").features == []
     assert "No verdict depends on it" in one(report, "DATA_UNAVAILABLE").detail
 
+    # One person consented earlier, so whether others may consent decides pass/warn/fail:
+    # with the classifications unreadable, that is unknown.
     low = with_policy_assigned(
-        with_apps(unreadable, recruitee_app(recruitee_sp(verified=True), grants=[])),
+        with_apps(
+            unreadable,
+            recruitee_app(recruitee_sp(verified=True), grants=[user_grant(ALL_SCOPES, "p1")]),
+        ),
         "ManagePermissionGrantsForSelf.microsoft-user-default-low",
     )
     report = run(low)
@@ -190,28 +199,86 @@ def _two_apps(second_grant: str | None, **second_sp: object) -> list[RecruiteeAp
     return [recruitee_app(), second]
 
 
-def test_duplicate_apps_each_audited_and_verdict_is_worst() -> None:
+def test_disabled_leftover_does_not_decide_the_headline() -> None:
+    """The only enabled app with grants is the one in use; the disabled one is a leftover:
+    its own verdict shows it, capped at warning, and APP_DUPLICATE says to delete it."""
     report = run(with_apps(healthy(), *_two_apps(ALL_SCOPES, account_enabled=False)))
 
-    assert "APP_DUPLICATE" in codes(report)
-    assert [f.app_object_id for f in findings(report, "APP_DISABLED")] == [SECOND_SP_ID]
+    assert report.app_in_use is not None
+    assert report.app_in_use.object_id == RECRUITEE_SP_ID
+    assert report.app_in_use.chosen_by == "only_enabled_with_grants"
+    dup = one(report, "APP_DUPLICATE")
+    assert dup.app_object_id == SECOND_SP_ID
+    assert "delete the leftover enterprise application" in dup.remediation[0].action
+    assert SECOND_SP_ID in dup.remediation[0].action
+    disabled = one(report, "APP_DISABLED")
+    assert disabled.app_object_id == SECOND_SP_ID
+    assert disabled.severity.value == "warning"
     v = verdict(report, "rooms")
     assert {a.object_id: a.status.value for a in v.apps} == {
         RECRUITEE_SP_ID: "pass",
-        SECOND_SP_ID: "fail",
+        SECOND_SP_ID: "warn",
     }
-    assert v.apps[1].finding_ids == ["APP_DISABLED"]
-    assert v.status.value == "fail"
+    assert v.apps[1].finding_ids == ["APP_DISABLED", "APP_DUPLICATE"]
+    assert v.status.value == "pass"
+    assert [a.in_use for a in report.apps] == [True, False]
+    assert not report.findings_at_or_above(Severity.ERROR)
 
 
-def test_duplicate_apps_missing_scopes_are_per_app() -> None:
+def test_leftover_missing_scopes_stay_on_its_own_verdict() -> None:
     report = run(with_policy_assigned(with_apps(healthy(), *_two_apps(None))))
 
     assert {f.app_object_id for f in findings(report, "SCOPE_MISSING")} == {SECOND_SP_ID}
     v = verdict(report, "rooms")
     assert [a.missing_scopes for a in v.apps] == [[], ["offline_access", "User.ReadBasic.All"]]
+    assert v.missing_scopes == []
+    assert v.status.value == "pass"
+
+
+def test_undecided_duplicates_take_the_worst_app_and_say_so() -> None:
+    report = run(with_policy_assigned(with_apps(healthy(), *_two_apps("openid User.Read"))))
+
+    assert report.app_in_use is not None
+    assert report.app_in_use.object_id is None
+    assert "worst of them" in report.app_in_use.sentence
+    dup = one(report, "APP_DUPLICATE")
+    assert dup.app_object_id is None
+    assert dup.features == []
+    assert "--app-id" in dup.remediation[0].action
+    v = verdict(report, "rooms")
     assert v.missing_scopes == ["offline_access", "User.ReadBasic.All"]
     assert v.status.value == "fail"
+
+
+def test_sign_ins_tell_which_app_is_in_use() -> None:
+    snap = with_sign_ins(
+        with_policy_assigned(with_apps(healthy(), *_two_apps("openid User.Read"))),
+        sign_in(0, app_id=SECOND_APP_ID),
+    )
+    report = run(snap)
+
+    assert report.app_in_use is not None
+    assert report.app_in_use.object_id == SECOND_SP_ID
+    assert report.app_in_use.chosen_by == "sign_ins"
+    assert verdict(report, "mailbox").status.value == "fail"  # the second app lacks scopes
+    assert one(report, "APP_DUPLICATE").app_object_id == RECRUITEE_SP_ID
+    # The healthy first app's grant does not rescue the headline, nor its findings decide it.
+    assert not [f for f in findings(report, "SCOPE_MISSING") if f.app_object_id == RECRUITEE_SP_ID]
+
+
+def test_another_apps_findings_never_reach_an_apps_verdict() -> None:
+    """Per-app verdicts read only their own and tenant-level findings; tenant-level consent
+    findings are decided by the app in use, never by a leftover."""
+    report = run(with_policy_assigned(with_apps(healthy(), *_two_apps(None))))
+
+    first = next(a for a in verdict(report, "calendar").apps if a.object_id == RECRUITEE_SP_ID)
+    assert first.status.value == "pass"
+    assert first.finding_ids == []
+    assert all(
+        f.app_object_id == SECOND_SP_ID or not f.features
+        for f in report.findings
+        if f.severity.value != "info"
+    )
 
 
 def test_duplicate_apps_both_healthy_pass() -> None:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from consent_audit import __version__
 from consent_audit.catalog import graph_catalog
 from consent_audit.errors import InputError
-from consent_audit.evaluate.apps import check_apps
+from consent_audit.evaluate.apps import cap_leftover_findings, check_apps
 from consent_audit.evaluate.assignment import check_assignment
 from consent_audit.evaluate.audit_logs import check_revocations, check_sign_in_failures
 from consent_audit.evaluate.availability import check_availability
@@ -30,6 +30,7 @@ from consent_audit.fingerprint import with_fingerprints
 from consent_audit.gate import decide
 from consent_audit.manifest import Manifest
 from consent_audit.report import (
+    AppInUse,
     AppSummary,
     Finding,
     Gate,
@@ -48,7 +49,8 @@ from consent_audit.snapshot import PartStatus, TenantSnapshot
 
 Rule = Callable[[AuditContext, Outcome], None]
 
-# Order matters only for availability, which reads the unknowns the others recorded.
+# Order matters for availability, which reads the unknowns the others recorded, and for the
+# leftover cap, which rewrites what the others found about apps Recruitee does not use.
 RULES: tuple[Rule, ...] = (
     check_user,
     check_apps,
@@ -63,6 +65,7 @@ RULES: tuple[Rule, ...] = (
     check_extra_scopes,
     check_app_registration,
     check_availability,
+    cap_leftover_findings,
 )
 
 
@@ -141,9 +144,11 @@ def evaluate(
                     and a.service_principal.verified_publisher.verified_publisher_id
                     else None
                 ),
+                in_use=_in_use(ctx, a.service_principal.id),
             )
             for a in ctx.apps
         ],
+        app_in_use=_app_in_use(ctx),
         features=features,
         findings=findings,
         settings=_settings(ctx),
@@ -164,6 +169,25 @@ def evaluate(
         gate=Gate(fail_on="error", exit_code=0, reason="not decided yet"),
     )
     return decide(report)  # the default gate; the CLI decides again with its options
+
+
+def _in_use(ctx: AuditContext, object_id: str) -> bool | None:
+    chosen = ctx.app_in_use.app
+    return None if chosen is None else chosen.service_principal.id == object_id
+
+
+def _app_in_use(ctx: AuditContext) -> AppInUse | None:
+    """What the headline is about; the fix planner targets only this app."""
+    if not ctx.apps:
+        return None
+    choice = ctx.app_in_use
+    sp = choice.app.service_principal if choice.app else None
+    return AppInUse(
+        object_id=sp.id if sp else None,
+        app_id=sp.app_id if sp else None,
+        chosen_by=choice.chosen_by,
+        sentence=choice.sentence,
+    )
 
 
 def _user_summary(ctx: AuditContext) -> UserSummary | None:

@@ -1,14 +1,22 @@
-"""Is Recruitee in the tenant, once, and enabled?
+"""Is Recruitee in the tenant, once, and enabled? Which one does Recruitee use?
 
 A service principal appears when someone first consents (Recruitee's help article, step 7);
-``accountEnabled: false`` stops every user from signing in (resources/serviceprincipal.md).
+``accountEnabled: false`` stops every user from signing in (resources/serviceprincipal.md,
+https://learn.microsoft.com/entra/identity/enterprise-apps/disable-user-sign-in-portal).
+With several matching service principals only the one Recruitee uses decides the headline
+(``AuditContext.app_in_use``); each leftover gets APP_DUPLICATE, its own per-app verdict, and
+its findings are capped at warning so it never fails the run
+(https://learn.microsoft.com/entra/identity/enterprise-apps/delete-application-portal).
 """
 
 from __future__ import annotations
 
 from consent_audit.evaluate import remediation
 from consent_audit.evaluate.context import AuditContext, Outcome
-from consent_audit.evaluate.registry import finding
+from consent_audit.evaluate.registry import finding, registry
+from consent_audit.report import Severity
+
+LEFTOVER_NOTE = "Not the Recruitee app in use (a leftover): "
 
 
 def check_apps(ctx: AuditContext, out: Outcome) -> None:
@@ -45,20 +53,7 @@ def check_apps(ctx: AuditContext, out: Outcome) -> None:
         )
         return
     if len(ctx.apps) > 1:
-        listing = ", ".join(
-            f"{a.service_principal.display_name} (appId {a.service_principal.app_id}, "
-            f"object id {a.service_principal.id})"
-            for a in ctx.apps
-        )
-        out.add(
-            finding(
-                "APP_DUPLICATE",
-                f"{len(ctx.apps)} enterprise applications match {name}: {listing}. Each is "
-                "audited below; Recruitee may use any of them, so each needs the same set-up.",
-                features=[],
-                evidence={"object_ids": [a.service_principal.id for a in ctx.apps]},
-            )
-        )
+        _duplicates(ctx, out)
     for app in ctx.apps:
         sp = app.service_principal
         if sp.account_enabled is False or (
@@ -86,3 +81,83 @@ def check_apps(ctx: AuditContext, out: Outcome) -> None:
                     remediation=remediation.enable_app(sp),
                 )
             )
+
+
+def _duplicates(ctx: AuditContext, out: Outcome) -> None:
+    name = ctx.manifest.app_display_name
+    choice = ctx.app_in_use
+    in_use = choice.app
+    listing = ", ".join(
+        f"{a.service_principal.display_name} (appId {a.service_principal.app_id}, "
+        f"object id {a.service_principal.id})"
+        for a in ctx.apps
+    )
+    if in_use is None:
+        out.add(
+            finding(
+                "APP_DUPLICATE",
+                f"{len(ctx.apps)} enterprise applications match {name}: {listing}. "
+                f"{choice.sentence} Find the one Recruitee uses (its appId in Recruitee's "
+                "settings or in the sign-in log), pass it with --app-id, and delete the others.",
+                features=[],
+                evidence={
+                    "object_ids": [a.service_principal.id for a in ctx.apps],
+                    "in_use": None,
+                    "chosen_by": choice.chosen_by,
+                },
+                remediation=remediation.find_app_in_use(name),
+            )
+        )
+        return
+    used = in_use.service_principal
+    for app in ctx.apps:
+        sp = app.service_principal
+        if sp.id == used.id:
+            continue
+        out.add(
+            finding(
+                "APP_DUPLICATE",
+                f"{sp.display_name or name} (appId {sp.app_id}, object id {sp.id}) also "
+                f"matches {name}, but Recruitee uses {used.display_name or name} (appId "
+                f"{used.app_id}). {choice.sentence} This leftover's findings do not decide the "
+                "verdicts; delete it once Recruitee confirms it no longer uses that appId.",
+                features=ctx.feature_names,
+                app_object_id=sp.id,
+                evidence={
+                    "object_id": sp.id,
+                    "app_id": sp.app_id,
+                    "in_use_object_id": used.id,
+                    "in_use_app_id": used.app_id,
+                    "chosen_by": choice.chosen_by,
+                },
+                remediation=remediation.delete_leftover_app(sp, used),
+            )
+        )
+
+
+def cap_leftover_findings(ctx: AuditContext, out: Outcome) -> None:
+    """A leftover app's own errors become warnings: it is not what Recruitee uses, so it
+    must not fail the run; its per-app verdict still shows what is wrong with it."""
+    leftovers = {a.service_principal.id: a for a in ctx.apps if ctx.is_leftover(a)}
+    in_use = ctx.app_in_use.app
+    if not leftovers or in_use is None:
+        return
+    for i, f in enumerate(out.findings):
+        app = leftovers.get(f.app_object_id or "")
+        if app is None or f.id == "APP_DUPLICATE" or f.severity is Severity.INFO:
+            continue
+        severity = f.severity
+        if severity is Severity.ERROR:
+            if Severity.WARNING not in registry()[f.id].severities:
+                raise ValueError(f"{f.id} cannot be capped at warning on a leftover app")
+            severity = Severity.WARNING
+        # The fix for anything wrong with a leftover is to delete it, not to repair it.
+        out.findings[i] = f.model_copy(
+            update={
+                "severity": severity,
+                "detail": LEFTOVER_NOTE + f.detail,
+                "remediation": remediation.delete_leftover_app(
+                    app.service_principal, in_use.service_principal
+                ),
+            }
+        )

@@ -4,6 +4,16 @@
 assigned" (resources/approleassignment.md, microsoft-graph-docs-contrib): assignment does not
 cascade to nested groups, so a user who reaches an assigned group only through another
 group is not assigned (AADSTS50105, EntitlementGrantsNotFound).
+
+"Applications that require users to be assigned to the application must have their
+permissions consented by an administrator, even if the user consent policies ... would
+otherwise allow a user to consent" (entra-docs configure-user-consent.md,
+https://learn.microsoft.com/entra/identity/enterprise-apps/configure-user-consent): the
+consent rules (consent_policy.decide) refuse user consent for such an app. Global
+Administrators bypass the assignment requirement (shared reference entra-behaviour.md, citing
+https://learn.microsoft.com/entra/identity-platform/howto-restrict-your-app-to-a-set-of-users;
+medium confidence: the sentence was not found verbatim in the searchable docs), so an
+unassigned Global Administrator is not reported as blocked.
 """
 
 from __future__ import annotations
@@ -13,6 +23,9 @@ from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.registry import finding
 from consent_audit.report import Severity
 from consent_audit.snapshot import RecruiteeApp
+
+GLOBAL_ADMIN_ROLE = "62e90394-69f5-4237-9190-012177145e10"
+"""Directory role template id of Global Administrator (entra-docs permissions-reference.md)."""
 
 
 def check_assignment(ctx: AuditContext, out: Outcome) -> None:
@@ -68,6 +81,8 @@ def _check_user(ctx: AuditContext, out: Outcome, app: RecruiteeApp) -> None:
         pid = a.principal_id.casefold()
         if (kind == "user" and pid == uid) or (kind == "group" and pid in direct):
             return
+    if GLOBAL_ADMIN_ROLE in {r.casefold() for r in user.directory_role_template_ids}:
+        return
     nested = [
         a
         for a in assignments

@@ -5,6 +5,12 @@ Directory audit activities (entra-docs reference-audit-activities.md, Applicatio
 principal", "Remove app role assignment from service principal", "Revoke consent". Sign-in
 error codes come from entra-docs reference-error-codes.md (bundled in data/aadsts_codes.json).
 Sign-in logs need Entra ID P1/P2; a licence gap is reported as unavailable, not as a finding.
+
+Sign-in failures decide a verdict only while they last: per person, only when their latest
+Recruitee sign-in failed (a later success means they reconnected). Background refreshes are
+non-interactive sign-ins
+(https://learn.microsoft.com/entra/identity/monitoring-health/concept-noninteractive-sign-ins);
+their failures are what "sync stopped" looks like.
 """
 
 from __future__ import annotations
@@ -15,9 +21,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from consent_audit.evaluate import remediation
+from consent_audit.evaluate.conditional_access import mfa_features
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.registry import finding
 from consent_audit.graph_objects import DirectoryAudit, SignIn
+from consent_audit.report import Severity
+from consent_audit.snapshot import RecruiteeApp
 
 REVOKING_ACTIVITIES = {
     "remove delegated permission grant",
@@ -82,15 +92,28 @@ def check_revocations(ctx: AuditContext, out: Outcome) -> None:
         for e in events
     ]
     latest = rows[0]
+    # History only matters while the app in use still lacks admin consent somewhere.
+    covered = bool(ctx.deciding_apps) and all(
+        ctx.grants_readable(a) and not ctx.missing_admin(a, f)
+        for a in ctx.deciding_apps
+        for f in ctx.manifest.features
+    )
     out.add(
         finding(
             "GRANT_REVOKED",
             f"The audit log shows {len(rows)} removal(s) of Recruitee's consent or "
             f"application; the latest: '{latest['activity']}' by {latest['by'] or 'unknown'} "
-            f"on {str(latest['when'])[:10]}. Users whose consent was removed must reconnect, and "
-            "sync stops until then.",
+            f"on {str(latest['when'])[:10]}. "
+            + (
+                "Admin consent covers every feature again."
+                if covered
+                else "People whose consent was removed cannot sync until they reconnect and "
+                "accept, or an administrator consents again (AADSTS65001 until then)."
+            ),
+            severity=Severity.INFO if covered else Severity.WARNING,
             features=[],
             evidence={"events": rows[:20]},
+            remediation=remediation.revoked_consent(str(latest["by"] or "unknown")),
         )
     )
 
@@ -99,14 +122,55 @@ def check_sign_in_failures(ctx: AuditContext, out: Outcome) -> None:
     part = ctx.snapshot.sign_ins
     if not part.ok:
         return
-    app_ids = {a.service_principal.app_id.casefold() for a in ctx.apps}
-    by_code: dict[int, list[SignIn]] = defaultdict(list)
-    for s in part.data or []:
+    for app in ctx.apps:
+        _app_sign_in_failures(ctx, out, app, part.data or [])
+
+
+MFA_CODES = {50076, 50079}
+"""MFA required / MFA registration required (entra-docs reference-error-codes)."""
+
+
+def _failing_people(entries: list[SignIn]) -> dict[str, int]:
+    """People whose latest sign-in (of these) failed, with its code: a later success means
+    they reconnected."""
+    latest: dict[str, tuple[SignIn, int]] = {}
+    for s in entries:
         code = s.status.error_code if s.status else None
-        if code and (s.app_id or "").casefold() in app_ids:
+        if code is None:
+            continue  # outcome unknown (null in Graph): says nothing about now
+        key = (s.user_id or s.user_principal_name or s.id).casefold()
+        if key not in latest or s.created_date_time > latest[key][0].created_date_time:
+            latest[key] = (s, code)
+    return {key: code for key, (_, code) in latest.items() if code}
+
+
+def _affected_features(ctx: AuditContext, app: RecruiteeApp, codes: set[int]) -> list[str]:
+    """Which features the failing refreshes break. An MFA failure (a refresh token without
+    the MFA claim, entra-behaviour: MFA) breaks only the features behind an MFA policy; any
+    other failure, every feature of the app."""
+    if codes and codes <= MFA_CODES:
+        behind = mfa_features(ctx, app.service_principal)
+        if behind:
+            return list(behind)
+    return list(ctx.feature_names)
+
+
+def _app_sign_in_failures(
+    ctx: AuditContext, out: Outcome, app: RecruiteeApp, sign_ins: list[SignIn]
+) -> None:
+    sp = app.service_principal
+    mine = [s for s in sign_ins if (s.app_id or "").casefold() == sp.app_id.casefold()]
+    by_code: dict[int, list[SignIn]] = defaultdict(list)
+    for s in mine:
+        code = s.status.error_code if s.status else None
+        if code:
             by_code[code].append(s)
     if not by_code:
         return
+    failing = _failing_people(mine)
+    if ctx.user is not None:
+        who = {ctx.user.id.casefold(), ctx.user.user_principal_name.casefold()}
+        failing = {k: v for k, v in failing.items() if k in who}
     catalog = aadsts_catalog()
     groups = []
     for code in sorted(by_code, key=lambda c: (-len(by_code[c]), c)):
@@ -117,6 +181,7 @@ def check_sign_in_failures(ctx: AuditContext, out: Outcome) -> None:
                 "code": f"AADSTS{code}",
                 "count": len(entries),
                 "users": len({e.user_id for e in entries}),
+                "background": sum(1 for e in entries if e.is_interactive is False),
                 "last": max(e.created_date_time for e in entries).isoformat(),
                 "meaning": known.get("meaning")
                 or (entries[0].status.failure_reason if entries[0].status else None),
@@ -126,11 +191,39 @@ def check_sign_in_failures(ctx: AuditContext, out: Outcome) -> None:
     summary = "; ".join(
         f"{g['code']} x{g['count']} ({g['users']} user(s)): {g['meaning']}" for g in groups[:5]
     )
+    features = _affected_features(ctx, app, set(failing.values())) if failing else []
+    if failing:
+        whom = (
+            f"{ctx.user.user_principal_name}, whose latest Recruitee sign-in failed"
+            if ctx.user
+            else f"{len(failing)} person(s) whose latest Recruitee sign-in failed"
+        )
+        effect = f" {', '.join(features).capitalize()} sync is failing now for {whom}."
+        if set(failing.values()) & MFA_CODES:
+            effect += (
+                " AADSTS50076 means the refresh token lacks the MFA claim: the person "
+                "connected without MFA before an MFA policy covered these resources, and must "
+                "reconnect Recruitee (doing MFA) once."
+            )
+    else:
+        effect = (
+            " Each was followed by a successful sign-in"
+            + (f" for {ctx.user.user_principal_name}" if ctx.user else "")
+            + ", so none is failing now."
+        )
     out.add(
         finding(
             "SIGNIN_FAILURES",
-            f"Recent Recruitee sign-ins failed: {summary}.",
-            features=[],
-            evidence={"codes": groups},
+            f"Recent sign-ins to {ctx.app_label(sp)} failed: {summary}.{effect}",
+            # With --user: that person cannot sync now (an error). Tenant-wide: some people.
+            severity=(Severity.ERROR if ctx.user else Severity.WARNING)
+            if failing
+            else Severity.INFO,
+            features=features,
+            app_object_id=sp.id,
+            evidence={"codes": groups, "failing_now": len(failing)},
+            remediation=remediation.sign_in_failures(
+                [(str(g["code"]), g["fix"] if isinstance(g["fix"], str) else None) for g in groups]
+            ),
         )
     )

@@ -121,8 +121,16 @@ def check_availability(ctx: AuditContext, out: Outcome) -> None:
                 features=features,
                 app_object_id=gap.app_object_id,
                 evidence={"part": gap.part, "status": status, "permission": permission},
-                remediation=(
-                    remediation.grant_reader_role(permission) if status == "forbidden" else []
+                remediation=remediation.data_unavailable(
+                    permission,
+                    status,
+                    _rerun_command(ctx),
+                    licence=status == "not_licensed",
                 ),
             )
         )
+
+
+def _rerun_command(ctx: AuditContext) -> str:
+    user = f" --user {ctx.user_lookup.query}" if ctx.user_lookup is not None else ""
+    return f"consent-audit check{user}"

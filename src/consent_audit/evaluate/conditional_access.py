@@ -1,21 +1,39 @@
-"""Conditional Access: which policies apply to Recruitee (and to the --user), and what they do.
+"""Conditional Access as Entra applies it to Recruitee: a confidential client that syncs from
+its own servers with a refresh token per person.
 
-Rules encoded (microsoft-graph-docs-contrib v1.0 resources conditionalaccesspolicy.md,
-conditionalaccessapplications.md, conditionalaccessusers.md, conditionalaccessgrantcontrols.md,
-conditionalaccesssessioncontrols.md; entra-docs concept-conditional-access-cloud-apps.md):
-- ``state``: ``enabled`` enforces, ``enabledForReportingButNotEnforced`` only reports,
-  ``disabled`` does nothing.
-- Target resources: ``All``, Recruitee's appId, or the services behind Graph's mail and
-  calendar APIs (``Office365`` or Exchange Online). Microsoft Graph itself cannot be targeted
-  ("Microsoft Graph functions as an umbrella resource").
-- Policies that only target legacy client app types (``exchangeActiveSync``, ``other``) do
-  not apply to Recruitee, which uses modern authentication.
-- Background sync redeems refresh tokens from Recruitee's servers: device compliance, hybrid
-  join, approved/compliant client apps and trusted locations cannot be satisfied there, and a
-  sign-in frequency control invalidates the refresh token after the interval (AADSTS70043,
-  BadTokenDueToSignInFrequency, entra-docs reference-error-codes.md).
+Rules encoded (each read in Microsoft's documentation):
+- "Conditional Access applies to resources not clients, except when the client is a
+  confidential client requesting an ID token"; Microsoft Graph "functions as an umbrella
+  resource" and cannot be targeted, policies are enforced for the services behind it
+  (https://learn.microsoft.com/entra/identity/conditional-access/concept-conditional-access-cloud-apps,
+  entra-docs concept-conditional-access-cloud-apps.md). So:
+  - mail and calendar scopes are governed by policies on Office 365 Exchange Online
+    (00000002-0000-0ff1-ce00-000000000000), the Office 365 group, or All resources;
+  - rooms (only low-privilege directory scopes such as User.ReadBasic.All) is "evaluated as
+    directory access", Windows Azure Active Directory (00000002-0000-0000-c000-000000000000),
+    or All resources (same page, "New Conditional Access behavior ...");
+  - a policy on Recruitee's own appId applies when a person connects (the interactive sign-in
+    that requests an ID token), not to background refreshes: a block there stops connecting;
+    MFA or device controls there are met on the person's device when they connect;
+  - excluding Recruitee from an All-resources policy does not exempt its Exchange or
+    directory token requests ("Conditional Access continues to be enforced based on the
+    SharePoint resource", same page), so it is never offered as the fix.
+- Client app types ``exchangeActiveSync`` and ``other`` are legacy authentication; Recruitee
+  uses modern authentication (conditionalaccessconditionset.md).
+- Sign-in frequency: "On confidential clients, sign-in frequency enforcement on
+  non-interactive sign-ins is deferred until the next interactive sign-in"
+  (https://learn.microsoft.com/entra/identity/conditional-access/concept-session-lifetime):
+  information only, it applies when the person next connects. Refresh failures in the sign-in
+  log are the finding (audit_logs.SIGNIN_FAILURES).
+- MFA: a refresh token carries the MFA claim of the sign-in it came from ("MFA requirement
+  satisfied by claim in the token"): met if the person did MFA when connecting; AADSTS50076
+  in the sign-in log shows who did not (medium confidence; no finding without that proof).
+- Locations: Entra evaluates the IP of the token request, for background sync Recruitee's
+  servers; a block outside trusted locations breaks background sync (medium confidence).
+  Device controls are fixed at the interactive sign-in; approved-app and app-protection
+  controls need a broker on a phone (low-medium confidence). Both are warnings.
 - Group targeting in Conditional Access is evaluated on the user's transitive groups (unlike
-  app assignment); roles are directory role template ids.
+  app assignment); roles are directory role template ids (conditionalaccessusers.md).
 """
 
 from __future__ import annotations
@@ -34,7 +52,11 @@ from consent_audit.report import ConditionalAccessRow, Severity
 from consent_audit.snapshot import AuditedUser, PartStatus
 
 EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
-EXCHANGE_BACKED_FEATURES = ("mailbox", "calendar")
+WINDOWS_AZURE_AD_APP_ID = "00000002-0000-0000-c000-000000000000"
+EXCHANGE_RESOURCES = frozenset({"office365", EXCHANGE_ONLINE_APP_ID})
+DIRECTORY_RESOURCES = frozenset({WINDOWS_AZURE_AD_APP_ID})
+EXCHANGE_SCOPE_PREFIXES = ("mail.", "calendars.", "contacts.", "mailboxsettings.")
+"""Scopes whose data lives in Exchange Online: a feature asking for one is Exchange-governed."""
 MODERN_CLIENT_TYPES = {"all", "browser", "mobileappsanddesktopclients"}
 UNSATISFIABLE_CONTROLS = {
     "compliantdevice": "a compliant device",
@@ -46,33 +68,54 @@ UNSATISFIABLE_CONTROLS = {
 
 @dataclass(frozen=True)
 class Targeting:
-    """Which features of which Recruitee app a policy's target resources cover."""
+    """What a policy's target resources reach for one Recruitee app.
+
+    ``features``: the features whose background token requests it governs (by resource).
+    ``at_connect``: it applies when a person connects (Recruitee's appId, or All resources).
+    """
 
     features: tuple[str, ...]
+    at_connect: bool
     reason: str
 
 
+def governing_resources(scopes: tuple[str, ...]) -> frozenset[str]:
+    """The CA resources behind a feature's Graph scopes: Exchange Online (or the Office 365
+    group) for mail, calendar and contacts; directory access otherwise."""
+    exchange = any(s.casefold().startswith(EXCHANGE_SCOPE_PREFIXES) for s in scopes)
+    return EXCHANGE_RESOURCES if exchange else DIRECTORY_RESOURCES
+
+
 def app_targeting(
-    policy: ConditionalAccessPolicy, app_id: str, features: list[str]
+    policy: ConditionalAccessPolicy, app_id: str, features: dict[str, tuple[str, ...]]
 ) -> Targeting | None:
+    """``features``: feature name -> its scopes (from the manifest)."""
     apps = policy.conditions.applications
     if apps is None:
         return None
     include = {a.casefold() for a in apps.include_applications}
     exclude = {a.casefold() for a in apps.exclude_applications}
-    if app_id.casefold() in exclude:
+    everything = "all" in include
+    at_connect = (everything or app_id.casefold() in include) and app_id.casefold() not in exclude
+    background = tuple(
+        name
+        for name, scopes in features.items()
+        if (everything or governing_resources(scopes) & include)
+        and not governing_resources(scopes) & exclude
+    )
+    if not background and not at_connect:
         return None
-    if "all" in include or app_id.casefold() in include:
-        why = "all cloud apps" if "all" in include else "Recruitee"
-        return Targeting(tuple(features), why)
-    exchange = {"office365", EXCHANGE_ONLINE_APP_ID} & include
-    if exchange and not ({"office365", EXCHANGE_ONLINE_APP_ID} & exclude):
-        covered = tuple(f for f in features if f in EXCHANGE_BACKED_FEATURES)
-        if covered:
-            return Targeting(
-                covered, "Office 365 / Exchange Online, behind Graph mail and calendar"
-            )
-    return None
+    if everything:
+        why = "all resources"
+    elif background and at_connect:
+        why = "Recruitee and the services behind its sync"
+    elif at_connect:
+        why = "Recruitee itself (applies when a person connects)"
+    elif any(governing_resources(features[f]) == EXCHANGE_RESOURCES for f in background):
+        why = "Office 365 / Exchange Online, behind Graph mail and calendar"
+    else:
+        why = "Windows Azure Active Directory (directory access), behind Graph rooms"
+    return Targeting(background, at_connect, why)
 
 
 def _guest(user: AuditedUser) -> bool:
@@ -196,6 +239,10 @@ def _risk_only(policy: ConditionalAccessPolicy) -> bool:
     return bool(policy.conditions.sign_in_risk_levels or policy.conditions.user_risk_levels)
 
 
+def _feature_scopes(ctx: AuditContext) -> dict[str, tuple[str, ...]]:
+    return {f.name: f.scopes for f in ctx.manifest.features}
+
+
 def check_conditional_access(ctx: AuditContext, out: Outcome) -> None:
     part = ctx.snapshot.conditional_access_policies
     if not part.ok:
@@ -203,6 +250,7 @@ def check_conditional_access(ctx: AuditContext, out: Outcome) -> None:
         return
     if ctx.user is None and ctx.user_lookup is not None:
         return  # the user could not be read; USER_NOT_FOUND or DATA_UNAVAILABLE says so
+    features = _feature_scopes(ctx)
     for policy in part.data or []:
         state = policy.state.casefold()
         if state == "disabled" or not _modern_clients(policy):
@@ -211,7 +259,7 @@ def check_conditional_access(ctx: AuditContext, out: Outcome) -> None:
         if who is None or (ctx.user is not None and not applies_to_user(policy, ctx.user)):
             continue
         for app in ctx.apps:
-            target = app_targeting(policy, app.service_principal.app_id, ctx.feature_names)
+            target = app_targeting(policy, app.service_principal.app_id, features)
             if target is not None:
                 _judge(ctx, out, policy, app.service_principal, target, who)
 
@@ -221,6 +269,7 @@ class _Effect:
     code: str
     detail: str
     change: str
+    features: tuple[str, ...]
 
 
 def _every(policy: ConditionalAccessPolicy) -> str | None:
@@ -234,6 +283,18 @@ def _every(policy: ConditionalAccessPolicy) -> str | None:
     return f"every {sif.value} {unit}{'' if sif.value == 1 else 's'}"
 
 
+def _requires_mfa(policy: ConditionalAccessPolicy) -> bool:
+    grant = policy.grant_controls
+    if grant is None:
+        return False
+    return grant.authentication_strength is not None or "mfa" in {
+        x.casefold() for x in grant.built_in_controls
+    }
+
+
+MEDIUM = " (Medium confidence: Entra evaluates {what}.)"
+
+
 def _effects(
     ctx: AuditContext,
     policy: ConditionalAccessPolicy,
@@ -241,7 +302,12 @@ def _effects(
     target: Targeting,
     who: str,
 ) -> list[_Effect]:
-    """What an applying policy does to Recruitee, as findings-to-be (state not considered)."""
+    """What an applying policy does to Recruitee, as findings-to-be (state not considered).
+
+    Background sync (``target.features``) and connecting (``target.at_connect``) are judged
+    separately: only a plain block stops connecting; device and location controls are met on
+    the person's own device and network when they connect, but not by Recruitee's servers.
+    """
     subject = ctx.user.user_principal_name if ctx.user else who
     if len(ctx.apps) > 1:
         subject = f"{subject}, app {ctx.app_label(sp)}"
@@ -250,36 +316,55 @@ def _effects(
     when = f" (only for {'; '.join(narrowing)})" if narrowing else ""
     grant = policy.grant_controls
     blocks = grant is not None and "block" in {x.casefold() for x in grant.built_in_controls}
+    background = target.features
     effects: list[_Effect] = []
-    if blocks and _location_gated(policy):
+    if blocks and not _location_gated(policy) and not _risk_only(policy):
+        features = tuple(ctx.feature_names) if target.at_connect else background
+        what = (
+            "connecting: people cannot connect Recruitee (the policy applies to the sign-in "
+            "when they connect), and those connected keep syncing only until they must "
+            "reconnect"
+            if target.at_connect and not background
+            else "Recruitee's token requests, so sync cannot run"
+        )
+        effects.append(
+            _Effect(
+                "CA_POLICY_BLOCKS",
+                f"Policy '{name}' blocks {target.reason} for {subject}{when}. It stops {what}.",
+                "exclude the users who sync (excluding Recruitee itself does not exempt its "
+                "Exchange or directory token requests), or narrow its conditions.",
+                features,
+            )
+        )
+    elif blocks and _location_gated(policy) and background:
         effects.append(
             _Effect(
                 "CA_POLICY_REQUIRES",
                 f"Policy '{name}' blocks {target.reason} outside trusted or named locations "
-                f"({subject}){when}. Users can connect from the office, but Recruitee refreshes "
+                f"({subject}){when}. People can connect from the office, but Recruitee refreshes "
                 "tokens from its own servers, outside those locations, so background sync fails "
-                "(AADSTS53003).",
-                "exclude Recruitee from it, or add Recruitee's egress IPs as a named location.",
+                "(AADSTS53003)."
+                + MEDIUM.format(what="the IP address of the token request: Recruitee's servers"),
+                "add Recruitee's egress IPs as a trusted named location, or exclude the users "
+                "who sync.",
+                background,
             )
         )
-    elif blocks and not _risk_only(policy):
-        effects.append(
-            _Effect(
-                "CA_POLICY_BLOCKS",
-                f"Policy '{name}' blocks access to {target.reason} for {subject}{when}: "
-                "Recruitee cannot get tokens, so sync cannot connect.",
-                "exclude Recruitee (or the users who sync) from it, or narrow its conditions.",
-            )
-        )
-    elif blocks or _unsatisfiable(policy):
+    elif (blocks or _unsatisfiable(policy)) and background:
         needs = _unsatisfiable(policy) or ["a low-risk sign-in"]
         effects.append(
             _Effect(
                 "CA_POLICY_REQUIRES",
                 f"Policy '{name}' requires {' and '.join(needs)} for {target.reason} ({subject})"
                 f"{when}. Recruitee refreshes tokens from its own servers, which cannot meet that, "
-                "so background sync fails (AADSTS53000/53003) even after a successful sign-in.",
-                "exclude Recruitee from it, or require MFA instead of device or location.",
+                "so background sync fails (AADSTS53000/53003) even after a successful connect."
+                + MEDIUM.format(
+                    what="the device state fixed at the interactive sign-in, and a server "
+                    "has no broker for app-based controls"
+                ),
+                "exclude the users who sync from the device or risk controls, or require MFA "
+                "instead.",
+                background,
             )
         )
     every = _every(policy)
@@ -287,10 +372,14 @@ def _effects(
         effects.append(
             _Effect(
                 "CA_POLICY_SIGNIN_FREQUENCY",
-                f"Policy '{name}' makes {subject} sign in again {every} for {target.reason}{when}. "
-                "When it expires, Recruitee's refresh token stops working (AADSTS70043) and sync "
-                "disconnects until the user reconnects: 'sync keeps disconnecting'.",
-                "exclude Recruitee from the sign-in frequency control, or lengthen the interval.",
+                f"Policy '{name}' requires {subject} to sign in again {every} for "
+                f"{target.reason}{when}. On confidential clients such as Recruitee, sign-in "
+                "frequency on non-interactive sign-ins is deferred until the next interactive "
+                "sign-in: background sync is not interrupted, and people sign in again when they "
+                "next connect Recruitee." + _refresh_failures_note(ctx, sp),
+                "nothing to change for background sync; expect people to sign in again when "
+                "they reconnect Recruitee.",
+                (),
             )
         )
     return effects
@@ -315,6 +404,25 @@ def _unknown_members(policy: ConditionalAccessPolicy) -> list[str]:
     ):
         found.append("a device platform")
     return found
+
+
+def _refresh_failures_note(ctx: AuditContext, sp: ServicePrincipal) -> str:
+    part = ctx.snapshot.sign_ins
+    if not part.ok:
+        return ""
+    failed = [
+        s
+        for s in part.data or []
+        if s.status is not None
+        and s.status.error_code == 70043
+        and (s.app_id or "").casefold() == sp.app_id.casefold()
+    ]
+    if not failed:
+        return ""
+    return (
+        f" The sign-in log nevertheless shows {len(failed)} Recruitee refresh failure(s) with "
+        "AADSTS70043: see SIGNIN_FAILURES."
+    )
 
 
 def _judge(
@@ -350,6 +458,8 @@ def _judge(
         "policy_id": policy.id,
         "state": policy.state,
         "targets": target.reason,
+        "background_features": list(target.features),
+        "at_connect": target.at_connect,
         "users": who,
         "conditions": _narrowing(policy),
     }
@@ -363,7 +473,7 @@ def _judge(
                 code,
                 detail,
                 severity=severity,
-                features=list(target.features) if not report_only else [],
+                features=list(effect.features) if not report_only else [],
                 app_object_id=sp.id,
                 evidence=evidence,
                 remediation=remediation.conditional_access(name, effect.change),
@@ -371,10 +481,27 @@ def _judge(
         )
 
 
+def mfa_features(ctx: AuditContext, sp: ServicePrincipal) -> tuple[str, ...]:
+    """Features whose background token requests an enforced MFA policy covers (for the
+    --user, if any): where AADSTS50076 from a refresh comes from."""
+    part = ctx.snapshot.conditional_access_policies
+    features = _feature_scopes(ctx)
+    covered: set[str] = set()
+    for policy in part.data or [] if part.ok else []:
+        if policy.state.casefold() != "enabled" or not _requires_mfa(policy):
+            continue
+        if audience(policy) is None or (ctx.user and not applies_to_user(policy, ctx.user)):
+            continue
+        target = app_targeting(policy, sp.app_id, features)
+        if target is not None:
+            covered.update(target.features)
+    return tuple(f for f in ctx.feature_names if f in covered)
+
+
 EFFECT_WORDS = {
     "CA_POLICY_BLOCKS": "blocks Recruitee",
     "CA_POLICY_REQUIRES": "breaks background sync",
-    "CA_POLICY_SIGNIN_FREQUENCY": "forces re-sign-in",
+    "CA_POLICY_SIGNIN_FREQUENCY": "sign-in again at the next connect",
 }
 
 
@@ -416,11 +543,18 @@ def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
             conditions.append(f"client apps {', '.join(policy.conditions.client_app_types)}")
         for app in ctx.apps:
             sp = app.service_principal
-            target = app_targeting(policy, sp.app_id, ctx.feature_names)
+            target = app_targeting(policy, sp.app_id, _feature_scopes(ctx))
             if target is None:
                 continue
             words = sorted({EFFECT_WORDS[e.code] for e in _effects(ctx, policy, sp, target, who)})
-            effect = ", ".join(words) or "none for Recruitee (satisfied at interactive sign-in)"
+            if _requires_mfa(policy):
+                words.append(
+                    "MFA: met at connect"
+                    if not target.features
+                    else "MFA: met by the refresh token's MFA claim if the person did MFA when "
+                    "connecting (AADSTS50076 in the sign-in log shows who did not)"
+                )
+            effect = ", ".join(words) or "none for Recruitee (satisfied when people connect)"
             if applies is False:
                 effect = "does not apply to this user"
             elif policy.state.casefold() == "enabledforreportingbutnotenforced":
@@ -452,6 +586,7 @@ def _unreadable(ctx: AuditContext, out: Outcome) -> None:
             "blocks Recruitee (security defaults may still require MFA)."
         )
         features: list[str] = []
+        severity = Severity.INFO
     else:
         detail = (
             f"Conditional Access policies could not be read ({part.status.value}"
@@ -459,13 +594,21 @@ def _unreadable(ctx: AuditContext, out: Outcome) -> None:
             "Recruitee or forces it to reconnect is unknown."
         )
         features = ctx.feature_names
+        severity = Severity.WARNING
         out.unknown("conditional_access_policies", features)
     out.add(
         finding(
             "CA_UNREADABLE",
             detail,
+            severity=severity,
             features=features,
             evidence={"status": part.status.value, "permission": part.permission},
-            remediation=remediation.grant_reader_role(part.permission or "Policy.Read.All"),
+            remediation=remediation.data_unavailable(
+                part.permission or "Policy.Read.All",
+                part.status.value,
+                "consent-audit check"
+                + (f" --user {ctx.user_lookup.query}" if ctx.user_lookup is not None else ""),
+                licence=part.status is PartStatus.NOT_LICENSED,
+            ),
         )
     )

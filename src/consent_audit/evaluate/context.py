@@ -7,8 +7,10 @@ agree with each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal
 
 from consent_audit.catalog import PermissionCatalog
 from consent_audit.graph_objects import OAuth2PermissionGrant, ServicePrincipal
@@ -25,6 +27,24 @@ class Unknown:
     part: str
     features: tuple[str, ...]
     app_object_id: str | None = None
+
+
+ChosenBy = Literal[
+    "only_app", "app_id_option", "known_app_id", "sign_ins", "only_enabled_with_grants", "undecided"
+]
+
+
+@dataclass(frozen=True)
+class AppInUse:
+    """Which Recruitee service principal Recruitee actually uses, and how that was decided.
+
+    ``app`` is None when several match and nothing tells them apart: then the worst app
+    decides each headline verdict, and ``sentence`` says so.
+    """
+
+    app: RecruiteeApp | None
+    chosen_by: ChosenBy
+    sentence: str
 
 
 @dataclass
@@ -97,6 +117,79 @@ class AuditContext:
             if a.service_principal.id not in chosen
         ]
 
+    @cached_property
+    def app_in_use(self) -> AppInUse:
+        """The app Recruitee uses: the only one; else by --app-id; else the manifest's known
+        appIds; else the one with recent successful Recruitee sign-ins; else the only enabled
+        one that holds grants. Otherwise undecided (the worst app decides, and we say so)."""
+        apps = self.apps
+        if len(apps) <= 1:
+            # --app-id narrows the audit to the apps it names (the others are not audited).
+            only = apps[0] if apps else None
+            return AppInUse(only, "app_id_option" if self.app_ids and only else "only_app", "")
+        known = {a.casefold() for a in self.manifest.known_app_ids}
+        by_known = _one_of(apps, lambda a: a.service_principal.app_id.casefold() in known)
+        if by_known is not None:
+            return AppInUse(
+                by_known,
+                "known_app_id",
+                f"{self._describe(by_known)} is the one in use: its appId is one the manifest "
+                "lists as Recruitee's.",
+            )
+        signed_in = self._successful_sign_in_app_ids()
+        by_sign_ins = _one_of(apps, lambda a: a.service_principal.app_id.casefold() in signed_in)
+        if by_sign_ins is not None:
+            return AppInUse(
+                by_sign_ins,
+                "sign_ins",
+                f"{self._describe(by_sign_ins)} is the one in use: it alone has recent "
+                "successful Recruitee sign-ins.",
+            )
+        by_grants = _one_of(
+            apps,
+            lambda a: (
+                a.service_principal.account_enabled is not False
+                and bool(a.oauth2_permission_grants.data)
+            ),
+        )
+        if by_grants is not None and all(a.oauth2_permission_grants.ok for a in apps):
+            return AppInUse(
+                by_grants,
+                "only_enabled_with_grants",
+                f"{self._describe(by_grants)} is the one in use: it is the only enabled one "
+                "that holds permission grants.",
+            )
+        return AppInUse(
+            None,
+            "undecided",
+            f"{len(apps)} Recruitee enterprise applications match and nothing shows which one "
+            "Recruitee uses, so each verdict is that of the worst of them.",
+        )
+
+    @property
+    def deciding_apps(self) -> list[RecruiteeApp]:
+        """The apps whose state decides the headline: the one in use, or all when undecided."""
+        chosen = self.app_in_use.app
+        return [chosen] if chosen is not None else list(self.apps)
+
+    def is_leftover(self, app: RecruiteeApp) -> bool:
+        chosen = self.app_in_use.app
+        return chosen is not None and chosen.service_principal.id != app.service_principal.id
+
+    def _describe(self, app: RecruiteeApp) -> str:
+        sp = app.service_principal
+        return f"{sp.display_name or 'Recruitee'} (appId {sp.app_id})"
+
+    def _successful_sign_in_app_ids(self) -> set[str]:
+        part = self.snapshot.sign_ins
+        if not part.ok:
+            return set()
+        return {
+            (s.app_id or "").casefold()
+            for s in part.data or []
+            if s.status is not None and s.status.error_code == 0 and s.app_id
+        }
+
     def app_label(self, sp: ServicePrincipal) -> str:
         """The app's name, with its appId when several Recruitee apps would read alike."""
         name = sp.display_name or sp.app_id
@@ -148,3 +241,33 @@ class AuditContext:
 
     def canonical(self, scopes: ScopeSet) -> list[str]:
         return scopes.canonical(self.catalog)
+
+    def own_grants(self, app: RecruiteeApp) -> dict[str, ScopeSet]:
+        """Per person (principal id, casefolded): the scopes of their own Graph grants."""
+        out: dict[str, ScopeSet] = {}
+        for g in self.graph_grants(app):
+            if g.consent_type.casefold() != "principal" or not g.principal_id:
+                continue
+            key = g.principal_id.casefold()
+            out[key] = out.get(key, ScopeSet()).union(parse_scope_string(g.scope))
+        return out
+
+    def people_covered(self, app: RecruiteeApp, feature: Feature) -> int:
+        """How many people the admin grant plus their own grant covers for ``feature``
+        (a person can sync only then: entra-docs consent-types-developer; Graph
+        oauth2PermissionGrant). Only people with a grant of their own are counted."""
+        admin = self.admin_scopes(app)
+        return sum(
+            1
+            for scopes in self.own_grants(app).values()
+            if not feature.scope_set.minus(admin.union(scopes))
+        )
+
+    def all_grants_read(self, app: RecruiteeApp) -> bool:
+        """False when the collector read only the admin grants and the audited user's own."""
+        return app.grants_coverage == "all"
+
+
+def _one_of(apps: list[RecruiteeApp], keep: Callable[[RecruiteeApp], bool]) -> RecruiteeApp | None:
+    chosen = [a for a in apps if keep(a)]
+    return chosen[0] if len(chosen) == 1 else None

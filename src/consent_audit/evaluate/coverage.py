@@ -79,11 +79,12 @@ def consent_inputs(ctx: AuditContext) -> ConsentInputs:
     )
 
 
-def coverages(ctx: AuditContext) -> list[Coverage]:
-    """One Coverage per readable (app, feature); apps whose grants are unreadable are skipped."""
+def coverages(ctx: AuditContext, apps: list[RecruiteeApp] | None = None) -> list[Coverage]:
+    """One Coverage per readable (app, feature) of ``apps`` (default: every Recruitee app);
+    apps whose grants are unreadable are skipped."""
     inputs = consent_inputs(ctx)
     out: list[Coverage] = []
-    for app in ctx.apps:
+    for app in ctx.apps if apps is None else apps:
         if not ctx.grants_readable(app):
             continue
         for feature in ctx.manifest.features:
@@ -94,13 +95,15 @@ def coverages(ctx: AuditContext) -> list[Coverage]:
 
 
 def consent_outlook(ctx: AuditContext) -> list[Coverage]:
-    """Coverages, or, when Recruitee is not in the tenant, what the first consent would face.
+    """Coverages of the apps that decide the headline (the app in use, or all when that
+    cannot be told), or, when Recruitee is not in the tenant, what the first consent would
+    face. Tenant-level consent findings read this, so a leftover app never decides them.
 
     With no service principal, nothing is granted; whether the first user could consent is
     decided against a stand-in whose publisher and home tenant are unknown.
     """
     if ctx.apps or not ctx.snapshot.recruitee_apps.ok:
-        return coverages(ctx)
+        return coverages(ctx, ctx.deciding_apps)
     inputs = consent_inputs(ctx)
     stand_in = stand_in_app(ctx)
     return [

@@ -138,9 +138,12 @@ def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanSte
     covered = {id(f) for d in drafts for f in d.findings}
     resolved: dict[int, _Draft] = {}
     manual: dict[tuple[str, ...], _Draft] = {}
+    leftovers = {a.service_principal.id for a in ctx.apps if ctx.is_leftover(a)}
     for f in findings:
         if id(f) in covered or f.severity.rank < Severity.WARNING.rank:
             continue
+        if f.app_object_id in leftovers and f.id != "APP_DUPLICATE":
+            continue  # a leftover is deleted (APP_DUPLICATE's step), not repaired
         grant = _resolving_grant(f, drafts, consent_fixed)
         if grant is not None:
             resolved[id(f)] = grant
@@ -185,6 +188,8 @@ def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanSte
 def _graph_drafts(ctx: AuditContext, findings: list[Finding]) -> list[_Draft]:
     drafts: list[_Draft] = []
     for app in ctx.apps:
+        if ctx.is_leftover(app):
+            continue  # never enable or grant to a leftover: APP_DUPLICATE says to delete it
         sp = app.service_principal
         mine = [f for f in findings if f.app_object_id == sp.id and f.id in FIXABLE]
         disabled = [f for f in mine if f.id == "APP_DISABLED"]
@@ -364,13 +369,16 @@ def _manual_draft(ctx: AuditContext, f: Finding) -> _Draft:
 def _refer(f: Finding, step: PlanStep) -> list[RemediationStep]:
     """A finding's remediation as a reference to its plan step (no request of its own)."""
     if step.kind == "graph":
-        return [
-            RemediationStep(
-                action=f"Plan step {step.number}: {step.summary}.",
-                portal_path=step.portal_path,
-                plan_step=step.number,
-            )
-        ]
+        ref = RemediationStep(
+            action=f"Plan step {step.number}: {step.summary}.",
+            portal_path=step.portal_path,
+            plan_step=step.number,
+        )
+        # What a person does outside the admin center (reconnect Recruitee and accept) stays,
+        # in the finding's order: first when that person may consent, else after the plan.
+        own = [r for r in f.remediation if not (r.portal_path or r.graph or r.powershell)]
+        first_is_own = bool(f.remediation) and f.remediation[0] in own
+        return [*own, ref] if first_is_own else [ref, *own]
     return [r.model_copy(update={"graph": None, "plan_step": step.number}) for r in f.remediation]
 
 

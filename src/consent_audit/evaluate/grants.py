@@ -1,14 +1,22 @@
-"""Do Recruitee's delegated permission grants cover what each feature needs?
+"""Do Recruitee's delegated permission grants cover what each feature needs, per person?
 
 Admin consent is an ``AllPrincipals`` oauth2PermissionGrant; a user's own consent is a
-``Principal`` grant with their object id (resources/oauth2permissiongrant.md). Scope names
-compare case-insensitively (see scopes.py). openid, email and offline_access are Microsoft
-Graph permissions and appear in the Graph grant's scope string like any other.
+``Principal`` grant with their object id, and both can exist side by side
+(https://learn.microsoft.com/graph/api/resources/oauth2permissiongrant). A person can sync a
+feature only when the two together cover every scope; a partial admin grant makes the person
+be asked only for the rest (https://learn.microsoft.com/entra/identity-platform/consent-types-developer).
+A refresh for a scope nobody consented to fails with AADSTS65001, and Recruitee cannot show a
+prompt from its servers (https://learn.microsoft.com/entra/identity-platform/reference-error-codes):
+"people may consent" means "works after they reconnect and accept", not "works now".
+Scope names compare case-insensitively (see scopes.py); only grants on the Microsoft Graph
+resource count. openid, email and offline_access are Microsoft Graph permissions and appear
+in the Graph grant's scope string like any other.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from consent_audit.evaluate import remediation
@@ -22,27 +30,81 @@ from consent_audit.snapshot import RecruiteeApp
 SIGN_IN_SCOPES = ("openid", "profile", "email", "offline_access")
 
 
-def _consent_outlook(ctx: AuditContext, cov: Coverage) -> tuple[Severity, str]:
-    who = "this user" if ctx.user else "users"
+@dataclass(frozen=True)
+class _Outlook:
+    severity: Severity
+    text: str
+    people: int | None
+    """People covered by the admin grant plus their own (tenant-wide; None: unknown)."""
+
+
+def _who_may_consent(ctx: AuditContext, cov: Coverage) -> str:
+    """Whether the audited person (or people) may consent to what is missing, and why."""
+    who = ctx.user.user_principal_name if ctx.user else "People"
     can = cov.users_can_consent
     if can is True:
         policies = sorted({d.policy_id for d in cov.decisions if d.policy_id})
-        return Severity.WARNING, (
-            f" {who.capitalize()} may consent to them (policy {', '.join(policies)}), so "
-            f"{'they are' if ctx.user else 'each user is'} asked to accept them at the next "
-            "sync; admin consent avoids the prompt."
-        )
+        return f" {who} may consent to them (policy {', '.join(policies)})."
     if can is None:
         reasons = sorted({d.reason for d in cov.decisions if d.allowed is None})
-        return Severity.WARNING, (
-            f" Whether {who} may consent to them is unknown: {'; '.join(reasons)}."
-        )
+        subject = who if ctx.user else "people"
+        return f" Whether {subject} may consent to them is unknown: {'; '.join(reasons)}."
     refused = ctx.canonical(ScopeSet(d.scope for d in cov.refused))
     reasons = sorted({d.reason for d in cov.refused})
-    return Severity.ERROR, (
-        f" {who.capitalize()} cannot consent to {', '.join(refused)} ({'; '.join(reasons)}), "
-        "so only an administrator can fix this."
+    return (
+        f" {who} cannot consent to {', '.join(refused)} ({'; '.join(reasons)}), so only an "
+        "administrator can fix this."
     )
+
+
+def _outlook(ctx: AuditContext, cov: Coverage, out: Outcome) -> _Outlook:
+    """Coverage per person (entra-behaviour: admin grant plus the person's own grant).
+
+    With --user: not covered means that person cannot sync now; Recruitee's background
+    refresh fails with AADSTS65001 ("send an interactive authorization request") until they
+    reconnect and accept, or an admin consents (entra-docs consent-types-developer,
+    reference-error-codes). Tenant-wide: a warning only when some people are covered by their
+    own consent and people may consent to the rest when they connect; an error when nobody is
+    covered or people cannot consent to a missing scope.
+    """
+    may = _who_may_consent(ctx, cov)
+    if ctx.user is not None:
+        return _Outlook(
+            Severity.ERROR,
+            f" Recruitee cannot sync this for {ctx.user.user_principal_name} now: its "
+            "background refresh fails with AADSTS65001 until they reconnect Recruitee and "
+            "accept, or an administrator consents." + may,
+            None,
+        )
+    sp_id = cov.app.service_principal.id
+    if not ctx.all_grants_read(cov.app):
+        # Only the admin grants (and one user's) were collected: how many people are covered
+        # is not known, so the verdict cannot be pass, warn or fail.
+        out.unknown("oauth2_permission_grants", [cov.feature.name], sp_id)
+        return _Outlook(
+            Severity.WARNING,
+            " The snapshot holds only the admin grant and one user's grant, so how many "
+            "people their own consent covers is unknown." + may,
+            None,
+        )
+    n = ctx.people_covered(cov.app, cov.feature)
+    people = f"{n} {'person' if n == 1 else 'people'}"
+    if n and cov.users_can_consent is not False:
+        return _Outlook(
+            Severity.WARNING,
+            f" It works for {people} who consented themselves; others will be asked to "
+            "accept when they connect Recruitee." + may,
+            n,
+        )
+    if not n:
+        return _Outlook(
+            Severity.ERROR,
+            " Nobody's own consent covers them either, so nobody can sync this now "
+            "(the background refresh fails with AADSTS65001 until people reconnect and accept, "
+            "or an administrator consents)." + may,
+            0,
+        )
+    return _Outlook(Severity.ERROR, f" Only {people} who consented earlier are covered." + may, n)
 
 
 def _admin_grant(ctx: AuditContext, app: RecruiteeApp) -> tuple[str | None, list[str]]:
@@ -62,7 +124,7 @@ def check_scopes(ctx: AuditContext, out: Outcome) -> None:
         if not cov.missing:
             continue
         sp = cov.app.service_principal
-        severity, outlook = _consent_outlook(ctx, cov)
+        outlook = _outlook(ctx, cov, out)
         for d in cov.decisions:
             if d.allowed is None and d.unknown_part:
                 out.unknown(d.unknown_part, [cov.feature.name], sp.id)
@@ -75,14 +137,28 @@ def check_scopes(ctx: AuditContext, out: Outcome) -> None:
         )
         held = f" ({', '.join(granted)} {'is' if len(granted) == 1 else 'are'} granted)"
         grant_id, grant_scopes = _admin_grant(ctx, cov.app)
+        # Admin consent is for everyone: grant what the admin grant lacks, not only what
+        # this user lacks.
+        admin_step = remediation.grant_admin_consent(sp, ctx.canonical(cov.missing_admin))
+        reconnect = remediation.reconnect(
+            ctx.user.user_principal_name if ctx.user else None,
+            cov.feature.title,
+            missing,
+            may_consent=cov.users_can_consent is True,
+        )
+        steps = (
+            [*reconnect, *admin_step]
+            if cov.users_can_consent is True
+            else [*admin_step, *reconnect]
+        )
         out.add(
             finding(
                 "SCOPE_MISSING",
                 f"{cov.feature.title}: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'}"
                 f" not covered by {consent} for {ctx.app_label(sp)}"
-                f"{held if granted else ''}.{outlook}",
+                f"{held if granted else ''}.{outlook.text}",
                 title=f"{cov.feature.title} is missing {', '.join(missing)}",
-                severity=severity,
+                severity=outlook.severity,
                 features=[cov.feature.name],
                 app_object_id=sp.id,
                 evidence={
@@ -91,14 +167,13 @@ def check_scopes(ctx: AuditContext, out: Outcome) -> None:
                     "admin_grant_id": grant_id,
                     "admin_grant_scopes": grant_scopes,
                     "user_grant_scopes": ctx.canonical(ctx.user_scopes(cov.app)),
+                    "people_covered": outlook.people,
                     "user_consent": [
                         {"scope": d.scope, "allowed": d.allowed, "reason": d.reason}
                         for d in cov.decisions
                     ],
                 },
-                # Admin consent is for everyone: grant what the admin grant lacks, not only
-                # what this user lacks.
-                remediation=remediation.grant_admin_consent(sp, ctx.canonical(cov.missing_admin)),
+                remediation=steps,
             )
         )
 

@@ -1,8 +1,11 @@
 """The finding registry: metadata for every finding code, loaded from ``data/findings.toml``.
 
-Rules write the detail, evidence and remediation; the registry holds what is the same for
-every occurrence of a code (title, default severity, meaning, causes, admin-center path),
-so docs can be generated from it and a test can check every code has a rule.
+It is the single source of truth for what is the same for every occurrence of a code: title,
+default severity and the *only* severities a rule may give it, meaning, causes, admin-center
+path, the causal-chain link it belongs to, and the Microsoft documents it encodes. Rules write
+the detail, evidence and remediation. Docs are generated from it, ``verdicts.py`` builds the
+causal chain from its ``link`` keys, and :func:`finding` refuses a severity the code does not
+list (a programming error, caught by the tests that run every example tenant).
 """
 
 from __future__ import annotations
@@ -21,6 +24,17 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+CHAIN_LINKS: tuple[tuple[str, str], ...] = (
+    ("user", "User exists and can sign in"),
+    ("app", "Recruitee is present and enabled"),
+    ("consent", "Scopes are consented"),
+    ("assignment", "User is assigned (when required)"),
+    ("conditional_access", "No Conditional Access block"),
+    ("session", "Background refresh succeeds"),
+)
+"""The causal chain, in order: (link name, what passing it means)."""
+
+
 @dataclass(frozen=True)
 class FindingSpec:
     id: str
@@ -30,6 +44,12 @@ class FindingSpec:
     causes: tuple[str, ...]
     portal_path: str
     severity_note: str | None = None
+    severities: tuple[Severity, ...] = ()
+    """Every severity a rule may give this code (the default is one of them)."""
+    link: str | None = None
+    """The causal-chain link it belongs to (None: it explains no link, e.g. unread data)."""
+    docs: tuple[str, ...] = ()
+    """The Microsoft documentation the rule encodes."""
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +57,7 @@ def registry() -> dict[str, FindingSpec]:
     raw = tomllib.loads(
         resources.files("consent_audit.data").joinpath("findings.toml").read_text("utf-8")
     )
-    return {
+    specs = {
         code: FindingSpec(
             id=code,
             title=meta["title"],
@@ -46,9 +66,27 @@ def registry() -> dict[str, FindingSpec]:
             causes=tuple(meta["causes"]),
             portal_path=meta["portal_path"],
             severity_note=meta.get("severity_note"),
+            severities=tuple(Severity(s) for s in meta["severities"]),
+            link=meta.get("link") or None,
+            docs=tuple(meta["docs"]),
         )
         for code, meta in raw.items()
     }
+    links = {name for name, _ in CHAIN_LINKS}
+    for spec in specs.values():
+        if spec.severity not in spec.severities or (spec.link and spec.link not in links):
+            raise ValueError(f"data/findings.toml: {spec.id}: bad severities or link")
+    return specs
+
+
+@lru_cache(maxsize=1)
+def codes_by_link() -> dict[str, frozenset[str]]:
+    """Chain link name -> the codes that belong to it, from the registry."""
+    out: dict[str, set[str]] = {name: set() for name, _ in CHAIN_LINKS}
+    for spec in registry().values():
+        if spec.link:
+            out[spec.link].add(spec.id)
+    return {name: frozenset(codes) for name, codes in out.items()}
 
 
 def finding(
@@ -62,11 +100,15 @@ def finding(
     evidence: dict[str, Any] | None = None,
     remediation: list[RemediationStep] | None = None,
 ) -> Finding:
-    """Build a finding for a registered code (an unregistered code is a programming error)."""
+    """Build a finding for a registered code (an unregistered code, or a severity the
+    registry does not list for it, is a programming error)."""
     spec = registry()[code]
+    chosen = severity or spec.severity
+    if chosen not in spec.severities:
+        raise ValueError(f"{code} may not be {chosen.value} (data/findings.toml severities)")
     return Finding(
         id=code,
-        severity=severity or spec.severity,
+        severity=chosen,
         title=title or spec.title,
         detail=detail,
         features=list(features),

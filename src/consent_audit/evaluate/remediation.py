@@ -172,3 +172,137 @@ def user_account(upn: str) -> list[RemediationStep]:
             portal_path="Entra admin center > Identity > Users > All users",
         )
     ]
+
+
+def delete_leftover_app(
+    leftover: ServicePrincipal, in_use: ServicePrincipal
+) -> list[RemediationStep]:
+    """Delete a leftover Recruitee service principal (serviceprincipal-delete.md)."""
+    return [
+        RemediationStep(
+            action=(
+                f"Confirm with Recruitee that it uses appId {in_use.app_id}, not "
+                f"{leftover.app_id}; then delete the leftover enterprise application "
+                f"(object id {leftover.id}). Its grants and assignments go with it, and nobody "
+                "keeps permissions through an app nobody uses."
+            ),
+            # Deleting is a person's decision (not a plan request): the admin-center path
+            # and Microsoft's page; Graph: DELETE /servicePrincipals/{id}.
+            portal_path=app_path(leftover, "Properties > Delete"),
+            url="https://learn.microsoft.com/entra/identity/enterprise-apps/delete-application-portal",
+        )
+    ]
+
+
+def find_app_in_use(app_name: str) -> list[RemediationStep]:
+    return [
+        RemediationStep(
+            action=(
+                f"Find the appId {app_name} uses: filter the sign-in log by application "
+                f"'{app_name}' and read the Application ID of recent successful sign-ins (or ask "
+                f"{app_name}). Run the audit again with --app-id <that appId>, then delete the "
+                "other enterprise applications."
+            ),
+            portal_path=(
+                "Entra admin center > Identity > Monitoring & health > Sign-in logs "
+                "(filter: Application)"
+            ),
+        )
+    ]
+
+
+def reconnect(
+    upn: str | None, feature_title: str, scopes: list[str], *, may_consent: bool
+) -> list[RemediationStep]:
+    """A person's own consent: they reconnect in Recruitee and accept the prompt (creates
+    their Principal grant; entra-docs consent-types-developer). Recruitee cannot prompt from
+    its servers, so nothing happens until they do."""
+    who = upn or "each person who syncs"
+    if may_consent:
+        action = (
+            f"Ask {who} to reconnect {feature_title} in Recruitee and accept Microsoft's "
+            f"consent prompt for {', '.join(scopes)}: that creates their own grant, and sync "
+            "works from then on."
+        )
+    else:
+        action = (
+            f"After an administrator consents, ask {who} to reconnect {feature_title} in "
+            "Recruitee if it shows the account as disconnected (their own consent cannot "
+            "cover these scopes)."
+        )
+    return [RemediationStep(action=action)]
+
+
+def revoked_consent(by: str) -> list[RemediationStep]:
+    return [
+        RemediationStep(
+            action=(
+                f"Ask {by} (who removed it, per the audit log) why, and agree on the fix; then "
+                "grant admin consent again on the application's Permissions page, or ask the "
+                "people who sync to reconnect Recruitee and accept."
+            ),
+            portal_path=(
+                "Entra admin center > Identity > Monitoring & health > Audit logs "
+                "(filter: Activity 'Remove delegated permission grant')"
+            ),
+            url="https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities",
+        )
+    ]
+
+
+def sign_in_failures(codes: list[tuple[str, str | None]]) -> list[RemediationStep]:
+    """One step per error code, with the code's own fix (entra-docs reference-error-codes)."""
+    steps = [
+        RemediationStep(
+            action=f"{code}: {fix or 'look the code up and fix its cause'}",
+            portal_path="Entra admin center > Identity > Monitoring & health > Sign-in logs",
+            url="https://learn.microsoft.com/entra/identity-platform/reference-error-codes",
+        )
+        for code, fix in codes[:5]
+    ]
+    steps.append(
+        RemediationStep(
+            action=(
+                "Once the cause is fixed, ask the people whose latest sign-in failed to "
+                "reconnect Recruitee; `consent-audit explain <code>` explains any code."
+            )
+        )
+    )
+    return steps
+
+
+def data_unavailable(
+    permission: str, status: str, rerun: str, *, licence: bool = False
+) -> list[RemediationStep]:
+    """What to grant (or license) so the part can be read, and the command to run again."""
+    if licence:
+        action = (
+            "This part needs Microsoft Entra ID P1 or P2 in the tenant; without it, nothing "
+            f"to grant. With the licence, run `{rerun}` again."
+        )
+        path = "Entra admin center > Identity > Billing > Licenses"
+    elif status == "forbidden":
+        action = (
+            f"Give the auditor the Global Reader role and consent to {permission} for the "
+            f"sign-in app, then run `{rerun}` again."
+        )
+        path = "Entra admin center > Identity > Roles & admins > Global Reader"
+    elif status == "incomplete":
+        action = (
+            f"Take the snapshot again with this consent-audit version (it reads {permission}), "
+            f"then run `{rerun}` on it."
+        )
+        path = None
+    else:
+        action = (
+            f"Microsoft Graph returned an error; run `{rerun}` again later (add -v to see the "
+            f"request). It needs {permission}."
+        )
+        path = None
+    return [
+        RemediationStep(
+            action=action,
+            portal_path=path,
+            url="https://learn.microsoft.com/graph/permissions-reference",
+        )
+    ]

@@ -19,10 +19,11 @@ from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.coverage import consent_inputs, consent_outlook, stand_in_app
 from consent_audit.evaluate.registry import finding
 from consent_audit.report import Severity
+from consent_audit.scopes import ScopeSet
 
 
 def _grants_unreadable(ctx: AuditContext) -> bool:
-    return any(not ctx.grants_readable(app) for app in ctx.apps)
+    return any(not ctx.grants_readable(app) for app in ctx.deciding_apps)
 
 
 def _features_missing_admin(ctx: AuditContext) -> list[str]:
@@ -75,7 +76,7 @@ def _check_restricted(
     inputs = consent_inputs(ctx)
     refused: dict[str, dict[str, str]] = defaultdict(dict)
     blocking_names: set[str] = set()
-    apps = ctx.apps or ([stand_in_app(ctx)] if ctx.snapshot.recruitee_apps.ok else [])
+    apps = ctx.deciding_apps or ([stand_in_app(ctx)] if ctx.snapshot.recruitee_apps.ok else [])
     for app in apps:
         sp = app.service_principal
         if sp.app_role_assignment_required:
@@ -212,6 +213,24 @@ def check_pending_requests(ctx: AuditContext, out: Outcome) -> None:
             for a in askers
         )
         scopes = [s.display_name for s in request.pending_scopes or [] if s.display_name]
+        asked = ScopeSet(s for s in scopes if s)
+        # A request matters for the features still missing a scope it asks for (or, when it
+        # names none, for every feature still missing something).
+        features = [
+            name
+            for name in ctx.feature_names
+            if any(
+                c.feature.name == name
+                and c.missing
+                and (not scopes or any(s in asked for s in c.missing))
+                for c in consent_outlook(ctx)
+            )
+        ]
+        effect = (
+            f" {', '.join(features).capitalize()} cannot sync until a reviewer approves."
+            if features
+            else " What it asks for is already covered; a reviewer can close it."
+        )
         out.add(
             finding(
                 "ADMIN_CONSENT_REQUEST_PENDING",
@@ -219,8 +238,10 @@ def check_pending_requests(ctx: AuditContext, out: Outcome) -> None:
                 f"{request.app_display_name or request.app_id} are waiting"
                 + (f" ({who})" if who else "")
                 + (f" for {', '.join(scopes)}" if scopes else "")
-                + ". Users cannot sync until a reviewer approves.",
-                features=ctx.feature_names,
+                + "."
+                + effect,
+                severity=Severity.WARNING if features else Severity.INFO,
+                features=features,
                 evidence={
                     "request_id": request.id,
                     "app_id": request.app_id,

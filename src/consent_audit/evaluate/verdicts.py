@@ -2,8 +2,12 @@
 
 A verdict is ``fail`` when an error finding affects the feature (for that app), ``unknown``
 when no error does but a needed part was unavailable, ``warn`` when only warnings affect it,
-else ``pass``. Renderers never re-derive this. With several Recruitee apps the feature's
-verdict is the worst of them: the tenant cannot know which one Recruitee will use.
+else ``pass``. Renderers never re-derive this.
+
+A per-app verdict reads only that app's findings and tenant-level ones. The headline verdict
+of a feature is that of the app Recruitee uses (``AuditContext.app_in_use``); only when that
+cannot be told does the worst app decide. The causal chain's links and the codes that belong
+to each come from the finding registry (``data/findings.toml``, key ``link``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Literal
 from consent_audit.evaluate.consent_policy import ConsentInputs, decide
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.coverage import consent_inputs
+from consent_audit.evaluate.registry import CHAIN_LINKS, codes_by_link
 from consent_audit.manifest import Feature
 from consent_audit.report import (
     AppFeatureVerdict,
@@ -27,34 +32,10 @@ from consent_audit.scopes import ScopeSet
 from consent_audit.snapshot import RecruiteeApp
 
 CHAIN: list[tuple[str, str, frozenset[str]]] = [
-    ("user", "User exists and can sign in", frozenset({"USER_NOT_FOUND", "USER_DISABLED"})),
-    ("app", "Recruitee is present and enabled", frozenset({"APP_NOT_FOUND", "APP_DISABLED"})),
-    (
-        "consent",
-        "Scopes are consented, or can be",
-        frozenset(
-            {
-                "SCOPE_MISSING",
-                "USER_CONSENT_DISABLED",
-                "USER_CONSENT_RESTRICTED",
-                "ADMIN_CONSENT_WORKFLOW_DISABLED",
-                "ADMIN_CONSENT_REQUEST_PENDING",
-                "ADMIN_CONSENT_NO_REVIEWERS",
-            }
-        ),
-    ),
-    (
-        "assignment",
-        "User is assigned (when required)",
-        frozenset({"ASSIGNMENT_REQUIRED", "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED"}),
-    ),
-    (
-        "conditional_access",
-        "No Conditional Access block",
-        frozenset({"CA_POLICY_BLOCKS", "CA_POLICY_REQUIRES", "CA_UNREADABLE"}),
-    ),
-    ("session", "No forced re-sign-in", frozenset({"CA_POLICY_SIGNIN_FREQUENCY"})),
+    (name, label, codes_by_link()[name]) for name, label in CHAIN_LINKS
 ]
+"""(link, what passing it means, its codes), in order: built from the registry."""
+
 UNKNOWN_PARTS_BY_LINK = {
     "user": {"user"},
     "app": {"recruitee_apps"},
@@ -68,11 +49,12 @@ UNKNOWN_PARTS_BY_LINK = {
     },
     "assignment": {"app_role_assigned_to"},
     "conditional_access": {"conditional_access_policies"},
-    "session": {"conditional_access_policies"},
+    "session": set(),
 }
 
 
 def _affects(f: Finding, feature: str, app_object_id: str | None) -> bool:
+    """Does ``f`` bear on ``feature`` for this app? ``None`` means any app (the worst)."""
     return feature in f.features and (
         f.app_object_id is None or app_object_id is None or f.app_object_id == app_object_id
     )
@@ -108,45 +90,64 @@ def _status(
     return VerdictStatus.PASS
 
 
-def _chain(ctx: AuditContext, out: Outcome, feature: str) -> list[ChainLink]:
+def _chain(
+    ctx: AuditContext, out: Outcome, feature: Feature, app: RecruiteeApp | None
+) -> list[ChainLink]:
+    """The links for the app in use (``app``), or for the worst app when it is None."""
     links: list[ChainLink] = []
-    for name, label, codes in CHAIN:
+    owner = app.service_principal.id if app else None
+    by_link = codes_by_link()
+    for name, label in CHAIN_LINKS:
         if name == "user" and ctx.user_lookup is None:
             continue
-        status = _status(out.findings, out, feature, None, codes, UNKNOWN_PARTS_BY_LINK[name])
-        related = [f for f in out.findings if f.id in codes and _affects(f, feature, None)]
+        codes = by_link.get(name, frozenset())
+        status = _status(
+            out.findings, out, feature.name, owner, codes, UNKNOWN_PARTS_BY_LINK.get(name, set())
+        )
+        related = [f for f in out.findings if f.id in codes and _affects(f, feature.name, owner)]
         worst = max(related, key=lambda f: f.severity.rank, default=None)
         detail = worst.title if worst else label
-        if name == "consent" and (worst is None or worst.severity is not Severity.ERROR):
-            detail = _consent_detail(ctx, feature) or detail
+        if status is VerdictStatus.UNKNOWN:
+            why = worst.title if worst and worst.severity is not Severity.INFO else None
+            detail = f"{label}: unknown ({why or 'data unavailable'})"
+        elif name == "consent" and (worst is None or worst.severity is not Severity.ERROR):
+            detail = _consent_detail(ctx, feature, app) or (
+                f"Works, with a warning: {worst.title}"
+                if worst and worst.severity is Severity.WARNING
+                else label
+            )
         elif worst is not None and worst.severity is Severity.WARNING:
-            detail = f"Passes with a warning: {worst.title}"
+            detail = f"Works, with a warning: {worst.title}"
         elif worst is not None and worst.severity is Severity.INFO:
             detail = label
-        if status is VerdictStatus.UNKNOWN and worst is None:
-            detail = f"{label}: unknown (data unavailable)"
         links.append(ChainLink(name=name, status=status, detail=detail))
     return links
 
 
-def _consent_detail(ctx: AuditContext, feature_name: str) -> str | None:
-    """Which step of the consent link holds: admin grant, the user's grant, or user consent."""
-    feature = ctx.manifest.feature(feature_name)
-    readable = [a for a in ctx.apps if ctx.grants_readable(a)]
-    if feature is None or not readable:
+def _consent_detail(ctx: AuditContext, feature: Feature, app: RecruiteeApp | None) -> str | None:
+    """Which step of the consent link holds: admin grant, the user's own grant, or only some
+    people's own grants (tenant-wide)."""
+    apps = [app] if app is not None else ctx.apps
+    readable = [a for a in apps if ctx.grants_readable(a)]
+    if not readable or len(readable) != len(apps):
         return None
     if all(not ctx.missing_admin(a, feature) for a in readable):
         return "Covered by admin consent"
     if all(not ctx.missing(a, feature) for a in readable):
-        return "Covered by admin consent and the user's own consent"
-    return "Not granted yet; users can consent at their next sync"
+        who = ctx.user.user_principal_name if ctx.user else "the user"
+        return f"Covered by admin consent and {who}'s own consent"
+    if ctx.user is None and len(readable) == 1 and ctx.all_grants_read(readable[0]):
+        n = ctx.people_covered(readable[0], feature)
+        if n:
+            return (
+                f"Covered for {n} {'person' if n == 1 else 'people'} who consented "
+                "themselves; others are asked when they connect"
+            )
+    return None
 
 
 def feature_verdicts(ctx: AuditContext, out: Outcome) -> list[FeatureVerdict]:
-    verdicts: list[FeatureVerdict] = []
-    for feature in ctx.manifest.features:
-        verdicts.append(_feature_verdict(ctx, out, feature))
-    return verdicts
+    return [_feature_verdict(ctx, out, feature) for feature in ctx.manifest.features]
 
 
 USER_CONSENT_WORDS: dict[
@@ -184,41 +185,69 @@ def _scope_consent(
     return rows
 
 
+def _app_verdict(
+    ctx: AuditContext, out: Outcome, app: RecruiteeApp, feature: Feature, inputs: ConsentInputs
+) -> AppFeatureVerdict:
+    sp = app.service_principal
+    readable = ctx.grants_readable(app)
+    missing = ctx.missing(app, feature) if readable else ScopeSet()
+    ids = sorted(
+        {
+            f.id
+            for f in out.findings
+            if _affects(f, feature.name, sp.id) and f.severity is not Severity.INFO
+        }
+    )
+    return AppFeatureVerdict(
+        scopes=_scope_consent(ctx, app, feature, inputs),
+        object_id=sp.id,
+        app_id=sp.app_id,
+        status=_status(out.findings, out, feature.name, sp.id),
+        missing_scopes=ctx.canonical(missing),
+        admin_consent_covers=not ctx.missing_admin(app, feature) if readable else None,
+        people_covered=(
+            ctx.people_covered(app, feature)
+            if readable and ctx.all_grants_read(app) and ctx.missing_admin(app, feature)
+            else None
+        ),
+        finding_ids=ids,
+    )
+
+
 def _feature_verdict(ctx: AuditContext, out: Outcome, feature: Feature) -> FeatureVerdict:
-    per_app: list[AppFeatureVerdict] = []
-    missing_all = ScopeSet()
     inputs = consent_inputs(ctx)
-    for app in ctx.apps:
-        sp = app.service_principal
-        missing = ctx.missing(app, feature) if ctx.grants_readable(app) else ScopeSet()
-        missing_all = missing_all.union(missing)
-        ids = sorted(
-            {
-                f.id
-                for f in out.findings
-                if _affects(f, feature.name, sp.id) and f.severity is not Severity.INFO
-            }
+    per_app = [_app_verdict(ctx, out, app, feature, inputs) for app in ctx.apps]
+    in_use = ctx.app_in_use.app
+    chosen = (
+        next(v for v in per_app if v.object_id == in_use.service_principal.id) if in_use else None
+    )
+    if chosen is not None:
+        status, missing = chosen.status, chosen.missing_scopes
+        admin_covers, people = chosen.admin_consent_covers, chosen.people_covered
+    else:
+        # Nothing tells the apps apart: the worst app decides (app_object_id=None matches
+        # every app's findings), and every app's missing scopes are listed.
+        status = _status(out.findings, out, feature.name, None)
+        union = ScopeSet()
+        for v in per_app:
+            union = union.union(v.missing_scopes)
+        if not ctx.apps and ctx.snapshot.recruitee_apps.ok:
+            union = feature.scope_set
+        missing = ctx.canonical(union)
+        admin_covers = (
+            all(v.admin_consent_covers for v in per_app)
+            if per_app and all(v.admin_consent_covers is not None for v in per_app)
+            else (False if not ctx.apps and ctx.snapshot.recruitee_apps.ok else None)
         )
-        per_app.append(
-            AppFeatureVerdict(
-                scopes=_scope_consent(ctx, app, feature, inputs),
-                object_id=sp.id,
-                app_id=sp.app_id,
-                status=_status(out.findings, out, feature.name, sp.id),
-                missing_scopes=ctx.canonical(missing),
-                finding_ids=ids,
-            )
-        )
-    # app_object_id=None matches every app's findings: the worst app decides.
-    status = _status(out.findings, out, feature.name, None)
-    if not ctx.apps and ctx.snapshot.recruitee_apps.ok:
-        missing_all = feature.scope_set
+        people = 0 if not ctx.apps and ctx.snapshot.recruitee_apps.ok else None
     return FeatureVerdict(
         name=feature.name,
         title=feature.title,
         status=status,
-        missing_scopes=ctx.canonical(missing_all),
+        missing_scopes=missing,
         required_scopes=list(feature.scopes),
+        admin_consent_covers=admin_covers,
+        people_covered=people,
         apps=per_app,
-        chain=_chain(ctx, out, feature.name),
+        chain=_chain(ctx, out, feature, in_use),
     )

@@ -101,7 +101,8 @@ class VerdictRow:
     def why(self) -> str:
         """The feature's first broken link; with several apps, this app's finding codes.
 
-        The causal chain is per feature (the worst app), so for one app of several the row
+        The causal chain is per feature (the app in use, or the worst app), so for one app of
+        several the row
         names the findings recorded for it instead of a link that may be another app's.
         """
         if self.app is None or len(self.feature.apps) <= 1:
@@ -117,6 +118,22 @@ def verdict_rows(report: Report) -> Iterator[VerdictRow]:
             yield VerdictRow(feature, None)
         for app in feature.apps:
             yield VerdictRow(feature, app)
+
+
+def chain_scope(report: Report, verdict: FeatureVerdict) -> str:
+    """' (Recruitee (appId ...), the app in use)' or ' (worst of N Recruitee apps)'."""
+    if len(verdict.apps) <= 1:
+        return ""
+    chosen = report.app_in_use.object_id if report.app_in_use else None
+    if chosen is not None:
+        return f" ({app_label(report, chosen)}, the app in use)"
+    return f" (worst of {len(verdict.apps)} Recruitee apps)"
+
+
+def app_in_use_note(report: Report) -> str | None:
+    """With several Recruitee apps: which one the verdicts are about, in one sentence."""
+    choice = report.app_in_use
+    return choice.sentence if choice is not None and choice.sentence else None
 
 
 def summary_line(report: Report) -> str:
@@ -216,8 +233,8 @@ def chain_features(report: Report) -> list[FeatureVerdict]:
 
 
 def chain_title(report: Report, verdict: FeatureVerdict) -> str:
-    """'Mailbox sync: FAIL', naming the worst app when there are several."""
-    several = f" (worst of {len(verdict.apps)} Recruitee apps)" if len(verdict.apps) > 1 else ""
+    """'Mailbox sync: FAIL', naming which app the chain is about when there are several."""
+    several = chain_scope(report, verdict)
     return f"{verdict.title}: {STATUS_WORD[verdict.status]}{several}"
 
 

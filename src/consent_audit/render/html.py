@@ -21,9 +21,11 @@ from consent_audit.render.common import (
     PlainTable,
     acceptance_note,
     all_scope_tables,
+    app_in_use_note,
     app_label,
     chain_features,
     chain_heading,
+    chain_scope,
     chain_steps,
     conditional_access_note,
     conditional_access_tables,
@@ -168,7 +170,7 @@ def _chain(report: Report, feature: FeatureVerdict) -> str:
     opened = " open" if feature in chain_features(report) else ""
     summary = chain_heading(report)
     if len(feature.apps) > 1:
-        summary += f" (worst of {len(feature.apps)} Recruitee apps)"
+        summary += chain_scope(report, feature)
     parts = [f'<details{opened}><summary>{escape(summary)}</summary><ol class="chain">']
     for step in chain_steps(feature):
         css = ' class="verdict"' if step.is_verdict else ""
@@ -412,6 +414,7 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
         f"<span>{escape(summary_line(report))} "
         f'<span class="small">(--fail-on {escape(threshold)})</span></span></div>',
         *(f'<p class="small">{escape(line)}</p>' for line in gate_lines(report)),
+        *([f'<p class="small">{escape(note)}</p>'] if (note := app_in_use_note(report)) else []),
         '<div class="cards">',
         *[_card(report, feature) for feature in report.features],
         "</div>",

@@ -28,6 +28,7 @@ from consent_audit.render.common import (
     VerdictRow,
     acceptance_note,
     app_label,
+    chain_scope,
     fails_run,
     source_label,
     step_lines,
@@ -93,7 +94,7 @@ def _verdict_case(suite: ET.Element, report: Report, row: VerdictRow) -> tuple[b
     if row.finding_ids:
         body.append(f"Findings: {', '.join(row.finding_ids)}")
     if feature.chain:
-        several = " (worst of all Recruitee apps)" if len(feature.apps) > 1 else ""
+        several = chain_scope(report, feature)
         body.append(f"Causal chain for {feature.title}{several}:")
         body += [f"{link.status.value:>9}  {link.name}: {link.detail}" for link in feature.chain]
     failed = row.status is not VerdictStatus.PASS and _gating(report, row)

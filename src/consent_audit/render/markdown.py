@@ -21,6 +21,7 @@ from consent_audit.render.common import (
     PlainTable,
     acceptance_note,
     all_scope_tables,
+    app_in_use_note,
     app_label,
     chain_features,
     chain_heading,
@@ -143,7 +144,13 @@ def _per_app(report: Report) -> list[str]:
     ]
     if len(report.apps) > 1:
         lines += [
-            f"Per Recruitee application ({len(report.apps)} found; each must be set up):",
+            f"Per Recruitee application ({len(report.apps)} found; the verdicts above are "
+            + (
+                "the app in use's"
+                if report.app_in_use and report.app_in_use.object_id
+                else "the worst app's"
+            )
+            + "):",
             "",
             "| Feature | App | Verdict | Missing scopes | Findings |",
             "|---|---|---|---|---|",
@@ -293,6 +300,7 @@ def render_markdown(report: Report, options: RenderOptions | None = None) -> str
         "",
         *_verdicts(report),
         "",
+        *([text(note), ""] if (note := app_in_use_note(report)) else []),
         f"### {PLAN_HEADING}",
         "",
         *_plan(report),

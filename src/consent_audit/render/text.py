@@ -28,6 +28,7 @@ from consent_audit.render.common import (
     PlainTable,
     acceptance_note,
     all_scope_tables,
+    app_in_use_note,
     chain_features,
     chain_heading,
     chain_intro,
@@ -282,6 +283,9 @@ def render_to_console(report: Report, console: Console) -> None:
     console.print(_header(report))
     console.print()
     console.print(_verdicts(report))
+    note = app_in_use_note(report)
+    if note:
+        console.print(rich_text(note, style="italic"))
     console.print()
     if report.plan:
         console.print(Text(PLAN_HEADING, style="bold"))
