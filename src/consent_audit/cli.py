@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from consent_audit import __version__
+from consent_audit.cli_diff import register as register_diff
 from consent_audit.cli_options import (
     AppIdOpt,
     AuthOpt,
@@ -71,6 +72,7 @@ manifest_app = typer.Typer(
 )
 app.add_typer(manifest_app, name="manifest")
 register_remediation(app)
+register_diff(app)
 
 
 def _version(value: bool) -> None:
