@@ -175,3 +175,18 @@ def _planned_request(report: Report, f: Finding) -> str | None:
     number = f.remediation[0].plan_step
     step = next(s for s in report.plan if s.number == number)
     return step.graph
+
+
+def test_global_administrator_bypasses_the_assignment_requirement() -> None:
+    """Global Administrators bypass 'Assignment required' (entra-behaviour.md): an unassigned
+    Global Administrator is not reported as blocked, an unassigned colleague is."""
+    snap = with_assignments(healthy(), assignment(SALES, "Group"))
+    admin = with_user(snap, directory_role_template_ids=["62E90394-69F5-4237-9190-012177145E10"])
+    report = run(admin, user=USER_UPN)
+    assert "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED" not in codes(report)
+    assert statuses(report) == {"mailbox": "pass", "calendar": "pass", "rooms": "pass"}
+
+    other_role = with_user(
+        snap, directory_role_template_ids=["158c047a-c907-4556-b7ef-446551a6b5f7"]
+    )
+    assert "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED" in codes(run(other_role, user=USER_UPN))
