@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from consent_audit.scopes import scope_key
+
 
 @dataclass(frozen=True)
 class DelegatedPermission:
@@ -36,14 +38,15 @@ class PermissionCatalog:
     _by_id: dict[str, DelegatedPermission] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_value", {p.value.casefold(): p for p in self.permissions})
+        object.__setattr__(self, "_by_value", {scope_key(p.value): p for p in self.permissions})
         object.__setattr__(self, "_by_id", {p.id.casefold(): p for p in self.permissions})
 
     def __hash__(self) -> int:
         return hash((self.resource_app_id, self.permissions))
 
     def by_value(self, value: str) -> DelegatedPermission | None:
-        return self._by_value.get(value.casefold())
+        """By scope value, ASCII case-insensitively (``scopes.scope_key``), as Entra compares."""
+        return self._by_value.get(scope_key(value))
 
     def by_id(self, permission_id: str) -> DelegatedPermission | None:
         return self._by_id.get(permission_id.casefold())

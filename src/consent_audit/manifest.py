@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,17 @@ class Manifest:
     features: tuple[Feature, ...]
     source: str = "<bundled>"
 
+    @cached_property
+    def _by_name(self) -> dict[str, Feature]:
+        # First definition wins, as the scan it replaces did; built once, so each lookup is
+        # constant-time and evaluation stays linear in the number of features.
+        by_name: dict[str, Feature] = {}
+        for feature in self.features:
+            by_name.setdefault(feature.name, feature)
+        return by_name
+
     def feature(self, name: str) -> Feature | None:
-        wanted = name.casefold()
-        return next((f for f in self.features if f.name == wanted), None)
+        return self._by_name.get(name.casefold())
 
     def select(self, names: list[str]) -> Manifest:
         """Keep only the named features; an unknown name is a usage error listing the known ones."""
@@ -102,20 +111,39 @@ class Manifest:
         return header + tomli_w.dumps(doc)
 
 
+# A manifest may come from anywhere: its problems are listed, and typos get a "did you mean",
+# only up to these bounds (50,000 unknown scopes took 23 s of spelling suggestions; issue #12).
+SHOWN_PROBLEMS = 50
+SUGGESTED_SCOPES = 20
+_SUGGESTABLE_LENGTH = 100
+
+
 class _Problems:
-    """Collects every problem so one run of ``manifest validate`` shows them all."""
+    """Collects every problem so one run of ``manifest validate`` shows them all (the first
+    :data:`SHOWN_PROBLEMS` of them, and how many more)."""
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.items: list[str] = []
+        self.suggestions_left = SUGGESTED_SCOPES
 
     def add(self, path: str, problem: str, fix: str) -> None:
         self.items.append(f"{path}: {problem} Fix: {fix}")
 
+    def suggest(self, catalog: PermissionCatalog, scope: str) -> str | None:
+        """The closest known scope, for the first few short typos only (difflib is costly)."""
+        if self.suggestions_left <= 0 or len(scope) > _SUGGESTABLE_LENGTH:
+            return None
+        self.suggestions_left -= 1
+        return catalog.suggest(scope)
+
     def raise_if_any(self) -> None:
         if self.items:
             count = len(self.items)
-            lines = "\n".join(f"  - {item}" for item in self.items)
+            shown = self.items[:SHOWN_PROBLEMS]
+            if count > len(shown):
+                shown.append(f"and {count - len(shown)} more")
+            lines = "\n".join(f"  - {item}" for item in shown)
             raise InputError(
                 f"{self.source}: {count} problem{'s' if count > 1 else ''} in the manifest:\n"
                 f"{lines}",
@@ -168,7 +196,7 @@ def _scopes(
             continue
         known = catalog.by_value(scope)
         if known is None:
-            hint = catalog.suggest(scope)
+            hint = problems.suggest(catalog, scope)
             fix = f"did you mean {hint!r}?" if hint else "use a Microsoft Graph delegated scope."
             problems.add(where, f"unknown Microsoft Graph delegated scope {scope!r}.", fix)
             continue

@@ -4,14 +4,27 @@ A grant's ``scope`` is "a space-separated list of the claim values for delegated
 permissions" (resources/oauth2permissiongrant.md). It keeps the case it was written in
 (msgraph-sdk-powershell issue #2772 stored ``user.read``), while Entra treats scopes
 case-insensitively at token issuance (AzureAD/microsoft-authentication-library-for-go #214).
-So every comparison here is on ``casefold()``ed values, and output uses Graph's casing.
+Published scope values are ASCII (permissions-reference.md), so every comparison here folds
+ASCII letters only (:func:`scope_key`), and output uses Graph's casing. Not ``casefold()``:
+it maps U+017F (long s) to ``s`` and U+212A (Kelvin sign) to ``k``, so a tenant grant for
+"Mail.<U+017F>end" - not a published scope - would have counted as granting Mail.Send.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from consent_audit.catalog import PermissionCatalog
+if TYPE_CHECKING:
+    from consent_audit.catalog import PermissionCatalog
+
+_ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def scope_key(scope: str) -> str:
+    """``scope`` with ASCII letters lower-cased and nothing else changed: the comparison key."""
+    return scope.translate(_ASCII_FOLD)
 
 
 def parse_scope_string(scope: str | None) -> list[str]:
@@ -22,7 +35,7 @@ def parse_scope_string(scope: str | None) -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
     for token in (scope or "").split():
-        key = token.casefold()
+        key = scope_key(token)
         if key not in seen:
             seen.add(key)
             out.append(token)
@@ -37,11 +50,11 @@ class ScopeSet:
     def __init__(self, scopes: Iterable[str] = ()) -> None:
         by_key: dict[str, str] = {}
         for scope in scopes:
-            by_key.setdefault(scope.casefold(), scope)
+            by_key.setdefault(scope_key(scope), scope)
         self._by_key = by_key
 
     def __contains__(self, scope: object) -> bool:
-        return isinstance(scope, str) and scope.casefold() in self._by_key
+        return isinstance(scope, str) and scope_key(scope) in self._by_key
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._by_key.values())
@@ -65,7 +78,7 @@ class ScopeSet:
         return ScopeSet([*self._by_key.values(), *other])
 
     def minus(self, other: Iterable[str]) -> ScopeSet:
-        drop = {s.casefold() for s in other}
+        drop = {scope_key(s) for s in other}
         return ScopeSet(v for k, v in self._by_key.items() if k not in drop)
 
     def canonical(self, catalog: PermissionCatalog) -> list[str]:

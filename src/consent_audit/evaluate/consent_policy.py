@@ -32,6 +32,7 @@ from consent_audit.graph_objects import (
     PermissionScope,
     ServicePrincipal,
 )
+from consent_audit.scopes import scope_key
 
 SELF_PREFIX = "managepermissiongrantsforself."
 MICROSOFT_MANAGED = {
@@ -67,7 +68,7 @@ class ConsentInputs:
     classifications: Mapping[str, str] | None
     """permission id (casefolded) -> classification, from the Graph SP's classifications."""
     graph_scopes: Mapping[str, PermissionScope] | None
-    """scope value (casefolded) -> the tenant's Graph SP permission scope."""
+    """scope value (scopes.scope_key) -> the tenant's Graph SP permission scope."""
     catalog: PermissionCatalog
     resource_app_id: str
     tenant_id: str
@@ -89,7 +90,7 @@ class _Permission:
 
 def _resolve(scope: str, inputs: ConsentInputs) -> _Permission:
     """The tenant's own Graph SP is the truth; the bundled catalog fills in when unread."""
-    tenant_scope = (inputs.graph_scopes or {}).get(scope.casefold())
+    tenant_scope = (inputs.graph_scopes or {}).get(scope_key(scope))
     known = inputs.catalog.by_value(scope)
     if tenant_scope is not None:
         admin_only = (tenant_scope.type or "User").casefold() == "admin"

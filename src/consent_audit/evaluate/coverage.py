@@ -17,7 +17,7 @@ from consent_audit.evaluate.consent_policy import (
 from consent_audit.evaluate.context import AuditContext
 from consent_audit.graph_objects import ServicePrincipal
 from consent_audit.manifest import Feature
-from consent_audit.scopes import ScopeSet
+from consent_audit.scopes import ScopeSet, scope_key
 from consent_audit.snapshot import RecruiteeApp
 
 
@@ -61,7 +61,7 @@ def consent_inputs(ctx: AuditContext) -> ConsentInputs:
     )
     graph = ctx.graph_sp
     graph_scopes = (
-        {s.value.casefold(): s for s in graph.oauth2_permission_scopes}
+        {scope_key(s.value): s for s in graph.oauth2_permission_scopes}
         if graph is not None and graph.oauth2_permission_scopes
         else None
     )

@@ -314,9 +314,17 @@ def _assign_step(ctx: AuditContext, sp: ServicePrincipal) -> PlanStep:
     )
 
 
+_NAMED_FEATURES = 5
+
+
 def _feature_words(features: list[str]) -> str:
+    """At most a handful of names: every finding quotes its step, so a step naming all of a
+    20,000-feature manifest made the report quadratic in size (issue #12)."""
     if len(features) == 1:
         return f"{features[0]} sync"
+    if len(features) > _NAMED_FEATURES:
+        shown = ", ".join(features[: _NAMED_FEATURES - 1])
+        return f"{shown} and {len(features) - _NAMED_FEATURES + 1} more features"
     return f"{', '.join(features[:-1])} and {features[-1]} sync"
 
 

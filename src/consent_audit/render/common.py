@@ -223,13 +223,16 @@ def chain_intro(report: Report) -> str:
     )
 
 
+def shows_chain(report: Report, verdict: FeatureVerdict) -> bool:
+    """Whether ``verdict``'s chain is spelled out: every one with --user, else those not passing."""
+    return bool(verdict.chain) and (
+        report.user is not None or verdict.status is not VerdictStatus.PASS
+    )
+
+
 def chain_features(report: Report) -> list[FeatureVerdict]:
     """Every feature with --user; otherwise only those that fail or are unknown."""
-    return [
-        v
-        for v in report.features
-        if v.chain and (report.user is not None or v.status is not VerdictStatus.PASS)
-    ]
+    return [v for v in report.features if shows_chain(report, v)]
 
 
 def chain_title(report: Report, verdict: FeatureVerdict) -> str:

@@ -19,11 +19,11 @@ from consent_audit.render.common import (
     SCOPES_INTRO,
     STATUS_WORD,
     PlainTable,
+    VerdictRow,
     acceptance_note,
     all_scope_tables,
     app_in_use_note,
     app_label,
-    chain_features,
     chain_heading,
     chain_scope,
     chain_steps,
@@ -32,12 +32,12 @@ from consent_audit.render.common import (
     fails_run,
     finding_anchor,
     gate_lines,
+    shows_chain,
     source_label,
     step_lines,
     summary_line,
     tenant_label,
     user_label,
-    verdict_rows,
 )
 from consent_audit.render.plan import PLAN_HEADING, PLAN_INTRO, feature_cause
 from consent_audit.render.safe_text import clean_report
@@ -142,7 +142,7 @@ def _card(report: Report, feature: FeatureVerdict) -> str:
     ]
     if missing:
         parts.append(f'<p class="small">Missing scopes: {escape(missing)}</p>')
-    rows = [r for r in verdict_rows(report) if r.feature is feature and r.app is not None]
+    rows = [VerdictRow(feature, app) for app in feature.apps]
     if len(rows) > 1:
         parts.append('<ul class="apps">')
         for row in rows:
@@ -167,7 +167,7 @@ def _chain(report: Report, feature: FeatureVerdict) -> str:
     Open with --user and for a feature that does not pass (as the text report lists them);
     collapsed for a passing feature without --user.
     """
-    opened = " open" if feature in chain_features(report) else ""
+    opened = " open" if shows_chain(report, feature) else ""
     summary = chain_heading(report)
     if len(feature.apps) > 1:
         summary += chain_scope(report, feature)

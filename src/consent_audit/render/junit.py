@@ -70,18 +70,32 @@ def _verdict_name(row: VerdictRow) -> str:
     return f"{row.feature.name} - {app}"
 
 
-def _gating(report: Report, row: VerdictRow) -> bool:
-    """Whether a finding that fails the run (report.gate) affects this (app, feature)."""
+Gating = dict[str, list[Finding]]
+
+
+def _gating_by_feature(report: Report) -> Gating:
+    """Findings that fail the run (report.gate), by feature: indexed once, so the document
+    stays linear in the number of features (a scan per verdict was quadratic)."""
+    index: Gating = {}
+    for f in report.findings:
+        if fails_run(report, f):
+            for name in dict.fromkeys(f.features):
+                index.setdefault(name, []).append(f)
+    return index
+
+
+def _gating(gating: Gating, row: VerdictRow) -> bool:
+    """Whether a finding that fails the run affects this (app, feature)."""
     app_object_id = row.app.object_id if row.app else None
     return any(
-        fails_run(report, f)
-        and row.feature.name in f.features
-        and (f.app_object_id is None or f.app_object_id == app_object_id)
-        for f in report.findings
+        f.app_object_id is None or f.app_object_id == app_object_id
+        for f in gating.get(row.feature.name, ())
     )
 
 
-def _verdict_case(suite: ET.Element, report: Report, row: VerdictRow) -> tuple[bool, bool]:
+def _verdict_case(
+    suite: ET.Element, report: Report, row: VerdictRow, gating: Gating
+) -> tuple[bool, bool]:
     feature = row.feature
     where = app_label(report, row.app.object_id) if row.app else "no Recruitee app"
     case = _sub(
@@ -97,7 +111,7 @@ def _verdict_case(suite: ET.Element, report: Report, row: VerdictRow) -> tuple[b
         several = chain_scope(report, feature)
         body.append(f"Causal chain for {feature.title}{several}:")
         body += [f"{link.status.value:>9}  {link.name}: {link.detail}" for link in feature.chain]
-    failed = row.status is not VerdictStatus.PASS and _gating(report, row)
+    failed = row.status is not VerdictStatus.PASS and _gating(gating, row)
     skipped = not failed and row.status in (VerdictStatus.FAIL, VerdictStatus.UNKNOWN)
     if failed:
         word = STATUS_WORD[row.status]
@@ -207,7 +221,8 @@ def render_junit(report: Report, options: RenderOptions | None = None) -> str:
     ):
         if value is not None:
             _sub(props, "property", name=key, value=value)
-    verdict_results = [_verdict_case(verdicts, report, r) for r in verdict_rows(report)]
+    gating = _gating_by_feature(report)
+    verdict_results = [_verdict_case(verdicts, report, r, gating) for r in verdict_rows(report)]
 
     findings = _suite(root, "consent-audit.findings", report)
     finding_results = [

@@ -47,6 +47,10 @@ _LINE_BREAK_RUN = re.compile(f"[{_LINE_BREAKS}]+")
 # and the two XML 1.0 non-characters (JUnit could not carry them).
 _INERT = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}\ufffe\uffff]")
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+# Anything clean() would change (line breaks are within C0/C1 except the two separators).
+_NEEDS_CLEANING = re.compile(
+    f"[\ud800-\udfff\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}\ufffe\uffff]"
+)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -56,6 +60,8 @@ def _visible(match: re.Match[str]) -> str:
 
 def clean(value: str) -> str:
     """``value`` as one line of inert, encodable text (idempotent)."""
+    if not _NEEDS_CLEANING.search(value):
+        return value
     value = _SURROGATE.sub("\ufffd", value)
     value = _LINE_BREAK_RUN.sub(" ", value)
     return _INERT.sub(_visible, value)
@@ -90,14 +96,9 @@ def _walk(value: T, fix: Any) -> T:
     return result  # type: ignore[no-any-return]
 
 
-def _fix_if_needed(value: str) -> str:
-    fixed = clean(value)
-    return value if fixed == value else fixed
-
-
 def clean_report(report: T) -> T:
     """``report`` (any pydantic model) with every string, at any depth, passed through clean."""
-    return _walk(report, _fix_if_needed)
+    return _walk(report, clean)
 
 
 def _no_surrogates(value: str) -> str:
