@@ -248,6 +248,14 @@ def test_undecided_duplicates_take_the_worst_app_and_say_so() -> None:
     v = verdict(report, "rooms")
     assert v.missing_scopes == ["offline_access", "User.ReadBasic.All"]
     assert v.status.value == "fail"
+    # The fully consented app keeps its own verdict: the consent findings that exist because
+    # of the other app's grants are that app's (never borrowed).
+    assert {a.object_id: a.status.value for a in v.apps} == {
+        RECRUITEE_SP_ID: "pass",
+        SECOND_SP_ID: "fail",
+    }
+    disabled = findings(report, "USER_CONSENT_DISABLED")
+    assert [(f.app_object_id, f.severity.value) for f in disabled] == [(SECOND_SP_ID, "error")]
 
 
 def test_sign_ins_tell_which_app_is_in_use() -> None:

@@ -23,6 +23,7 @@ from consent_audit.evaluate.user_consent import (
     check_admin_consent_workflow,
     check_pending_requests,
     check_user_consent,
+    per_app_when_undecided,
 )
 from consent_audit.evaluate.users import check_user
 from consent_audit.evaluate.verdicts import feature_verdicts
@@ -55,9 +56,9 @@ RULES: tuple[Rule, ...] = (
     check_user,
     check_apps,
     check_scopes,
-    check_user_consent,
-    check_admin_consent_workflow,
-    check_pending_requests,
+    per_app_when_undecided(check_user_consent),
+    per_app_when_undecided(check_admin_consent_workflow),
+    per_app_when_undecided(check_pending_requests),
     check_assignment,
     check_conditional_access,
     check_revocations,

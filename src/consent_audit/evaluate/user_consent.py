@@ -12,14 +12,59 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
 
 from consent_audit.evaluate import remediation
 from consent_audit.evaluate.consent_policy import decide, self_consent_policy_ids
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.coverage import consent_inputs, consent_outlook, stand_in_app
 from consent_audit.evaluate.registry import finding
-from consent_audit.report import Severity
+from consent_audit.report import Finding, Severity
 from consent_audit.scopes import ScopeSet
+
+Rule = Callable[[AuditContext, Outcome], None]
+
+
+def per_app_when_undecided(check: Rule) -> Rule:
+    """Run a tenant-level consent check once per app when several Recruitee apps match and
+    the one in use cannot be told. Such a finding exists because of one app's grants, so it
+    is that app's: a per-app verdict must never read another app's findings (issue #9).
+    Findings that affect no feature stay tenant-wide, once."""
+
+    def run(ctx: AuditContext, out: Outcome) -> None:
+        apps = ctx.deciding_apps
+        if len(apps) <= 1:
+            check(ctx, out)
+            return
+        shared: dict[tuple[str, str], Finding] = {}
+        for app in apps:
+            sp = app.service_principal
+            view = replace(ctx, app_ids=(sp.app_id,))
+            sub = Outcome()
+            check(view, sub)
+            out.unknowns.extend(sub.unknowns)
+            for f in sub.findings:
+                if f.features:
+                    out.add(
+                        f.model_copy(
+                            update={
+                                "app_object_id": sp.id,
+                                "detail": f"For {ctx.app_label(sp)}: {f.detail}",
+                            }
+                        )
+                    )
+                else:
+                    shared.setdefault((f.id, f.detail), f)
+        # A tenant-wide 'it does not block' is wrong when it blocks one of the apps.
+        attributed = {f.id for f in out.findings if f.app_object_id and f.features}
+        for f in shared.values():
+            if f.id not in attributed:
+                out.add(f)
+
+    run.__name__ = check.__name__
+    run.__doc__ = check.__doc__
+    return run
 
 
 def _grants_unreadable(ctx: AuditContext) -> bool:
