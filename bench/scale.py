@@ -1,6 +1,6 @@
-"""Scale benchmark: `check` on a generated 100,000-grant tenant, served by the Graph emulator.
+"""Scale benchmark: `check` on a generated 100,000-grant tenant, beside a naive client.
 
-    python bench/scale.py [--grants 1000 100000] [--page-size 100 999] [--groups 5000]
+    python bench/scale.py [--grants 1000 100000] [--page-size 999] [--groups 5000]
                           [--policies 195] [--skip-tracemalloc]
 
 The tenant (tests/security/big_tenant.py) is built in memory: N per-user (Principal) grants
@@ -8,10 +8,15 @@ for Recruitee plus one AllPrincipals grant, 5,000 groups assigned to Recruitee a
 policies, 195 Conditional Access policies (the per-tenant maximum). The emulator runs in this
 process; everything measured runs in a child process, so its memory is the tool's alone.
 
-For each size and page size it reports:
+For each size and page size it reports, in one run:
 
+* ``naive``: the yardstick (issue #10) -- a script that GETs every page of what a tenant-wide
+  audit reads (grants, assignments, CA policies, consent policies) with plain ``requests``
+  GETs and keeps the JSON: CPU seconds (user + system), wall time, peak RSS.
 * ``cli``: the installed ``consent-audit check --format json`` as a subprocess (what a user
-  runs): wall time and peak RSS (``os.wait4`` ru_maxrss of that process).
+  runs): CPU seconds, wall time and peak RSS, and the ratio to the naive client. All three
+  come from ``os.wait4`` in a small launcher process (see Launcher), so they are the measured
+  program's own.
 * ``breakdown``: the same pipeline in a child Python process -- collection (split into time
   inside HTTP calls = network + emulator, and the rest = our parsing/validation), evaluate()
   and JSON rendering -- with its peak RSS and, in a second run, the tracemalloc peak.
@@ -45,6 +50,26 @@ TOKEN = "bench-token"
 
 
 # -- child: one in-process run, timings as a JSON line -----------------------------------------
+
+
+def naive(url: str, sp_ids: list[str]) -> None:
+    """The yardstick: plain GETs of every page a tenant-wide audit needs, JSON kept."""
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {TOKEN}"
+    kept: list[Any] = []
+    paths = [f"/servicePrincipals/{sp}/oauth2PermissionGrants" for sp in sp_ids]
+    paths += [f"/servicePrincipals/{sp}/appRoleAssignedTo" for sp in sp_ids]
+    paths += ["/identity/conditionalAccess/policies", "/policies/permissionGrantPolicies"]
+    for path in paths:
+        link: str | None = f"{url}/v1.0{path}"
+        while link:
+            page = session.get(link, timeout=120).json()
+            kept.append(page)
+            link = page.get("@odata.nextLink")
+    items = sum(len(p.get("value") or []) for p in kept)
+    print(json.dumps({"pages": len(kept), "items": items}))
 
 
 def child(url: str, user: str | None, trace: bool) -> None:
@@ -193,6 +218,7 @@ def launcher_loop() -> None:
                 "out": out.read(),
                 "err": err.read(),
                 "wall": wall,
+                "cpu": usage.ru_utime + usage.ru_stime,
                 "rss": usage.ru_maxrss / 1024,
             }
         print(json.dumps(result), flush=True)
@@ -201,20 +227,27 @@ def launcher_loop() -> None:
 LAUNCHER: Launcher | None = None
 
 
-def spawn(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str, str, float, float]:
+def spawn(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     assert LAUNCHER is not None
-    r = LAUNCHER.run(argv, env)
-    return int(r["code"]), str(r["out"]), str(r["err"]), float(r["wall"]), float(r["rss"])
+    return LAUNCHER.run(argv, env)
+
+
+def run_naive(url: str, sp_ids: list[str]) -> dict[str, Any]:
+    r = spawn([sys.executable, __file__, "--naive", url, *sp_ids])
+    if r["code"] != 0:
+        raise SystemExit(f"naive client exited {r['code']}: {r['err']}")
+    counts = json.loads(r["out"].strip().splitlines()[-1])
+    return {"cpu_s": r["cpu"], "wall_s": r["wall"], "maxrss_mb": r["rss"], **counts}
 
 
 def run_cli(url: str, user: str | None) -> dict[str, Any]:
     args = ["check", "--format", "json", "--fail-on", "never", "-q"]
     if user:
         args += ["--user", user]
-    code, _out, err, wall, rss = spawn([*_cli_command(), *args], _env(url))
-    if code not in (0, 1):
-        raise SystemExit(f"consent-audit exited {code}: {err}")
-    return {"wall_s": wall, "maxrss_mb": rss}
+    r = spawn([*_cli_command(), *args], _env(url))
+    if r["code"] not in (0, 1):
+        raise SystemExit(f"consent-audit exited {r['code']}: {r['err']}")
+    return {"cpu_s": r["cpu"], "wall_s": r["wall"], "maxrss_mb": r["rss"]}
 
 
 def run_child(url: str, user: str | None, trace: bool) -> dict[str, Any]:
@@ -223,7 +256,8 @@ def run_child(url: str, user: str | None, trace: bool) -> dict[str, Any]:
         argv += ["--child-user", user]
     if trace:
         argv.append("--child-trace")
-    code, out, err, _wall, rss = spawn(argv)
+    r = spawn(argv)
+    code, out, err, rss = r["code"], r["out"], r["err"], r["rss"]
     if code != 0:
         raise SystemExit(err)
     data: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
@@ -255,7 +289,9 @@ def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[
     tenant = build_tenant(grants=grants, groups=args.groups, policies=args.policies)
     built = time.perf_counter() - built
     rows = []
+    sp_ids = [a.service_principal.id for a in tenant.snapshot.recruitee_apps.data or []]
     with GraphEmulator(tenant.snapshot, token=TOKEN, page_size=page_size) as emu:
+        naive_run = run_naive(emu.url, sp_ids) if not args.skip_naive else None
         for user in (None, tenant.audited_upn):
             emu.clear_requests()
             cli = run_cli(emu.url, user)
@@ -272,6 +308,7 @@ def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[
                     "page_size": page_size,
                     "mode": "--user" if user else "tenant-wide",
                     "tenant_build_s": built,
+                    "naive": naive_run,
                     "cli": cli,
                     **reads,
                     "breakdown": breakdown,
@@ -283,10 +320,20 @@ def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[
 def show(row: dict[str, Any]) -> None:
     b = row["breakdown"]
     trace = f" tracemalloc {b['tracemalloc_peak_mb']:.0f} MB" if "tracemalloc_peak_mb" in b else ""
+    cli, naive_run = row["cli"], row["naive"]
+    versus = ""
+    if naive_run:
+        versus = (
+            f"naive {naive_run['cpu_s']:5.2f} s CPU {naive_run['wall_s']:5.2f} s wall "
+            f"{naive_run['maxrss_mb']:4.0f} MB ({naive_run['pages']} GETs) | "
+            f"ours/naive CPU {cli['cpu_s'] / naive_run['cpu_s']:.2f}x, "
+            f"RSS {cli['maxrss_mb'] / naive_run['maxrss_mb']:.2f}x | "
+        )
     print(
         f"{row['grants']:>7,d} grants page {row['page_size']:>3d} {row['mode']:11s} | "
-        f"cli {row['cli']['wall_s']:6.2f} s {row['cli']['maxrss_mb']:5.0f} MB | "
-        f"http {b['http_s']:6.2f} s ({b['http_requests']} POSTs, {b['rounds']} rounds, "
+        f"cli {cli['cpu_s']:5.2f} s CPU {cli['wall_s']:6.2f} s wall {cli['maxrss_mb']:5.0f} MB | "
+        + versus
+        + f"http {b['http_s']:6.2f} s ({b['http_requests']} POSTs, {b['rounds']} rounds, "
         f"{b['bytes_in'] / 2**20:5.1f} MiB) | processing {b['processing_s']:5.2f} s "
         f"(collect {b['collect_cpu_s']:.2f} + evaluate {b['evaluate_s']:.2f} + "
         f"render {b['render_s']:.2f}) | rss {b['maxrss_mb']:.0f} MB{trace} | "
@@ -299,10 +346,12 @@ def show(row: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--grants", type=int, nargs="+", default=[1000, 100_000])
-    parser.add_argument("--page-size", type=int, nargs="+", default=[100])
+    parser.add_argument("--page-size", type=int, nargs="+", default=[999])
     parser.add_argument("--groups", type=int, default=5000)
     parser.add_argument("--policies", type=int, default=195)
     parser.add_argument("--skip-tracemalloc", action="store_true")
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--naive", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write all rows to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-user", help=argparse.SUPPRESS)
@@ -311,6 +360,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.launcher:
         launcher_loop()
+        return
+    if args.naive:
+        naive(args.naive[0], args.naive[1:])
         return
     if args.child:
         child(args.child, args.child_user, args.child_trace)
