@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.emulator.server import GraphEmulator  # noqa: E402
 
-from consent_audit.live.auth import StaticToken  # noqa: E402
+from consent_audit.live.bearer import StaticToken  # noqa: E402
 from consent_audit.live.collector import collect_with  # noqa: E402
 from consent_audit.live.graph_client import GraphClient  # noqa: E402
 from consent_audit.live_options import LiveOptions  # noqa: E402

@@ -80,7 +80,7 @@ def child(url: str, user: str | None, trace: bool) -> None:
 
         tracemalloc.start()
     from consent_audit.evaluate import evaluate
-    from consent_audit.live.auth import StaticToken
+    from consent_audit.live.bearer import StaticToken
     from consent_audit.live.collector import collect_with
     from consent_audit.live.graph_client import GraphClient
     from consent_audit.live_options import LiveOptions

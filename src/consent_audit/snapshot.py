@@ -32,6 +32,8 @@ from consent_audit.graph_objects import (
 from consent_audit.validation_messages import describe_validation_error
 
 SCHEMA_VERSION = 1
+GROUP_IDS = 5
+"""Grant ids kept per PrincipalGrantGroup, for evidence."""
 
 T = TypeVar("T")
 
@@ -76,15 +78,50 @@ class TenantInfo(SnapshotModel):
     display_name: str | None = None
 
 
+class PrincipalGrantGroup(SnapshotModel):
+    """Per-user (``Principal``) grants that share a resource and a scope string, counted.
+
+    A tenant-wide audit of a large tenant reads every per-user grant but keeps them this way:
+    who holds them does not change any tenant-wide verdict, while how many people hold which
+    scopes does (coverage per person, SCOPE_EXTRA, the report's per-user summary). The scope
+    string is kept as Graph wrote it, so a replay with another manifest still works."""
+
+    resource_id: str
+    scope: str
+    count: int
+    grant_ids: list[str] = Field(default_factory=list)
+    """The first few grant ids, for evidence."""
+
+
 class RecruiteeApp(SnapshotModel):
     """One Recruitee service principal with what hangs off it."""
 
     service_principal: ServicePrincipal
     app_role_assigned_to: Part[list[AppRoleAssignment]] = Field(default_factory=Part)
     oauth2_permission_grants: Part[list[OAuth2PermissionGrant]] = Field(default_factory=Part)
-    grants_coverage: Literal["all", "all_principals_and_user"] = "all"
-    """``all`` when every grant was read; with --user the collector reads only the
-    AllPrincipals grants and that user's own grant."""
+    grants_coverage: Literal["all", "all_principals_and_user", "all_principals_and_groups"] = "all"
+    """``all`` when every grant is in ``oauth2_permission_grants``; with --user the collector
+    reads only the AllPrincipals grants and that user's own grant; tenant-wide it reads every
+    grant but keeps the per-user ones as ``principal_grant_groups``."""
+    principal_grant_groups: list[PrincipalGrantGroup] = Field(default_factory=list)
+    """With ``all_principals_and_groups``: every per-user grant, counted per scope string."""
+
+    def principal_scope_groups(self) -> list[PrincipalGrantGroup]:
+        """Every per-user grant read, as (resource, scope string, count, ids) groups,
+        whether the snapshot kept them one by one or counted (evaluate reads this)."""
+        counts: dict[tuple[str, str], list[Any]] = {}
+        for grant in self.oauth2_permission_grants.data or []:
+            if grant.consent_type.casefold() != "principal":
+                continue
+            entry = counts.setdefault((grant.resource_id, grant.scope or ""), [0, []])
+            entry[0] += 1
+            if len(entry[1]) < GROUP_IDS:
+                entry[1].append(grant.id)
+        kept = [
+            PrincipalGrantGroup(resource_id=res, scope=scope, count=n, grant_ids=ids)
+            for (res, scope), (n, ids) in counts.items()
+        ]
+        return [*kept, *self.principal_grant_groups]
 
 
 class AuditedUser(SnapshotModel):

@@ -224,7 +224,7 @@ def wave_one_routes(graph: FakeGraph, *, user: bool = False) -> FakeGraph:
 def wave_two_routes(graph: FakeGraph, *, user: bool = False) -> FakeGraph:
     for sp_id in (SP_ID, NEAR_SP_ID):
         graph.add(
-            f"/servicePrincipals/{sp_id}/appRoleAssignedTo",
+            f"/servicePrincipals/{sp_id}/appRoleAssignedTo?*",
             {
                 "value": [
                     {
@@ -240,7 +240,7 @@ def wave_two_routes(graph: FakeGraph, *, user: bool = False) -> FakeGraph:
             },
         )
         graph.add(
-            f"/servicePrincipals/{sp_id}/oauth2PermissionGrants",
+            f"/servicePrincipals/{sp_id}/oauth2PermissionGrants?*",
             {
                 "value": [
                     grant(None, "openid offline_access User.Read Mail.Send", "g-all"),
@@ -253,7 +253,7 @@ def wave_two_routes(graph: FakeGraph, *, user: bool = False) -> FakeGraph:
         if user:
             graph.add(
                 f"/oauth2PermissionGrants?$filter=clientId eq '{sp_id}' and consentType eq "
-                "'AllPrincipals'",
+                "'AllPrincipals'*",
                 {
                     "value": [grant(None, "openid offline_access User.Read Mail.Send", "g-all")]
                     if sp_id == SP_ID
@@ -262,7 +262,7 @@ def wave_two_routes(graph: FakeGraph, *, user: bool = False) -> FakeGraph:
             )
             graph.add(
                 f"/oauth2PermissionGrants?$filter=clientId eq '{sp_id}' and principalId eq "
-                f"'{USER_ID}'",
+                f"'{USER_ID}'*",
                 {
                     "value": [grant(USER_ID, "Calendars.ReadWrite", "g-alice")]
                     if sp_id == SP_ID

@@ -15,7 +15,7 @@ from consent_audit.manifest import Manifest
 from consent_audit.snapshot import PartStatus
 
 from . import tenant as t
-from .fakes import BATCH_URL, FakeGraph, error_body, make_client
+from .fakes import BATCH_URL, ROOT, FakeGraph, error_body, make_client
 
 NOW = datetime(2026, 1, 10, tzinfo=timezone.utc)
 
@@ -39,8 +39,12 @@ def test_small_tenant_is_collected_in_two_waves(
     assert apps is not None
     assert [a.service_principal.display_name for a in apps] == ["Recruitee", "Recruitee Sandbox"]
     recruitee = apps[0]
-    assert recruitee.grants_coverage == "all"
-    assert {g.id for g in recruitee.oauth2_permission_grants.data or []} == {"g-all", "g-other"}
+    # Tenant-wide, per-user grants are counted as they stream, not kept one by one.
+    assert recruitee.grants_coverage == "all_principals_and_groups"
+    assert {g.id for g in recruitee.oauth2_permission_grants.data or []} == {"g-all"}
+    [group] = recruitee.principal_grant_groups
+    assert (group.scope, group.count, group.grant_ids) == ("Calendars.ReadWrite", 1, ["g-other"])
+    assert [g.count for g in recruitee.principal_scope_groups()] == [1]
     assert [a.principal_id for a in recruitee.app_role_assigned_to.data or []] == [t.GROUP_ID]
     assert snap.graph_service_principal.data is not None
     assert len(snap.graph_service_principal.data.oauth2_permission_scopes) == 9
@@ -151,7 +155,8 @@ def test_unknown_user_is_not_found_not_an_error(
     assert lookup is not None
     assert lookup.user.status is PartStatus.NOT_FOUND
     apps = snap.recruitee_apps.data or []
-    assert apps[0].grants_coverage == "all"  # no user id: every grant was read
+    # no user id: every grant was read, the per-user ones counted
+    assert apps[0].grants_coverage == "all_principals_and_groups"
 
 
 def test_app_ids_are_looked_up_and_merged_with_name_matches(
@@ -326,7 +331,7 @@ def test_one_bad_item_is_skipped_and_named_not_the_whole_part(
     graph = t.wave_two_routes(t.wave_one_routes(FakeGraph()))
     good = t.grant(None, "openid User.Read", "g-ok")
     bad = {**t.grant(None, "Mail.Send", "g-bad"), "consentType": None}
-    graph.routes[f"/servicePrincipals/{t.SP_ID}/oauth2PermissionGrants"] = [
+    graph.routes[f"/servicePrincipals/{t.SP_ID}/oauth2PermissionGrants?*"] = [
         (200, {"value": [good, bad]}, {})
     ]
     graph.install(rsps)
@@ -337,3 +342,53 @@ def test_one_bad_item_is_skipped_and_named_not_the_whole_part(
     assert [g.id for g in grants.data or []] == ["g-ok"]
     assert "g-bad" in (grants.message or "")
     assert "consentType" in (grants.message or "")
+
+
+def test_per_user_grants_are_counted_per_scope_string_as_they_stream(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    graph = t.wave_two_routes(t.wave_one_routes(FakeGraph()))
+    people = [f"{n:08d}-0000-4000-8000-000000000000" for n in range(12)]
+    grants = [t.grant(None, "openid User.Read", "g-admin")] + [
+        t.grant(p, "offline_access User.ReadBasic.All" if n % 3 else "Mail.Send", f"g-{n}")
+        for n, p in enumerate(people)
+    ]
+    graph.routes[f"/servicePrincipals/{t.SP_ID}/oauth2PermissionGrants?*"] = [
+        (200, {"value": grants[:7], "@odata.nextLink": f"{ROOT}/v1.0/next-page"}, {}),
+    ]
+    graph.add("/next-page", {"value": grants[7:]})
+    graph.install(rsps)
+    snap = collect_with(make_client(), manifest, LiveOptions(), now=NOW)
+    app = (snap.recruitee_apps.data or [])[0]
+    assert [g.id for g in app.oauth2_permission_grants.data or []] == ["g-admin"]
+    counted = {g.scope: g.count for g in app.principal_grant_groups}
+    assert counted == {"offline_access User.ReadBasic.All": 8, "Mail.Send": 4}
+    assert all(len(g.grant_ids) <= 5 for g in app.principal_grant_groups)
+    urls = graph.urls()
+    assert any("$top=999" in u and "oauth2PermissionGrants" in u for u in urls)
+
+
+def test_top_999_refused_falls_back_to_the_default_page_size(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    graph = t.wave_two_routes(t.wave_one_routes(FakeGraph()))
+    refused = (400, error_body("Request_BadRequest", "Invalid page size specified"), {})
+    for sp_id in (t.SP_ID, t.NEAR_SP_ID):
+        for kind in ("oauth2PermissionGrants", "appRoleAssignedTo"):
+            answer = graph.routes[f"/servicePrincipals/{sp_id}/{kind}?*"][0]
+            del graph.routes[f"/servicePrincipals/{sp_id}/{kind}?*"]
+            graph.add(f"/servicePrincipals/{sp_id}/{kind}?$top=999*", *_unpack(refused))
+            graph.add(f"/servicePrincipals/{sp_id}/{kind}?$select=*", *_unpack(answer))
+    graph.install(rsps)
+    snap = collect_with(make_client(), manifest, LiveOptions(), now=NOW)
+    app = (snap.recruitee_apps.data or [])[0]
+    assert app.oauth2_permission_grants.status is PartStatus.OK
+    assert app.app_role_assigned_to.status is PartStatus.OK
+    assert [g.count for g in app.principal_grant_groups] == [1]
+    retried = [u for u in graph.urls() if u.startswith("/servicePrincipals/") and "$top" not in u]
+    assert len(retried) == 4
+
+
+def _unpack(answer: tuple[int, object, dict[str, str]]) -> tuple[object, int, dict[str, str]]:
+    status, body, headers = answer
+    return body, status, headers

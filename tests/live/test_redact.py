@@ -164,3 +164,23 @@ def test_ca_policy_names_are_redacted_and_ids_kept(
     assert [p.id for p in before] == [p.id for p in after]
     for old, new in zip(before, after, strict=True):
         assert new.display_name == f"CA policy {old.id[:8]}"
+
+
+def test_counted_per_user_grants_keep_no_person(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    """Tenant-wide, per-user grants are kept as counted groups with a few grant ids; a
+    Principal grant id carries the person's object id, so redaction replaces them too."""
+    graph = t.wave_two_routes(t.wave_one_routes(FakeGraph()))
+    graph.install(rsps)
+    original = collect_with(
+        make_client(), manifest, LiveOptions(), now=datetime(2026, 1, 10, tzinfo=timezone.utc)
+    )
+    [app] = [a for a in original.recruitee_apps.data or [] if a.principal_grant_groups]
+    assert app.principal_grant_groups[0].grant_ids == ["g-other"]
+    red = redact(original)
+    [red_app] = [a for a in red.recruitee_apps.data or [] if a.principal_grant_groups]
+    [group] = red_app.principal_grant_groups
+    assert group.grant_ids
+    assert "g-other" not in dump_snapshot(red)
+    assert group.count == 1

@@ -282,14 +282,16 @@ def _user_grants(ctx: AuditContext) -> list[UserGrantsSummary]:
     for app in ctx.apps:
         if app.oauth2_permission_grants.status is not PartStatus.OK:
             continue
-        principal = [g for g in ctx.graph_grants(app) if g.consent_type.casefold() == "principal"]
+        graph_id = ctx.graph_sp.id.casefold() if ctx.graph_sp else None
+        groups = [g for g in app.principal_scope_groups() if g.resource_id.casefold() == graph_id]
         counts: Counter[str] = Counter()
-        for g in principal:
-            counts.update({ctx.catalog.canonical(s) for s in parse_scope_string(g.scope)})
+        for g in groups:
+            for scope in {ctx.catalog.canonical(s) for s in parse_scope_string(g.scope)}:
+                counts[scope] += g.count
         out.append(
             UserGrantsSummary(
                 app_object_id=app.service_principal.id,
-                count=len(principal),
+                count=sum(g.count for g in groups),
                 scope_counts=dict(sorted(counts.items(), key=lambda kv: kv[0].casefold())),
             )
         )

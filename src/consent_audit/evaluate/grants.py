@@ -192,23 +192,30 @@ def check_extra_scopes(ctx: AuditContext, out: Outcome) -> None:
         extra: dict[str, dict[str, Any]] = defaultdict(
             lambda: {"admin": False, "users": 0, "grant_ids": []}
         )
-        for grant in app.oauth2_permission_grants.data or []:
-            on_graph = grant.resource_id.casefold() == graph_id
-            for scope in parse_scope_string(grant.scope):
+        # Admin grants one by one; per-user grants as (resource, scope string, count) groups,
+        # whether the snapshot kept them singly or counted (RecruiteeApp.principal_scope_groups).
+        held = [
+            (g.resource_id, g.scope, None, [g.id])
+            for g in app.oauth2_permission_grants.data or []
+            if g.consent_type.casefold() == "allprincipals"
+        ] + [(g.resource_id, g.scope, g.count, g.grant_ids) for g in app.principal_scope_groups()]
+        for resource_id, scope_string, people, grant_ids in held:
+            on_graph = resource_id.casefold() == graph_id
+            for scope in parse_scope_string(scope_string):
                 if on_graph and scope in needed:
                     continue
                 key = (
                     ctx.catalog.canonical(scope)
                     if on_graph
-                    else f"{scope} (on resource {grant.resource_id})"
+                    else f"{scope} (on resource {resource_id})"
                 )
                 entry = extra[key]
-                if grant.consent_type.casefold() == "allprincipals":
+                if people is None:
                     entry["admin"] = True
                 else:
-                    entry["users"] += 1
-                if len(entry["grant_ids"]) < 5:
-                    entry["grant_ids"].append(grant.id)
+                    entry["users"] += people
+                room = 5 - len(entry["grant_ids"])
+                entry["grant_ids"].extend(grant_ids[: max(room, 0)])
         if not extra:
             continue
         sp = app.service_principal

@@ -7,17 +7,19 @@ that offline commands (``check --snapshot``) never need them.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from consent_audit.live.auth import Authenticator
+from consent_audit.live.bearer import SignedIn, static_sign_in
 from consent_audit.live.clouds import resolve_endpoints
 from consent_audit.live.collector import Progress, collect_with
+from consent_audit.live.credentials import choose_settings
 from consent_audit.live.graph_client import GraphClient, http_timeout, retry_backoff
 from consent_audit.live.plan import collection_plan
 from consent_audit.live.redact import redact
-from consent_audit.live_options import LiveOptions
+from consent_audit.live_options import AuthMethod, LiveOptions
 from consent_audit.manifest import Manifest
 from consent_audit.snapshot import TenantSnapshot
 
@@ -50,11 +52,20 @@ def _status(options: LiveOptions) -> Iterator[Progress]:
         yield lambda text: status.update(text)
 
 
+def _sign_in(options: LiveOptions) -> SignedIn:
+    """A given token needs no MSAL: auth.py (MSAL, msal-extensions) is imported only to sign in."""
+    if choose_settings(options).method is AuthMethod.TOKEN:
+        return static_sign_in(os.environ)
+    from consent_audit.live.auth import Authenticator
+
+    return Authenticator(options).sign_in()
+
+
 def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
     """Sign in and collect a snapshot of the tenant (AccessError, exit 3, if impossible)."""
     timeout = http_timeout()
     backoff = retry_backoff()
-    signed_in = Authenticator(options).sign_in()
+    signed_in = _sign_in(options)
     endpoints = resolve_endpoints(options)
     client = GraphClient(
         endpoints.graph_root,
@@ -71,6 +82,7 @@ def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
 
 def apply_fixes(options: LiveOptions, actions: Sequence[PlanStep]) -> list[ActionResult]:
     """Sign in with the write permissions the actions need, then perform them in order."""
+    from consent_audit.live.auth import Authenticator
     from consent_audit.live.writes import GraphWriter
 
     permissions = sorted({a.permission for a in actions if a.permission})
@@ -85,11 +97,15 @@ def apply_fixes(options: LiveOptions, actions: Sequence[PlanStep]) -> list[Actio
 
 def login(options: LiveOptions) -> str:
     """Sign in only (filling the token cache); returns the account's UPN or the app's id."""
+    from consent_audit.live.auth import Authenticator
+
     return Authenticator(options).sign_in().account
 
 
 def logout(options: LiveOptions) -> bool:
     """Forget the cached tokens in whichever store is in use; False when there were none."""
+    from consent_audit.live.auth import Authenticator
+
     return Authenticator(options).logout()
 
 

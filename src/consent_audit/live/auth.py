@@ -17,13 +17,10 @@ Why these choices:
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 from urllib.parse import quote
 
@@ -31,6 +28,7 @@ import msal  # type: ignore[import-untyped]
 import requests
 
 from consent_audit.errors import AccessError
+from consent_audit.live.bearer import SignedIn, _jwt_claims, static_sign_in
 from consent_audit.live.clouds import CloudEndpoints, resolve_endpoints
 from consent_audit.live.credentials import (
     CERT_PASSWORD_VAR,
@@ -38,14 +36,11 @@ from consent_audit.live.credentials import (
     FEDERATED_VAR,
     NON_INTERACTIVE_HELP,
     SECRET_VAR,
-    TOKEN_VAR,
     SignInSettings,
     certificate_credential,
-    check_bearer_token,
     choose_settings,
     federated_assertion,
 )
-from consent_audit.live.graph_client import TokenProvider
 from consent_audit.live.token_cache import (
     TokenStore,
     notify_once,
@@ -132,41 +127,6 @@ def raise_for_msal_error(
     )
 
 
-def _jwt_claims(token: str) -> dict[str, Any]:
-    """Unverified claims, only to name the account and tenant; Graph verifies the token."""
-    try:
-        payload = token.split(".")[1]
-        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-@dataclass
-class SignedIn:
-    """The result of a sign-in: who, which tenant, and where to get (fresh) tokens."""
-
-    provider: TokenProvider
-    account: str
-    tenant_id: str | None
-    method: AuthMethod
-
-
-class StaticToken:
-    """A bring-your-own token: no MSAL, nothing cached, and no way to refresh it."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def token(self, *, refresh: bool = False) -> str:
-        if refresh:
-            raise AccessError(
-                f"Microsoft Graph refused the token in {TOKEN_VAR} (HTTP 401).",
-                fix=f"Put a fresh Graph access token in {TOKEN_VAR}, or unset it to sign in.",
-            )
-        return self._token
-
-
 class MsalTokens:
     """Tokens from MSAL; ``refresh`` calls ``renew`` once per request for a new token."""
 
@@ -239,10 +199,7 @@ class Authenticator:
     def sign_in(self) -> SignedIn:
         method = self.settings.method
         if method is AuthMethod.TOKEN:
-            token = check_bearer_token(self.env[TOKEN_VAR].strip())
-            claims = _jwt_claims(token)
-            who = claims.get("upn") or claims.get("preferred_username") or claims.get("appid")
-            return SignedIn(StaticToken(token), str(who or "(token)"), claims.get("tid"), method)
+            return static_sign_in(self.env)
         if method is AuthMethod.DEVICE_CODE:
             return self._delegated()
         return self._app_only()

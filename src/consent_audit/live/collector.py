@@ -14,6 +14,7 @@ at all, or the token is refused, is an AccessError.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -41,9 +42,11 @@ from consent_audit.live.plan import PlannedCall, wave_one, wave_two
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
 from consent_audit.snapshot import (
+    GROUP_IDS,
     AuditedUser,
     Part,
     PartStatus,
+    PrincipalGrantGroup,
     RecruiteeApp,
     TenantInfo,
     TenantSnapshot,
@@ -245,6 +248,32 @@ def _grants(results: _Results, index: int, per_user: bool) -> Part[list[OAuth2Pe
     return Part(data=list(grants.values()), message="; ".join(notes) or None)
 
 
+def _recruitee_app(
+    results: _Results,
+    sp: ServicePrincipal,
+    index: int,
+    per_user: bool,
+    tally: _PrincipalTally | None,
+) -> RecruiteeApp:
+    grants = _grants(results, index, per_user)
+    assigned = results.part(f"assigned_{index}", _values(AppRoleAssignment))
+    if per_user:
+        return RecruiteeApp(
+            service_principal=sp,
+            oauth2_permission_grants=grants,
+            app_role_assigned_to=assigned,
+            grants_coverage="all_principals_and_user",
+        )
+    groups = tally.summary() if tally is not None and grants.data is not None else []
+    return RecruiteeApp(
+        service_principal=sp,
+        oauth2_permission_grants=grants,
+        app_role_assigned_to=assigned,
+        grants_coverage="all_principals_and_groups" if groups else "all",
+        principal_grant_groups=groups,
+    )
+
+
 def _sign_ins(results: _Results, count: int) -> Part[list[SignIn]]:
     """Interactive sign-ins (v1.0) plus background refreshes (beta, non-interactive).
 
@@ -382,9 +411,100 @@ def _valid_items(raw: list[dict[str, Any]], model: type[M]) -> Part[list[M]]:
     return Part(data=out, message=message)
 
 
-def _run(client: GraphClient, results: _Results, calls: list[PlannedCall]) -> None:
-    if calls:
-        results.add(calls, client.run([c.call() for c in calls]))
+class _PrincipalTally:
+    """Counts per-user grants as their pages arrive instead of keeping 100,000 models.
+
+    Tenant-wide, which person holds a grant changes no verdict; how many people hold which
+    scopes does. Each ``Principal`` grant is counted under (resource, scope string) and dropped
+    (``DROP``); admin (``AllPrincipals``) grants are kept as models. An item that is not a
+    well-formed grant is handed back raw, for ``_values`` to name as unreadable."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[str, str], list[Any]] = {}
+
+    def __call__(self, page: list[Any]) -> list[Any]:
+        """One page: count the per-user grants, return the items to keep."""
+        keep: list[Any] = []
+        groups = self.groups
+        for raw in page:
+            if (
+                type(raw) is not dict
+                or raw.get("consentType") != "Principal"
+                or type(raw.get("resourceId")) is not str
+                or type(raw.get("id")) is not str
+                or not raw["id"]
+            ):
+                keep.append(self._other(raw))
+                continue
+            scope = raw.get("scope")
+            if scope is None:
+                scope = ""
+            elif type(scope) is not str:
+                keep.append(raw)
+                continue
+            entry = groups.get((raw["resourceId"], scope))
+            if entry is None:
+                groups[(raw["resourceId"], scope)] = [1, [raw["id"]]]
+            else:
+                entry[0] += 1
+                if len(entry[1]) < GROUP_IDS:
+                    entry[1].append(raw["id"])
+        return keep
+
+    @staticmethod
+    def _other(raw: Any) -> Any:
+        """Admin grants (and oddly cased consent types) become models; a malformed item is
+        kept raw, for ``_values`` to name as unreadable."""
+        try:
+            return OAuth2PermissionGrant.model_validate(raw)
+        except ValueError:
+            return raw
+
+    def summary(self) -> list[PrincipalGrantGroup]:
+        return [
+            PrincipalGrantGroup(resource_id=res, scope=scope, count=n, grant_ids=ids)
+            for (res, scope), (n, ids) in self.groups.items()
+        ]
+
+
+def _with_tallies(
+    calls: list[PlannedCall], tallies: dict[str, _PrincipalTally]
+) -> list[PlannedCall]:
+    """Tenant-wide grant lists are counted as they stream (see _PrincipalTally)."""
+    out: list[PlannedCall] = []
+    for call in calls:
+        if call.key.startswith("grants_") and call.key[len("grants_") :].isdigit():
+            tallies[call.key] = _PrincipalTally()
+            call = replace(call, item=None, page=tallies[call.key])
+        out.append(call)
+    return out
+
+
+def _refused(outcome: Outcome | None) -> bool:
+    return isinstance(outcome, GraphError) and outcome.status == 400
+
+
+def _run(
+    client: GraphClient,
+    results: _Results,
+    calls: list[PlannedCall],
+    tallies: dict[str, _PrincipalTally] | None = None,
+) -> None:
+    """One wave; a call Graph refuses with 400 (``$top=999`` on a list that does not take
+    it) is sent again once as its ``fallback``, with the default page size."""
+    if not calls:
+        return
+    tallies = {} if tallies is None else tallies
+    calls = _with_tallies(calls, tallies)
+    results.add(calls, client.run([c.call() for c in calls]))
+    retry = [
+        replace(c, path=c.fallback, fallback=None)
+        for c in calls
+        if c.fallback is not None and _refused(results.outcomes.get(c.key))
+    ]
+    if retry:
+        retry = _with_tallies(retry, tallies)
+        results.add(retry, client.run([c.call() for c in retry]))
 
 
 def _read_nothing(outcome: Outcome) -> bool:
@@ -435,20 +555,17 @@ def collect_with(
     per_user = bool(options.user and user_id)
     say("Reading grants and assignments" + (" and audit logs" if options.with_logs else ""))
     request_ids = _recruitee_requests(results, apps, manifest)
+    tallies: dict[str, _PrincipalTally] = {}
     _run(
         client,
         results,
         wave_two([(a.id, a.app_id) for a in apps], options, user_id, now, request_ids),
+        tallies,
     )
     recruitee: Part[list[RecruiteeApp]] = (
         Part(
             data=[
-                RecruiteeApp(
-                    service_principal=sp,
-                    oauth2_permission_grants=_grants(results, i, per_user),
-                    app_role_assigned_to=results.part(f"assigned_{i}", _values(AppRoleAssignment)),
-                    grants_coverage="all_principals_and_user" if per_user else "all",
-                )
+                _recruitee_app(results, sp, i, per_user, tallies.get(f"grants_{i}"))
                 for i, sp in enumerate(apps)
             ]
         )

@@ -15,10 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
-
 from consent_audit.errors import AccessError, InputError
 from consent_audit.live_options import AuthMethod, LiveOptions
 
@@ -124,6 +120,10 @@ def certificate_credential(path: str, password: str | None) -> dict[str, str]:
     MSAL signs the client assertion with ``private_key`` and sends ``thumbprint`` as ``x5t``
     (msal ``ConfidentialClientApplication`` docstring). The key never leaves memory.
     """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
     try:
         data = Path(path).read_bytes()
     except OSError as exc:

@@ -134,6 +134,9 @@ class GraphCall:
     held once, parsed, rather than as raw JSON and then again as models. An item it cannot
     convert is kept raw, for the caller's own validation to report."""
     version: str = V1
+    page: Callable[[list[Any]], list[Any]] | None = field(default=None, compare=False)
+    """Applied to each page's whole ``value`` list instead of ``item``: returns what to keep
+    (a summariser consumes 999 grants in one tight loop and keeps only the few it must)."""
 
 
 def _convert(item: Callable[[Any], Any] | None, value: Any) -> Any:
@@ -387,7 +390,10 @@ class GraphClient:
             # growing list on every page is quadratic.
             if pending.items is None:
                 pending.items = []
-            pending.items.extend(_convert(pending.call.item, v) for v in value)
+            if pending.call.page is not None:
+                pending.items.extend(pending.call.page(value))
+            else:
+                pending.items.extend(_convert(pending.call.item, v) for v in value)
         if not isinstance(next_link, str) or not isinstance(value, list):
             if pending.items is not None:
                 body = {k: v for k, v in body.items() if k != "@odata.nextLink"}

@@ -35,6 +35,11 @@ control ``riskRemediation`` and platform ``linux`` (v1.0 CSDL)."""
 ADVANCED = {"ConsistencyLevel": "eventual"}
 """With ``$count=true``, the advanced query parameters (aad-advanced-queries.md)."""
 NON_INTERACTIVE = "signInEventTypes/any(t: t eq 'nonInteractiveUser')"
+GRANT_FIELDS = "id,clientId,consentType,principalId,resourceId,scope"
+ASSIGNMENT_FIELDS = "id,principalId,principalType,principalDisplayName,appRoleId,resourceId"
+BIG_PAGE = "$top=999"
+"""Directory collections page 100 by default, 999 at most (serviceprincipal-list.md);
+``$top=999`` on grants is widely used but undocumented, so a 400 falls back (``fallback``)."""
 GLOBAL_READER = "Global Reader"
 LOG_DAYS = 30
 LOG_MAX_PAGES = 10
@@ -57,6 +62,8 @@ class PlannedCall:
     max_pages: int | None = None
     item: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
     version: str = V1
+    fallback: str | None = None
+    """The path to use instead when Graph refuses ``path`` with 400 (``$top`` refused)."""
     also: tuple[str, ...] = ()
     """Permissions needed together with ``permission`` (directoryAudits: AuditLog.Read.All
     and Directory.Read.All, directoryaudit-list.md)."""
@@ -65,8 +72,12 @@ class PlannedCall:
     def permissions(self) -> tuple[str, ...]:
         return (self.permission, *self.also)
 
+    page: Callable[[list[Any]], list[Any]] | None = field(default=None, compare=False, repr=False)
+
     def call(self) -> GraphCall:
-        return GraphCall(self.key, self.path, self.headers, self.max_pages, self.item, self.version)
+        return GraphCall(
+            self.key, self.path, self.headers, self.max_pages, self.item, self.version, self.page
+        )
 
 
 def _q(value: str) -> str:
@@ -254,7 +265,8 @@ def wave_two(
                     2,
                     "recruitee_apps.oauth2_permission_grants",
                     "/oauth2PermissionGrants?$filter="
-                    + _q(f"{client} and consentType eq 'AllPrincipals'"),
+                    + _q(f"{client} and consentType eq 'AllPrincipals'")
+                    + f"&$select={GRANT_FIELDS}",
                     DIR_READ,
                     when="--user",
                     item=OAuth2PermissionGrant.model_validate,
@@ -264,7 +276,8 @@ def wave_two(
                     2,
                     "recruitee_apps.oauth2_permission_grants",
                     "/oauth2PermissionGrants?$filter="
-                    + _q(f"{client} and principalId eq {_literal(user_id)}"),
+                    + _q(f"{client} and principalId eq {_literal(user_id)}")
+                    + f"&$select={GRANT_FIELDS}",
                     DIR_READ,
                     when="--user",
                     item=OAuth2PermissionGrant.model_validate,
@@ -276,10 +289,13 @@ def wave_two(
                     f"grants_{index}",
                     2,
                     "recruitee_apps.oauth2_permission_grants",
-                    f"/servicePrincipals/{quote(sp_id)}/oauth2PermissionGrants",
+                    f"/servicePrincipals/{quote(sp_id)}/oauth2PermissionGrants"
+                    f"?{BIG_PAGE}&$select={GRANT_FIELDS}",
                     DIR_READ,
                     when="without --user",
                     item=OAuth2PermissionGrant.model_validate,
+                    fallback=f"/servicePrincipals/{quote(sp_id)}/oauth2PermissionGrants"
+                    f"?$select={GRANT_FIELDS}",
                 )
             )
         calls.append(
@@ -287,9 +303,12 @@ def wave_two(
                 f"assigned_{index}",
                 2,
                 "recruitee_apps.app_role_assigned_to",
-                f"/servicePrincipals/{quote(sp_id)}/appRoleAssignedTo",
+                f"/servicePrincipals/{quote(sp_id)}/appRoleAssignedTo"
+                f"?{BIG_PAGE}&$select={ASSIGNMENT_FIELDS}",
                 APP_READ,
                 item=AppRoleAssignment.model_validate,
+                fallback=f"/servicePrincipals/{quote(sp_id)}/appRoleAssignedTo"
+                f"?$select={ASSIGNMENT_FIELDS}",
             )
         )
     if options.with_logs and apps:

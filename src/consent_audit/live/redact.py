@@ -166,6 +166,10 @@ def _apps(p: Pseudonyms, apps: list[dict[str, Any]]) -> None:
                 grant["principalId"] = p.object_id(grant["principalId"])
                 if grant.get("id"):
                     grant["id"] = p.opaque_id(grant["id"])
+        # Counted per-user grants keep a few grant ids, and a Principal grant's id carries
+        # the person's object id: replaced like the grants' own.
+        for group in app.get("principal_grant_groups") or []:
+            group["grant_ids"] = [p.opaque_id(g) for g in group.get("grant_ids") or []]
         for assignment in (app.get("app_role_assigned_to") or {}).get("data") or []:
             kind = str(assignment.get("principalType", "")).casefold()
             if kind not in _PEOPLE_TYPES:
