@@ -49,6 +49,74 @@ class PartStatus(str, Enum):
     NOT_COLLECTED = "not_collected"
 
 
+class SnapshotPart(str, Enum):
+    """One typed name per snapshot part, shared by the call plan (which part a request fills,
+    docs/permissions.md), availability (DATA_UNAVAILABLE) and the verdicts' causal links.
+
+    A ``str`` enum: its values are the snapshot's field names, so a report or a replayed
+    snapshot reads the same as before the enum existed."""
+
+    RECRUITEE_APPS = "recruitee_apps"
+    GRAPH_SERVICE_PRINCIPAL = "graph_service_principal"
+    DELEGATED_PERMISSION_CLASSIFICATIONS = "delegated_permission_classifications"
+    AUTHORIZATION_POLICY = "authorization_policy"
+    PERMISSION_GRANT_POLICIES = "permission_grant_policies"
+    ADMIN_CONSENT_REQUEST_POLICY = "admin_consent_request_policy"
+    APP_CONSENT_REQUESTS = "app_consent_requests"
+    CONDITIONAL_ACCESS_POLICIES = "conditional_access_policies"
+    OAUTH2_PERMISSION_GRANTS = "oauth2_permission_grants"
+    APP_ROLE_ASSIGNED_TO = "app_role_assigned_to"
+    USER = "user"
+    TENANT = "tenant"
+    DIRECTORY_AUDITS = "directory_audits"
+    SIGN_INS = "sign_ins"
+
+    @property
+    def label(self) -> str:
+        """What the part is, in words, for reports."""
+        return _PART_LABELS[self]
+
+    @property
+    def permission(self) -> str:
+        """The least-privileged delegated permission that reads the part (as the call plan
+        asks for it; tests/live/test_collector.py checks the two agree)."""
+        return _PART_PERMISSIONS[self]
+
+
+_PART_LABELS = {
+    SnapshotPart.RECRUITEE_APPS: "Recruitee's service principals",
+    SnapshotPart.GRAPH_SERVICE_PRINCIPAL: "the Microsoft Graph service principal",
+    SnapshotPart.DELEGATED_PERMISSION_CLASSIFICATIONS: "delegated permission classifications",
+    SnapshotPart.AUTHORIZATION_POLICY: "the user consent settings (authorizationPolicy)",
+    SnapshotPart.PERMISSION_GRANT_POLICIES: "permission grant policies",
+    SnapshotPart.ADMIN_CONSENT_REQUEST_POLICY: "the admin consent request policy",
+    SnapshotPart.APP_CONSENT_REQUESTS: "admin consent requests",
+    SnapshotPart.CONDITIONAL_ACCESS_POLICIES: "Conditional Access policies",
+    SnapshotPart.OAUTH2_PERMISSION_GRANTS: "Recruitee's delegated permission grants",
+    SnapshotPart.APP_ROLE_ASSIGNED_TO: "Recruitee's user and group assignments",
+    SnapshotPart.USER: "the audited user",
+    SnapshotPart.TENANT: "the tenant's name and domains",
+    SnapshotPart.DIRECTORY_AUDITS: "directory audit logs",
+    SnapshotPart.SIGN_INS: "sign-in logs",
+}
+_PART_PERMISSIONS = {
+    SnapshotPart.RECRUITEE_APPS: "Application.Read.All",
+    SnapshotPart.GRAPH_SERVICE_PRINCIPAL: "Application.Read.All",
+    SnapshotPart.DELEGATED_PERMISSION_CLASSIFICATIONS: "Application.Read.All",
+    SnapshotPart.AUTHORIZATION_POLICY: "Policy.Read.All",
+    SnapshotPart.PERMISSION_GRANT_POLICIES: "Policy.Read.PermissionGrant",
+    SnapshotPart.ADMIN_CONSENT_REQUEST_POLICY: "Policy.Read.All",
+    SnapshotPart.APP_CONSENT_REQUESTS: "ConsentRequest.Read.All",
+    SnapshotPart.CONDITIONAL_ACCESS_POLICIES: "Policy.Read.All",
+    SnapshotPart.OAUTH2_PERMISSION_GRANTS: "Directory.Read.All",
+    SnapshotPart.APP_ROLE_ASSIGNED_TO: "Application.Read.All",
+    SnapshotPart.USER: "Directory.Read.All",
+    SnapshotPart.TENANT: "User.Read",
+    SnapshotPart.DIRECTORY_AUDITS: "AuditLog.Read.All",
+    SnapshotPart.SIGN_INS: "AuditLog.Read.All",
+}
+
+
 class SnapshotModel(BaseModel):
     """Snapshot containers reject unknown keys: a typo in a hand-edited snapshot must not pass."""
 

@@ -12,7 +12,7 @@ from consent_audit.live.collector import collect_with
 from consent_audit.live.plan import collection_plan, user_segment
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
-from consent_audit.snapshot import PartStatus
+from consent_audit.snapshot import PartStatus, SnapshotPart
 
 from . import tenant as t
 from .fakes import BATCH_URL, ROOT, FakeGraph, error_body, make_client
@@ -195,7 +195,7 @@ def test_user_path_segments_are_encoded() -> None:
 def test_collection_plan_names_a_permission_for_every_request(manifest: Manifest) -> None:
     plan = collection_plan(manifest)
     parts = {c.part for c in plan}
-    assert {"directory_audits", "sign_ins", "users", "conditional_access_policies"} <= parts
+    assert {"directory_audits", "sign_ins", "user", "conditional_access_policies"} <= parts
     allowed = {
         "Application.Read.All",
         "Directory.Read.All",
@@ -392,3 +392,16 @@ def test_top_999_refused_falls_back_to_the_default_page_size(
 def _unpack(answer: tuple[int, object, dict[str, str]]) -> tuple[object, int, dict[str, str]]:
     status, body, headers = answer
     return body, status, headers
+
+
+def test_every_planned_call_fills_a_typed_part_read_with_its_permission(
+    manifest: Manifest,
+) -> None:
+    """One name per part: the plan's part is a SnapshotPart, and the permission the part
+    names (availability's default) is one the plan asks for when reading it."""
+    plan = collection_plan(manifest)
+    assert all(isinstance(c.part, SnapshotPart) for c in plan)
+    for part in {c.part for c in plan}:
+        asked = {p for c in plan if c.part is part for p in c.permissions}
+        assert part.permission in asked, part
+    assert {c.part for c in plan} == set(SnapshotPart)

@@ -12,25 +12,12 @@ from typing import Any
 from consent_audit.evaluate import remediation
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.registry import finding
-from consent_audit.snapshot import Part, PartStatus
+from consent_audit.snapshot import Part, PartStatus, SnapshotPart
 
 PART_INFO: dict[str, tuple[str, str]] = {
-    "recruitee_apps": ("Recruitee's service principals", "Application.Read.All"),
-    "graph_service_principal": ("the Microsoft Graph service principal", "Application.Read.All"),
-    "delegated_permission_classifications": (
-        "delegated permission classifications",
-        "Application.Read.All",
-    ),
-    "authorization_policy": ("the user consent settings (authorizationPolicy)", "Policy.Read.All"),
-    "permission_grant_policies": ("permission grant policies", "Policy.Read.PermissionGrant"),
-    "admin_consent_request_policy": ("the admin consent request policy", "Policy.Read.All"),
-    "app_consent_requests": ("admin consent requests", "ConsentRequest.Read.All"),
-    "oauth2_permission_grants": ("Recruitee's delegated permission grants", "Directory.Read.All"),
-    "app_role_assigned_to": ("Recruitee's user and group assignments", "Application.Read.All"),
-    "user": ("the audited user", "Directory.Read.All"),
-    "directory_audits": ("directory audit logs", "AuditLog.Read.All"),
-    "sign_ins": ("sign-in logs", "AuditLog.Read.All"),
+    part.value: (part.label, part.permission) for part in SnapshotPart
 }
+"""Label and reading permission per part, from the one SnapshotPart enum (snapshot.py)."""
 
 
 @dataclass(frozen=True)

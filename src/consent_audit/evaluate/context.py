@@ -257,15 +257,27 @@ class AuditContext:
         (a person can sync only then: entra-docs consent-types-developer; Graph
         oauth2PermissionGrant). Only people with a grant of their own are counted."""
         admin = self.admin_scopes(app)
-        return sum(
+        covered = sum(
             1
             for scopes in self.own_grants(app).values()
             if not feature.scope_set.minus(admin.union(scopes))
         )
+        # Tenant-wide, a large tenant's per-user grants arrive counted per scope string
+        # (snapshot.PrincipalGrantGroup); Graph keeps one grant per person and resource.
+        graph = self.graph_sp
+        if graph is not None:
+            covered += sum(
+                group.count
+                for group in app.principal_grant_groups
+                if group.resource_id.casefold() == graph.id.casefold()
+                and not feature.scope_set.minus(admin.union(parse_scope_string(group.scope)))
+            )
+        return covered
 
     def all_grants_read(self, app: RecruiteeApp) -> bool:
-        """False when the collector read only the admin grants and the audited user's own."""
-        return app.grants_coverage == "all"
+        """False when the collector read only the admin grants and the audited user's own
+        (every grant was read when they are all kept, or the per-user ones counted)."""
+        return app.grants_coverage in ("all", "all_principals_and_groups")
 
 
 def _one_of(apps: list[RecruiteeApp], keep: Callable[[RecruiteeApp], bool]) -> RecruiteeApp | None:

@@ -20,6 +20,7 @@ from consent_audit.graph_objects import AppRoleAssignment, OAuth2PermissionGrant
 from consent_audit.live.graph_client import BETA, V1, GraphCall
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
+from consent_audit.snapshot import SnapshotPart
 
 APP_READ = "Application.Read.All"
 DIR_READ = "Directory.Read.All"
@@ -53,7 +54,7 @@ class PlannedCall:
 
     key: str
     wave: int
-    part: str
+    part: SnapshotPart
     path: str
     permission: str
     roles: tuple[str, ...] = (GLOBAL_READER,)
@@ -110,42 +111,42 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
         PlannedCall(
             "apps_by_name",
             1,
-            "recruitee_apps",
+            SnapshotPart.RECRUITEE_APPS,
             f"/servicePrincipals?$filter={_q(f'startswith(displayName,{name})')}",
             APP_READ,
         ),
         PlannedCall(
             "graph_sp",
             1,
-            "graph_service_principal",
+            SnapshotPart.GRAPH_SERVICE_PRINCIPAL,
             f"{graph}?$select=id,appId,displayName,oauth2PermissionScopes",
             APP_READ,
         ),
         PlannedCall(
             "classifications",
             1,
-            "delegated_permission_classifications",
+            SnapshotPart.DELEGATED_PERMISSION_CLASSIFICATIONS,
             f"{graph}/delegatedPermissionClassifications",
             APP_READ,
         ),
         PlannedCall(
             "authorization_policy",
             1,
-            "authorization_policy",
+            SnapshotPart.AUTHORIZATION_POLICY,
             "/policies/authorizationPolicy",
             POLICY_READ,
         ),
         PlannedCall(
             "permission_grant_policies",
             1,
-            "permission_grant_policies",
+            SnapshotPart.PERMISSION_GRANT_POLICIES,
             "/policies/permissionGrantPolicies",
             GRANT_POLICY_READ,
         ),
         PlannedCall(
             "permission_grant_policies_beta",
             1,
-            "permission_grant_policies",
+            SnapshotPart.PERMISSION_GRANT_POLICIES,
             "/policies/permissionGrantPolicies",
             GRANT_POLICY_READ,
             when="always (beta: certifiedClientApplicationsOnly exists only there)",
@@ -154,14 +155,14 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
         PlannedCall(
             "admin_consent_request_policy",
             1,
-            "admin_consent_request_policy",
+            SnapshotPart.ADMIN_CONSENT_REQUEST_POLICY,
             "/policies/adminConsentRequestPolicy",
             POLICY_READ,
         ),
         PlannedCall(
             "conditional_access",
             1,
-            "conditional_access_policies",
+            SnapshotPart.CONDITIONAL_ACCESS_POLICIES,
             "/identity/conditionalAccess/policies",
             POLICY_READ,
             headers=PREFER_ENUMS,
@@ -169,7 +170,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
         PlannedCall(
             "consent_requests",
             1,
-            "app_consent_requests",
+            SnapshotPart.APP_CONSENT_REQUESTS,
             "/identityGovernance/appConsent/appConsentRequests?$filter="
             + _q("userConsentRequests/any(u:u/status eq 'InProgress')"),
             CONSENT_READ,
@@ -177,7 +178,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
         PlannedCall(
             "organization",
             1,
-            "tenant",
+            SnapshotPart.TENANT,
             "/organization?$select=id,displayName,verifiedDomains",
             USER_READ,
         ),
@@ -189,7 +190,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             PlannedCall(
                 f"apps_by_id_{index // APP_ID_CHUNK}",
                 1,
-                "recruitee_apps",
+                SnapshotPart.RECRUITEE_APPS,
                 f"/servicePrincipals?$filter={_q(f'appId in ({values})')}",
                 APP_READ,
                 when="known app ids or --app-id",
@@ -201,7 +202,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             PlannedCall(
                 "user",
                 1,
-                "users",
+                SnapshotPart.USER,
                 f"{segment}?$select=id,userPrincipalName,displayName,mail,accountEnabled,userType",
                 DIR_READ,
                 when="--user",
@@ -209,7 +210,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             PlannedCall(
                 "user_member_of",
                 1,
-                "users",
+                SnapshotPart.USER,
                 f"{segment}/memberOf?$select=id,displayName,roleTemplateId",
                 DIR_READ,
                 when="--user",
@@ -217,7 +218,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             PlannedCall(
                 "user_groups",
                 1,
-                "users",
+                SnapshotPart.USER,
                 f"{segment}/transitiveMemberOf/microsoft.graph.group"
                 "?$count=true&$select=id,displayName",
                 DIR_READ,
@@ -235,7 +236,7 @@ def consent_request_calls(request_ids: list[str]) -> list[PlannedCall]:
         PlannedCall(
             f"user_consent_requests_{index}",
             2,
-            "app_consent_requests",
+            SnapshotPart.APP_CONSENT_REQUESTS,
             "/identityGovernance/appConsent/appConsentRequests/"
             f"{quote(request_id, safe='')}/userConsentRequests?$filter="
             + _q("status eq 'InProgress'"),
@@ -263,7 +264,7 @@ def wave_two(
                 PlannedCall(
                     f"grants_all_{index}",
                     2,
-                    "recruitee_apps.oauth2_permission_grants",
+                    SnapshotPart.OAUTH2_PERMISSION_GRANTS,
                     "/oauth2PermissionGrants?$filter="
                     + _q(f"{client} and consentType eq 'AllPrincipals'")
                     + f"&$select={GRANT_FIELDS}",
@@ -274,7 +275,7 @@ def wave_two(
                 PlannedCall(
                     f"grants_user_{index}",
                     2,
-                    "recruitee_apps.oauth2_permission_grants",
+                    SnapshotPart.OAUTH2_PERMISSION_GRANTS,
                     "/oauth2PermissionGrants?$filter="
                     + _q(f"{client} and principalId eq {_literal(user_id)}")
                     + f"&$select={GRANT_FIELDS}",
@@ -288,7 +289,7 @@ def wave_two(
                 PlannedCall(
                     f"grants_{index}",
                     2,
-                    "recruitee_apps.oauth2_permission_grants",
+                    SnapshotPart.OAUTH2_PERMISSION_GRANTS,
                     f"/servicePrincipals/{quote(sp_id)}/oauth2PermissionGrants"
                     f"?{BIG_PAGE}&$select={GRANT_FIELDS}",
                     DIR_READ,
@@ -302,7 +303,7 @@ def wave_two(
             PlannedCall(
                 f"assigned_{index}",
                 2,
-                "recruitee_apps.app_role_assigned_to",
+                SnapshotPart.APP_ROLE_ASSIGNED_TO,
                 f"/servicePrincipals/{quote(sp_id)}/appRoleAssignedTo"
                 f"?{BIG_PAGE}&$select={ASSIGNMENT_FIELDS}",
                 APP_READ,
@@ -318,7 +319,7 @@ def wave_two(
             PlannedCall(
                 "audits",
                 2,
-                "directory_audits",
+                SnapshotPart.DIRECTORY_AUDITS,
                 "/auditLogs/directoryAudits?$filter="
                 + _q(f"activityDateTime ge {since} and category eq 'ApplicationManagement'"),
                 AUDIT_READ,
@@ -334,7 +335,7 @@ def wave_two(
                 PlannedCall(
                     f"signins_{index}",
                     2,
-                    "sign_ins",
+                    SnapshotPart.SIGN_INS,
                     "/auditLogs/signIns?$filter=" + _q(recent),
                     AUDIT_READ,
                     roles,
@@ -346,7 +347,7 @@ def wave_two(
                 PlannedCall(
                     f"signins_background_{index}",
                     2,
-                    "sign_ins",
+                    SnapshotPart.SIGN_INS,
                     "/auditLogs/signIns?$filter=" + _q(f"{recent} and {NON_INTERACTIVE}"),
                     AUDIT_READ,
                     roles,
@@ -410,7 +411,7 @@ def permissions_markdown(plan: list[PlannedCall]) -> str:
         version = "" if call.version == V1 else f"/{call.version}"
         headers = "".join(f" `{k}: {v}`" for k, v in call.headers.items())
         lines.append(
-            f"| {call.wave} | `GET {version}{path}`{headers} | `{call.part}` | "
+            f"| {call.wave} | `GET {version}{path}`{headers} | `{call.part.value}` | "
             f"{' + '.join(call.permissions)} | {', '.join(call.roles)} | {call.when} |"
         )
     lines += [
