@@ -27,7 +27,7 @@ def test_check_snapshot_with_error_findings_exits_1(snapshot_file: Path) -> None
     assert code == 1
     assert "Mailbox sync" in out
     assert "FAIL" in out
-    assert "SCOPE_MISSING" in out
+    assert "Grant admin consent (for everyone)" in out
 
 
 def test_fail_on_never_exits_0(snapshot_file: Path) -> None:
@@ -72,7 +72,7 @@ def test_outputs_by_extension(snapshot_file: Path, tmp_path: Path) -> None:
     assert code == 1
     assert out == ""
     assert json.loads(j.read_text())["tenant"]["default_domain"] == "contoso.example"
-    assert "Can Recruitee sync?" in t.read_text()
+    assert "Do this next:" in t.read_text()
     assert "\x1b[" not in t.read_text()
 
 

@@ -155,10 +155,10 @@ def _output_formats(
     return resolved
 
 
-def _render_options() -> RenderOptions:
+def _render_options(details: bool = False) -> RenderOptions:
     from consent_audit.render import RenderOptions
 
-    return RenderOptions()
+    return RenderOptions(details=details)
 
 
 def _write_stdout(report: Report, fmt: str, options: RenderOptions) -> None:
@@ -171,7 +171,11 @@ def _write_stdout(report: Report, fmt: str, options: RenderOptions) -> None:
         # rich turns colour off for pipes and NO_COLOR strips colour but keeps bold: with
         # NO_COLOR set, no escape code at all (https://no-color.org).
         plain = bool(os.environ.get("NO_COLOR"))
-        render_to_console(report, report_console(color_system=None if plain else "auto"))
+        render_to_console(
+            report,
+            report_console(color_system=None if plain else "auto"),
+            details=options.details,
+        )
         return
     sys.stdout.write(renderer(OutputFormat(fmt), options)(report))
 
@@ -294,6 +298,14 @@ def check(
             help="Report format on stdout (and for '-o -'): text, json, markdown, junit, html.",
         ),
     ] = Format.TEXT,
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details",
+            help="Text: show everything (the plan's requests, findings, chains, consent and "
+            "Conditional Access tables, apps, settings), not only the first screen.",
+        ),
+    ] = False,
     output: Annotated[
         list[Path] | None,
         typer.Option(
@@ -342,7 +354,9 @@ def check(
 
       consent-audit check --demo
 
-      consent-audit check --snapshot customer.json --user alice@contoso.com --format json
+      consent-audit check --demo --details
+
+      consent-audit check --snapshot examples/tenants/partial-scopes.json --format json
 
       consent-audit check --demo -o r.json -o r.md -o r.xml -o r.html
 
@@ -357,7 +371,7 @@ def check(
     """
     try:
         outputs = _output_formats(output or [], output_format, [snapshot, manifest])
-        options = _render_options()
+        options = _render_options(details)
         accepted = _load_baseline(baseline)
         from consent_audit.run_source import choose_source
 

@@ -31,14 +31,14 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
 def test_one_run_writes_every_format(tmp_path: Path) -> None:
     paths = {ext: tmp_path / f"r.{ext}" for ext in ("json", "md", "xml", "html", "txt")}
     args = [a for p in paths.values() for a in ("-o", str(p))]
-    code, out, err = run("check", "--demo", *args)
+    code, out, err = run("check", "--demo", "--details", *args)
     assert code == 1
     assert out == ""
     report = json.loads(paths["json"].read_text())
     assert paths["md"].read_text().startswith("## consent-audit: FAIL")
     assert ET.fromstring(paths["xml"].read_text()).tag == "testsuites"
     assert paths["html"].read_text().startswith("<!DOCTYPE html>")
-    assert "Can Recruitee sync?" in paths["txt"].read_text()
+    assert "Do this next:" in paths["txt"].read_text()
     for f in report["findings"]:
         for p in paths.values():
             assert f["id"] in p.read_text(), (f["id"], p.name)
@@ -139,7 +139,7 @@ def test_text_has_colour_on_a_forced_terminal_and_none_with_no_color() -> None:
 def test_text_piped_has_no_ansi() -> None:
     _, out, _ = run("check", "--demo")
     assert ANSI not in out
-    assert "Can Recruitee sync?" in out
+    assert "Do this next:" in out
 
 
 def test_quiet_leaves_stderr_empty(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from consent_audit.evaluate import evaluate
 from consent_audit.manifest import load_manifest
+from consent_audit.render import RenderOptions
 from consent_audit.render.common import (
     CA_HEADING,
     SCOPES_HEADING,
@@ -34,6 +35,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tenants"
 CA_BLOCK = "ca-block-excluded-admins.json"
 NESTOR = "nestor.wilke@woodgrovebank.com"  # blocked by CA900
 MIRIAM = "miriam.graham@woodgrovebank.com"  # excluded from CA900
+
+DETAILS = RenderOptions(details=True)
 
 
 @cache
@@ -72,14 +75,14 @@ def test_first_broken_link_is_the_only_one_marked_as_the_verdict() -> None:
 def test_a_chain_that_passes_marks_nothing() -> None:
     report = _report(CA_BLOCK, MIRIAM)
     assert all(not s.is_verdict for f in report.features for s in chain_steps(f))
-    why = _section(render_text_plain(report), "Why, step by step", SCOPES_HEADING)
+    why = _section(render_text_plain(report, DETAILS), "Why, step by step", SCOPES_HEADING)
     assert "FAIL" not in why
     assert not re.search(r"(FAIL|UNKNOWN) <- verdict", why)
 
 
 def test_text_with_user_spells_out_each_feature_step_by_step() -> None:
     report = _report(CA_BLOCK, NESTOR)
-    why = _section(render_text_plain(report), "Why, step by step", SCOPES_HEADING)
+    why = _section(render_text_plain(report, DETAILS), "Why, step by step", SCOPES_HEADING)
     assert "Causal chain" not in why
     for feature in report.features:
         assert f"{feature.title}: FAIL" in why
@@ -93,7 +96,7 @@ def test_text_with_user_spells_out_each_feature_step_by_step() -> None:
 def test_text_without_user_lists_a_compact_chain_for_failing_features_only() -> None:
     report = _report("partial-scopes.json")
     assert [f.name for f in chain_features(report)] == ["mailbox"]
-    plain = render_text_plain(report)
+    plain = render_text_plain(report, DETAILS)
     assert "Why, step by step" not in plain
     chain = _section(plain, "Causal chain", SCOPES_HEADING)
     assert "Mailbox sync: FAIL" in chain
@@ -104,7 +107,7 @@ def test_text_without_user_lists_a_compact_chain_for_failing_features_only() -> 
 
 def test_compact_chain_lists_every_link_that_does_not_pass() -> None:
     chain = _section(
-        render_text_plain(_report("ca-unreadable.json")), "Causal chain", SCOPES_HEADING
+        render_text_plain(_report("ca-unreadable.json"), DETAILS), "Causal chain", SCOPES_HEADING
     )
     # Unreadable policies leave the CA link unknown; background refresh (the sign-in log)
     # does not depend on them.
@@ -116,7 +119,7 @@ def test_compact_chain_lists_every_link_that_does_not_pass() -> None:
 
 
 def test_a_tenant_where_everything_passes_has_no_chain_section_without_user() -> None:
-    plain = render_text_plain(_report("healthy.json"))
+    plain = render_text_plain(_report("healthy.json"), DETAILS)
     assert "Causal chain" not in plain
     assert SCOPES_HEADING in plain
     assert CA_HEADING in plain
@@ -142,7 +145,7 @@ def test_html_collapses_the_chain_of_a_passing_feature_without_user() -> None:
 
 def test_several_apps_say_the_chain_is_the_worst_one() -> None:
     report = _report("duplicate-apps.json")
-    assert "Mailbox sync: FAIL (worst of 2 Recruitee apps)" in render_text_plain(report)
+    assert "Mailbox sync: FAIL (worst of 2 Recruitee apps)" in render_text_plain(report, DETAILS)
     assert "Causal chain (worst of 2 Recruitee apps)" in render_html(report)
 
 
@@ -156,7 +159,7 @@ def test_managed_policy_leaves_mail_readwrite_to_admins_in_every_format() -> Non
     row = next(r for r in mailbox.rows if r[0] == "Mail.ReadWrite")
     assert row[1:3] == ["no", "only admins can consent"]
     assert "not a choice made in this tenant" in row[3]
-    plain = render_text_plain(report)
+    plain = render_text_plain(report, DETAILS)
     scopes = _section(plain, SCOPES_HEADING, CA_HEADING)
     assert re.search(r"Mail\.ReadWrite\s+│ no\s+│ only admins can consent", scopes)
     md = render_markdown(report)
@@ -171,7 +174,7 @@ def test_one_scope_table_per_app_titled_with_the_app_label() -> None:
     for feature in report.features:
         for label in labels:
             assert f"{feature.title}: {label}" in titles
-    plain = render_text_plain(report)
+    plain = render_text_plain(report, DETAILS)
     for label in labels:
         assert f"Mailbox sync: {label}" in plain
 
@@ -205,7 +208,9 @@ def test_ca_table_says_the_lockdown_policy_does_not_apply_to_miriam() -> None:
     row = next(r for r in table.rows if r[0].startswith("CA900"))
     assert row[3] == "no"
     assert row[-1] == "does not apply to this user"
-    ca = _section(render_text_plain(report), CA_HEADING, "Recruitee enterprise applications")
+    ca = _section(
+        render_text_plain(report, DETAILS), CA_HEADING, "Recruitee enterprise applications"
+    )
     assert "does not apply to" in ca  # may wrap in the 110-column table
     assert "Applies to" in ca
     assert "does not apply to this user" in render_markdown(report)
@@ -216,7 +221,7 @@ def test_ca_table_has_no_user_column_without_user() -> None:
     report = _report(CA_BLOCK)
     (table,) = conditional_access_tables(report)
     assert "Applies to this user" not in table.headers
-    assert "Applies to" not in render_text_plain(report)
+    assert "Applies to" not in render_text_plain(report, DETAILS)
     assert "Applies to this user" not in render_markdown(report)
 
 
@@ -243,7 +248,7 @@ def test_unreadable_conditional_access_is_said_instead_of_an_empty_table() -> No
     note = conditional_access_note(report)
     assert note is not None
     assert "unreadable (forbidden)" in note
-    for out in (render_text_plain(report), render_markdown(report), render_html(report)):
+    for out in (render_text_plain(report, DETAILS), render_markdown(report), render_html(report)):
         assert "Conditional Access in this tenant: unreadable (forbidden)" in out
 
 
@@ -260,7 +265,7 @@ def test_several_apps_get_one_ca_table_each() -> None:
 def test_every_human_format_has_the_three_sections(user: str | None) -> None:
     report = _report(CA_BLOCK, user)
     chain = "Why, step by step" if user else "Causal chain"
-    for out in (render_text_plain(report), render_markdown(report), render_html(report)):
+    for out in (render_text_plain(report, DETAILS), render_markdown(report), render_html(report)):
         assert chain in out
         assert SCOPES_HEADING in out
         assert CA_HEADING in out
@@ -270,7 +275,7 @@ def test_every_human_format_has_the_three_sections(user: str | None) -> None:
 
 
 def test_plain_text_fits_110_columns_and_has_no_ansi() -> None:
-    plain = render_text_plain(_report(CA_BLOCK, NESTOR))
+    plain = render_text_plain(_report(CA_BLOCK, NESTOR), DETAILS)
     assert ANSI not in plain
     # Commands are never wrapped (they must copy whole); everything else fits.
     prose = [
@@ -284,7 +289,7 @@ def test_plain_text_fits_110_columns_and_has_no_ansi() -> None:
 
 def test_no_color_terminal_output_keeps_the_status_words() -> None:
     env = {"FORCE_COLOR": "1", "NO_COLOR": "1"}
-    _, out, _ = run("check", "--demo", "--user", "adele.vance@contoso.com", env=env)
+    _, out, _ = run("check", "--demo", "--user", "adele.vance@contoso.com", "--details", env=env)
     assert ANSI not in out
     assert "Why, step by step" in out
     assert "<- verdict" in out

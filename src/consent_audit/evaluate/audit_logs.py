@@ -16,6 +16,7 @@ their failures are what "sync stopped" looks like.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
@@ -38,12 +39,40 @@ REVOKING_ACTIVITIES = {
 }
 
 
+# Microsoft's error texts carry the values of one sign-in as {placeholders}; a report about
+# many sign-ins says what they stand for instead of printing the braces.
+PLACEHOLDER_WORDS = {
+    "issueDate": "the time the user signed in",
+    "date": "the time the user signed in",
+    "time": "the limit the policy sets",
+    "appId": "the application's ID",
+    "appName": "the application's name",
+    "applicationId": "the application's ID",
+    "resourceId": "the resource's ID",
+    "email": "the user's address",
+    "idp": "the identity provider",
+    "tenant": "the tenant",
+    "name": "the resource",
+}
+_PLACEHOLDER = re.compile(r"'?\{(\w+)\}'?")
+
+
+def fill_placeholders(text: str) -> str:
+    """``text`` with Microsoft's ``{placeholder}`` tokens said in words."""
+    return _PLACEHOLDER.sub(lambda m: PLACEHOLDER_WORDS.get(m.group(1), f"the {m.group(1)}"), text)
+
+
 @lru_cache(maxsize=1)
 def aadsts_catalog() -> dict[int, dict[str, Any]]:
     raw = json.loads(
         resources.files("consent_audit.data").joinpath("aadsts_codes.json").read_text("utf-8")
     )
-    return {int(entry["code"]): entry for entry in raw["codes"]}
+    return {
+        int(entry["code"]): {
+            k: fill_placeholders(v) if isinstance(v, str) else v for k, v in entry.items()
+        }
+        for entry in raw["codes"]
+    }
 
 
 def _mentions(entry: DirectoryAudit, ids: set[str], name: str) -> bool:
@@ -189,7 +218,8 @@ def _app_sign_in_failures(
             }
         )
     summary = "; ".join(
-        f"{g['code']} x{g['count']} ({g['users']} user(s)): {g['meaning']}" for g in groups[:5]
+        f"{g['code']} x{g['count']} ({g['users']} user(s)): {str(g['meaning']).rstrip('.')}"
+        for g in groups[:5]
     )
     features = _affected_features(ctx, app, set(failing.values())) if failing else []
     if failing:

@@ -46,6 +46,10 @@ class RenderOptions:
     once (gate.py) and recorded in ``report.gate``, so every format agrees with the exit code.
     """
 
+    details: bool = False
+    """``--details``: the text report shows everything, not only the first screen (the other
+    formats always hold everything, Markdown and HTML collapsed)."""
+
 
 Renderer = Callable[[Report, RenderOptions], str]
 

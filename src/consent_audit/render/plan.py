@@ -8,6 +8,9 @@ can be copied.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
+from consent_audit.render.common import PlainTable
 from consent_audit.report import FeatureVerdict, Finding, PlanStep, Report, VerdictStatus
 
 PLAN_HEADING = "Do this next"
@@ -90,7 +93,78 @@ def source_args(report: Report) -> str:
     return args
 
 
+def short_source(report: Report) -> str:
+    """Where the data came from, short enough for a header line (the file name, the day)."""
+    src = report.source
+    origin = {
+        "snapshot": f"snapshot {PurePath(src.path or '').name}".strip(),
+        "demo": "demo tenant",
+        "live": "live",
+    }[src.kind]
+    redacted = ", redacted" if src.redacted else ""
+    return f"{origin}, {src.collected_at:%Y-%m-%d}{redacted}"
+
+
 def pointer_line(report: Report) -> str:
     """The last line of the first screen: where the rest is."""
     fix = f" Requests: consent-audit fix{source_args(report)}" if report.plan else ""
     return f"Details: add --details.{fix}"
+
+
+# Said once ------------------------------------------------------------------------------
+
+REPEATED_PHRASES = (": Microsoft's current recommendation, not a choice made in this tenant",)
+"""Explanations rules attach to every scope they concern; a reader needs each once."""
+
+
+class FirstMention:
+    """Keeps each repeated explanation where it first appears in a document, drops the rest.
+
+    One instance per rendered document: findings and tables pass their text through it in
+    reading order.
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def strip(self, value: str) -> str:
+        for phrase in REPEATED_PHRASES:
+            if phrase not in value:
+                continue
+            if phrase in self._seen:
+                value = value.replace(phrase, "")
+            else:
+                self._seen.add(phrase)
+                head, _, tail = value.partition(phrase)
+                value = head + phrase + tail.replace(phrase, "")
+        return value
+
+    def table(self, table: PlainTable) -> PlainTable:
+        return PlainTable(
+            table.title, table.headers, [[self.strip(v) for v in row] for row in table.rows]
+        )
+
+
+def merge_identical(tables: list[PlainTable]) -> list[PlainTable]:
+    """Tables with the same headers and rows (one per Recruitee app, say) printed once, the
+    title saying which others it stands for."""
+    merged: list[tuple[PlainTable, list[str]]] = []
+    for table in tables:
+        same = next(
+            (
+                others
+                for first, others in merged
+                if first.headers == table.headers and first.rows == table.rows
+            ),
+            None,
+        )
+        if same is None:
+            merged.append((table, []))
+        else:
+            same.append(table.title)
+    return [
+        PlainTable(f"{first.title} (same for {'; '.join(others)})", first.headers, first.rows)
+        if others
+        else first
+        for first, others in merged
+    ]

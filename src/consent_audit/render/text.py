@@ -1,6 +1,9 @@
-"""Text for a terminal (rich): verdicts first, then findings with their fix, then why (the
-causal chain), who can consent to each scope, the Conditional Access policies on Recruitee,
-and the tenant's applications, settings and grants.
+"""Text for a terminal (rich). The first screen answers: one header line, the verdict per
+feature with its one-line cause, "Do this next" (the fix plan, one line per step) and where
+the rest is. ``--details`` adds the plan with its requests (on lines of their own, outside any
+box, never wrapped or shortened), the findings along the causal chain, the chains, who can
+consent to each scope, the Conditional Access policies on Recruitee, and the tenant's
+applications, settings and grants.
 
 Readable without colour: every status is also a word, and NO_COLOR / pipes turn colour off
 (rich honours both).
@@ -13,10 +16,10 @@ parses no markup.
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -29,6 +32,7 @@ from consent_audit.render.common import (
     acceptance_note,
     all_scope_tables,
     app_in_use_note,
+    app_label,
     chain_features,
     chain_heading,
     chain_intro,
@@ -38,9 +42,18 @@ from consent_audit.render.common import (
     conditional_access_tables,
     gate_lines,
     summary_line,
-    why,
+    user_label,
 )
-from consent_audit.render.plan import PLAN_HEADING, plan_step_lines
+from consent_audit.render.plan import (
+    PLAN_HEADING,
+    FirstMention,
+    consent_words,
+    feature_cause,
+    merge_identical,
+    plan_step_lines,
+    pointer_line,
+    short_source,
+)
 from consent_audit.render.safe_text import clean_report, report_console, rich_text
 from consent_audit.report import FeatureVerdict, Finding, Report, Severity, VerdictStatus
 
@@ -70,79 +83,27 @@ def _status(status: VerdictStatus) -> Text:
     return Text(word, style=style)
 
 
-def _header(report: Report) -> Text:
-    tenant = report.tenant.default_domain or report.tenant.id
-    src = report.source
-    origin = {
-        "snapshot": f"snapshot {src.path or ''}",
-        "demo": "bundled demo tenant",
-        "live": "live tenant",
-    }[src.kind]
-    text = Text()
-    text.append("consent-audit ", style="bold")
-    text.append(f"{report.tool_version}  tenant {tenant} ({report.tenant.id})\n")
-    text.append(f"Source: {origin.strip()}, collected {src.collected_at:%Y-%m-%d %H:%M} UTC")
-    if src.redacted:
-        text.append(" (redacted)")
-    if report.user:
-        u = report.user
-        text.append(f"\nUser: {u.user_principal_name or u.query}")
-    return text
-
-
-def _verdicts(report: Report) -> Table:
-    table = Table(title=Text("Can Recruitee sync?"), title_justify="left", expand=False)
-    table.add_column("Feature")
-    table.add_column("Verdict")
-    table.add_column("Missing scopes")
-    table.add_column("Why")
-    for v in report.features:
-        table.add_row(
-            rich_text(v.title),
-            _status(v.status),
-            rich_text(", ".join(v.missing_scopes) or "-"),
-            rich_text(why(v)),
-        )
-    return table
-
-
-def _apps(report: Report) -> Table | Text:
+def _apps(report: Report, width: int) -> Table | Text:
     if not report.apps:
         return Text("No Recruitee enterprise application found.", style="bold red")
-    table = Table(title=Text("Recruitee enterprise applications"), title_justify="left")
-    for col in ("Name", "appId", "Object id", "Enabled", "Assignment required", "Publisher"):
-        table.add_column(col)
-    for a in report.apps:
-        table.add_row(
-            *_cells(
-                a.display_name or "-",
-                a.app_id,
-                a.object_id,
-                "yes" if a.account_enabled else "NO",
-                "yes" if a.assignment_required else "no",
-                a.verified_publisher or "unverified",
-            )
-        )
-    return table
-
-
-def _finding(f: Finding) -> Panel:
-    word, style = SEVERITY_STYLE[f.severity]
-    accepted = acceptance_note(f)
-    body = Text(f"{accepted}\n", style="bold") if accepted else Text()
-    body.append(f.detail)
-    if f.features:
-        body.append(f"\nAffects: {', '.join(f.features)}", style="dim")
-    for n, step in enumerate(f.remediation, 1):
-        body.append(f"\n{n}. {step.action}")
-        if step.portal_path:
-            body.append(f"\n   Admin center: {step.portal_path}", style="dim")
-        if step.graph:
-            body.append(f"\n   Graph: {step.graph}", style="dim")
-        if step.powershell:
-            body.append(f"\n   PowerShell: {step.powershell}", style="dim")
-    title = Text.assemble((f"{word} ", style), (f"{f.id}", "bold"), f"  {f.title}")
-    return Panel(body, title=title, title_align="left", border_style=style)
+    return _plain_table(
+        PlainTable(
+            "Recruitee enterprise applications",
+            ["Name", "appId", "Object id", "Enabled", "Assignment required", "Publisher"],
+            [
+                [
+                    a.display_name or "-",
+                    a.app_id,
+                    a.object_id,
+                    "yes" if a.account_enabled else "NO",
+                    "yes" if a.assignment_required else "no",
+                    a.verified_publisher or "unverified",
+                ]
+                for a in report.apps
+            ],
+        ),
+        width,
+    )
 
 
 def _settings(report: Report) -> Table:
@@ -161,31 +122,38 @@ def _settings(report: Report) -> Table:
     return table
 
 
-def _grants(report: Report) -> Table | None:
+def _grants(report: Report, width: int) -> Table | Text | None:
     if not report.grants and not any(u.count for u in report.user_grants):
         return None
-    table = Table(title=Text("Delegated permission grants"), title_justify="left")
-    for col in ("App object id", "Consent", "Principal", "Resource", "Scopes"):
-        table.add_column(col)
-    for g in report.grants:
-        table.add_row(
-            *_cells(
-                g.app_object_id,
-                "admin" if g.consent_type == "AllPrincipals" else "user",
-                g.principal_id or "all users",
-                g.resource,
-                " ".join(g.scopes),
-            )
-        )
-    for u in report.user_grants:
-        if u.count:
-            scopes = ", ".join(f"{k} ({v})" for k, v in u.scope_counts.items())
-            table.add_row(
-                *_cells(
-                    u.app_object_id, "user", f"{u.count} user grant(s)", "Microsoft Graph", scopes
-                )
-            )
-    return table
+    rows = [
+        [
+            g.app_object_id,
+            consent_words(g.consent_type),
+            g.principal_id or "all users",
+            g.resource,
+            " ".join(g.scopes),
+        ]
+        for g in report.grants
+    ]
+    rows += [
+        [
+            u.app_object_id,
+            consent_words("Principal"),
+            f"{u.count} user grant(s)",
+            "Microsoft Graph",
+            ", ".join(f"{k} ({v})" for k, v in u.scope_counts.items()),
+        ]
+        for u in report.user_grants
+        if u.count
+    ]
+    return _plain_table(
+        PlainTable(
+            "Delegated permission grants",
+            ["App object id", "Consent", "For whom", "Resource", "Scopes"],
+            rows,
+        ),
+        width,
+    )
 
 
 def _heading(title: str, intro: str | None = None) -> Text:
@@ -240,16 +208,51 @@ def _chain_compact(report: Report, verdict: FeatureVerdict) -> Text:
 _NARROW = {"Applies to this user": 10, "State": 11, "Granted": 7}
 
 
-def _plain_table(table: PlainTable) -> Table:
+def _column_floor(table: PlainTable, n: int) -> int:
+    """The width below which column ``n`` would have to cut a word, id or scope name."""
+    words = [w for row in table.rows for w in row[n].split()] + table.headers[n].split()
+    return min(max((len(w) for w in words), default=1), 36)
+
+
+def _records(table: PlainTable, width: int) -> Text:
+    """A table too wide for the terminal, as one block per row: 'Header: value' lines."""
+    text = rich_text(table.title, style="bold") if table.title else Text()
+    for row in table.rows:
+        for n, (header, value) in enumerate(zip(table.headers, row, strict=True)):
+            bullet = "- " if n == 0 else "  "
+            line = _wrapped(Text(f"{bullet}{header}: "), value, width)
+            text.append("\n" if text.plain else "")
+            text.append_text(line)
+    return text
+
+
+def _plain_table(table: PlainTable, width: int) -> Table | Text:
+    """A table whose columns are wide enough never to cut a word (a scope, policy id or
+    appId is wrapped between words); when that cannot fit ``width``, one block per row."""
+    floors = [_column_floor(table, n) for n in range(len(table.headers))]
+    if sum(f + 3 for f in floors) + 1 > width:
+        return _records(table, width)
     out = Table(title=rich_text(table.title) if table.title else None, title_justify="left")
-    for header in table.headers:
-        out.add_column(header, overflow="fold", max_width=_NARROW.get(header))
+    for header, floor in zip(table.headers, floors, strict=True):
+        out.add_column(
+            header,
+            overflow="fold",
+            min_width=floor,
+            max_width=None if header not in _NARROW else max(_NARROW[header], floor),
+        )
     for row in table.rows:
         out.add_row(*_cells(*row))
-    return out
+    return out if _fits(out, width) else _records(table, width)
 
 
-def _details(report: Report, console: Console) -> None:
+def _fits(table: Table, width: int) -> bool:
+    """Whether rich draws ``table`` whole at ``width``: it crops the right edge otherwise."""
+    probe = Console(file=io.StringIO(), width=width, no_color=True)
+    lines = probe.render_lines(table, probe.options, pad=False)
+    return bool(lines) and "".join(s.text for s in lines[-1]).rstrip().endswith(("┘", "┛"))
+
+
+def _details(report: Report, console: Console, once: FirstMention) -> None:
     """The causal chains, who can consent to each scope, and Conditional Access."""
     features = chain_features(report)
     if features:
@@ -261,60 +264,168 @@ def _details(report: Report, console: Console) -> None:
             else:
                 console.print(_chain_compact(report, verdict))
         console.print()
-    scopes = all_scope_tables(report)
+    scopes = merge_identical(all_scope_tables(report))
     if scopes:
         console.print(_heading(SCOPES_HEADING, SCOPES_INTRO))
         for table in scopes:
             console.print()
-            console.print(_plain_table(table))
+            console.print(_plain_table(once.table(table), console.width))
         console.print()
     console.print(_heading(CA_HEADING))
     note = conditional_access_note(report)
     if note:
         console.print(rich_text(note))
-    for table in conditional_access_tables(report):
-        console.print(_plain_table(table))
+    for table in merge_identical(conditional_access_tables(report)):
+        console.print(_plain_table(table, console.width))
     console.print()
 
 
-def render_to_console(report: Report, console: Console) -> None:
-    """The report on ``console``; make it with :func:`report_console` (no markup parsing)."""
+def _wrapped(head: Text, body: str, width: int) -> Text:
+    """``head`` then ``body`` wrapped at spaces under itself: never inside a word, an id or
+    a scope name (a token longer than the line stays whole and the terminal folds it)."""
+    indent = head.cell_len
+    lines = textwrap.wrap(
+        body,
+        width=max(width - indent, 20),
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [""]
+    text = head.copy()
+    text.append(lines[0])
+    for line in lines[1:]:
+        text.append("\n" + " " * indent + line)
+    return text
+
+
+def _summary_header(report: Report, width: int) -> Text:
+    """One line: overall status, tenant, source (and user): what this screen is about."""
+    word, style = STATUS_STYLE[report.summary.status]
+    head = Text("consent-audit: ", style="bold")
+    head.append(word, style=style)
+    head.append(" ")
+    parts = [f"for {report.tenant.default_domain or report.tenant.id}", short_source(report)]
+    user = user_label(report)
+    if user:
+        parts.append(f"user {user}")
+    return _wrapped(head, " · ".join(parts), width)
+
+
+def _verdict_lines(report: Report, width: int) -> list[Text]:
+    """Per feature: status, name and the one-line cause (wrapped under the cause)."""
+    name_width = max((len(v.title) for v in report.features), default=0)
+    lines = []
+    for v in report.features:
+        word, style = STATUS_STYLE[v.status]
+        head = Text(f"{word:<7} ", style=style)
+        head.append(f"{v.title:<{name_width}}  ")
+        lines.append(_wrapped(head, feature_cause(report, v), width))
+    return lines
+
+
+def _plan_lines(report: Report, width: int) -> list[Text]:
+    """The plan's steps, one line each (a long one wraps under its own text)."""
+    digits = len(str(len(report.plan)))
+    return [
+        _wrapped(Text(f"{step.number:>{digits}}. "), step.summary, width) for step in report.plan
+    ]
+
+
+def _indented(line: str, width: int, style: str = "") -> Text:
+    """A prose line wrapped under its own indentation."""
+    body = line.lstrip(" ")
+    return _wrapped(Text(" " * (len(line) - len(body)), style=style), body, width)
+
+
+def _plan_in_full(report: Report, console: Console) -> None:
+    """Every step with its request: commands on lines of their own, outside any box, never
+    wrapped by us (the terminal may fold them visually; a copy takes the whole line)."""
+    console.print(Text(f"{PLAN_HEADING}:", style="bold"))
+    for step in report.plan:
+        first, *rest = plan_step_lines(step)
+        number, _, summary = first.partition(" ")
+        console.print(_wrapped(Text(f"{number} ", style="bold"), summary, console.width))
+        for line in rest:
+            if line.lstrip().startswith(("Graph: ", "PowerShell: ")):
+                console.print(Text(line), soft_wrap=True)
+            else:
+                console.print(_indented(line, console.width))
+
+
+def _finding_block(report: Report, f: Finding, once: FirstMention, width: int) -> list[Text]:
+    """A finding as plain indented text (no box, so nothing in it is cut or framed)."""
+    word, style = SEVERITY_STYLE[f.severity]
+    head = Text.assemble((f"{word} ", style), (f.id, "bold"), "  ")
+    lines = [_wrapped(head, f.title, width)]
+    accepted = acceptance_note(f)
+    if accepted:
+        lines.append(_indented(f"  {accepted}", width, "bold"))
+    lines.append(_indented(f"  {once.strip(f.detail)}", width))
+    meta = []
+    if f.features:
+        meta.append(f"Affects: {', '.join(f.features)}")
+    if f.app_object_id and len(report.apps) > 1:
+        meta.append(f"App: {app_label(report, f.app_object_id)}")
+    if meta:
+        lines.append(_indented(f"  {' · '.join(meta)}", width, "dim"))
+    for step in f.remediation:
+        lines.append(_indented(f"  Fix: {step.action}", width))
+        if step.portal_path and step.plan_step is None:
+            lines.append(_indented(f"    Admin center: {step.portal_path}", width, "dim"))
+    return lines
+
+
+def render_to_console(report: Report, console: Console, *, details: bool = False) -> None:
+    """The report on ``console``; make it with :func:`report_console` (no markup parsing).
+
+    Without ``details``: the first screen only (header, verdict and cause per feature, the
+    plan's steps one line each, where to find the rest). With it, everything.
+    """
     report = clean_report(report)
-    console.print(_header(report))
-    console.print()
-    console.print(_verdicts(report))
+    width = console.width
+    console.print(_summary_header(report, width))
+    for line in _verdict_lines(report, width):
+        console.print(line)
     note = app_in_use_note(report)
     if note:
-        console.print(rich_text(note, style="italic"))
+        console.print(_wrapped(Text(), note, width), style="italic")
+    if not details:
+        if report.plan:
+            console.print()
+            console.print(Text(f"{PLAN_HEADING}:", style="bold"))
+            for line in _plan_lines(report, width):
+                console.print(line)
+            console.print()
+        console.print(_wrapped(Text(), pointer_line(report), width), style="dim")
+        for baseline_line in gate_lines(report)[1:]:  # expired or stale baseline entries
+            console.print(_wrapped(Text(), baseline_line, width))
+        return
     console.print()
     if report.plan:
-        console.print(Text(PLAN_HEADING, style="bold"))
-        for step in report.plan:
-            for line in plan_step_lines(step):
-                command = line.lstrip().startswith(("Graph: ", "PowerShell: "))
-                console.print(Text(line), soft_wrap=command)
+        _plan_in_full(report, console)
         console.print()
+    once = FirstMention()
     if report.findings:
-        console.print(Text("Findings", style="bold"))
+        console.print(Text("Findings (along the causal chain, worst first)", style="bold"))
         for f in report.findings:
-            console.print(_finding(f))
+            for block_line in _finding_block(report, f, once, width):
+                console.print(block_line)
     else:
         console.print(Text("No findings.", style="green"))
     console.print()
-    _details(report, console)
-    parts: list[Table | Text] = [_apps(report), _settings(report)]
-    grants = _grants(report)
+    _details(report, console, once)
+    parts: list[Table | Text] = [_apps(report, width), _settings(report)]
+    grants = _grants(report, width)
     if grants is not None:
         parts.append(grants)
     console.print(Group(*parts))
     console.print(Text("\n" + summary_line(report)))
-    for line in gate_lines(report):
-        console.print(rich_text(line))
+    for gate_line in gate_lines(report):
+        console.print(rich_text(gate_line))
 
 
 def render_text_plain(report: Report, options: RenderOptions | None = None) -> str:
-    """Plain text (no colour codes) for files and pipes."""
+    """Plain text (no colour codes) for files and pipes; everything with ``--details``."""
     buffer = io.StringIO()
     console = report_console(file=buffer, width=110, no_color=True, force_terminal=False)
-    render_to_console(report, console)
+    render_to_console(report, console, details=bool(options and options.details))
     return buffer.getvalue()

@@ -1,0 +1,148 @@
+"""The first screen answers; --details holds the rest, said once, with commands whole.
+
+Measured the way an admin sees it: the installed CLI at an 80-column terminal (COLUMNS=80).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from consent_audit.cli import app
+from tests.e2e.cli_runner import cli_command
+
+runner = CliRunner()
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tenants"
+TENANTS = sorted(EXAMPLES.glob("*.json"))
+SOURCES = [["--demo"]] + [["--snapshot", str(t)] for t in TENANTS]
+IDS = ["demo"] + [t.stem for t in TENANTS]
+FORMATS = ["text", "json", "markdown", "junit", "html"]
+PLACEHOLDER = re.compile(r"\{[A-Za-z_][\w.-]*\}")
+
+
+def _cli(*args: str, columns: int = 80) -> str:
+    env = {"COLUMNS": str(columns), "NO_COLOR": "1", "GITHUB_STEP_SUMMARY": ""}
+    result = runner.invoke(app, list(args), env=env)
+    assert result.exit_code in (0, 1), result.stderr
+    return result.stdout
+
+
+def test_the_installed_cli_gives_the_same_first_screen() -> None:
+    """The in-process runner above stands for the real console script."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "CONSENT_AUDIT_"))}
+    env.update({"COLUMNS": "80", "NO_COLOR": "1"})
+    proc = subprocess.run(
+        [*cli_command(), "check", "--demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stdout == _cli("check", "--demo")
+
+
+def _report(source: list[str]) -> dict[str, object]:
+    data: dict[str, object] = json.loads(_cli("check", *source, "--format", "json"))
+    return data
+
+
+def test_demo_first_screen_fits_24_lines_and_answers() -> None:
+    out = _cli("check", "--demo")
+    lines = out.splitlines()
+    assert len(lines) <= 24, out
+    assert all(len(line) <= 80 for line in lines), out
+    report = _report(["--demo"])
+    assert lines[0].startswith("consent-audit: FAIL for contoso.com")
+    for feature in report["features"]:  # type: ignore[union-attr]
+        assert any(
+            line.startswith(feature["status"].upper()) and feature["title"] in line
+            for line in lines
+        ), feature["title"]
+    assert "Do this next:" in lines
+    plan = report["plan"]
+    for step in plan:  # type: ignore[union-attr]
+        words = step["summary"].split()
+        assert f"{step['number']}. {words[0]}" in out
+        assert " ".join(words) in " ".join(out.split())  # wrapped at spaces only
+    assert "--details" in lines[-1]
+    assert "consent-audit fix --demo" in lines[-1]
+    # The first screen is the answer, not the evidence.
+    for detail in ("SCOPE_MISSING", "Graph:", "PowerShell:", "Who can consent", "┏", "╭"):
+        assert detail not in out
+
+
+def test_healthy_tenant_is_at_most_five_lines() -> None:
+    out = _cli("check", "--snapshot", str(EXAMPLES / "healthy.json"))
+    assert len(out.splitlines()) <= 5, out
+    assert out.count("PASS") >= 3
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_verdict_cause_is_a_cause_not_the_missing_scope_list(source: list[str]) -> None:
+    report = _report(source)
+    out = _cli("check", *source)
+    for feature in report["features"]:  # type: ignore[union-attr]
+        line = next(line for line in out.splitlines() if feature["title"] in line)
+        if feature["status"] == "fail" and feature["missing_scopes"]:
+            assert ", ".join(feature["missing_scopes"]) not in line
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_details_print_every_command_whole_on_one_line(source: list[str]) -> None:
+    report = _report(source)
+    out = _cli("check", *source, "--details")
+    lines = out.splitlines()
+    for step in report["plan"]:  # type: ignore[union-attr]
+        if step["kind"] != "graph":
+            continue
+        body = json.dumps(step["body"])
+        assert f"   Graph: {step['method']} /v1.0{step['path']} {body}" in lines
+        assert f"   PowerShell: {step['powershell']}" in lines
+    assert "…" not in out
+    assert not re.search(r"[│┃].*(Graph|PowerShell):", out)  # never inside a box
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_text_says_consent_types_in_plain_words(source: list[str]) -> None:
+    for args in ([], ["--details"]):
+        out = _cli("check", *source, *args)
+        prose = "\n".join(
+            line for line in out.splitlines() if not line.lstrip().startswith(("Graph:", "Power"))
+        )
+        assert not re.search(r"\b(AllPrincipals|Principal)\b", prose)
+    assert "AllPrincipals" in json.dumps(_report(source)) or not _report(source)["grants"]
+
+
+def test_repeated_explanations_and_identical_tables_appear_once() -> None:
+    out = _cli("check", "--demo", "--details", columns=200)
+    assert out.count("Microsoft's current recommendation, not a choice made in this tenant") == 1
+    # The demo's two apps have the same Conditional Access table: shown once, saying so.
+    ca = out.split("Conditional Access policies that target Recruitee")[1]
+    assert ca.count("CA015 - Session: sign-in frequency 8 hours") == 1
+    assert "(same for Recruitee (appId" in ca
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_no_output_shows_an_unsubstituted_placeholder(source: list[str]) -> None:
+    outputs = [_cli("check", *source, "--format", fmt, "--details") for fmt in FORMATS]
+    outputs += [_cli("check", *source), _cli("fix", *source)]
+    for out in outputs:
+        assert not PLACEHOLDER.search(out), PLACEHOLDER.search(out)
+        assert not re.search(r"[^.]\.\.(?!\.)", out.replace("../", "")), "stray '..'"
+
+
+def test_explain_shows_no_placeholder_for_any_catalogued_code() -> None:
+    from consent_audit.cli_remediation import explain_text
+    from consent_audit.evaluate.audit_logs import aadsts_catalog
+
+    for code in aadsts_catalog():
+        assert not PLACEHOLDER.search(explain_text(str(code))), code
