@@ -73,6 +73,7 @@ def test_report_with_a_cjk_name_through_a_cp1252_pipe_exits_normally(tmp_path: P
                 "never",
                 "--format",
                 fmt,
+                "--details",  # the name appears in the details, not on the first screen
             ],
             capture_output=True,
             env=env,

@@ -97,7 +97,7 @@ def short_source(report: Report) -> str:
     """Where the data came from, short enough for a header line (the file name, the day)."""
     src = report.source
     origin = {
-        "snapshot": f"snapshot {PurePath(src.path or '').name}".strip(),
+        "snapshot": PurePath(src.path or "snapshot").name,
         "demo": "demo tenant",
         "live": "live",
     }[src.kind]

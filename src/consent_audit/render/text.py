@@ -303,11 +303,13 @@ def _summary_header(report: Report, width: int) -> Text:
     head = Text("consent-audit: ", style="bold")
     head.append(word, style=style)
     head.append(" ")
-    parts = [f"for {report.tenant.default_domain or report.tenant.id}", short_source(report)]
+    tenant = report.tenant.default_domain or report.tenant.id
     user = user_label(report)
-    if user:
-        parts.append(f"user {user}")
-    return _wrapped(head, " · ".join(parts), width)
+    # A user's sign-in name usually carries the tenant's domain: then it alone says both.
+    who = tenant if user is None else user
+    if user is not None and not user.casefold().endswith("@" + tenant.casefold()):
+        who = f"{user} in {tenant}"
+    return _wrapped(head, f"for {who} · {short_source(report)}", width)
 
 
 def _verdict_lines(report: Report, width: int) -> list[Text]:
@@ -323,11 +325,22 @@ def _verdict_lines(report: Report, width: int) -> list[Text]:
 
 
 def _plan_lines(report: Report, width: int) -> list[Text]:
-    """The plan's steps, one line each (a long one wraps under its own text)."""
+    """The plan's steps, one line each (a long one wraps under its own text); a step whose
+    findings the baseline all accepts says so, with the reason."""
     digits = len(str(len(report.plan)))
-    return [
-        _wrapped(Text(f"{step.number:>{digits}}. "), step.summary, width) for step in report.plan
-    ]
+    lines = []
+    for step in report.plan:
+        mine = [
+            f
+            for f in report.findings
+            if f.id in step.finding_ids and any(r.plan_step == step.number for r in f.remediation)
+        ]
+        notes = [acceptance_note(f) for f in mine]
+        summary = step.summary
+        if mine and all(notes):
+            summary += f" ({'; '.join(dict.fromkeys(n for n in notes if n))})"
+        lines.append(_wrapped(Text(f"{step.number:>{digits}}. "), summary, width))
+    return lines
 
 
 def _indented(line: str, width: int, style: str = "") -> Text:
