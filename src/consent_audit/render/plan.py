@@ -44,8 +44,7 @@ def feature_cause(report: Report, verdict: FeatureVerdict) -> str:
     """
     broken = next((c for c in verdict.chain if c.status is not VerdictStatus.PASS), None)
     if broken is None:
-        warned = [f for f in _affecting(report, verdict) if f.severity.rank >= 2]
-        return f"works; warning: {warned[0].title}" if warned else "works"
+        return "works"
     if broken.name != "consent" or verdict.status is not VerdictStatus.FAIL:
         return broken.detail
     found = {f.id: f for f in _affecting(report, verdict)}
