@@ -486,7 +486,7 @@ def snapshot_cmd(
 ) -> None:
     """Collect a tenant snapshot for offline replay (e.g. to send to support).
 
-    Example: consent-audit snapshot --user alice@contoso.com --redact -o contoso.json
+    Example: consent-audit snapshot --user adele.vance@contoso.com --redact -o contoso.json
     """
     try:
         key = _redaction_key(redact_key, quiet) if redact else None

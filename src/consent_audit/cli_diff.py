@@ -89,7 +89,7 @@ def diff(
     Exit 1 when something got worse (a verdict dropped or a new error), 0 otherwise, 2 for
     bad input.
 
-    Example: consent-audit diff before.json after.json --format markdown
+    Example: consent-audit diff examples/diff/before.json examples/diff/after.json --format markdown
     """
     try:
         if str(before) == "-" and str(after) == "-":

@@ -48,12 +48,23 @@ OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
 
 def explain(
     code: Annotated[
-        str, typer.Argument(help="AADSTS code (AADSTS65001 or 65001) or a finding id.")
+        str,
+        typer.Argument(
+            help="AADSTS code (AADSTS65001 or 65001), a finding id, or the message the user "
+            "saw, in quotes ('Need admin approval', 'Approval required', an AADSTS error text)."
+        ),
     ],
 ) -> None:
-    """Explain a sign-in error code or a finding: meaning, usual cause here, and the fix.
+    """Explain a sign-in error, a finding, or what a user reported: meaning, usual cause here,
+    and the fix.
 
-    Example: consent-audit explain AADSTS65001
+    Examples:
+
+      consent-audit explain AADSTS65001
+
+      consent-audit explain "Need admin approval"
+
+      consent-audit explain SCOPE_MISSING
     """
     try:
         sys.stdout.write(explain_text(code))
@@ -72,13 +83,22 @@ def explain_text(code: str) -> str:
             f"{spec.id} ({spec.severity.value}): {spec.title}\n\n{spec.meaning}\n\n"
             f"Usual causes:\n{causes}\n\nWhere to fix it: Entra admin center > {spec.portal_path}\n"
         )
+    seen: str | None = None
     match = re.fullmatch(r"(?:AADSTS)?(\d{4,7})", code.strip(), flags=re.IGNORECASE)
-    if match is None:
-        raise InputError(
-            f"{code!r} is neither an AADSTS error code nor a finding id.",
-            fix="Pass e.g. AADSTS65001, 65001 or SCOPE_MISSING.",
-        )
-    number = int(match.group(1))
+    if match is not None:
+        number = int(match.group(1))
+    else:
+        from consent_audit.reported_phrases import reported_code
+
+        found = reported_code(code)
+        if found is None:
+            raise InputError(
+                f"{code!r} is neither an AADSTS error code, a finding id, nor a message "
+                "consent-audit recognises.",
+                fix="Pass e.g. AADSTS65001, 65001, SCOPE_MISSING, or the message in quotes: "
+                '"Need admin approval", "Approval required".',
+            )
+        number, seen = found
     entry = aadsts_catalog().get(number)
     if entry is None:
         known = ", ".join(str(c) for c in sorted(aadsts_catalog()))
@@ -88,8 +108,9 @@ def explain_text(code: str) -> str:
             fix=f"See https://login.microsoftonline.com/error?code={number}. Known: {known}.",
         )
     verified = "" if entry.get("verified", True) else " (not in Microsoft's error-code page)"
+    said = f"That message is {seen}; Entra records it as AADSTS{number}.\n\n" if seen else ""
     return (
-        f"AADSTS{number} {entry['name']}{verified}\n\n"
+        f"{said}AADSTS{number} {entry['name']}{verified}\n\n"
         f"Meaning: {entry['meaning']}\n\n"
         f"Usual cause with Recruitee: {entry['cause']}\n\n"
         f"Fix: {entry['fix']}\n"
@@ -132,7 +153,7 @@ def consent_url(
 
       consent-audit consent-url --snapshot examples/tenants/partial-scopes.json
 
-      consent-audit consent-url --demo --app-id b41d7a09-6e2c-4f85-9c3a-72e0f5d8a166 -f calendar
+      consent-audit consent-url --demo --feature calendar
     """
     try:
         from consent_audit.manifest import load_manifest
@@ -175,6 +196,9 @@ def _app_id_from(snap: TenantSnapshot | None, source: str, manifest: Manifest) -
         }
         if len(ids) == 1:
             return ids.pop()
+        in_use = _app_in_use(snap, manifest)
+        if in_use is not None:
+            return in_use
         if ids:
             raise InputError(
                 f"{source}: several Recruitee appIds ({', '.join(sorted(ids))}).",
@@ -187,6 +211,14 @@ def _app_id_from(snap: TenantSnapshot | None, source: str, manifest: Manifest) -
         fix="Pass --app-id (Entra admin center > Enterprise applications > Recruitee > "
         "Application ID) or --snapshot FILE from the tenant.",
     )
+
+
+def _app_in_use(snap: TenantSnapshot, manifest: Manifest) -> str | None:
+    """With several Recruitee apps, the one the audit decides is in use (sign-ins, grants)."""
+    from consent_audit.evaluate import evaluate
+
+    choice = evaluate(snap, manifest).app_in_use
+    return choice.app_id if choice is not None else None
 
 
 def admin_consent_url(
@@ -250,7 +282,7 @@ def fix(
 
       consent-audit fix --snapshot examples/tenants/partial-scopes.json
 
-      consent-audit fix --user alice@contoso.com --apply
+      consent-audit fix --user adele.vance@contoso.com --apply --yes
     """
     try:
         if apply and (snapshot is not None or demo):

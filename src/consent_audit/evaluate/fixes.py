@@ -101,7 +101,7 @@ _MANUAL_SUMMARY = {
     "CA_UNREADABLE": "Audit again as Global Reader to read Conditional Access",
     "DATA_UNAVAILABLE": "Audit again as Global Reader to read what was missing",
     "GRANT_REVOKED": "Ask the affected users to reconnect Recruitee",
-    "SIGNIN_FAILURES": "Look up the failed sign-ins with `consent-audit explain CODE`",
+    "SIGNIN_FAILURES": "Read what the failed sign-ins mean with consent-audit explain",
 }
 
 
@@ -356,6 +356,9 @@ def _manual_draft(ctx: AuditContext, f: Finding) -> _Draft:
     if f.id.startswith("CA_POLICY_"):
         name = first.action.split("'")[1] if first and first.action.count("'") >= 2 else ""
         summary = f"Review Conditional Access policy '{name}'" if name else f.title
+    elif f.id == "SIGNIN_FAILURES" and f.evidence.get("codes"):
+        codes = [str(g["code"]) for g in f.evidence["codes"] if isinstance(g, dict)][:3]
+        summary = f"Read what the failed sign-ins mean: consent-audit explain {codes[0]}"
     else:
         summary = _MANUAL_SUMMARY.get(f.id, f.title)
     step = PlanStep(

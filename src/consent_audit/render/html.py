@@ -32,7 +32,6 @@ from consent_audit.render.common import (
     fails_run,
     finding_anchor,
     gate_lines,
-    shows_chain,
     source_label,
     step_lines,
     summary_line,
@@ -100,7 +99,8 @@ td { overflow-wrap:break-word; }
 .finding .id { font-weight:700; }
 .gate { font-size:.8rem; color:var(--fail); font-weight:600; }
 .fix { margin:8px 0 0; padding-left:1.4em; } .fix li { margin:6px 0; }
-.fix dl { display:grid; grid-template-columns:max-content 1fr; gap:2px 10px; margin:4px 0 0; }
+.fix dl { display:grid; grid-template-columns:max-content minmax(0,1fr); gap:2px 10px;
+  margin:4px 0 0; }
 .fix dt { color:var(--muted); } .fix dd { margin:0; }
 .fix dd code { display:block; padding:2px 6px; }
 .plan > li { margin:12px 0; } .plan p { margin:4px 0; } .plan pre { margin:2px 0 0; }
@@ -164,10 +164,10 @@ def _card(report: Report, feature: FeatureVerdict) -> str:
 def _chain(report: Report, feature: FeatureVerdict) -> str:
     """The causal chain as an ordered list with status badges, the first broken link marked.
 
-    Open with --user and for a feature that does not pass (as the text report lists them);
-    collapsed for a passing feature without --user.
+    Open with --user (the question was about that person); otherwise collapsed: the card's
+    cause line is the answer and the plan follows the cards.
     """
-    opened = " open" if shows_chain(report, feature) else ""
+    opened = " open" if report.user is not None else ""
     summary = chain_heading(report)
     if len(feature.apps) > 1:
         summary += chain_scope(report, feature)

@@ -299,7 +299,9 @@ def _wrapped(head: Text, body: str, width: int) -> Text:
 
 def _summary_header(report: Report, width: int) -> Text:
     """One line: overall status, tenant, source (and user): what this screen is about."""
-    word, style = STATUS_STYLE[report.summary.status]
+    # The worst feature verdict: the question asked, whatever --fail-on or a baseline decide.
+    worst = max((v.status for v in report.features), key=lambda s: s.rank, default=None)
+    word, style = STATUS_STYLE[worst or report.summary.status]
     head = Text("consent-audit: ", style="bold")
     head.append(word, style=style)
     head.append(" ")
