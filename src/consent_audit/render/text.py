@@ -247,7 +247,7 @@ def _plain_table(table: PlainTable, width: int) -> Table | Text:
 
 def _fits(table: Table, width: int) -> bool:
     """Whether rich draws ``table`` whole at ``width``: it crops the right edge otherwise."""
-    probe = Console(file=io.StringIO(), width=width, no_color=True)
+    probe = report_console(file=io.StringIO(), width=width, no_color=True)
     lines = probe.render_lines(table, probe.options, pad=False)
     return bool(lines) and "".join(s.text for s in lines[-1]).rstrip().endswith(("┘", "┛"))
 
