@@ -101,7 +101,7 @@ td { overflow-wrap:break-word; }
 .fix { margin:8px 0 0; padding-left:1.4em; } .fix li { margin:6px 0; }
 .fix dl { display:grid; grid-template-columns:max-content minmax(0,1fr); gap:2px 10px;
   margin:4px 0 0; }
-.fix dt { color:var(--muted); } .fix dd { margin:0; }
+.fix dt { color:var(--muted); } .fix dd { margin:0; min-width:0; overflow-wrap:anywhere; }
 .fix dd code { display:block; padding:2px 6px; }
 .plan > li { margin:12px 0; } .plan p { margin:4px 0; } .plan pre { margin:2px 0 0; }
 details.more { margin-top:28px; } details.more > summary { font-size:1.1rem; font-weight:600; }
@@ -113,6 +113,7 @@ details { margin-top:8px; } summary { cursor:pointer; color:var(--muted); }
 @media (min-width:700px) { .nw { white-space:nowrap; } }
 .detail h3 { margin:18px 0 6px; } .detail p { margin:0 0 8px; }
 @media (max-width:600px) {
+  .fix dl { grid-template-columns:minmax(0,1fr); } .fix dt { margin-top:4px; }
   .detail thead { display:none; } .detail tr { display:block; padding:6px 0;
     border-bottom:1px solid var(--line); }
   .detail td { display:block; border:0; padding:1px 8px; overflow-wrap:anywhere; }
