@@ -7,24 +7,43 @@ models keep. Each test feeds a Graph-shaped payload with all of them ``null`` at
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
 from consent_audit.catalog import graph_catalog
-from consent_audit.evaluate.consent_policy import ConsentInputs, decide
+from consent_audit.evaluate import evaluate
+from consent_audit.evaluate.consent_policy import (
+    UNPLACED_CLASSIFICATION,
+    ConsentInputs,
+    decide,
+    scope_id_key,
+)
 from consent_audit.graph_objects import (
     AdminConsentRequestPolicy,
     AppConsentRequest,
+    AppRoleAssignment,
+    AuthorizationPolicy,
     ConditionalAccessPolicy,
+    DefaultUserRolePermissions,
+    DelegatedPermissionClassification,
     DirectoryAudit,
+    OAuth2PermissionGrant,
     PermissionGrantConditionSet,
     PermissionGrantPolicy,
+    PermissionScope,
     ServicePrincipal,
     SignIn,
     UserConsentRequest,
 )
+from consent_audit.manifest import load_manifest
+from consent_audit.report import Report
+from consent_audit.snapshot import TenantSnapshot
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "tenants"
 
 NULLABLE: list[tuple[type[BaseModel], dict[str, Any], list[str]]] = [
     (
@@ -98,6 +117,27 @@ NULLABLE: list[tuple[type[BaseModel], dict[str, Any], list[str]]] = [
         SignIn,
         {"id": "s", "createdDateTime": "2026-01-01T00:00:00Z", "userId": "u"},
         ["appId", "appDisplayName", "userPrincipalName", "isInteractive", "status"],
+    ),
+    (
+        DefaultUserRolePermissions,
+        {"allowedToReadOtherUsers": True},
+        ["permissionGrantPoliciesAssigned", "allowedToCreateApps"],
+    ),
+    (
+        OAuth2PermissionGrant,
+        {"id": "g", "clientId": "sp", "resourceId": "graph"},
+        ["consentType", "principalId", "scope"],
+    ),
+    (
+        AppRoleAssignment,
+        {"id": "a", "appRoleId": "00000000-0000-0000-0000-000000000000"},
+        ["principalId", "principalType", "principalDisplayName", "resourceId"],
+    ),
+    (PermissionScope, {"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d"}, ["value", "type"]),
+    (
+        DelegatedPermissionClassification,
+        {},
+        ["id", "permissionId", "permissionName", "classification"],
     ),
 ]
 
@@ -188,3 +228,144 @@ def test_a_null_consent_condition_is_unknown_not_its_default(name: str) -> None:
     decision = decide("User.ReadBasic.All", app, _inputs(nulled))
     assert decision.allowed is None
     assert decision.unknown_part == "permission_grant_policies"
+
+
+def test_a_null_policy_assignment_in_the_authorization_policy_is_read_as_null() -> None:
+    policy = AuthorizationPolicy.model_validate(
+        {"defaultUserRolePermissions": {"permissionGrantPoliciesAssigned": None}}
+    )
+    assert policy.default_user_role_permissions.permission_grant_policies_assigned is None
+
+
+def _report(name: str, edit: Callable[[dict[str, Any]], None], user: str | None = None) -> Report:
+    import json
+
+    raw = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+    edit(raw)
+    return evaluate(TenantSnapshot.model_validate(raw), load_manifest(), user=user)
+
+
+def _unavailable(report: Report, part: str) -> list[str]:
+    return [
+        f.detail
+        for f in report.findings
+        if f.id == "DATA_UNAVAILABLE" and f.evidence.get("part") == part
+    ]
+
+
+def test_null_policies_assigned_leaves_user_consent_unknown_not_off() -> None:
+    """partial-scopes.json lacks Mail.* admin consent and has user consent off; with a null
+    permissionGrantPoliciesAssigned the tool may no longer say "turned off"."""
+
+    def null(raw: dict[str, Any]) -> None:
+        perms = raw["authorization_policy"]["data"]["defaultUserRolePermissions"]
+        perms["permissionGrantPoliciesAssigned"] = None
+
+    plain = _report("partial-scopes.json", lambda raw: None)
+    assert "USER_CONSENT_DISABLED" in {f.id for f in plain.findings}
+    report = _report("partial-scopes.json", null)
+    assert "USER_CONSENT_DISABLED" not in {f.id for f in report.findings}
+    assert report.settings.user_consent.startswith("unknown")
+    [detail] = _unavailable(report, "authorization_policy")
+    assert "permissionGrantPoliciesAssigned" in detail
+    mailbox = next(f for f in report.features if f.name == "mailbox")
+    missing = {
+        row.scope: row.user_consent
+        for app in mailbox.apps
+        for row in app.scopes
+        if row.granted == "no"
+    }
+    assert set(missing.values()) == {"unknown"}, missing
+    assert {"Mail.ReadWrite", "Mail.Send"} <= set(missing)
+
+
+def test_a_grant_with_null_consent_type_is_neither_admin_nor_user_consent() -> None:
+    def null(raw: dict[str, Any]) -> None:
+        for app in raw["recruitee_apps"]["data"]:
+            for grant in app["oauth2_permission_grants"]["data"]:
+                grant["consentType"] = None
+
+    plain = _report("healthy.json", lambda raw: None)
+    assert {f.status.value for f in plain.features} == {"pass"}
+    report = _report("healthy.json", null)
+    assert {f.status.value for f in report.features} == {"unknown"}
+    assert "SCOPE_MISSING" not in {f.id for f in report.findings}
+    [detail] = _unavailable(report, "oauth2_permission_grants")
+    [grant] = report.grants
+    assert grant.grant_id in detail
+    assert "consentType" in detail
+    assert grant.consent_type == "unknown"
+
+
+def test_an_assignment_with_a_null_principal_may_be_the_users() -> None:
+    """Adele is assigned in assignment-required.json; with the assignments' principals null
+    "not assigned" cannot be confirmed, nor can "nobody is assigned"."""
+
+    def null(raw: dict[str, Any]) -> None:
+        for app in raw["recruitee_apps"]["data"]:
+            for assignment in app["app_role_assigned_to"]["data"]:
+                assignment["principalId"] = None
+                assignment["principalType"] = None
+
+    for user in ("adele.vance@fabrikam.com", None):
+        report = _report("assignment-required.json", null, user=user)
+        ids = {f.id for f in report.findings}
+        assert "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED" not in ids
+        assert not [f for f in report.findings if f.id == "ASSIGNMENT_REQUIRED" and f.features]
+        [detail] = _unavailable(report, "app_role_assigned_to")
+        assert "principal" in detail
+        assert {f.status.value for f in report.features} == {"unknown"}
+
+
+def _low_inputs(
+    classifications: dict[str, str | None], scopes: dict[str, PermissionScope] | None = None
+) -> ConsentInputs:
+    cs = PermissionGrantConditionSet(permission_type="delegated", permission_classification="low")
+    base = _inputs(cs)
+    return ConsentInputs(
+        **{**base.__dict__, "classifications": classifications, "graph_scopes": scopes}
+    )
+
+
+def test_a_null_classification_is_unknown_not_unclassified() -> None:
+    app = ServicePrincipal(id="sp", app_id="app", display_name="Recruitee")
+    scope = graph_catalog().by_value("User.ReadBasic.All")
+    assert scope is not None
+    key = scope.id.casefold()
+    assert decide("User.ReadBasic.All", app, _low_inputs({key: "low"})).allowed is True
+    assert decide("User.ReadBasic.All", app, _low_inputs({})).allowed is False
+    nulled = decide("User.ReadBasic.All", app, _low_inputs({key: None}))
+    assert nulled.allowed is None
+    assert nulled.unknown_part == "delegated_permission_classifications"
+    unplaced = decide("User.ReadBasic.All", app, _low_inputs({UNPLACED_CLASSIFICATION: "low"}))
+    assert unplaced.allowed is None
+
+
+def test_a_classification_without_permission_id_is_placed_by_name() -> None:
+    def named(raw: dict[str, Any]) -> None:
+        raw["delegated_permission_classifications"] = {
+            "status": "ok",
+            "data": [{"permissionId": None, "permissionName": "Mail.Send", "classification": None}],
+        }
+
+    report = _report("healthy.json", named)
+    assert {f.status.value for f in report.features} == {"pass"}
+
+
+def test_a_scope_with_null_value_is_found_by_id() -> None:
+    """The tenant's Graph SP marks a scope admin-only; its null ``value`` must not send the
+    decision back to the bundled catalog (which has it user-consentable)."""
+    app = ServicePrincipal(id="sp", app_id="app", display_name="Recruitee")
+    known = graph_catalog().by_value("User.ReadBasic.All")
+    assert known is not None
+    assert not known.admin_consent_required
+    cs = PermissionGrantConditionSet(permission_type="delegatedUserConsentable")
+    admin_only = PermissionScope(id=known.id, value=None, type="Admin")
+    base = _inputs(cs)
+    inputs = ConsentInputs(
+        **{**base.__dict__, "graph_scopes": {scope_id_key(known.id): admin_only}}
+    )
+    assert decide("User.ReadBasic.All", app, base).allowed is True
+    decision = decide("User.ReadBasic.All", app, inputs)
+    assert decision.allowed is False
+    assert "admin consent" in decision.reason

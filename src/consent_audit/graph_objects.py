@@ -6,11 +6,14 @@ tool does not use are ignored on input. Every property the v1.0 CSDL leaves null
 (microsoftgraph/msgraph-metadata ``schemas/v1.0-Prod.csdl``: no ``Nullable="false"``) is
 ``Optional`` here, because real tenants do answer ``null`` there (tests/test_graph_nulls.py
 feeds each model such payloads); ``None`` then means "Graph did not say", and evaluation
-treats it as unknown where it matters. Properties without which an item means nothing stay
-required although the CSDL allows null (a service principal's ``appId``, a grant's
-``consentType``, an assignment's principal, a scope's ``value``, a classification): the
-collector skips such an item and names it in the part's message, keeping the rest of the
-part (collector.py ``_values``).
+treats it as unknown where it matters: a null ``permissionGrantPoliciesAssigned`` leaves the
+user consent setting unknown, a grant whose ``consentType`` is null is neither admin nor user
+consent (coverage it might give is unknown), an assignment without its principal may be the
+audited user's, a scope without its ``value`` cannot be matched, a classification without
+its permission or level leaves the classification unknown. Only properties without which an
+item cannot be stored at all stay required (ids, a service principal's ``appId``, a grant's
+``clientId``/``resourceId``, which the CSDL marks ``Nullable="false"`` except ``appId``): the
+collector skips such an item and the report names it (collector.py ``_values``).
 
 Sources (microsoftgraph/microsoft-graph-docs-contrib, v1.0 resources):
 servicePrincipal, oAuth2PermissionGrant, appRoleAssignment, authorizationPolicy,
@@ -52,7 +55,8 @@ class PermissionScope(GraphObject):
     """
 
     id: str
-    value: str
+    value: str | None = None
+    """Null (the CSDL allows it): the scope cannot be matched by name."""
     type: str | None = None
     is_enabled: bool = True
 
@@ -65,8 +69,9 @@ class AppRoleAssignment(GraphObject):
     """
 
     id: str
-    principal_id: str
-    principal_type: str
+    principal_id: str | None = None
+    principal_type: str | None = None
+    """Either principal property null (the CSDL allows it): who is assigned is unknown."""
     principal_display_name: str | None = None
     app_role_id: str = "00000000-0000-0000-0000-000000000000"
     resource_id: str | None = None
@@ -82,7 +87,8 @@ class OAuth2PermissionGrant(GraphObject):
 
     id: str
     client_id: str
-    consent_type: str
+    consent_type: str | None = None
+    """Null (the CSDL allows it): neither admin (``AllPrincipals``) nor one user's consent."""
     principal_id: str | None = None
     resource_id: str
     scope: str | None = ""
@@ -116,9 +122,9 @@ class DefaultUserRolePermissions(GraphObject):
     allowed_to_create_apps: bool | None = None
     allowed_to_create_security_groups: bool | None = None
     allowed_to_read_other_users: bool | None = None
-    permission_grant_policies_assigned: list[str] = Field(default_factory=list)
-    """Nullable in the CSDL, but kept required: a null here leaves the authorization policy
-    unreadable (its part an error, so every consent verdict unknown), never "consent off"."""
+    permission_grant_policies_assigned: list[str] | None = Field(default_factory=list)
+    """``None`` (null from Graph, which the CSDL allows): the user consent setting is unknown,
+    never "consent off" (an empty list) and never a default that lets users consent."""
 
 
 class AuthorizationPolicy(GraphObject):
@@ -157,10 +163,16 @@ class PermissionGrantPolicy(GraphObject):
 
 
 class DelegatedPermissionClassification(GraphObject):
+    """A classification of one of the Graph SP's delegated permissions (e.g. ``low``).
+
+    Every property is nullable in the CSDL: a null ``permissionId`` is resolved through
+    ``permissionName`` when it can be, and a null ``classification`` is unknown, never
+    "not classified" (evaluate/coverage.py)."""
+
     id: str | None = None
-    permission_id: str
+    permission_id: str | None = None
     permission_name: str | None = None
-    classification: str
+    classification: str | None = None
 
 
 class ReviewerScope(GraphObject):

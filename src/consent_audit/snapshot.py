@@ -179,7 +179,7 @@ class RecruiteeApp(SnapshotModel):
         whether the snapshot kept them one by one or counted (evaluate reads this)."""
         counts: dict[tuple[str, str], list[Any]] = {}
         for grant in self.oauth2_permission_grants.data or []:
-            if grant.consent_type.casefold() != "principal":
+            if (grant.consent_type or "").casefold() != "principal":
                 continue
             entry = counts.setdefault((grant.resource_id, grant.scope or ""), [0, []])
             entry[0] += 1

@@ -200,3 +200,55 @@ def test_tenant_answering_nulls_gives_the_same_verdicts_or_unknown(
     for feature in plain["features"]:
         twin = next(f for f in nulls["features"] if f["name"] == feature["name"])
         assert twin["status"] in (feature["status"], "unknown")
+
+
+def test_nulls_in_grants_assignments_and_consent_settings_are_reported_unknown(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """Graph answers null where the v1.0 CSDL allows it, in the properties a verdict hangs
+    on: a grant's consentType, an assignment's principal, permissionGrantPoliciesAssigned, a
+    scope's value and a classification. Nothing may read as a default that passes."""
+
+    def null_grants(raw: dict[str, Any]) -> None:
+        for app in raw["recruitee_apps"]["data"]:
+            for grant in app["oauth2_permission_grants"]["data"]:
+                grant["consentType"] = None
+        graph = raw["graph_service_principal"]["data"]
+        for scope in graph.get("oauth2PermissionScopes") or []:
+            scope["value"] = None
+        raw["delegated_permission_classifications"] = {
+            "status": "ok",
+            "data": [
+                {"id": "c1", "permissionId": None, "permissionName": None, "classification": None}
+            ],
+        }
+
+    report = _check(
+        graph_emulator_factory(_variant("healthy.json", null_grants), nulls=True), tmp_path
+    ).report
+    assert {f["status"] for f in report["features"]} == {"unknown"}
+    assert not _findings(report, "SCOPE_MISSING")
+    [grants] = [
+        f
+        for f in _findings(report, "DATA_UNAVAILABLE")
+        if f["evidence"]["part"] == "oauth2_permission_grants"
+    ]
+    assert "null for the consentType" in grants["detail"]
+    assert [g["consent_type"] for g in report["grants"]] == ["unknown"]
+
+    def null_principals(raw: dict[str, Any]) -> None:
+        perms = raw["authorization_policy"]["data"]["defaultUserRolePermissions"]
+        perms["permissionGrantPoliciesAssigned"] = None
+        for app in raw["recruitee_apps"]["data"]:
+            for assignment in app["app_role_assigned_to"]["data"]:
+                assignment["principalId"] = None
+                assignment["principalType"] = None
+
+    emu = graph_emulator_factory(_variant("assignment-required.json", null_principals), nulls=True)
+    report = _check(emu, tmp_path, "--user", "adele.vance@fabrikam.com").report
+    assert not _findings(report, "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED")
+    assert not _findings(report, "USER_CONSENT_DISABLED")
+    assert report["settings"]["user_consent"].startswith("unknown")
+    assert {f["status"] for f in report["features"]} == {"unknown"}
+    parts = {f["evidence"]["part"]: f["detail"] for f in _findings(report, "DATA_UNAVAILABLE")}
+    assert "null for the principal" in parts["app_role_assigned_to"]

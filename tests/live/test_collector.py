@@ -330,18 +330,24 @@ def test_one_bad_item_is_skipped_and_named_not_the_whole_part(
 ) -> None:
     graph = t.wave_two_routes(t.wave_one_routes(FakeGraph()))
     good = t.grant(None, "openid User.Read", "g-ok")
-    bad = {**t.grant(None, "Mail.Send", "g-bad"), "consentType": None}
+    # resourceId is Nullable="false" in the v1.0 CSDL: a grant without it is malformed (a null
+    # consentType, which the CSDL allows, is kept and judged unknown by evaluate).
+    bad = {**t.grant(None, "Mail.Send", "g-bad"), "resourceId": None}
+    unplaced = {**t.grant(None, "Mail.Send", "g-null-type"), "consentType": None}
     graph.routes[f"/servicePrincipals/{t.SP_ID}/oauth2PermissionGrants?*"] = [
-        (200, {"value": [good, bad]}, {})
+        (200, {"value": [good, bad, unplaced]}, {})
     ]
     graph.install(rsps)
     snap = collect_with(make_client(), manifest, LiveOptions(), now=NOW)
     apps = snap.recruitee_apps.data or []
     grants = apps[0].oauth2_permission_grants
     assert grants.status is PartStatus.OK
-    assert [g.id for g in grants.data or []] == ["g-ok"]
+    assert [(g.id, g.consent_type) for g in grants.data or []] == [
+        ("g-ok", "AllPrincipals"),
+        ("g-null-type", None),
+    ]
     assert "g-bad" in (grants.message or "")
-    assert "consentType" in (grants.message or "")
+    assert "resourceId" in (grants.message or "")
 
 
 def test_per_user_grants_are_counted_per_scope_string_as_they_stream(

@@ -214,10 +214,17 @@ def _settings(ctx: AuditContext) -> TenantSettings:
             "unknown",
         )
     else:
-        policies = self_consent_policy_ids(
-            auth.default_user_role_permissions.permission_grant_policies_assigned
+        assigned = auth.default_user_role_permissions.permission_grant_policies_assigned
+        policies = self_consent_policy_ids(assigned) if assigned is not None else []
+        # Graph may answer null for the assigned policies (the CSDL allows it): unknown,
+        # never "disabled".
+        user_consent = (
+            "unknown (Graph answered null)"
+            if assigned is None
+            else "allowed"
+            if policies
+            else "disabled"
         )
-        user_consent = "allowed" if policies else "disabled"
         allowed = auth.default_user_role_permissions.allowed_to_create_apps
         app_reg = "unknown" if allowed is None else ("allowed" if allowed else "blocked")
     acr = snap.admin_consent_request_policy.data
@@ -254,18 +261,20 @@ def _grant_rows(ctx: AuditContext) -> list[GrantRow]:
     uid = ctx.user.id.casefold() if ctx.user else None
     for app in ctx.apps:
         for g in app.oauth2_permission_grants.data or []:
-            mine = (
-                g.consent_type.casefold() == "principal"
-                and (g.principal_id or "").casefold() == uid
-            )
-            if g.consent_type.casefold() != "allprincipals" and not mine:
+            mine = (g.consent_type or "").casefold() == "principal" and (
+                g.principal_id or ""
+            ).casefold() == uid
+            # A grant whose consentType is null is neither admin nor user consent: it is
+            # listed (as "unknown") so the report shows the grant it could not place.
+            unplaced = g.consent_type is None
+            if (g.consent_type or "").casefold() != "allprincipals" and not mine and not unplaced:
                 continue
             on_graph = g.resource_id.casefold() == graph_id
             rows.append(
                 GrantRow(
                     app_object_id=app.service_principal.id,
                     grant_id=g.id,
-                    consent_type=g.consent_type,
+                    consent_type=g.consent_type or "unknown",
                     principal_id=g.principal_id,
                     resource="Microsoft Graph" if on_graph else g.resource_id,
                     scopes=[

@@ -21,6 +21,7 @@ from __future__ import annotations
 from consent_audit.evaluate import remediation
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.registry import finding
+from consent_audit.graph_objects import AppRoleAssignment
 from consent_audit.report import Severity
 from consent_audit.snapshot import RecruiteeApp
 
@@ -38,8 +39,19 @@ def check_assignment(ctx: AuditContext, out: Outcome) -> None:
             out.unknown("app_role_assigned_to", ctx.feature_names if ctx.user else [], sp.id)
             continue
         assignments = part.data or []
-        users = [a for a in assignments if a.principal_type.casefold() == "user"]
-        groups = [a for a in assignments if a.principal_type.casefold() == "group"]
+        users = [a for a in assignments if _kind(a) == "user"]
+        groups = [a for a in assignments if _kind(a) == "group"]
+        unplaced = [a for a in assignments if a.principal_id is None or a.principal_type is None]
+        if unplaced and not users and not groups:
+            # Graph answered null for who is assigned (the CSDL allows it): whether anybody
+            # is assigned is unknown, never "nobody".
+            out.unknown(
+                "app_role_assigned_to",
+                ctx.feature_names,
+                sp.id,
+                reason=_unplaced_reason(unplaced),
+            )
+            continue
         nobody = not users and not groups
         out.add(
             finding(
@@ -77,21 +89,29 @@ def _check_user(ctx: AuditContext, out: Outcome, app: RecruiteeApp) -> None:
     direct = {g.casefold() for g in user.member_of_group_ids}
     transitive = {g.casefold() for g in user.transitive_member_of_group_ids}
     for a in assignments:
-        kind = a.principal_type.casefold()
-        pid = a.principal_id.casefold()
+        kind = _kind(a)
+        pid = (a.principal_id or "").casefold()
         if (kind == "user" and pid == uid) or (kind == "group" and pid in direct):
             return
     if GLOBAL_ADMIN_ROLE in {r.casefold() for r in user.directory_role_template_ids}:
         return
+    unplaced = [a for a in assignments if a.principal_id is None or a.principal_type is None]
+    if unplaced:
+        # An assignment whose principal Graph answered null may be this user's (or a group
+        # of theirs): "not assigned" cannot be confirmed.
+        out.unknown(
+            "app_role_assigned_to", ctx.feature_names, sp.id, reason=_unplaced_reason(unplaced)
+        )
+        return
     nested = [
         a
         for a in assignments
-        if a.principal_type.casefold() == "group" and a.principal_id.casefold() in transitive
+        if _kind(a) == "group" and (a.principal_id or "").casefold() in transitive
     ]
     near_miss = ""
     if nested:
         names = ", ".join(
-            f"'{a.principal_display_name or user.group_display_names.get(a.principal_id, '')}'"
+            f"'{a.principal_display_name or user.group_display_names.get(str(a.principal_id), '')}'"
             f" ({a.principal_id})"
             for a in nested
         )
@@ -110,11 +130,24 @@ def _check_user(ctx: AuditContext, out: Outcome, app: RecruiteeApp) -> None:
             app_object_id=sp.id,
             evidence={
                 "user_id": user.id,
-                "assigned_group_ids": [
-                    a.principal_id for a in assignments if a.principal_type.casefold() == "group"
-                ][:50],
+                "assigned_group_ids": [a.principal_id for a in assignments if _kind(a) == "group"][
+                    :50
+                ],
                 "nested_only_group_ids": [a.principal_id for a in nested],
             },
             remediation=remediation.assign_principal(sp),
         )
+    )
+
+
+def _kind(assignment: AppRoleAssignment) -> str:
+    """``user``, ``group``, ``serviceprincipal`` or ``""`` when Graph answered null."""
+    return (assignment.principal_type or "").casefold()
+
+
+def _unplaced_reason(unplaced: list[AppRoleAssignment]) -> str:
+    ids = ", ".join(a.id for a in unplaced[:5])
+    return (
+        f"Graph answered null for the principal of {len(unplaced)} assignment(s) ({ids}), "
+        "so who they assign is unknown"
     )

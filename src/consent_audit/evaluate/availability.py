@@ -6,7 +6,7 @@ unknowns), the status Graph gave, and the permission that would have been needed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from consent_audit.evaluate import remediation
@@ -58,21 +58,27 @@ def _gaps(ctx: AuditContext) -> list[_Gap]:
 def check_availability(ctx: AuditContext, out: Outcome) -> None:
     gaps = _gaps(ctx)
     covered = {(g.part, g.app_object_id) for g in gaps}
+    reasons: dict[tuple[str, str | None], list[str]] = {}
     for unknown in out.unknowns:
         if unknown.part == "conditional_access_policies":
             continue  # CA_UNREADABLE speaks for it
-        if (unknown.part, None) in covered or (unknown.part, unknown.app_object_id) in covered:
+        key = (unknown.part, unknown.app_object_id)
+        if unknown.reason and unknown.reason not in reasons.get(key, []):
+            reasons.setdefault(key, []).append(unknown.reason)
+        if (unknown.part, None) in covered or key in covered:
             continue
-        covered.add((unknown.part, unknown.app_object_id))
-        gaps.append(
-            _Gap(
-                unknown.part,
-                PartStatus.OK,
-                "needed data is not in the snapshot",
-                None,
-                unknown.app_object_id,
-            )
+        covered.add(key)
+        gaps.append(_Gap(unknown.part, PartStatus.OK, None, None, unknown.app_object_id))
+    gaps = [
+        gap
+        if gap.status is not PartStatus.OK
+        else replace(
+            gap,
+            message="; ".join(reasons.get((gap.part, gap.app_object_id), []))
+            or "needed data is not in the snapshot",
         )
+        for gap in gaps
+    ]
     for gap in gaps:
         label, default_permission = PART_INFO[gap.part]
         features = sorted(
@@ -92,7 +98,7 @@ def check_availability(ctx: AuditContext, out: Outcome) -> None:
             "not_licensed": "the tenant lacks the licence (Entra ID P1 or P2)",
             "not_found": "Graph reported it does not exist",
             "error": "Graph returned an error",
-            "incomplete": "it is missing from the snapshot",
+            "incomplete": "what was read does not settle it",
         }[status]
         effect = (
             f" Verdicts for {', '.join(features)} are unknown."

@@ -58,6 +58,11 @@ class ConsentDecision:
     ``microsoft_managed`` (a Microsoft-managed policy's exclusion, not a tenant choice)."""
 
 
+UNPLACED_CLASSIFICATION = "?unplaced"
+"""Key of ConsentInputs.classifications for a classification Graph sent without a usable
+``permissionId`` or ``permissionName`` (both nullable in the CSDL)."""
+
+
 @dataclass(frozen=True)
 class ConsentInputs:
     """What the decision needs; ``None`` for a part that could not be read."""
@@ -65,13 +70,22 @@ class ConsentInputs:
     assigned: Sequence[str] | None
     policies: Mapping[str, PermissionGrantPolicy] | None
     builtin_policies: Mapping[str, PermissionGrantPolicy]
-    classifications: Mapping[str, str] | None
-    """permission id (casefolded) -> classification, from the Graph SP's classifications."""
+    classifications: Mapping[str, str | None] | None
+    """permission id (casefolded) -> classification, from the Graph SP's classifications.
+    ``None`` as a value: Graph answered a null classification for that permission (unknown);
+    the key ``UNPLACED_CLASSIFICATION``: a classification whose permission could not be told,
+    so a permission found under no key may still be classified (unknown, not "unclassified")."""
     graph_scopes: Mapping[str, PermissionScope] | None
-    """scope value (scopes.scope_key) -> the tenant's Graph SP permission scope."""
+    """scope value (scopes.scope_key) -> the tenant's Graph SP permission scope; a scope
+    whose value Graph answered null is keyed by ``scope_id_key`` instead."""
     catalog: PermissionCatalog
     resource_app_id: str
     tenant_id: str
+
+
+def scope_id_key(scope_id: str) -> str:
+    """ConsentInputs.graph_scopes key of a scope whose ``value`` Graph answered null."""
+    return f"id:{scope_id.casefold()}"
 
 
 def self_consent_policy_ids(assigned: Sequence[str]) -> list[str]:
@@ -92,9 +106,12 @@ def _resolve(scope: str, inputs: ConsentInputs) -> _Permission:
     """The tenant's own Graph SP is the truth; the bundled catalog fills in when unread."""
     tenant_scope = (inputs.graph_scopes or {}).get(scope_key(scope))
     known = inputs.catalog.by_value(scope)
+    if tenant_scope is None and known is not None:
+        # A tenant scope whose value Graph answered null is still found by its id.
+        tenant_scope = (inputs.graph_scopes or {}).get(scope_id_key(known.id))
     if tenant_scope is not None:
         admin_only = (tenant_scope.type or "User").casefold() == "admin"
-        return _Permission(tenant_scope.value, tenant_scope.id, admin_only)
+        return _Permission(tenant_scope.value or scope, tenant_scope.id, admin_only)
     if known is not None:
         return _Permission(known.value, known.id, known.admin_consent_required)
     return _Permission(scope, None, None)
@@ -140,7 +157,18 @@ def _condition_matches(
     if classification.casefold() != "all":
         if inputs.classifications is None:
             return None, "delegated permission classifications could not be read"
-        got = inputs.classifications.get((permission.id or "").casefold())
+        key = (permission.id or "").casefold()
+        got = inputs.classifications.get(key)
+        if got is None and key in inputs.classifications:
+            return None, (
+                f"the delegated permission classification of {permission.value} came back "
+                "null from Graph"
+            )
+        if got is None and UNPLACED_CLASSIFICATION in inputs.classifications:
+            return None, (
+                "a delegated permission classification names no permission (Graph answered "
+                f"null), so whether {permission.value} is classified is unknown"
+            )
         if got is None or got.casefold() != classification.casefold():
             label = got or "not classified"
             return False, (
@@ -242,7 +270,8 @@ def decide(scope: str, app: ServicePrincipal, inputs: ConsentInputs) -> ConsentD
         return ConsentDecision(
             permission.value,
             None,
-            "the tenant's authorization policy could not be read",
+            "the tenant's user consent setting is unknown (its authorization policy could "
+            "not be read, or Graph answered null for permissionGrantPoliciesAssigned)",
             unknown_part="authorization_policy",
         )
     policy_ids = self_consent_policy_ids(inputs.assigned)

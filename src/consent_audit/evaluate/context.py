@@ -27,6 +27,9 @@ class Unknown:
     part: str
     features: tuple[str, ...]
     app_object_id: str | None = None
+    reason: str | None = None
+    """Why the part, though read, does not decide (e.g. Graph answered null); shown by
+    DATA_UNAVAILABLE."""
 
 
 ChosenBy = Literal[
@@ -58,9 +61,13 @@ class Outcome:
         self.findings.append(finding)
 
     def unknown(
-        self, part: str, features: list[str] | tuple[str, ...], app_object_id: str | None = None
+        self,
+        part: str,
+        features: list[str] | tuple[str, ...],
+        app_object_id: str | None = None,
+        reason: str | None = None,
     ) -> None:
-        self.unknowns.append(Unknown(part, tuple(features), app_object_id))
+        self.unknowns.append(Unknown(part, tuple(features), app_object_id, reason))
 
 
 @dataclass(frozen=True)
@@ -212,7 +219,7 @@ class AuditContext:
         return ScopeSet(
             s
             for g in self.graph_grants(app)
-            if g.consent_type.casefold() == "allprincipals"
+            if (g.consent_type or "").casefold() == "allprincipals"
             for s in parse_scope_string(g.scope)
         )
 
@@ -224,7 +231,7 @@ class AuditContext:
         return ScopeSet(
             s
             for g in self.graph_grants(app)
-            if g.consent_type.casefold() == "principal"
+            if (g.consent_type or "").casefold() == "principal"
             and (g.principal_id or "").casefold() == user.id.casefold()
             for s in parse_scope_string(g.scope)
         )
@@ -246,7 +253,7 @@ class AuditContext:
         """Per person (principal id, casefolded): the scopes of their own Graph grants."""
         out: dict[str, ScopeSet] = {}
         for g in self.graph_grants(app):
-            if g.consent_type.casefold() != "principal" or not g.principal_id:
+            if (g.consent_type or "").casefold() != "principal" or not g.principal_id:
                 continue
             key = g.principal_id.casefold()
             out[key] = out.get(key, ScopeSet()).union(parse_scope_string(g.scope))

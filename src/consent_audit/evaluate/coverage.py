@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from consent_audit.evaluate.builtin_policies import builtin_policies
 from consent_audit.evaluate.consent_policy import (
     ABSENT_APP_ID,
+    UNPLACED_CLASSIFICATION,
     ConsentDecision,
     ConsentInputs,
     decide,
+    scope_id_key,
 )
 from consent_audit.evaluate.context import AuditContext
-from consent_audit.graph_objects import ServicePrincipal
+from consent_audit.graph_objects import PermissionScope, ServicePrincipal
 from consent_audit.manifest import Feature
 from consent_audit.scopes import ScopeSet, scope_key
 from consent_audit.snapshot import RecruiteeApp
@@ -43,6 +45,25 @@ class Coverage:
         return [d for d in self.decisions if d.allowed is False]
 
 
+def _classifications(
+    ctx: AuditContext, graph_scopes: dict[str, PermissionScope] | None
+) -> dict[str, str | None]:
+    """Permission id -> classification. Every property of a classification is nullable in
+    the CSDL: a null ``permissionId`` is placed through ``permissionName`` (the tenant's Graph
+    scopes, else the bundled catalog); one that cannot be placed makes any unlisted
+    permission's classification unknown, and a null classification is unknown, never
+    "not classified" (consent_policy._condition_matches)."""
+    out: dict[str, str | None] = {}
+    for c in ctx.snapshot.delegated_permission_classifications.data or []:
+        pid = c.permission_id
+        if pid is None and c.permission_name:
+            scope = (graph_scopes or {}).get(scope_key(c.permission_name))
+            known = ctx.catalog.by_value(c.permission_name)
+            pid = scope.id if scope is not None else known.id if known is not None else None
+        out[pid.casefold() if pid else UNPLACED_CLASSIFICATION] = c.classification
+    return out
+
+
 def consent_inputs(ctx: AuditContext) -> ConsentInputs:
     snap = ctx.snapshot
     auth = snap.authorization_policy.data if snap.authorization_policy.ok else None
@@ -51,18 +72,18 @@ def consent_inputs(ctx: AuditContext) -> ConsentInputs:
         if snap.permission_grant_policies.ok
         else None
     )
-    classifications = (
-        {
-            c.permission_id.casefold(): c.classification
-            for c in snap.delegated_permission_classifications.data or []
-        }
-        if snap.delegated_permission_classifications.ok
-        else None
-    )
     graph = ctx.graph_sp
     graph_scopes = (
-        {scope_key(s.value): s for s in graph.oauth2_permission_scopes}
+        {
+            scope_key(s.value) if s.value is not None else scope_id_key(s.id): s
+            for s in graph.oauth2_permission_scopes
+        }
         if graph is not None and graph.oauth2_permission_scopes
+        else None
+    )
+    classifications = (
+        _classifications(ctx, graph_scopes)
+        if snap.delegated_permission_classifications.ok
         else None
     )
     return ConsentInputs(

@@ -248,7 +248,8 @@ def _grant_step(ctx: AuditContext, app: RecruiteeApp, features: list[str]) -> Pl
     if not wanted:
         return None
     existing = next(
-        (g for g in ctx.graph_grants(app) if g.consent_type.casefold() == "allprincipals"), None
+        (g for g in ctx.graph_grants(app) if (g.consent_type or "").casefold() == "allprincipals"),
+        None,
     )
     common = {
         "number": 0,

@@ -109,7 +109,7 @@ def _outlook(ctx: AuditContext, cov: Coverage, out: Outcome) -> _Outlook:
 
 def _admin_grant(ctx: AuditContext, app: RecruiteeApp) -> tuple[str | None, list[str]]:
     for grant in ctx.graph_grants(app):
-        if grant.consent_type.casefold() == "allprincipals":
+        if (grant.consent_type or "").casefold() == "allprincipals":
             return grant.id, parse_scope_string(grant.scope)
     return None, []
 
@@ -124,6 +124,26 @@ def check_scopes(ctx: AuditContext, out: Outcome) -> None:
         if not cov.missing:
             continue
         sp = cov.app.service_principal
+        unplaced = [
+            g
+            for g in ctx.graph_grants(cov.app)
+            if g.consent_type is None and any(s in cov.missing for s in parse_scope_string(g.scope))
+        ]
+        if unplaced:
+            # Graph answered null for consentType (the CSDL allows it): such a grant is
+            # neither admin nor a user's consent, so whether it covers these scopes, and for
+            # whom, cannot be confirmed. Unknown, not missing.
+            out.unknown(
+                "oauth2_permission_grants",
+                [cov.feature.name],
+                sp.id,
+                reason="Graph answered null for the consentType of grant(s) "
+                f"{', '.join(g.id for g in unplaced[:5])}: neither admin nor a user's consent, "
+                "so the coverage they give cannot be confirmed",
+            )
+            unsure = {s for g in unplaced for s in parse_scope_string(g.scope)}
+            if not cov.missing.minus(unsure):
+                continue  # the rest of what is missing is for sure: still reported below
         outlook = _outlook(ctx, cov, out)
         for d in cov.decisions:
             if d.allowed is None and d.unknown_part:
@@ -197,7 +217,7 @@ def check_extra_scopes(ctx: AuditContext, out: Outcome) -> None:
         held = [
             (g.resource_id, g.scope, None, [g.id])
             for g in app.oauth2_permission_grants.data or []
-            if g.consent_type.casefold() == "allprincipals"
+            if (g.consent_type or "").casefold() == "allprincipals"
         ] + [(g.resource_id, g.scope, g.count, g.grant_ids) for g in app.principal_scope_groups()]
         for resource_id, scope_string, people, grant_ids in held:
             on_graph = resource_id.casefold() == graph_id

@@ -81,8 +81,20 @@ def check_user_consent(ctx: AuditContext, out: Outcome) -> None:
     if not part.ok or part.data is None:
         return
     assigned = part.data.default_user_role_permissions.permission_grant_policies_assigned
-    policy_ids = self_consent_policy_ids(assigned)
     missing = _features_missing_admin(ctx)
+    if assigned is None:
+        # Graph answered null (the CSDL allows it): whether users may consent is unknown,
+        # never "turned off" and never "allowed". The features that need consent are unknown.
+        why = (
+            "Graph answered null for permissionGrantPoliciesAssigned, so whether users may "
+            "consent is unknown"
+        )
+        # Keyed like the consent decisions' own unknowns (per app), so one finding says it.
+        app_ids: list[str | None] = [a.service_principal.id for a in ctx.deciding_apps]
+        for app_id in app_ids or [None]:
+            out.unknown("authorization_policy", missing, app_id, reason=why)
+        return
+    policy_ids = self_consent_policy_ids(assigned)
     if not policy_ids:
         out.add(
             finding(

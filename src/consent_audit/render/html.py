@@ -359,8 +359,11 @@ def _details_section(report: Report) -> str:
     grant_rows = [
         [
             g.app_object_id,
-            "admin" if g.consent_type == "AllPrincipals" else "user",
-            g.principal_id or "all users",
+            {"allprincipals": "admin", "principal": "user"}.get(
+                g.consent_type.casefold(), "unknown"
+            ),
+            g.principal_id
+            or ("all users" if g.consent_type.casefold() == "allprincipals" else "unknown"),
             g.resource,
             " ".join(g.scopes),
         ]

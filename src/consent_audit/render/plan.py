@@ -23,6 +23,7 @@ PLAN_INTRO = (
 CONSENT_TYPE_WORDS = {
     "allprincipals": "admin consent (for everyone)",
     "principal": "a user's own consent",
+    "unknown": "unknown (Graph answered a null consentType)",
 }
 USER_CONSENT_CAUSES = ("USER_CONSENT_DISABLED", "USER_CONSENT_RESTRICTED")
 

@@ -129,7 +129,8 @@ def _grants(report: Report, width: int) -> Table | Text | None:
         [
             g.app_object_id,
             consent_words(g.consent_type),
-            g.principal_id or "all users",
+            g.principal_id
+            or ("all users" if g.consent_type.casefold() == "allprincipals" else "unknown"),
             g.resource,
             " ".join(g.scopes),
         ]
