@@ -143,3 +143,22 @@ def test_junit_warn_is_a_passing_case_with_a_message(demo_report: Report) -> Non
         assert (out.text or "").startswith("WARN: ")
     assert suite.get("failures") == "0"
     assert suite.get("skipped") == "0"
+
+
+def test_headline_is_never_better_than_a_feature_whatever_the_gate(demo_report: Report) -> None:
+    """`--fail-on never` or a baseline lowers summary.status (the gate), never the headline.
+
+    The demo has a failing feature; with the gate's status forced to PASS every format's
+    headline must still say FAIL, or the first line would contradict the verdicts below it.
+    """
+    assert any(f.status is VerdictStatus.FAIL for f in demo_report.features)
+    gated = demo_report.model_copy(
+        update={"summary": demo_report.summary.model_copy(update={"status": VerdictStatus.PASS})}
+    )
+    text = renderer(OutputFormat.TEXT)(gated).splitlines()[0]
+    assert text.startswith("consent-audit: FAIL")
+    md = renderer(OutputFormat.MARKDOWN)(gated).splitlines()[0]
+    assert md.startswith("## consent-audit: FAIL")
+    html = renderer(OutputFormat.HTML)(gated)
+    assert "<title>consent-audit: FAIL for" in html
+    assert '<div class="banner s-fail">' in html

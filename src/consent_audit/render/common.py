@@ -34,6 +34,16 @@ def tenant_label(report: Report) -> str:
     return name if name == t.id else f"{name} ({t.id})"
 
 
+def headline_status(report: Report) -> VerdictStatus:
+    """The headline of every format: the worst feature verdict.
+
+    It answers "can Recruitee sync?", so it never reads better than a feature below it;
+    whether the run fails (``--fail-on``, a baseline) is the gate's line, not the headline's.
+    """
+    worst = max((v.status for v in report.features), key=lambda s: s.rank, default=None)
+    return worst or report.summary.status
+
+
 def source_label(report: Report) -> str:
     src = report.source
     origin = {

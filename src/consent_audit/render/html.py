@@ -32,6 +32,7 @@ from consent_audit.render.common import (
     fails_run,
     finding_anchor,
     gate_lines,
+    headline_status,
     source_label,
     step_lines,
     summary_line,
@@ -392,7 +393,8 @@ def _details_section(report: Report) -> str:
 def render_html(report: Report, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
     report = clean_report(report)
-    status = report.summary.status.value
+    headline = headline_status(report)
+    status = headline.value
     tenant = tenant_label(report)
     user = user_label(report)
     threshold = report.gate.fail_on
@@ -406,8 +408,7 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="generator" content="consent-audit">',
-        f"<title>consent-audit: {escape(STATUS_WORD[report.summary.status])} for "
-        f"{escape(tenant)}</title>",
+        f"<title>consent-audit: {escape(STATUS_WORD[headline])} for {escape(tenant)}</title>",
         f"<style>{CSS}</style>",
         "</head>",
         "<body>",

@@ -32,6 +32,7 @@ from consent_audit.render.common import (
     conditional_access_tables,
     fails_run,
     gate_lines,
+    headline_status,
     source_label,
     step_lines,
     summary_line,
@@ -281,7 +282,7 @@ def _details(report: Report) -> list[str]:
 def render_markdown(report: Report, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
     report = clean_report(report)
-    status = STATUS_WORD[report.summary.status]
+    status = STATUS_WORD[headline_status(report)]
     lines = [
         f"## consent-audit: {status} for {text(tenant_label(report))}",
         "",

@@ -41,6 +41,7 @@ from consent_audit.render.common import (
     conditional_access_note,
     conditional_access_tables,
     gate_lines,
+    headline_status,
     summary_line,
     user_label,
 )
@@ -300,9 +301,7 @@ def _wrapped(head: Text, body: str, width: int) -> Text:
 
 def _summary_header(report: Report, width: int) -> Text:
     """One line: overall status, tenant, source (and user): what this screen is about."""
-    # The worst feature verdict: the question asked, whatever --fail-on or a baseline decide.
-    worst = max((v.status for v in report.features), key=lambda s: s.rank, default=None)
-    word, style = STATUS_STYLE[worst or report.summary.status]
+    word, style = STATUS_STYLE[headline_status(report)]
     head = Text("consent-audit: ", style="bold")
     head.append(word, style=style)
     head.append(" ")
