@@ -62,6 +62,7 @@ SUBJECTS: dict[str, tuple[Subject, ...]] = {
     "USER_NOT_FOUND": (),
     "USER_DISABLED": (_U,),
     "DATA_UNAVAILABLE": (_A, _PART),
+    "DATA_PARTIAL": (_A, _PART),
 }
 """Which objects identify each finding code (a test walks the registry against this)."""
 

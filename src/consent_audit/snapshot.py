@@ -134,6 +134,10 @@ class Part(SnapshotModel, Generic[T]):
     message: str | None = None
     permission: str | None = None
     data: T | None = None
+    gaps: list[str] = Field(default_factory=list)
+    """What an ``ok`` part lacks, one sentence each: an item Graph sent that could not be
+    read (named, with the bad properties), or a read the part needs that Graph refused (beta's
+    background sign-ins). The report names each (DATA_PARTIAL), not only the message."""
 
     @property
     def ok(self) -> bool:

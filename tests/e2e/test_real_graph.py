@@ -252,3 +252,27 @@ def test_nulls_in_grants_assignments_and_consent_settings_are_reported_unknown(
     assert {f["status"] for f in report["features"]} == {"unknown"}
     parts = {f["evidence"]["part"]: f["detail"] for f in _findings(report, "DATA_UNAVAILABLE")}
     assert "null for the principal" in parts["app_role_assigned_to"]
+
+
+def test_refused_background_sign_ins_are_named_in_the_report(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """Beta refusing the non-interactive sign-ins must reach the report (DATA_PARTIAL), not
+    stay in the snapshot part's message: those are the refresh failures of a stopped sync."""
+    refuse = Fault.error(
+        r"^/beta/auditLogs/signIns",
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+        count=None,
+    )
+    emu = graph_emulator_factory(EXAMPLES / "signin-frequency.json", faults=[refuse])
+    run = _check(emu, tmp_path, "--with-logs")
+    assert refuse.fired
+    [partial] = _findings(run.report, "DATA_PARTIAL")
+    assert partial["evidence"]["part"] == "sign_ins"
+    assert "background (non-interactive) sign-ins" in partial["detail"]
+    assert partial["remediation"]
+    assert not _findings(run.report, "SIGNIN_FAILURES")
+    text = run_cli(["check", "--with-logs", "--details"], emu.url, tmp_path)
+    assert "background (non-interactive) sign-ins" in " ".join(text.stdout.split())

@@ -302,3 +302,36 @@ def test_feature_selection_limits_verdicts(feature: str) -> None:
 
     assert [v.name for v in report.features] == [feature]
     assert report.summary.features_pass == 1
+
+
+def test_items_left_out_of_a_part_are_a_finding_not_only_a_message() -> None:
+    """A part read in part (the collector names what it skipped in ``Part.gaps``) gives
+    DATA_PARTIAL naming each item, with a remediation; a verdict part makes the features
+    warn, a log part affects none."""
+    app = recruitee_app()
+    gaps = ["unreadable item g-bad (resourceId)"]
+    partial = app.model_copy(
+        update={
+            "oauth2_permission_grants": app.oauth2_permission_grants.model_copy(
+                update={"gaps": gaps}
+            )
+        }
+    )
+    assert "DATA_PARTIAL" not in codes(run(with_apps(healthy(), app)))
+    report = run(with_apps(healthy(), partial))
+    f = one(report, "DATA_PARTIAL")
+    assert f.evidence["part"] == "oauth2_permission_grants"
+    assert "g-bad (resourceId)" in f.detail
+    assert f.app_object_id == RECRUITEE_SP_ID
+    assert f.remediation
+    assert set(statuses(report).values()) == {"warn"}
+
+    refused = ["background (non-interactive) sign-ins could not be read from Graph beta: 403"]
+    snap = with_sign_ins(healthy(), sign_in(0))
+    snap = snap.model_copy(update={"sign_ins": snap.sign_ins.model_copy(update={"gaps": refused})})
+    report = run(snap)
+    f = one(report, "DATA_PARTIAL")
+    assert f.evidence["part"] == "sign_ins"
+    assert "background (non-interactive)" in f.detail
+    assert f.features == []
+    assert set(statuses(report).values()) == {"pass"}

@@ -323,6 +323,7 @@ def test_refused_background_sign_ins_are_named_not_hidden(
     assert "background (non-interactive) sign-ins could not be read" in (
         snap.sign_ins.message or ""
     )
+    assert any("background (non-interactive) sign-ins" in g for g in snap.sign_ins.gaps)
 
 
 def test_one_bad_item_is_skipped_and_named_not_the_whole_part(
@@ -348,6 +349,9 @@ def test_one_bad_item_is_skipped_and_named_not_the_whole_part(
     ]
     assert "g-bad" in (grants.message or "")
     assert "resourceId" in (grants.message or "")
+    [gap] = grants.gaps
+    assert "g-bad" in gap
+    assert "resourceId" in gap
 
 
 def test_per_user_grants_are_counted_per_scope_string_as_they_stream(

@@ -12,7 +12,7 @@ from consent_audit.errors import InputError
 from consent_audit.evaluate.apps import cap_leftover_findings, check_apps
 from consent_audit.evaluate.assignment import check_assignment
 from consent_audit.evaluate.audit_logs import check_revocations, check_sign_in_failures
-from consent_audit.evaluate.availability import check_availability
+from consent_audit.evaluate.availability import check_availability, check_partial
 from consent_audit.evaluate.conditional_access import ca_rows, check_conditional_access
 from consent_audit.evaluate.consent_policy import self_consent_policy_ids
 from consent_audit.evaluate.context import AuditContext, Outcome
@@ -66,6 +66,7 @@ RULES: tuple[Rule, ...] = (
     check_extra_scopes,
     check_app_registration,
     check_availability,
+    check_partial,
     cap_leftover_findings,
 )
 

@@ -29,7 +29,8 @@ class _Gap:
     app_object_id: str | None = None
 
 
-def _gaps(ctx: AuditContext) -> list[_Gap]:
+def _named(ctx: AuditContext) -> list[tuple[str, Part[Any], str | None]]:
+    """Every part of the snapshot the audit reads, with the app it belongs to."""
     snap = ctx.snapshot
     named: list[tuple[str, Part[Any], str | None]] = [
         ("recruitee_apps", snap.recruitee_apps, None),
@@ -48,11 +49,54 @@ def _gaps(ctx: AuditContext) -> list[_Gap]:
         named.append(("app_role_assigned_to", app.app_role_assigned_to, sp_id))
     if ctx.user_lookup is not None and ctx.user_lookup.user.status is not PartStatus.NOT_FOUND:
         named.append(("user", ctx.user_lookup.user, None))
+    named.append(("conditional_access_policies", snap.conditional_access_policies, None))
+    return named
+
+
+def _gaps(ctx: AuditContext) -> list[_Gap]:
     return [
         _Gap(name, part.status, part.message, part.permission, app_id)
-        for name, part, app_id in named
-        if part.status not in (PartStatus.OK, PartStatus.NOT_COLLECTED)
+        for name, part, app_id in _named(ctx)
+        if name != "conditional_access_policies"  # CA_UNREADABLE speaks for it
+        and part.status not in (PartStatus.OK, PartStatus.NOT_COLLECTED)
     ]
+
+
+LOG_PARTS = ("directory_audits", "sign_ins")
+"""Parts no verdict reads (they explain, in SIGNIN_FAILURES and GRANT_REVOKED)."""
+GAPS_SHOWN = 10
+
+
+def check_partial(ctx: AuditContext, out: Outcome) -> None:
+    """DATA_PARTIAL: a part read in part names what it left out in the report, not only in
+    the snapshot part's message: items Graph sent that could not be read (issue #10: "keep
+    the valid items, report the bad one") and reads Graph refused (beta's background
+    sign-ins, the ones that explain a stopped sync)."""
+    for name, part, app_id in _named(ctx):
+        if part.status is not PartStatus.OK or not part.gaps:
+            continue
+        label, permission = PART_INFO[name]
+        features = [] if name in LOG_PARTS else list(ctx.feature_names)
+        shown = "; ".join(part.gaps[:GAPS_SHOWN])
+        more = len(part.gaps) - GAPS_SHOWN
+        effect = (
+            " No verdict depends on it, but the failures it would show are missing."
+            if not features
+            else " The verdicts use the rest; one that depends on what was left out may be "
+            "wrong either way."
+        )
+        out.add(
+            finding(
+                "DATA_PARTIAL",
+                f"Part of {label} could not be read: {shown}"
+                f"{f' (and {more} more)' if more > 0 else ''}.{effect}",
+                title=f"Part of {label} could not be read",
+                features=features,
+                app_object_id=app_id,
+                evidence={"part": name, "gaps": part.gaps[:50], "count": len(part.gaps)},
+                remediation=remediation.data_partial(permission, _rerun_command(ctx)),
+            )
+        )
 
 
 def check_availability(ctx: AuditContext, out: Outcome) -> None:

@@ -100,6 +100,7 @@ _MANUAL_SUMMARY = {
     "ASSIGNMENT_REQUIRED": "Assign the users who sync to Recruitee",
     "CA_UNREADABLE": "Audit again as Global Reader to read Conditional Access",
     "DATA_UNAVAILABLE": "Audit again as Global Reader to read what was missing",
+    "DATA_PARTIAL": "Audit again as Global Reader; look up any item Graph sent unreadable",
     "GRANT_REVOKED": "Ask the affected users to reconnect Recruitee",
     "SIGNIN_FAILURES": "Read what the failed sign-ins mean with consent-audit explain",
 }

@@ -306,3 +306,20 @@ def data_unavailable(
             url="https://learn.microsoft.com/graph/permissions-reference",
         )
     ]
+
+
+def data_partial(permission: str, rerun: str) -> list[RemediationStep]:
+    """Items Graph sent that could not be read, or a refused beta read: look them up, audit
+    again with the permission, and hand the snapshot to support if they stay unreadable."""
+    return [
+        RemediationStep(
+            action=(
+                "Look the named items up in the Entra admin center (they may be half-deleted "
+                f"or malformed); make sure the auditor has {permission} (and the Global Reader "
+                f"role), then run `{rerun}` again. If an item stays unreadable, send the "
+                "snapshot (`consent-audit snapshot --output FILE`) to support."
+            ),
+            portal_path="Entra admin center > Identity > Roles & admins > Global Reader",
+            url="https://learn.microsoft.com/graph/permissions-reference",
+        )
+    ]

@@ -92,10 +92,15 @@ class _Results:
         notes = []
         if self.body(key).get("truncated"):
             notes.append("truncated: only the most recent pages were read")
-        skipped = getattr(data, "skipped", None)
+        skipped: list[str] = getattr(data, "skipped", None) or []
         if skipped:
             notes.append(f"skipped {len(skipped)} unreadable item(s): {'; '.join(skipped[:10])}")
-        return Part(status=PartStatus.OK, data=data, message="; ".join(notes) or None)
+        return Part(
+            status=PartStatus.OK,
+            data=data,
+            message="; ".join(notes) or None,
+            gaps=[f"unreadable item {s}" for s in skipped],
+        )
 
     def raw_values(self, key: str) -> list[dict[str, Any]] | None:
         """The items of a collection answer, or None when the call failed."""
@@ -180,13 +185,21 @@ def _apps(results: _Results) -> Part[list[ServicePrincipal]]:
     """Name matches (near misses included: the evaluator decides) plus appId matches."""
     keys = [k for k in results.calls if k == "apps_by_name" or k.startswith("apps_by_id_")]
     found: dict[str, ServicePrincipal] = {}
+    notes: list[str] = []
+    gaps: list[str] = []
     for key in keys:
         part = results.part(key, _values(ServicePrincipal))
         if part.data is None:
             return Part(status=part.status, message=part.message, permission=part.permission)
         for sp in part.data:
             found.setdefault(sp.id, sp)
-    return Part(data=sorted(found.values(), key=lambda sp: (sp.display_name or "", sp.id)))
+        notes.extend([part.message] if part.message else [])
+        gaps.extend(part.gaps)
+    return Part(
+        data=sorted(found.values(), key=lambda sp: (sp.display_name or "", sp.id)),
+        message="; ".join(dict.fromkeys(notes)) or None,
+        gaps=list(dict.fromkeys(gaps)),
+    )
 
 
 def _user(results: _Results, query: str) -> UserLookup:
@@ -238,6 +251,7 @@ def _grants(results: _Results, index: int, per_user: bool) -> Part[list[OAuth2Pe
     keys = [f"grants_all_{index}", f"grants_user_{index}"] if per_user else [f"grants_{index}"]
     grants: dict[str, OAuth2PermissionGrant] = {}
     notes: list[str] = []
+    gaps: list[str] = []
     for key in keys:
         part = results.part(key, _values(OAuth2PermissionGrant))
         if part.data is None:
@@ -245,7 +259,12 @@ def _grants(results: _Results, index: int, per_user: bool) -> Part[list[OAuth2Pe
         grants.update({g.id: g for g in part.data})
         if part.message:
             notes.append(part.message)
-    return Part(data=list(grants.values()), message="; ".join(notes) or None)
+        gaps.extend(part.gaps)
+    return Part(
+        data=list(grants.values()),
+        message="; ".join(notes) or None,
+        gaps=list(dict.fromkeys(gaps)),
+    )
 
 
 def _recruitee_app(
@@ -281,6 +300,7 @@ def _sign_ins(results: _Results, count: int) -> Part[list[SignIn]]:
     part stays readable but its message says what is missing."""
     rows: dict[str, SignIn] = {}
     notes: list[str] = []
+    gaps: list[str] = []
     for index in range(count):
         part = results.part(f"signins_{index}", _values(SignIn))
         if part.data is None:
@@ -288,18 +308,30 @@ def _sign_ins(results: _Results, count: int) -> Part[list[SignIn]]:
         rows.update({s.id: s for s in part.data})
         if part.message:
             notes.append(part.message)
+        gaps.extend(part.gaps)
         background = results.part(f"signins_background_{index}", _values(SignIn))
         if background.data is None:
-            notes.append(
+            refused = (
                 "background (non-interactive) sign-ins could not be read from Graph beta: "
                 f"{background.message or background.status.value}"
+            )
+            notes.append(refused)
+            gaps.append(
+                f"{refused}. Refresh failures that explain a sync that stopped are not in the "
+                "sign-in logs read"
+                + (f" (needs {background.permission})" if background.permission else "")
             )
         else:
             rows.update({s.id: s for s in background.data})
             if background.message:
                 notes.append(f"background sign-ins {background.message}")
+            gaps.extend(f"background sign-ins: {g}" for g in background.gaps)
     ordered = sorted(rows.values(), key=lambda s: s.created_date_time, reverse=True)
-    return Part(data=ordered, message="; ".join(dict.fromkeys(notes)) or None)
+    return Part(
+        data=ordered,
+        message="; ".join(dict.fromkeys(notes)) or None,
+        gaps=list(dict.fromkeys(gaps)),
+    )
 
 
 def _grant_policies(results: _Results) -> Part[list[PermissionGrantPolicy]]:
@@ -353,7 +385,7 @@ def _grant_policies(results: _Results) -> Part[list[PermissionGrantPolicy]]:
             )
             if m
         )
-    return Part(data=parsed.data, message=message or part.message)
+    return Part(data=parsed.data, message=message or part.message, gaps=parsed.gaps)
 
 
 def _consent_requests(results: _Results, request_ids: list[str]) -> Part[list[AppConsentRequest]]:
@@ -364,21 +396,25 @@ def _consent_requests(results: _Results, request_ids: list[str]) -> Part[list[Ap
         return part
     asked: dict[str, list[UserConsentRequest]] = {}
     notes: list[str] = [part.message] if part.message else []
+    gaps: list[str] = list(part.gaps)
     for index, request_id in enumerate(request_ids):
         key = f"user_consent_requests_{index}"
         found = results.part(key, _values(UserConsentRequest))
         if found.data is None:
-            notes.append(
+            note = (
                 f"who asked in consent request {request_id} could not be read "
                 f"({found.message or found.status.value})"
             )
+            notes.append(note)
+            gaps.append(note)
             continue
+        gaps.extend(f"consent request {request_id}: {g}" for g in found.gaps)
         asked[request_id] = found.data
     requests = [
         r.model_copy(update={"user_consent_requests": asked[r.id]}) if r.id in asked else r
         for r in part.data
     ]
-    return Part(data=requests, message="; ".join(notes) or None)
+    return Part(data=requests, message="; ".join(notes) or None, gaps=gaps)
 
 
 def _recruitee_requests(
@@ -406,9 +442,10 @@ def _valid_items(raw: list[dict[str, Any]], model: type[M]) -> Part[list[M]]:
             out.append(model.model_validate(item))
         except ValidationError as exc:
             ident = item.get("id") if isinstance(item, dict) else None
-            bad.append(f"item {ident or index}: {exc.error_count()} invalid field(s)")
+            where = ", ".join(".".join(str(x) for x in err["loc"]) for err in exc.errors()[:3])
+            bad.append(f"{ident or f'item {index}'} ({where})")
     message = f"skipped {len(bad)} unreadable item(s): {'; '.join(bad)}" if bad else None
-    return Part(data=out, message=message)
+    return Part(data=out, message=message, gaps=[f"unreadable item {b}" for b in bad])
 
 
 class _PrincipalTally:
