@@ -213,3 +213,22 @@ def test_help_and_demo_do_not_import_msal_keyrings_or_requests(argv: list[str]) 
     )
     assert "LOADED []" in proc.stderr, proc.stderr[-2000:]
     assert "internal error" not in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown", "junit"])
+def test_machine_formats_do_not_import_rich(fmt: str) -> None:
+    """rich is start-up cost only the text report needs (docs/performance.md)."""
+    code = (
+        "import sys\n"
+        "from consent_audit.cli import main\n"
+        f"sys.argv = ['consent-audit', 'check', '--demo', '--format', {fmt!r}, '-q',"
+        " '--fail-on', 'never']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('RICH', sorted(m for m in sys.modules if m.split('.')[0] == 'rich'),"
+        " file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "RICH []" in proc.stderr, proc.stderr[-2000:]
+    assert "internal error" not in proc.stderr

@@ -31,11 +31,15 @@ escaping by ElementTree in junit.py.
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
-from rich.console import Console
-from rich.text import Text
+
+if TYPE_CHECKING:
+    # rich costs ~20 ms to import: only the text renderer needs it, so JSON, Markdown, HTML
+    # and JUnit runs never load it (bench/scale.py, docs/performance.md).
+    from rich.console import Console
+    from rich.text import Text
 
 # Line breaks Python, terminals or Markdown honour (str.splitlines' set) and tab: a space.
 _LINE_BREAKS = "\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029"
@@ -121,6 +125,8 @@ def escape_json_bidi(document: str) -> str:
 
 def rich_text(value: str, style: str = "") -> Text:
     """Data for the text renderer: a rich ``Text`` (never parsed as markup), cleaned."""
+    from rich.text import Text
+
     return Text(clean(value), style=style)
 
 
@@ -130,4 +136,6 @@ def report_console(**options: Any) -> Console:
     Renderers pass data as :func:`rich_text`; turning markup off as well means a plain string
     that slips through is still printed as written.
     """
+    from rich.console import Console
+
     return Console(markup=False, emoji=False, highlight=False, **options)
