@@ -27,6 +27,7 @@ from .builders import (
     statuses,
     user_grant,
     verdict,
+    with_admin_scopes,
     with_app_part_status,
     with_apps,
     with_part_status,
@@ -111,6 +112,23 @@ def test_error_finding_outranks_unknown() -> None:
     )
 
     assert statuses(run(snap)) == {"mailbox": "fail", "calendar": "fail", "rooms": "fail"}
+
+
+def test_data_unavailable_never_claims_unknown_for_a_feature_that_fails() -> None:
+    """The gap's text is written before verdicts; it must not contradict a failing one."""
+    # Calendars.ReadWrite is not granted: whether people may consent to it is unreadable,
+    # but nobody is covered, so calendar fails whatever the policy says.
+    no_calendars = (
+        "offline_access User.Read Mail.Send Mail.ReadWrite email openid User.ReadBasic.All"
+    )
+    snap = with_admin_scopes(healthy(), no_calendars)
+    report = run(with_part_status(snap, "authorization_policy", PartStatus.FORBIDDEN))
+
+    assert statuses(report)["calendar"] == "fail"
+    gap = one(report, "DATA_UNAVAILABLE")
+    assert "calendar" in gap.features
+    assert "unknown" not in gap.detail
+    assert "undecided unless another finding settles it" in gap.detail
 
 
 def test_unreadable_graph_service_principal_makes_scopes_unknown() -> None:

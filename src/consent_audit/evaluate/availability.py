@@ -144,8 +144,10 @@ def check_availability(ctx: AuditContext, out: Outcome) -> None:
             "error": "Graph returned an error",
             "incomplete": "what was read does not settle it",
         }[status]
+        # Verdicts come from all findings together: a definite error elsewhere (a missing
+        # scope, say) still decides the feature, so this finding must not claim "unknown".
         effect = (
-            f" Verdicts for {', '.join(features)} are unknown."
+            f" It leaves {', '.join(features)} undecided unless another finding settles it."
             if features
             else " No verdict depends on it."
         )
