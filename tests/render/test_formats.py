@@ -162,3 +162,21 @@ def test_headline_is_never_better_than_a_feature_whatever_the_gate(demo_report: 
     html = renderer(OutputFormat.HTML)(gated)
     assert "<title>consent-audit: FAIL for" in html
     assert '<div class="banner s-fail">' in html
+
+
+def test_an_app_field_graph_left_null_reads_unknown_in_every_format(demo_report: Report) -> None:
+    """Null `accountEnabled` is not "disabled" (nor null `appRoleAssignmentRequired` "no")."""
+    apps = [
+        a.model_copy(update={"account_enabled": None, "assignment_required": None})
+        for a in demo_report.apps
+    ]
+    nulled = demo_report.model_copy(update={"apps": apps})
+    for fmt in (OutputFormat.MARKDOWN, OutputFormat.HTML):
+        out = renderer(fmt)(nulled)
+        section = out[out.index("Recruitee enterprise applications") :]
+        assert "unknown" in section[:3000]
+        assert "NO" not in section[:3000].split("Tenant settings")[0].split()
+    text = renderer(OutputFormat.TEXT, RenderOptions(details=True))(nulled)
+    apps_part = text[text.index("Recruitee enterprise applications") :].split("Tenant settings")[0]
+    assert "unknown" in apps_part
+    assert " NO " not in apps_part

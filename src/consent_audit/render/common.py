@@ -34,6 +34,30 @@ def tenant_label(report: Report) -> str:
     return name if name == t.id else f"{name} ({t.id})"
 
 
+def _tri(value: bool | None, yes: str, no: str) -> str:
+    """Graph may answer null: that is "unknown", never the reassuring or alarming default."""
+    return "unknown" if value is None else yes if value else no
+
+
+def apps_table(report: Report) -> PlainTable:
+    """The Recruitee enterprise applications, one row each, for every format."""
+    return PlainTable(
+        "Recruitee enterprise applications",
+        ["Name", "appId", "Object id", "Enabled", "Assignment required", "Publisher"],
+        [
+            [
+                a.display_name or "-",
+                a.app_id,
+                a.object_id,
+                _tri(a.account_enabled, "yes", "NO"),
+                _tri(a.assignment_required, "yes", "no"),
+                a.verified_publisher or "unverified",
+            ]
+            for a in report.apps
+        ],
+    )
+
+
 def headline_status(report: Report) -> VerdictStatus:
     """The headline of every format: the worst feature verdict.
 

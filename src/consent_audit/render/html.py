@@ -24,6 +24,7 @@ from consent_audit.render.common import (
     all_scope_tables,
     app_in_use_note,
     app_label,
+    apps_table,
     chain_heading,
     chain_scope,
     chain_steps,
@@ -339,22 +340,8 @@ def _details_section(report: Report) -> str:
     )
     parts.append('<h2 id="apps">Recruitee enterprise applications</h2>')
     if report.apps:
-        parts.append(
-            _table(
-                ["Name", "appId", "Object id", "Enabled", "Assignment required", "Publisher"],
-                [
-                    [
-                        a.display_name or "-",
-                        a.app_id,
-                        a.object_id,
-                        "yes" if a.account_enabled else "NO",
-                        "yes" if a.assignment_required else "no",
-                        a.verified_publisher or "unverified",
-                    ]
-                    for a in report.apps
-                ],
-            )
-        )
+        table = apps_table(report)
+        parts.append(_table(table.headers, table.rows))
     else:
         parts.append("<p>No Recruitee enterprise application found.</p>")
     grant_rows = [

@@ -23,6 +23,7 @@ from consent_audit.render.common import (
     all_scope_tables,
     app_in_use_note,
     app_label,
+    apps_table,
     chain_features,
     chain_heading,
     chain_intro,
@@ -232,13 +233,9 @@ def _apps(report: Report) -> list[str]:
         "| Name | appId | Object id | Enabled | Assignment required | Publisher |",
         "|---|---|---|---|---|---|",
     ]
-    for a in report.apps:
-        lines.append(
-            f"| {cell(a.display_name or '-')} | `{a.app_id}` | `{a.object_id}` | "
-            f"{'yes' if a.account_enabled else 'NO'} | "
-            f"{'yes' if a.assignment_required else 'no'} | "
-            f"{cell(a.verified_publisher or 'unverified')} |"
-        )
+    for name, app_id, object_id, *rest in apps_table(report).rows:
+        values = " | ".join(cell(v) for v in rest)
+        lines.append(f"| {cell(name)} | `{app_id}` | `{object_id}` | {values} |")
     return lines
 
 

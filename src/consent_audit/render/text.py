@@ -33,6 +33,7 @@ from consent_audit.render.common import (
     all_scope_tables,
     app_in_use_note,
     app_label,
+    apps_table,
     chain_features,
     chain_heading,
     chain_intro,
@@ -87,24 +88,7 @@ def _status(status: VerdictStatus) -> Text:
 def _apps(report: Report, width: int) -> Table | Text:
     if not report.apps:
         return Text("No Recruitee enterprise application found.", style="bold red")
-    return _plain_table(
-        PlainTable(
-            "Recruitee enterprise applications",
-            ["Name", "appId", "Object id", "Enabled", "Assignment required", "Publisher"],
-            [
-                [
-                    a.display_name or "-",
-                    a.app_id,
-                    a.object_id,
-                    "yes" if a.account_enabled else "NO",
-                    "yes" if a.assignment_required else "no",
-                    a.verified_publisher or "unverified",
-                ]
-                for a in report.apps
-            ],
-        ),
-        width,
-    )
+    return _plain_table(apps_table(report), width)
 
 
 def _settings(report: Report) -> Table:
