@@ -16,6 +16,8 @@ from consent_audit.evaluate import evaluate
 from consent_audit.gate import FailOn, decide
 from consent_audit.manifest import load_manifest
 from consent_audit.snapshot import load_snapshot
+from tests.evaluate.builders import healthy, recruitee_app, sign_in, with_apps, with_sign_ins
+from tests.evaluate.builders import run as evaluate_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 TENANTS = ROOT / "examples" / "tenants"
@@ -74,6 +76,37 @@ def test_summary_status_follows_fail_on() -> None:
     assert never["summary"]["status"] == "warn"  # type: ignore[index]
     assert never["gate"]["exit_code"] == 0  # type: ignore[index]
     assert "0 whatever is found" in never["gate"]["reason"]  # type: ignore[index]
+
+
+def test_fail_on_unknown_counts_items_graph_sent_that_could_not_be_read() -> None:
+    """DATA_PARTIAL (a verdict part read in part: items Graph sent that the collector could
+    not read) is data unreadable as much as DATA_UNAVAILABLE: ``--fail-on unknown`` fails on
+    it, ``--fail-on error`` does not. On a log part no verdict depends on, it stays a warning."""
+    app = recruitee_app()
+    grants = app.oauth2_permission_grants.model_copy(
+        update={"gaps": ["unreadable item g-bad (resourceId)"]}
+    )
+    report = evaluate_snapshot(
+        with_apps(healthy(), app.model_copy(update={"oauth2_permission_grants": grants}))
+    )
+    partial = [f for f in report.findings if f.id == "DATA_PARTIAL"]
+    assert len(partial) == 1
+    assert partial[0].features
+    assert [f.id for f in report.findings if f.severity.value != "info"] == ["DATA_PARTIAL"]
+    gated = decide(report, FailOn.UNKNOWN)
+    assert gated.gate.exit_code == 1
+    assert gated.gate.failing == [partial[0].fingerprint]
+    assert "DATA_PARTIAL (data unreadable)" in gated.gate.reason
+    assert decide(report, FailOn.ERROR).gate.exit_code == 0
+    assert decide(report, FailOn.WARNING).gate.exit_code == 1
+
+    refused = ["background (non-interactive) sign-ins could not be read from Graph beta: 403"]
+    snap = with_sign_ins(healthy(), sign_in(0))
+    snap = snap.model_copy(update={"sign_ins": snap.sign_ins.model_copy(update={"gaps": refused})})
+    logs_only = evaluate_snapshot(snap)
+    assert [f.features for f in logs_only.findings if f.id == "DATA_PARTIAL"] == [[]]
+    assert decide(logs_only, FailOn.UNKNOWN).gate.exit_code == 0
+    assert decide(logs_only, FailOn.WARNING).gate.exit_code == 1
 
 
 @pytest.mark.parametrize("path", sorted(TENANTS.glob("*.json")), ids=lambda p: p.stem)

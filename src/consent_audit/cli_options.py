@@ -67,7 +67,8 @@ FailOnOpt = Annotated[
     typer.Option(
         "--fail-on",
         help="Exit 1 when a finding not accepted by a baseline is at least this serious: "
-        "info < warning < unknown (part of the tenant could not be read) < error; never = 0.",
+        "info < warning < unknown (part of the tenant could not be read, wholly or in part) "
+        "< error; never = 0.",
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]

@@ -2,9 +2,12 @@
 
 ``--fail-on`` names the least serious finding that fails the run (exit 1), on the scale
 info < warning < unknown < error; ``never`` always exits 0. ``unknown`` is a finding that
-leaves a verdict unknown because part of the tenant could not be read (DATA_UNAVAILABLE,
-CA_UNREADABLE): a CI identity that lost a permission can turn the build red without also
-failing on every warning. Findings a baseline accepts never count.
+says part of the tenant a verdict depends on could not be read: a part refused or missing
+(DATA_UNAVAILABLE, CA_UNREADABLE) or items Graph sent that the collector could not read
+(DATA_PARTIAL). A CI identity that lost a permission, or a tenant whose data the tool can
+only read in part, can turn the build red without also failing on every warning. Such a
+finding on a part no verdict depends on (the logs) stays a warning. Findings a baseline
+accepts never count.
 
 The decision is written into the report (``gate``: level, exit code, the reason, which
 findings counted) and ``summary.status`` follows it, so the JSON, every renderer and the
@@ -31,8 +34,9 @@ class FailOn(str, Enum):
 
 
 LEVEL_RANK = {"info": 1, "warning": 2, "unknown": 3, "error": 4}
-UNREADABLE_CODES = frozenset({"DATA_UNAVAILABLE", "CA_UNREADABLE"})
-"""Findings that make a verdict unknown (availability.py / conditional_access.py)."""
+UNREADABLE_CODES = frozenset({"DATA_UNAVAILABLE", "DATA_PARTIAL", "CA_UNREADABLE"})
+"""Findings saying what a verdict depends on could not be read, wholly or in part
+(availability.py / conditional_access.py)."""
 
 
 def level(f: Finding) -> str:
