@@ -8,6 +8,12 @@ a ``BaseException``, so neither click's handlers nor a command's ``except Except
 swallow it, caught once in :func:`consent_audit.cli.main` and turned into exit 5
 (:data:`consent_audit.errors.ExitCode.OUTPUT_LOST`): quietly for a broken pipe (the reader
 chose to stop), with one line on stderr otherwise.
+
+On Windows a write or flush to a pipe whose reader has gone (``consent-audit check | more``
+quit with ``q``) can fail with ``OSError`` ``EINVAL`` instead of ``BrokenPipeError``: the C
+runtime reports the pipe being closed (``ERROR_NO_DATA``) as ``EINVAL`` (python/cpython#79935,
+bpo-35754, open). So on Windows, and only there, ``EINVAL`` on stdout is the same quiet exit
+5 as a broken pipe; elsewhere it says something else went wrong and keeps its message.
 """
 
 from __future__ import annotations
@@ -18,16 +24,20 @@ import sys
 from typing import Any, TextIO
 
 
+def is_broken_pipe(code: int) -> bool:
+    """Whether a failed write to stdout with this errno means the reader went away."""
+    if code == errno.EPIPE:
+        return True
+    return sys.platform == "win32" and code == errno.EINVAL
+
+
 class StdoutLost(BaseException):
     """Standard output cannot take the report; ``errno`` says why."""
 
     def __init__(self, code: int) -> None:
         super().__init__(os.strerror(code))
         self.errno = code
-
-    @property
-    def broken_pipe(self) -> bool:
-        return self.errno == errno.EPIPE
+        self.broken_pipe = is_broken_pipe(code)
 
 
 class GuardedStdout:
