@@ -91,9 +91,9 @@ def child(url: str, user: str | None, trace: bool) -> None:
         http_seconds = 0.0
         bytes_in = 0
 
-        def post(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
             start = time.perf_counter()
-            response = super().post(*args, **kwargs)
+            response = super().request(*args, **kwargs)
             _ = response.content  # read the body inside the timed span
             TimedSession.http_seconds += time.perf_counter() - start
             TimedSession.bytes_in += len(response.content)
@@ -120,6 +120,7 @@ def child(url: str, user: str | None, trace: bool) -> None:
         "render_s": t3 - t2,
         "processing_s": (t1 - t0) - TimedSession.http_seconds + (t3 - t1),
         "http_requests": client.stats.http_requests,
+        "page_requests": client.stats.page_requests,
         "rounds": client.stats.rounds,
         "bytes_in": TimedSession.bytes_in,
         "grants_in_snapshot": grants,
@@ -266,18 +267,13 @@ def run_child(url: str, user: str | None, trace: bool) -> dict[str, Any]:
 
 
 def grant_reads(emu: Any) -> dict[str, int]:
+    """Grant-list requests, inside a ``$batch`` (first pages) or plain GETs (further pages)."""
     whole = sum(
         1
         for r in emu.requests
-        if r.batch_inner
-        and "/servicePrincipals/" in r.target
-        and "oauth2PermissionGrants" in r.target
+        if "/servicePrincipals/" in r.target and "oauth2PermissionGrants" in r.target
     )
-    filtered = sum(
-        1
-        for r in emu.requests
-        if r.batch_inner and r.target.startswith("/v1.0/oauth2PermissionGrants?")
-    )
+    filtered = sum(1 for r in emu.requests if r.target.startswith("/v1.0/oauth2PermissionGrants?"))
     return {"sp_grant_list_requests": whole, "filtered_grant_requests": filtered}
 
 
@@ -333,7 +329,9 @@ def show(row: dict[str, Any]) -> None:
         f"{row['grants']:>7,d} grants page {row['page_size']:>3d} {row['mode']:11s} | "
         f"cli {cli['cpu_s']:5.2f} s CPU {cli['wall_s']:6.2f} s wall {cli['maxrss_mb']:5.0f} MB | "
         + versus
-        + f"http {b['http_s']:6.2f} s ({b['http_requests']} POSTs, {b['rounds']} rounds, "
+        + f"http {b['http_s']:6.2f} s ({b['http_requests']} requests: "
+        f"{b['http_requests'] - b['page_requests']} $batch + {b['page_requests']} page GETs, "
+        f"{b['rounds']} rounds, "
         f"{b['bytes_in'] / 2**20:5.1f} MiB) | processing {b['processing_s']:5.2f} s "
         f"(collect {b['collect_cpu_s']:.2f} + evaluate {b['evaluate_s']:.2f} + "
         f"render {b['render_s']:.2f}) | rss {b['maxrss_mb']:.0f} MB{trace} | "

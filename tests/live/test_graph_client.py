@@ -15,16 +15,124 @@ from consent_audit.live.graph_errors import (
 )
 from consent_audit.snapshot import PartStatus
 
-from .fakes import BATCH_URL, ROOT, FakeGraph, FakeTokens, Sleeper, error_body, make_client
+from .fakes import BATCH_URL, ROOT, FakeGraph, FakeTokens, Raw, Sleeper, error_body, make_client
 
 
-def test_pages_are_followed_through_batch_and_merged(rsps: responses.RequestsMock) -> None:
+def test_first_page_is_batched_the_next_pages_are_plain_gets(
+    rsps: responses.RequestsMock,
+) -> None:
     graph = FakeGraph().install(rsps)
     graph.add("/things", {"value": [1, 2], "@odata.nextLink": f"{ROOT}/v1.0/things?$skiptoken=X"})
-    graph.add("/things?$skiptoken=X", {"value": [3]})
-    out = make_client().run([GraphCall("a", "/things")])
-    assert out["a"] == {"value": [1, 2, 3]}
-    assert graph.urls() == ["/things", "/things?$skiptoken=X"]
+    graph.add("/things?$skiptoken=X", {"value": [3], "@odata.nextLink": f"{ROOT}/v1.0/things?p=3"})
+    graph.add("/things?p=3", {"value": [4]})
+    graph.add("/other", {"value": ["o"]})
+    client = make_client()
+    out = client.run([GraphCall("a", "/things"), GraphCall("b", "/other")])
+    assert out["a"] == {"value": [1, 2, 3, 4]}
+    assert out["b"] == {"value": ["o"]}
+    assert graph.urls() == ["/things", "/other", "/things?$skiptoken=X", "/things?p=3"]
+    assert len(graph.batches) == 1
+    assert [url for url, _ in graph.gets] == ["/things?$skiptoken=X", "/things?p=3"]
+    assert [call.request.method for call in rsps.calls] == ["POST", "GET", "GET"]
+    assert (client.stats.http_requests, client.stats.page_requests) == (3, 2)
+
+
+def test_page_gets_carry_the_calls_headers_and_version(rsps: responses.RequestsMock) -> None:
+    """ConsistencyLevel (advanced queries) and Prefer must be on every page's request; a beta
+    call's pages are read from beta."""
+    graph = FakeGraph().install(rsps)
+    graph.add("/groups", {"value": [1], "@odata.nextLink": f"{ROOT}/v1.0/groups?$skiptoken=G"})
+    graph.add("/groups?$skiptoken=G", {"value": [2]})
+    graph.add("/beta/logs", {"value": ["a"], "@odata.nextLink": f"{ROOT}/beta/logs?$skiptoken=L"})
+    graph.add("/beta/logs?$skiptoken=L", {"value": ["b"]})
+    advanced = {"ConsistencyLevel": "eventual"}
+    out = make_client(tokens=FakeTokens(["tok"])).run(
+        [GraphCall("g", "/groups", advanced), GraphCall("l", "/logs", version="beta")]
+    )
+    assert out == {"g": {"value": [1, 2]}, "l": {"value": ["a", "b"]}}
+    gets = dict(graph.gets)
+    assert gets["/groups?$skiptoken=G"]["ConsistencyLevel"] == "eventual"
+    assert gets["/groups?$skiptoken=G"]["Authorization"] == "Bearer tok"
+    assert "ConsistencyLevel" not in gets["/beta/logs?$skiptoken=L"]
+    gets_sent = [c.request for c in rsps.calls if c.request.method == "GET"]
+    beta_get = [r.url for r in gets_sent if "logs" in str(r.url)]
+    assert beta_get == [f"{ROOT}/beta/logs?$skiptoken=L"]
+
+
+def test_a_throttled_page_is_retried_after_retry_after_and_paging_goes_on(
+    rsps: responses.RequestsMock,
+) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/big", {"value": [1], "@odata.nextLink": f"{ROOT}/v1.0/big?p=2"})
+    graph.add("/big?p=2", error_body("TooManyRequests", "later"), 429, {"Retry-After": "1.5"})
+    graph.add("/big?p=2", error_body("ServiceUnavailable", "busy"), 503)
+    graph.add("/big?p=2", {"value": [2], "@odata.nextLink": f"{ROOT}/v1.0/big?p=3"})
+    graph.add("/big?p=3", {"value": [3]})
+    sleeper = Sleeper()
+    out = make_client(sleep=sleeper).run([GraphCall("1", "/big")])
+    assert out["1"] == {"value": [1, 2, 3]}
+    # Retry-After as given, then the back-off's second step (attempt 2 of this page: 1 s,
+    # jittered by random 0.5 to 0.75 s), as for a request inside a batch.
+    assert sleeper.calls == [1.5, 0.75]
+    assert [url for url, _ in graph.gets] == ["/big?p=2"] * 3 + ["/big?p=3"]
+
+
+def test_a_page_that_keeps_failing_ends_that_request_with_an_error(
+    rsps: responses.RequestsMock,
+) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/big", {"value": [1], "@odata.nextLink": f"{ROOT}/v1.0/big?p=2"})
+    graph.add("/big?p=2", error_body("InternalServerError", "boom", "rid-7"), 500)
+    graph.add("/small", {"value": ["ok"]})
+    out = make_client(max_wait=3.0).run([GraphCall("1", "/big"), GraphCall("2", "/small")])
+    error = out["1"]
+    assert isinstance(error, GraphError)
+    assert error.code == RETRIES_EXHAUSTED
+    assert "rid-7" in error.describe()
+    assert out["2"] == {"value": ["ok"]}
+
+
+def test_a_page_cut_short_or_not_json_is_retried(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/big", {"value": [1], "@odata.nextLink": f"{ROOT}/v1.0/big?p=2"})
+    graph.add("/big?p=2", requests.ConnectionError("reset"))
+    graph.add("/big?p=2", Raw("<html>proxy</html>"))
+    graph.add("/big?p=2", {"value": [2]})
+    sleeper = Sleeper()
+    out = make_client(sleep=sleeper).run([GraphCall("1", "/big")])
+    assert out["1"] == {"value": [1, 2]}
+    assert len(sleeper.calls) == 2
+
+
+def test_a_page_that_never_arrives_is_a_connection_failure(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/big", {"value": [1], "@odata.nextLink": f"{ROOT}/v1.0/big?p=2"})
+    graph.add("/big?p=2", requests.ConnectionError("refused"))
+    out = make_client().run([GraphCall("1", "/big")])
+    assert isinstance(out["1"], GraphError)
+    assert out["1"].code == CONNECTION_FAILED
+    assert sum(1 for c in rsps.calls if c.request.method == "GET") == 3
+
+
+def test_a_401_on_a_page_gets_one_fresh_token_then_fails_clearly(
+    rsps: responses.RequestsMock,
+) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/big", {"value": [1], "@odata.nextLink": f"{ROOT}/v1.0/big?p=2"})
+    graph.add("/big?p=2", error_body("InvalidAuthenticationToken", "expired"), 401)
+    graph.add("/big?p=2", {"value": [2]})
+    tokens = FakeTokens(["old", "new"])
+    out = make_client(tokens=tokens).run([GraphCall("1", "/big")])
+    assert out["1"] == {"value": [1, 2]}
+    assert tokens.refreshes == 1
+    assert graph.auth_headers == ["Bearer old", "Bearer old", "Bearer new"]
+
+    graph = FakeGraph().install(rsps)
+    graph.routes.clear()
+    graph.add("/big", {"value": [1], "@odata.nextLink": f"{ROOT}/v1.0/big?p=2"})
+    graph.add("/big?p=2", error_body("InvalidAuthenticationToken", "expired"), 401)
+    with pytest.raises(AccessError, match="even after a refresh"):
+        make_client().run([GraphCall("1", "/big")])
 
 
 def test_next_link_seen_before_stops_with_loop_error(rsps: responses.RequestsMock) -> None:
@@ -35,7 +143,19 @@ def test_next_link_seen_before_stops_with_loop_error(rsps: responses.RequestsMoc
     out = make_client().run([GraphCall("a", "/things")])
     assert isinstance(out["a"], GraphError)
     assert out["a"].code == NEXT_LINK_LOOP
-    assert len(graph.batches) == 2
+    assert len(graph.batches) == 1
+    assert [url for url, _ in graph.gets] == ["/things?$skiptoken=A"]
+
+
+def test_foreign_next_link_on_a_later_page_is_refused(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/things", {"value": [1], "@odata.nextLink": f"{ROOT}/v1.0/things?p=2"})
+    graph.add("/things?p=2", {"value": [2], "@odata.nextLink": "https://evil.example/v1.0/t?p=3"})
+    out = make_client().run([GraphCall("a", "/things")])
+    assert isinstance(out["a"], GraphError)
+    assert out["a"].code == FOREIGN_NEXT_LINK
+    assert all(str(c.request.url).startswith(ROOT + "/") for c in rsps.calls)
+    assert len(rsps.calls) == 2
 
 
 def test_foreign_next_link_is_refused_and_no_token_leaves(rsps: responses.RequestsMock) -> None:

@@ -1,8 +1,10 @@
 """A small Microsoft Graph client: JSON ``$batch``, paging, throttling and retries.
 
 Why batch: the collector needs ~15 independent reads, and a tenant admin running this from a
-laptop should wait for two or three round trips, not fifteen. Rules from Microsoft's docs
-(microsoft-graph-docs-contrib):
+laptop should wait for two or three round trips, not fifteen. Why not batch the pages: each
+next page depends on the previous one, so a batch of one page saves no round trip and only
+adds wrapping (a JSON body to build, an envelope to unwrap); pages are plain GETs of the
+``@odata.nextLink``. Rules from Microsoft's docs (microsoft-graph-docs-contrib):
 
 * ``concepts/json-batching.md``: at most 20 requests per ``POST {root}/v1.0/$batch``; URLs are
   relative to the version root; responses come back in any order; inner statuses are
@@ -12,7 +14,8 @@ laptop should wait for two or three round trips, not fifteen. Rules from Microso
   a batch are not retried by Graph's SDKs: retry only those, in a new batch, after the longest
   Retry-After. The same page says a throttled batch may itself fail with 424, so a whole-batch
   429/424 retries every request in it.
-* ``concepts/paging.md``: follow ``@odata.nextLink`` until it is absent.
+* ``concepts/paging.md``: follow ``@odata.nextLink`` (a GET of that URL, with the same
+  request headers, e.g. ``ConsistencyLevel``) until it is absent.
 
 Security: the bearer token only ever goes to the configured Graph origin (scheme, host and
 port). A nextLink pointing anywhere else is refused, not followed; a nextLink seen before is a
@@ -161,13 +164,20 @@ class _Pending:
     seen_links: set[str] = field(default_factory=set)
     delay: float | None = None
 
+    @property
+    def paging(self) -> bool:
+        """Past the first page: the next request is a plain GET of a nextLink."""
+        return bool(self.seen_links)
+
 
 @dataclass
 class ClientStats:
-    """For the benchmark: HTTP requests sent, sub-requests, collector waves, sequential rounds."""
+    """For the benchmark: HTTP requests sent (``$batch`` POSTs and page GETs), requests inside
+    batches, page GETs, collector waves, sequential rounds."""
 
     http_requests: int = 0
     sub_requests: int = 0
+    page_requests: int = 0
     waves: int = 0
     rounds: int = 0
 
@@ -206,7 +216,8 @@ def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
 
 
 class GraphClient:
-    """Runs waves of GETs through ``$batch``; every request ends as a body or a GraphError."""
+    """Runs waves of GETs through ``$batch`` and follows their pages with plain GETs; every
+    request ends as a body or a GraphError."""
 
     def __init__(
         self,
@@ -250,18 +261,25 @@ class GraphClient:
     # -- public -------------------------------------------------------------------------
 
     def run(self, calls: Sequence[GraphCall]) -> dict[str, Outcome]:
-        """One wave: every call batched, retried and paged to completion."""
+        """One wave: every call batched, retried and paged to completion.
+
+        First pages (and their retries) travel in ``$batch`` POSTs; once a request is paging,
+        each further page is one plain GET of its nextLink, in the same rounds."""
         self.stats.waves += 1
         results: dict[str, Outcome] = {}
         pending = [_Pending(call=c, path=c.path) for c in calls]
         while pending:
             self.stats.rounds += 1
             again: list[_Pending] = []
+            first = [p for p in pending if not p.paging]
+            paging = [p for p in pending if p.paging]  # before the batches add to it
             # v1.0 first: it carries the reads every verdict needs; beta only supplements.
-            for version in sorted({p.call.version for p in pending}, key=lambda v: v != V1):
-                same = [p for p in pending if p.call.version == version]
+            for version in sorted({p.call.version for p in first}, key=lambda v: v != V1):
+                same = [p for p in first if p.call.version == version]
                 for start in range(0, len(same), MAX_BATCH):
                     again.extend(self._send_chunk(same[start : start + MAX_BATCH], results))
+            for page in paging:
+                again.extend(self._get_page(page, results))
             pending = self._wait_for(again, results)
         return results
 
@@ -294,39 +312,75 @@ class GraphClient:
                 error = GraphError(200, BAD_RESPONSE, "no answer for this request in $batch")
                 again.extend(self._retry_or_fail(pending, error, None, results))
                 continue
-            again.extend(self._handle_answer(pending, answer, results))
+            again.extend(self._batch_answer(pending, answer, results))
         return again
 
     def _post_batch(
         self, body: dict[str, Any], count: int, version: str = V1
     ) -> requests.Response | GraphError:
-        url = f"{self.root}/{version}/$batch"
+        self.stats.sub_requests += count
+        return self._send("POST", f"{self.root}/{version}/$batch", f"({count} requests)", body)
+
+    def _get_page(self, pending: _Pending, results: dict[str, Outcome]) -> list[_Pending]:
+        """One page of a paging request, as a plain GET of its (checked) nextLink.
+
+        A transport failure, a non-JSON 200 and a throttled or failing page are retried as
+        a request inside a batch would be; paging goes on from the page that failed."""
+        self.stats.page_requests += 1
+        response = self._send(
+            "GET", f"{self.root}/{pending.call.version}{pending.path}", "", None, pending.call
+        )
+        if isinstance(response, GraphError):
+            return self._retry_or_fail(pending, response, None, results)
+        body = _json(response)
+        status = response.status_code
+        if 200 <= status < 300 and not isinstance(body, dict):
+            error = GraphError(status, BAD_RESPONSE, "a page of the answer is not a JSON object")
+            return self._retry_or_fail(pending, error, None, results)
+        return self._handle_answer(pending, status, response.headers, body, results)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        note: str,
+        body: dict[str, Any] | None,
+        call: GraphCall | None = None,
+    ) -> requests.Response | GraphError:
+        """One HTTP request with the bearer token; a 401 gets one fresh token, a second one
+        is an AccessError (the token, not the tenant, is the problem)."""
         for _ in range(2):
             started = self._clock()
             self.stats.http_requests += 1
-            self.stats.sub_requests += count
+            headers = {
+                **(call.headers if call is not None else {}),
+                "Authorization": f"Bearer {self._current_token()}",
+                "Accept": "application/json",
+                "User-Agent": _USER_AGENT,
+            }
             try:
-                response = self._session.post(
+                response = self._session.request(
+                    method,
                     url,
                     json=body,
-                    headers={
-                        "Authorization": f"Bearer {self._current_token()}",
-                        "Accept": "application/json",
-                        "User-Agent": _USER_AGENT,
-                    },
+                    headers=headers,
                     timeout=self._timeout,
                     allow_redirects=False,
                 )
+                if method == "GET":
+                    _ = response.content  # a body cut short fails here, inside the try
             except requests.RequestException as exc:
                 # ConnectionError and Timeout, but also a body cut short (ChunkedEncodingError:
                 # "IncompleteRead") or undecodable (ContentDecodingError): all transport-level.
-                self._line(f"POST {url} failed: {type(exc).__name__}", started)
+                self._line(f"{method} {url} failed: {type(exc).__name__}", started)
                 # Only the exception's type: its text can quote the request's headers (requests'
                 # InvalidHeader does), and so the token.
                 return GraphError(
                     0, CONNECTION_FAILED, f"cannot reach {self.root} ({type(exc).__name__})"
                 )
-            self._line(f"POST {url} {response.status_code} ({count} requests)", started)
+            self._line(
+                f"{method} {url} {response.status_code}{' ' + note if note else ''}", started
+            )
             if response.status_code == 401 and not _is_licence(response):
                 if self._refreshed:
                     error = parse_graph_error(401, _json(response), dict(response.headers))
@@ -352,7 +406,7 @@ class GraphClient:
 
     # -- per-request handling ------------------------------------------------------------
 
-    def _handle_answer(
+    def _batch_answer(
         self, pending: _Pending, answer: dict[str, Any], results: dict[str, Outcome]
     ) -> list[_Pending]:
         status = _answer_status(answer.get("status"))
@@ -362,13 +416,29 @@ class GraphClient:
                 200, BAD_RESPONSE, "a $batch answer has no integer HTTP status"
             )
             return []
-        headers = answer.get("headers") if isinstance(answer.get("headers"), dict) else {}
-        body = answer.get("body")
+        headers = answer.get("headers")
         if self._log:
             self._log(f"  GET {pending.path} {status}")
+        return self._handle_answer(
+            pending,
+            status,
+            headers if isinstance(headers, dict) else {},
+            answer.get("body"),
+            results,
+        )
+
+    def _handle_answer(
+        self,
+        pending: _Pending,
+        status: int,
+        headers: Mapping[str, Any],
+        body: Any,
+        results: dict[str, Outcome],
+    ) -> list[_Pending]:
+        """One request's answer, from a batch or a page GET: a page, a retry or an error."""
         if 200 <= status < 300:
             return self._page(pending, body if isinstance(body, dict) else {}, results)
-        error = parse_graph_error(status, body, headers)
+        error = parse_graph_error(status, body, dict(headers))
         if status == 401 and not error.is_licence_error and not self._refreshed:
             self._refresh()
             pending.delay = 0.0

@@ -418,7 +418,9 @@ def permissions_markdown(plan: list[PlannedCall]) -> str:
         "",
         "Requests of one wave go out together in JSON `$batch` POSTs of up to 20 to",
         "`{graph}/v1.0/$batch` (beta requests, marked `/beta`, to `{graph}/beta/$batch`);",
-        "wave 2 needs the object ids found in wave 1.",
+        "wave 2 needs the object ids found in wave 1. Further pages of a list are plain GETs",
+        "of its `@odata.nextLink`, with the same headers and permission, only ever to the",
+        "Graph host in use.",
         "",
     ]
     return "\n".join(lines)
