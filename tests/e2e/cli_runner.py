@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.e2e.cli_forkserver import ForkServer
 
 TOKEN = "test-token"
 QUICK_RETRIES = {"CONSENT_AUDIT_RETRY_BACKOFF": "0.01"}
@@ -39,6 +42,29 @@ class Run:
         return data
 
 
+_BASE_ENV = dict(os.environ)
+"""The environment pytest started with, before any fixture changed it: the fork server's."""
+
+SPAWN_VAR = "CONSENT_AUDIT_TEST_CLI"
+"""``exec`` runs every end-to-end CLI run as the real console script, ``fork`` (the default
+where the OS can) forks each run from a server that imported the package once."""
+
+_server: ForkServer | None = None
+
+
+def _fork_server(env: dict[str, str]) -> ForkServer | None:
+    """The fork server that can run with ``env``, or None when this run must be exec'd."""
+    global _server
+    mode = _BASE_ENV.get(SPAWN_VAR, "fork")
+    if mode not in ("fork", "exec"):
+        raise ValueError(f"{SPAWN_VAR} must be 'fork' or 'exec', not {mode!r}")
+    if mode == "exec" or not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
+        return None
+    if _server is None:
+        _server = ForkServer({k: v for k, v in _BASE_ENV.items() if k != SPAWN_VAR})
+    return _server if _server.serves(env) else None
+
+
 def run_cli(
     args: list[str],
     graph_url: str | None,
@@ -46,7 +72,10 @@ def run_cli(
     token: str | None = TOKEN,
     extra_env: dict[str, str] | None = None,
     timeout: float = 60,
+    *,
+    exec_: bool = False,
 ) -> Run:
+    """Run ``consent-audit args`` in its own process; ``exec_`` forces the console script."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "CONSENT_AUDIT_"))}
     env.update({"HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"), "CI": "true"})
     env.update(QUICK_RETRIES)
@@ -55,6 +84,13 @@ def run_cli(
     if token is not None:
         env["CONSENT_AUDIT_ACCESS_TOKEN"] = token
     env.update(extra_env or {})
+    server = None if exec_ else _fork_server(env)
+    if server is not None:
+        script = cli_command()
+        program = script[0] if len(script) == 1 else "consent-audit"
+        code, out, err = server.run([program, *args], env, os.getcwd(), timeout)
+        assert "Traceback" not in err, err
+        return Run(code, out, err)
     proc = subprocess.run(
         [*cli_command(), *args],
         capture_output=True,
