@@ -113,6 +113,8 @@ def _refuse_clashing_outputs(outputs: list[Path], inputs: list[Path | None]) -> 
     ``-o - -o -`` would give a reader two JSON documents in one stream, and ``-o`` naming
     the snapshot being audited would silently replace the evidence with the report.
     """
+    from consent_audit.files import shown
+
     if sum(str(p) == "-" for p in outputs) > 1:
         raise InputError(
             "'-o -' is given more than once: stdout can carry one report.",
@@ -122,12 +124,13 @@ def _refuse_clashing_outputs(outputs: list[Path], inputs: list[Path | None]) -> 
     for index, path in enumerate(files):
         if any(_same_file(path, other) for other in files[:index]):
             raise InputError(
-                f"-o {path} is given twice.", fix="Give each report its own file name."
+                f"-o {shown(path)} is given twice.", fix="Give each report its own file name."
             )
         for source in inputs:
             if source is not None and str(source) != "-" and _same_file(path, source):
                 raise InputError(
-                    f"-o {path} is the input file itself; writing the report would replace it.",
+                    f"-o {shown(path)} is the input file itself; writing the report would "
+                    "replace it.",
                     fix="Write the report to another file.",
                 )
 
@@ -136,6 +139,7 @@ def _output_formats(
     outputs: list[Path], stdout_format: Format, inputs: list[Path | None] | None = None
 ) -> list[tuple[Path, str]]:
     """Each ``-o`` with its format, checked before any work so a typo fails fast."""
+    from consent_audit.files import shown
     from consent_audit.render import EXTENSIONS, format_for_path
 
     _refuse_clashing_outputs(outputs, inputs or [])
@@ -148,7 +152,8 @@ def _output_formats(
         if fmt is None:
             known = ", ".join(sorted(EXTENSIONS))
             raise InputError(
-                f"{path}: cannot tell the format from the extension {path.suffix!r}.",
+                f"{shown(path)}: cannot tell the format from the extension "
+                f"{shown(repr(path.suffix))}.",
                 fix=f"Use one of {known}, or '-' for stdout (in --format).",
             )
         resolved.append((path, fmt.value))
@@ -187,7 +192,7 @@ def _write_outputs(
     quiet: bool,
     options: RenderOptions,
 ) -> None:
-    from consent_audit.files import write_text_atomic
+    from consent_audit.files import shown, write_text_atomic
     from consent_audit.render import OutputFormat, renderer
 
     if not outputs:
@@ -201,11 +206,11 @@ def _write_outputs(
             write_text_atomic(path, renderer(OutputFormat(fmt), options)(report))
         except OSError as exc:
             raise InputError(
-                f"{path}: cannot write the report ({exc.strerror}).",
+                f"{shown(path)}: cannot write the report ({exc.strerror}).",
                 fix="Check the directory exists and is writable.",
             ) from None
         if not quiet:
-            typer.echo(f"wrote {fmt} report to {path}", err=True)
+            typer.echo(f"wrote {fmt} report to {shown(path)}", err=True)
 
 
 def _append_step_summary(report: Report, options: RenderOptions, quiet: bool) -> None:
@@ -236,18 +241,19 @@ def _load_baseline(path: Path | None) -> Baseline | None:
 
 def _write_baseline(report: Report, path: Path, today: date, quiet: bool) -> None:
     from consent_audit.baseline import baseline_toml
-    from consent_audit.files import write_text_atomic
+    from consent_audit.files import shown, write_text_atomic
 
     try:
         write_text_atomic(path, baseline_toml(report, today))
     except OSError as exc:
         raise InputError(
-            f"{path}: cannot write the baseline ({exc.strerror}).",
+            f"{shown(path)}: cannot write the baseline ({exc.strerror}).",
             fix="Check the directory exists and is writable.",
         ) from None
     if not quiet:
         typer.echo(
-            f"wrote a baseline of {len(report.findings)} finding(s) to {path}; replace each "
+            f"wrote a baseline of {len(report.findings)} finding(s) to {shown(path)}; "
+            "replace each "
             "reason with why it is accepted",
             err=True,
         )
@@ -409,10 +415,11 @@ def check(
         today = datetime.now(timezone.utc).date()
         report = decide(report, fail_on, accepted, today)
         if verbose and source.kind != "live":
+            from consent_audit.files import shown
             from consent_audit.render.common import source_label
 
             typer.echo(
-                f"audited {source_label(report)}: {len(report.features)} feature(s), "
+                f"audited {shown(source_label(report))}: {len(report.features)} feature(s), "
                 f"{len(report.apps)} Recruitee app(s), {len(report.findings)} finding(s)",
                 err=True,
             )
@@ -438,8 +445,11 @@ def _redaction_key(path: Path | None, quiet: bool) -> bytes:
 
     key, where, created = load_or_create_key(path)
     if created and not quiet:
+        from consent_audit.files import shown
+
         typer.echo(
-            f"made a redaction key at {where}: keep it (same key, same pseudonyms next time); "
+            f"made a redaction key at {shown(where)}: keep it (same key, same pseudonyms "
+            "next time); "
             "never send it",
             err=True,
         )
@@ -514,17 +524,17 @@ def snapshot_cmd(
         if str(output) == "-":
             sys.stdout.write(text)
         else:
-            from consent_audit.files import write_text_atomic
+            from consent_audit.files import shown, write_text_atomic
 
             try:
                 write_text_atomic(output, text)
             except OSError as exc:
                 raise InputError(
-                    f"{output}: cannot write the snapshot ({exc.strerror}).",
+                    f"{shown(output)}: cannot write the snapshot ({exc.strerror}).",
                     fix="Check the directory exists and is writable.",
                 ) from None
             if not quiet:
-                typer.echo(f"wrote snapshot to {output}", err=True)
+                typer.echo(f"wrote snapshot to {shown(output)}", err=True)
     except ConsentAuditError as error:
         fail(error)
 
@@ -547,9 +557,10 @@ def login(
     """Sign in and cache the token (no audit). Example: consent-audit login --tenant contoso.com"""
     try:
         if status:
+            from consent_audit.files import shown
             from consent_audit.live import token_cache_status
 
-            typer.echo(token_cache_status())
+            typer.echo(shown(token_cache_status()))
             return
         from consent_audit.live import login as do_login
 
@@ -592,8 +603,13 @@ def manifest_validate(
     validate m.toml"""
     try:
         m = _load_manifest(file)
+        from consent_audit.files import shown
+
         typer.echo(
-            f"{file}: valid ({len(m.features)} features: {', '.join(f.name for f in m.features)})"
+            shown(
+                f"{file}: valid ({len(m.features)} features: "
+                f"{', '.join(f.name for f in m.features)})"
+            )
         )
     except ConsentAuditError as error:
         fail(error)

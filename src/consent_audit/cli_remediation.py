@@ -167,7 +167,9 @@ def consent_url(
                 snapshot, demo, live_options(tenant=None, client_id=None, cloud=cloud)
             )
             snap = source.obtain(chosen).snapshot
-        origin = str(snapshot) if snapshot is not None else "the demo tenant"
+        from consent_audit.files import shown
+
+        origin = shown(snapshot) if snapshot is not None else "the demo tenant"
         recruitee = app_id or _app_id_from(snap, origin, chosen)
         where = tenant or (snap.tenant.id if snap is not None else "organizations")
         url = admin_consent_url(chosen, recruitee, where, cloud, redirect_uri)

@@ -20,6 +20,19 @@ from pathlib import Path
 from consent_audit.errors import InputError
 
 
+def shown(path: str | os.PathLike[str]) -> str:
+    """``path`` as a message shows it: one line, controls and bidi controls as escapes.
+
+    A path the admin typed is echoed ("wrote json report to PATH", errors naming a file),
+    and a file name can hold ESC, a newline or U+202E like any tenant name: it goes through
+    the same boundary (render/safe_text.clean), so it cannot colour, retitle or add a line
+    to the terminal. Imported lazily: the boundary loads pydantic, which ``--help`` avoids.
+    """
+    from consent_audit.render.safe_text import clean
+
+    return clean(os.fspath(path))
+
+
 def posix_modes() -> bool:
     """True where file mode bits are the access control (everything but Windows)."""
     return os.name != "nt" and sys.platform != "win32"
@@ -128,36 +141,39 @@ def _read_file(path: Path, what: str, cap: int) -> str:
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        raise InputError(f"{path}: no such {what} file.", fix="Check the path.") from None
+        raise InputError(f"{shown(path)}: no such {what} file.", fix="Check the path.") from None
     except OSError as exc:
         raise InputError(
-            f"{path}: cannot open the {what} ({exc.strerror}).", fix="Pass a readable file."
+            f"{shown(path)}: cannot open the {what} ({exc.strerror}).",
+            fix="Pass a readable file.",
         ) from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise InputError(
-            f"{path}: {kind}; the {what} must be a regular file or '-' (stdin).",
+            f"{shown(path)}: {kind}; the {what} must be a regular file or '-' (stdin).",
             fix=f"Pass the {what} file itself, or pipe it in with '-'.",
         )
     if info.st_size > cap:
         os.close(fd)
-        raise _too_big(str(path), what, cap)
+        raise _too_big(shown(path), what, cap)
     with os.fdopen(fd, "rb") as handle:
         try:
             data = handle.read(cap + 1)
         except OSError as exc:
             raise InputError(
-                f"{path}: cannot read the {what} ({exc.strerror}).", fix="Pass a readable file."
+                f"{shown(path)}: cannot read the {what} ({exc.strerror}).",
+                fix="Pass a readable file.",
             ) from None
     if len(data) > cap:
-        raise _too_big(str(path), what, cap)
-    return _decode(data, str(path), what)
+        raise _too_big(shown(path), what, cap)
+    return _decode(data, shown(path), what)
 
 
 def read_text_input(path: Path, what: str) -> tuple[str, str]:
-    """Read a UTF-8 input (``-`` = standard input) as ``(text, name for messages)``.
+    """Read a UTF-8 input (``-`` = standard input) as ``(text, name for messages)``; the
+    name is :func:`shown`, so every message about the file stays one inert line.
 
     Bounded and never blocking on a special file: only a regular file or standard input is
     read, at most :func:`max_input_bytes`, so ``/dev/zero``, a FIFO without a writer or a
@@ -166,4 +182,4 @@ def read_text_input(path: Path, what: str) -> tuple[str, str]:
     cap = max_input_bytes()
     if str(path) == "-":
         return _read_stdin(what, cap), "<stdin>"
-    return _read_file(path, what, cap), str(path)
+    return _read_file(path, what, cap), shown(path)

@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 
 from consent_audit.errors import InputError
-from consent_audit.files import make_private_dir, write_text_atomic
+from consent_audit.files import make_private_dir, shown, write_text_atomic
 from consent_audit.paths import config_file
 
 KEY_FILE_NAME = "redaction.key"
@@ -39,7 +39,7 @@ def load_or_create_key(path: Path | None = None) -> tuple[bytes, Path, bool]:
         return _create(target), target, True
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(
-            f"{target}: cannot read the redaction key ({exc}).",
+            f"{shown(target)}: cannot read the redaction key ({exc}).",
             fix="Pass a readable key file with --redact-key, or remove it to make a new one "
             "(pseudonyms then change).",
         ) from None
@@ -50,7 +50,7 @@ def load_or_create_key(path: Path | None = None) -> tuple[bytes, Path, bool]:
         key = b""
     if len(key) != KEY_BYTES:
         raise InputError(
-            f"{target} is not a consent-audit redaction key.",
+            f"{shown(target)} is not a consent-audit redaction key.",
             fix="Point --redact-key at the key file consent-audit made, or at a path that does "
             "not exist yet to make a new key there.",
         )
@@ -64,7 +64,7 @@ def _create(target: Path) -> bytes:
         write_text_atomic(target, _HEADER + base64.b64encode(key).decode() + "\n")
     except OSError as exc:
         raise InputError(
-            f"{target}: cannot save the redaction key ({exc.strerror}).",
+            f"{shown(target)}: cannot save the redaction key ({exc.strerror}).",
             fix="Pass --redact-key FILE in a writable directory.",
         ) from None
     return key
