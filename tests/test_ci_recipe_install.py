@@ -1,13 +1,16 @@
-"""Each CI recipe's install and audit steps, run for real in a plain shell (no container).
+"""Each CI recipe's pin, install and audit steps, run for real in a plain shell (no container).
 
-The recipes build a wheel from a pinned checkout of consent-audit and install it. Here the
-checkout is a copy of this repository (``./consent-audit`` in a temporary work directory),
-the shell lines that call pip are taken from each recipe and run as written in a fresh
-virtual environment, and each recipe's audit command then runs from that environment with
-the live sign-in options replaced by ``--demo``. The fresh environment sees the already
-installed dependencies (typer, rich, pydantic, msal, requests, ...) through a ``.pth`` file
-and never this checkout's editable install, so it is the wheel that is exercised; building
-the wheel needs only the package index (for setuptools), as in CI.
+The recipes build a wheel from one pinned commit of consent-audit and install it. Here the
+upstream repository is a git repository made from a copy of this checkout, with a newer
+commit on top of the pinned one; each recipe's own lines that check and check out
+``CONSENT_AUDIT_COMMIT`` run as written (GitLab's clone too; Azure's after a full clone, as
+its checkout step with ``fetchDepth: 0`` leaves it; GitHub's check, its checkout being an
+action), then the shell lines that call pip run in a fresh virtual environment, and each
+recipe's audit command runs from that environment with the live sign-in options replaced by
+``--demo``. The fresh environment sees the already installed dependencies (typer, rich,
+pydantic, msal, requests, ...) through a ``.pth`` file and never this checkout's editable
+install, so it is the wheel that is exercised; building the wheel needs only the package
+index (for setuptools), as in CI.
 """
 
 from __future__ import annotations
@@ -19,18 +22,105 @@ import subprocess
 import sysconfig
 import venv
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.test_ci_recipes import RECIPES, _commands, _load, _offline, _outputs, _strings
+from tests.test_ci_recipes import (
+    PIN,
+    PIN_CHECK,
+    PLACEHOLDER,
+    RECIPES,
+    _commands,
+    _load,
+    _offline,
+    _outputs,
+    _strings,
+    shell_lines,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL = [
     "python -m pip wheel --no-deps --wheel-dir dist ./consent-audit",
     "python -m pip install dist/consent_audit-*.whl",
 ]
-NOT_SHIPPED = (".venv", ".git", "build", "dist", "*.egg-info", "tests", "bench", "examples")
+NOT_SHIPPED = (
+    ".venv",
+    ".git",
+    "build",
+    "dist",
+    "*.egg-info",
+    "tests",
+    "bench",
+    "examples",
+    "__pycache__",
+    ".*_cache",
+)
+AFTER_PIN = "NEWER_THAN_THE_PIN.txt"
+"""A file only the upstream's newer commit has: a checkout of the pin must not."""
+
+
+@dataclass(frozen=True)
+class Upstream:
+    url: str
+    pinned: str
+    newer: str
+
+
+def _git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=ci",
+            "-c",
+            "user.email=ci@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def _pin_lines(name: str) -> list[str]:
+    """The recipe's own lines that check the pin and fetch and check out consent-audit."""
+    return [line for line in shell_lines(name) if line.startswith(("if [", "git "))]
+
+
+def _run_pin(
+    name: str, work: Path, upstream: Upstream, commit: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update({PIN: commit, "CONSENT_AUDIT_REPO": upstream.url})
+    if name == "azure-pipelines.yml":
+        # What `checkout: consent_audit` with fetchDepth 0 leaves: the branch tip, all history.
+        _git("clone", "--quiet", upstream.url, "consent-audit", cwd=work)
+    script = "set -eu\n" + "\n".join(_pin_lines(name)) + "\n"
+    return subprocess.run(
+        ["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Upstream:
+    """consent-audit's repository as a CI job would fetch it: the pinned commit, then a newer."""
+    if os.name == "nt" or shutil.which("git") is None:
+        pytest.skip("the recipes' shell steps run on Linux agents with git")
+    repo = tmp_path_factory.mktemp("upstream") / "consent-audit"
+    shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(*NOT_SHIPPED))
+    _git("init", "--quiet", cwd=repo)
+    _git("add", "--all", cwd=repo)
+    _git("commit", "--quiet", "-m", "the reviewed commit", cwd=repo)
+    pinned = _git("rev-parse", "HEAD", cwd=repo)
+    (repo / AFTER_PIN).write_text("not reviewed\n", encoding="utf-8")
+    _git("add", AFTER_PIN, cwd=repo)
+    _git("commit", "--quiet", "-m", "a newer commit", cwd=repo)
+    return Upstream(url=str(repo), pinned=pinned, newer=_git("rev-parse", "HEAD", cwd=repo))
 
 
 def _install_lines(name: str) -> list[str]:
@@ -43,11 +133,41 @@ def _install_lines(name: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", RECIPES)
-def test_recipe_installs_a_wheel_built_from_a_pinned_release(name: str) -> None:
+def test_recipe_installs_a_wheel_built_from_its_checkout(name: str) -> None:
     text = (ROOT / "examples" / "ci" / name).read_text(encoding="utf-8")
     assert _install_lines(name) == INSTALL
-    assert "v0.1.0" in text  # the pinned tag, as the README explains
     assert "pip install consent-audit" not in text  # not on PyPI
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_recipe_checks_out_exactly_the_pinned_commit(
+    name: str, upstream: Upstream, tmp_path: Path
+) -> None:
+    proc = _run_pin(name, tmp_path, upstream, upstream.pinned)
+    assert proc.returncode == 0, proc.stderr
+    if name == "github-actions.yml":
+        return  # actions/checkout fetches `ref: ${{ env.CONSENT_AUDIT_COMMIT }}` itself
+    checkout = tmp_path / "consent-audit"
+    assert _git("rev-parse", "HEAD", cwd=checkout) == upstream.pinned != upstream.newer
+    assert not (checkout / AFTER_PIN).exists()
+
+
+@pytest.mark.parametrize("name", RECIPES)
+@pytest.mark.parametrize(
+    "value", ["main", PLACEHOLDER, "short", ""], ids=["branch", "placeholder", "short", "empty"]
+)
+def test_recipe_stops_at_anything_but_a_full_sha(
+    name: str, value: str, upstream: Upstream, tmp_path: Path
+) -> None:
+    commit = upstream.pinned[:12] if value == "short" else value
+    proc = _run_pin(name, tmp_path, upstream, commit)
+    assert proc.returncode != 0
+    assert f"{PIN} {PIN_CHECK}" in proc.stderr
+    checkout = tmp_path / "consent-audit"
+    if name == "gitlab-ci.yml":
+        assert not checkout.exists()  # the check runs before the clone
+    elif name == "azure-pipelines.yml":
+        assert _git("rev-parse", "HEAD", cwd=checkout) == upstream.newer  # left as fetched
 
 
 def _deps_dir(target: Path) -> Path:
@@ -65,13 +185,14 @@ def _deps_dir(target: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(work dir, venv bin dir) after running the recipes' install lines in a shell."""
-    if os.name == "nt":
-        pytest.skip("the recipes' shell steps run on Linux agents")
+def installed(tmp_path_factory: pytest.TempPathFactory, upstream: Upstream) -> tuple[Path, Path]:
+    """(work dir, venv bin dir) after GitLab's recipe fetched the pinned commit and the
+    recipes' install lines ran in a shell."""
     base = tmp_path_factory.mktemp("recipe")
     work = base / "work"
-    shutil.copytree(ROOT, work / "consent-audit", ignore=shutil.ignore_patterns(*NOT_SHIPPED))
+    work.mkdir()
+    pinned = _run_pin("gitlab-ci.yml", work, upstream, upstream.pinned)
+    assert pinned.returncode == 0, pinned.stderr
     env_dir = base / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     bin_dir = env_dir / "bin"

@@ -1,13 +1,18 @@
-"""The CI recipes in examples/ci/ are valid YAML and run a command the real CLI accepts.
+"""The CI recipes in examples/ci/ are valid YAML, pin one commit and run a real CLI command.
 
 Each `consent-audit ...` command line is run through the CLI with the live sign-in options
 replaced by --demo (no network here), from a temporary directory: it must parse, write the
 JSON, JUnit and Markdown reports it names, and exit 0 or 1 (never 2 = bad usage).
+
+Pinning (README "In CI: pin a version"): the repository has no release tags, so each recipe
+names one commit by its full sha in ``CONSENT_AUDIT_COMMIT``, shipped as a placeholder that
+a check stops the job at before consent-audit is built; every checkout uses it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -20,8 +25,14 @@ from typer.testing import CliRunner
 
 from consent_audit.cli import app
 
-CI = Path(__file__).resolve().parents[1] / "examples" / "ci"
+ROOT = Path(__file__).resolve().parents[1]
+CI = ROOT / "examples" / "ci"
 RECIPES = ["github-actions.yml", "azure-pipelines.yml", "gitlab-ci.yml"]
+PIN = "CONSENT_AUDIT_COMMIT"
+PLACEHOLDER = "<40-character sha of the consent-audit commit you reviewed>"
+PIN_CHECK = "must be the full 40-character sha"
+"""What the check before the checkout says when ``CONSENT_AUDIT_COMMIT`` is not a sha."""
+CHECKOUT_PIN = 'checkout --quiet "$CONSENT_AUDIT_COMMIT"'
 # Options that only matter for a live sign-in, with whether they take a value.
 LIVE_OPTIONS = {
     "--auth": True,
@@ -75,6 +86,22 @@ def _offline(argv: list[str]) -> list[str]:
     return [*out, "--demo"]
 
 
+def shell_lines(name: str) -> list[str]:
+    """Every line of every shell script in the recipe, in order (GitLab's list items too)."""
+    return [
+        line.strip().removeprefix("- ")
+        for text in _strings(_load(name))
+        for line in text.splitlines()
+        if line.strip()
+    ]
+
+
+def _index(lines: list[str], needle: str) -> int:
+    found = [i for i, line in enumerate(lines) if needle in line]
+    assert len(found) == 1, (needle, found)
+    return found[0]
+
+
 def _outputs(argv: list[str]) -> list[str]:
     return [argv[i + 1] for i, a in enumerate(argv) if a in ("-o", "--output")]
 
@@ -104,6 +131,63 @@ def test_recipe_command_runs_against_the_real_cli(
         assert (tmp_path / out).stat().st_size > 0, out
     json.loads((tmp_path / "consent-audit.json").read_text())
     assert ET.parse(tmp_path / "consent-audit.xml").getroot().tag == "testsuites"
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_recipe_pins_one_commit_by_its_sha(name: str) -> None:
+    """One CONSENT_AUDIT_COMMIT, shipped as the placeholder; no release tag (none exists), no
+    branch clone; the check refusing anything but a full sha runs before the checkout."""
+    text = (CI / name).read_text(encoding="utf-8")
+    assert re.findall(rf"^\s*{PIN}: (.*)$", text, flags=re.M) == [f'"{PLACEHOLDER}"']
+    assert not re.search(r"\bv\d+\.\d+", text), "a version tag: the repository has none"
+    assert "--branch" not in text
+    assert "refs/tags/" not in text
+    lines = shell_lines(name)
+    check = _index(lines, PIN_CHECK)
+    install = _index(lines, "pip wheel")
+    assert check < install
+    if name == "github-actions.yml":
+        return  # the checkout is an action step: see the test below
+    checkout = _index(lines, CHECKOUT_PIN)
+    assert check < checkout < install
+    if name == "gitlab-ci.yml":
+        assert check < _index(lines, "git clone") < checkout
+
+
+def test_github_actions_checks_out_the_pinned_commit_after_checking_it() -> None:
+    steps = _load("github-actions.yml")["jobs"]["audit"]["steps"]
+    checkouts = [
+        i
+        for i, s in enumerate(steps)
+        if s.get("uses", "").startswith("actions/checkout@")
+        and s.get("with", {}).get("path") == "consent-audit"
+    ]
+    assert len(checkouts) == 1
+    at = checkouts[0]
+    assert steps[at]["with"]["ref"] == "${{ env.CONSENT_AUDIT_COMMIT }}"
+    assert PIN_CHECK in steps[0].get("run", "")
+    assert at > 0
+
+
+def test_azure_pipelines_checks_out_the_commit_from_the_branch_history() -> None:
+    """A repository resource's ``ref`` takes a branch or tag, not a sha: the recipe checks
+    out the branch with its whole history, then the pinned commit in a script."""
+    recipe = _load("azure-pipelines.yml")
+    [resource] = recipe["resources"]["repositories"]
+    assert resource["ref"].startswith("refs/heads/")
+    steps = recipe["steps"]
+    checkout = next(i for i, s in enumerate(steps) if s.get("checkout") == "consent_audit")
+    assert steps[checkout]["fetchDepth"] == 0
+    assert CHECKOUT_PIN in steps[checkout + 1]["script"]
+
+
+def test_readme_explains_the_pin_the_recipes_use() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### In CI: pin a version", 1)[1].split("\n#", 1)[0]
+    assert PIN in section
+    assert PLACEHOLDER in section
+    assert "git rev-parse HEAD" in section
+    assert not re.search(r"\bv\d+\.\d+", section)
 
 
 def test_github_actions_uses_workload_identity_federation() -> None:
