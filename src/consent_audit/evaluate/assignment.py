@@ -9,11 +9,13 @@ group is not assigned (AADSTS50105, EntitlementGrantsNotFound).
 permissions consented by an administrator, even if the user consent policies ... would
 otherwise allow a user to consent" (entra-docs configure-user-consent.md,
 https://learn.microsoft.com/entra/identity/enterprise-apps/configure-user-consent): the
-consent rules (consent_policy.decide) refuse user consent for such an app. Global
-Administrators bypass the assignment requirement (shared reference entra-behaviour.md, citing
-https://learn.microsoft.com/entra/identity-platform/howto-restrict-your-app-to-a-set-of-users;
-medium confidence: the sentence was not found verbatim in the searchable docs), so an
-unassigned Global Administrator is not reported as blocked.
+consent rules (consent_policy.decide) refuse user consent for such an app.
+
+"If the user is a Global Administrator, user assignment requirement will not be applicable"
+(note in entra-docs docs/identity-platform/howto-restrict-your-app-to-a-set-of-users.md,
+ms.date 07/19/2024,
+https://learn.microsoft.com/entra/identity-platform/howto-restrict-your-app-to-a-set-of-users),
+so an unassigned Global Administrator is not reported as blocked.
 """
 
 from __future__ import annotations
