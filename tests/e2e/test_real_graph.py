@@ -254,6 +254,77 @@ def test_nulls_in_grants_assignments_and_consent_settings_are_reported_unknown(
     assert "null for the principal" in parts["app_role_assigned_to"]
 
 
+def _grants_accounted(report: dict[str, Any]) -> int:
+    """Grants listed one by one plus per-user grants counted per app."""
+    return len(report["grants"]) + sum(group["count"] for group in report["user_grants"])
+
+
+def test_a_tenant_answering_null_wherever_the_csdl_allows_reads_unknown_not_guessed(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """``nulls="all"``: also the fields the v1.0 CSDL leaves nullable but real Graph always fills
+    (permissionGrantPoliciesAssigned, a grant's consentType, an assignment's principal, a scope's
+    value, a classification's fields) come back null, everywhere. Through the real collector:
+    every verdict that hangs on them is ``unknown``, with DATA_UNAVAILABLE naming the field, none
+    passes or fails, and no item, grant, app or person is dropped."""
+
+    def classified(raw: dict[str, Any]) -> None:
+        scopes = raw["graph_service_principal"]["data"]["oauth2PermissionScopes"]
+        rooms = next(s for s in scopes if s["value"] == "User.ReadBasic.All")
+        raw["delegated_permission_classifications"] = {
+            "status": "ok",
+            "data": [
+                {
+                    "id": "c1",
+                    "permissionId": rooms["id"],
+                    "permissionName": rooms["value"],
+                    "classification": "low",
+                }
+            ],
+        }
+
+    cases = [
+        ("assignment-required.json", ["--user", "adele.vance@fabrikam.com"]),
+        ("per-user-consent-only.json", []),  # per-user grants summarised as they stream in
+    ]
+    for name, extra in cases:
+        path = _variant(name, classified)  # every one of the five fields is served
+        plain = _check(graph_emulator_factory(path), tmp_path, *extra).report
+        run = _check(
+            graph_emulator_factory(path, nulls="all"), tmp_path, *extra, "--fail-on", "unknown"
+        )
+        report = run.report
+        assert {f["status"] for f in plain["features"]} != {"unknown"}, name
+        assert {f["status"] for f in report["features"]} == {"unknown"}, name
+        unavailable = _findings(report, "DATA_UNAVAILABLE")
+        detail = {f["evidence"]["part"]: f["detail"] for f in unavailable}
+        assert "permissionGrantPoliciesAssigned" in detail["authorization_policy"], name
+        assert "consentType" in detail["oauth2_permission_grants"], name
+        for feature in report["features"]:
+            assert any(feature["name"] in f["features"] for f in unavailable), feature
+        assert report["settings"]["user_consent"].startswith("unknown")
+        # Nothing guessed: no finding that needs a value Graph did not send.
+        for code in (
+            "SCOPE_MISSING",
+            "USER_CONSENT_DISABLED",
+            "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED",
+        ):
+            assert not _findings(report, code), (name, code)
+        # Nothing dropped: every item read, every grant, app and the user kept.
+        assert not _findings(report, "DATA_PARTIAL"), name
+        assert [a["object_id"] for a in report["apps"]] == [a["object_id"] for a in plain["apps"]]
+        # Per-user grants are counted per app as they stream in; a grant whose consentType is
+        # null cannot be counted as anyone's and is listed instead: none is lost either way.
+        assert _grants_accounted(report) == _grants_accounted(plain) > 0, name
+        assert report["grants"]
+        assert {g["consent_type"] for g in report["grants"]} == {"unknown"}
+        assert report["user"] == plain["user"]
+        assert run.code == 1  # --fail-on unknown turns it red
+        assert "DATA_UNAVAILABLE (data unreadable)" in report["gate"]["reason"]
+        if name == "assignment-required.json":
+            assert "principal" in detail["app_role_assigned_to"]
+
+
 def test_refused_background_sign_ins_are_named_in_the_report(
     graph_emulator_factory: Factory, tmp_path: Path
 ) -> None:

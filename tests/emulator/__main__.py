@@ -29,7 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of the $batch shuffle")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     parser.add_argument(
-        "--nulls", action="store_true", help="answer null wherever the CSDL allows it"
+        "--nulls",
+        nargs="?",
+        const=True,
+        default=False,
+        choices=["all"],
+        help="answer null where real Graph does; '--nulls all': also wherever the CSDL allows it",
     )
     return parser
 

@@ -20,16 +20,41 @@ and the v1.0 CSDL in microsoftgraph/msgraph-metadata ``schemas/v1.0-Prod.csdl``)
   ``conditionalAccessGrantControl``, ``linux`` in ``conditionalAccessDevicePlatform``) are
   sent as ``unknownFutureValue`` unless the request has
   ``Prefer: include-unknown-enum-members``.
-* Nulls: properties the CSDL leaves nullable may come back ``null``; "nulls" mode answers
-  ``null`` for the ones the reference file lists, wherever they hold no information (an empty
-  list, an unconfigured block, the ``all`` default of a condition-set list) and for sign-in
-  status texts.
+* Nulls: properties the CSDL leaves nullable may come back ``null``; "nulls" mode
+  (``nulls=True``) answers ``null`` for the ones the reference file lists, wherever they hold
+  no information (an empty list, an unconfigured block, the ``all`` default of a condition-set
+  list) and for sign-in status texts: what real tenants send.
+* Nulls everywhere (``nulls="all"``, an explicit opt-in on top of the above): ``null`` also for
+  the properties the v1.0 CSDL leaves nullable but real Graph fills in every object, because
+  the documentation makes them required or always set. The models accept ``null`` there
+  (tests/test_graph_nulls.py) and evaluate reads it as unknown; this mode proves it through the
+  collector. Per field, read from ``schemas/v1.0-Prod.csdl`` and the v1.0 resource pages in
+  microsoft-graph-docs-contrib:
+
+  - ``defaultUserRolePermissions.permissionGrantPoliciesAssigned``: ``Collection(Edm.String)``
+    without ``Nullable="false"``, but OData CSDL XML 4.01 (attribute ``Nullable``: a
+    collection-valued property is always a collection, possibly empty; the facet applies to
+    its items) and the resource page ("An empty list indicates user consent to apps is
+    disabled") say ``[]``.
+  - ``oAuth2PermissionGrant.consentType``: nullable in the CSDL; "Required", ``AllPrincipals``
+    or ``Principal`` (oauth2permissiongrant.md).
+  - ``appRoleAssignment.principalId`` / ``principalType`` / ``principalDisplayName``:
+    nullable in the CSDL; principalId "Required on create", principalType (``User``,
+    ``Group`` or ``ServicePrincipal``) and principalDisplayName read-only, filled in by the
+    service (approleassignment.md).
+  - ``permissionScope.value``: nullable in the CSDL; "the value to include in the scp (scope)
+    claim", at most 120 characters, set on every scope Microsoft Graph publishes
+    (permissionscope.md).
+  - ``delegatedPermissionClassification.classification`` / ``permissionId`` /
+    ``permissionName``: nullable in the CSDL; permissionId "Required on create",
+    classification ``low``, ``medium`` or ``high``, permissionName the permission's claim
+    value (delegatedpermissionclassification.md).
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal
 
 PREFER_UNKNOWN_ENUMS = "include-unknown-enum-members"
 UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
@@ -48,6 +73,15 @@ CONDITION_SET_LISTS = (
     "clientApplicationPublisherIds",
 )
 CA_OPTIONAL_BLOCKS = ("platforms", "locations", "devices", "clientApplications")
+NULLS_EVERYWHERE: Literal["all"] = "all"
+Nulls = bool | Literal["all"]
+"""``False``; ``True``: where real Graph answers null; ``"all"``: also where only the CSDL does."""
+CSDL_ONLY_NULLS: dict[str, tuple[str, ...]] = {
+    "grant": ("consentType",),
+    "appRoleAssignment": ("principalId", "principalType", "principalDisplayName"),
+    "classification": ("classification", "permissionId", "permissionName"),
+}
+"""Top-level properties ``nulls="all"`` answers null, per kind (the module docstring says why)."""
 NON_INTERACTIVE = "nonInteractiveUser"
 INTERACTIVE = "interactiveUser"
 
@@ -57,6 +91,14 @@ def kind_of(context: str) -> str:
     low = context.casefold()
     if low.startswith("serviceprincipals") and "/" not in low:
         return "servicePrincipal"
+    if low.startswith("serviceprincipals") and low.endswith("/approleassignedto"):
+        return "appRoleAssignment"
+    if low.startswith("serviceprincipals") and low.endswith("/delegatedpermissionclassifications"):
+        return "classification"
+    if low.startswith("oauth2permissiongrants"):
+        return "grant"
+    if low.startswith("policies/authorizationpolicy"):
+        return "authorizationPolicy"
     if low.startswith("policies/permissiongrantpolicies"):
         return "conditionSet" if low.endswith(("/includes", "/excludes")) else "grantPolicy"
     if low.startswith("identity/conditionalaccess/policies"):
@@ -82,12 +124,15 @@ def is_interactive(sign_in: dict[str, Any]) -> bool:
 
 
 def shape(
-    item: dict[str, Any], kind: str, *, version: str, unknown_enums: bool, nulls: bool
+    item: dict[str, Any], kind: str, *, version: str, unknown_enums: bool, nulls: Nulls
 ) -> dict[str, Any]:
     """One object as Graph would send it for this version, Prefer header and mode."""
     if not kind:
         return item
     out = copy.deepcopy(item)
+    if nulls == NULLS_EVERYWHERE:
+        _null_everywhere(out, kind)
+    nulls = bool(nulls)
     if kind == "servicePrincipal" and version == "v1.0":
         for name in BETA_ONLY_SERVICE_PRINCIPAL:
             out.pop(name, None)
@@ -109,6 +154,22 @@ def shape(
     elif kind == "adminConsentRequestPolicy" and nulls and not out.get("reviewers"):
         out["reviewers"] = None
     return out
+
+
+def _null_everywhere(out: dict[str, Any], kind: str) -> None:
+    """``nulls="all"``: null in the properties only the CSDL leaves nullable (present ones:
+    a property ``$select`` left out stays out)."""
+    for name in CSDL_ONLY_NULLS.get(kind, ()):
+        if name in out:
+            out[name] = None
+    if kind == "authorizationPolicy":
+        perms = out.get("defaultUserRolePermissions")
+        if isinstance(perms, dict) and "permissionGrantPoliciesAssigned" in perms:
+            perms["permissionGrantPoliciesAssigned"] = None
+    elif kind == "servicePrincipal":
+        for scope in out.get("oauth2PermissionScopes") or []:
+            if isinstance(scope, dict) and "value" in scope:
+                scope["value"] = None
 
 
 def _condition_set(cs: dict[str, Any], version: str, nulls: bool) -> dict[str, Any]:

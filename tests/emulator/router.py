@@ -18,6 +18,7 @@ from consent_audit.snapshot import PartStatus
 
 from .graph_rules import (
     NON_INTERACTIVE,
+    Nulls,
     is_interactive,
     kind_of,
     shape,
@@ -235,13 +236,14 @@ class Router:
         tenant: EmulatorTenant,
         base_url: str = "",
         page_size: int = 100,
-        nulls: bool = False,
+        nulls: Nulls = False,
     ) -> None:
         self.tenant = tenant
         self.base_url = base_url
         self.page_size = page_size
         self.nulls = nulls
-        """Answer ``null`` where the CSDL allows it and the value says nothing (graph_rules)."""
+        """``True``: answer ``null`` where real Graph does (the value says nothing);
+        ``"all"``: also wherever the CSDL allows it (graph_rules.NULLS_EVERYWHERE)."""
 
     # -- entry ---------------------------------------------------------------------------------
 

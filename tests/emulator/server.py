@@ -32,6 +32,7 @@ from urllib.parse import quote, unquote, unquote_plus, urlsplit
 from consent_audit.snapshot import TenantSnapshot, load_snapshot
 
 from .faults import Fault, FaultKind, pick_fault
+from .graph_rules import Nulls
 from .odata import JSON_CONTENT_TYPE, GraphResponse, bad_request, error, error_envelope
 from .router import GraphRequest, Router, method_not_allowed, parse_target
 from .tenant import EmulatorTenant
@@ -249,7 +250,7 @@ class GraphEmulator:
         foreign_host: str = "localhost",
         max_sleep_s: float = 10.0,
         verbose: bool = False,
-        nulls: bool = False,
+        nulls: Nulls = False,
     ) -> None:
         if isinstance(tenant, EmulatorTenant):
             self.tenant = tenant

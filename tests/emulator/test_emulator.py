@@ -978,3 +978,117 @@ def test_nulls_mode_answers_null_where_the_csdl_allows(
     targets = [t for a in audits for t in a["targetResources"]]
     assert any(t["modifiedProperties"] is None for t in targets)
     assert all(t["modifiedProperties"] is None or t["modifiedProperties"] for t in targets)
+
+
+# -- nulls everywhere: where only the CSDL allows null (graph_rules.NULLS_EVERYWHERE) ---------
+
+
+def _three_modes(factory: EmulatorFactory) -> tuple[GraphEmulator, GraphEmulator, GraphEmulator]:
+    """The demo tenant plain, with real Graph's nulls, and with nulls wherever the CSDL allows."""
+    return factory(), factory(nulls=True), factory(nulls="all")
+
+
+def _without(item: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in names}
+
+
+def test_nulls_all_answers_null_for_permission_grant_policies_assigned(
+    graph_emulator_factory: EmulatorFactory,
+) -> None:
+    plain, seen, everywhere = _three_modes(graph_emulator_factory)
+
+    def perms(emu: GraphEmulator) -> dict[str, Any]:
+        resp = get(emu, "/policies/authorizationPolicy")
+        assert resp.status_code == 200, resp.text
+        found: dict[str, Any] = resp.json()["defaultUserRolePermissions"]
+        return found
+
+    assert perms(plain)["permissionGrantPoliciesAssigned"]
+    assert perms(seen) == perms(plain)
+    assert perms(everywhere)["permissionGrantPoliciesAssigned"] is None
+    name = "permissionGrantPoliciesAssigned"
+    assert _without(perms(everywhere), name) == _without(perms(plain), name)
+
+
+def test_nulls_all_answers_null_for_a_grants_consent_type(
+    graph_emulator_factory: EmulatorFactory,
+) -> None:
+    plain, seen, everywhere = _three_modes(graph_emulator_factory)
+    grants = values(get(plain, "/oauth2PermissionGrants"))
+    assert {g["consentType"] for g in grants} == {"AllPrincipals", "Principal"}
+    assert values(get(seen, "/oauth2PermissionGrants")) == grants
+    nulled = values(get(everywhere, "/oauth2PermissionGrants"))
+    assert [g["consentType"] for g in nulled] == [None] * len(grants)
+    assert [_without(g, "consentType") for g in nulled] == [
+        _without(g, "consentType") for g in grants
+    ]
+    by_sp = values(get(everywhere, f"/servicePrincipals/{RECRUITEE_SP_ID}/oauth2PermissionGrants"))
+    assert by_sp
+    assert {g["consentType"] for g in by_sp} == {None}
+
+
+def test_nulls_all_answers_null_for_an_assignments_principal(
+    graph_emulator_factory: EmulatorFactory,
+) -> None:
+    plain, seen, everywhere = _three_modes(graph_emulator_factory)
+    path = f"/servicePrincipals/{RECRUITEE_SP_ID}/appRoleAssignedTo"
+    principal = ("principalId", "principalType", "principalDisplayName")
+    assigned = values(get(plain, path))
+    assert assigned
+    assert all(a[name] for a in assigned for name in principal)
+    assert values(get(seen, path)) == assigned
+    nulled = values(get(everywhere, path))
+    assert [[a[name] for name in principal] for a in nulled] == [[None] * 3] * len(assigned)
+    assert [_without(a, *principal) for a in nulled] == [_without(a, *principal) for a in assigned]
+
+
+def test_nulls_all_answers_null_for_a_scopes_value(graph_emulator_factory: EmulatorFactory) -> None:
+    plain, seen, everywhere = _three_modes(graph_emulator_factory)
+    path = f"/servicePrincipals(appId='{GRAPH_APP_ID}')"
+
+    def scopes(emu: GraphEmulator) -> list[dict[str, Any]]:
+        resp = get(emu, path)
+        assert resp.status_code == 200, resp.text
+        found: list[dict[str, Any]] = resp.json()["oauth2PermissionScopes"]
+        return found
+
+    assert all(s["value"] for s in scopes(plain))
+    assert scopes(seen) == scopes(plain)
+    assert [s["value"] for s in scopes(everywhere)] == [None] * len(scopes(plain))
+    assert [_without(s, "value") for s in scopes(everywhere)] == [
+        _without(s, "value") for s in scopes(plain)
+    ]
+
+
+def test_nulls_all_answers_null_for_a_classifications_fields(
+    graph_emulator_factory: EmulatorFactory,
+) -> None:
+    plain, seen, everywhere = _three_modes(graph_emulator_factory)
+    path = f"/servicePrincipals/{GRAPH_SP_ID}/delegatedPermissionClassifications"
+    fields = ("classification", "permissionId", "permissionName")
+    listed = values(get(plain, path))
+    assert listed
+    assert all(c[name] for c in listed for name in fields)
+    assert values(get(seen, path)) == listed
+    nulled = values(get(everywhere, path))
+    assert [[c[name] for name in fields] for c in nulled] == [[None] * 3] * len(listed)
+    assert [c["id"] for c in nulled] == [c["id"] for c in listed]
+
+
+def test_nulls_all_keeps_the_nulls_real_graph_sends(
+    graph_emulator_factory: EmulatorFactory,
+) -> None:
+    everywhere = graph_emulator_factory(nulls="all")
+    signin = values(get(everywhere, "/auditLogs/signIns"))[0]
+    assert signin["status"]["failureReason"] is None
+    ca = values(get(everywhere, "/identity/conditionalAccess/policies"))
+    assert all(p["conditions"]["platforms"] is None for p in ca)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"), [([], False), (["--nulls"], True), (["--nulls", "all"], "all")]
+)
+def test_command_line_nulls_modes(argv: list[str], expected: object) -> None:
+    from .__main__ import build_parser
+
+    assert build_parser().parse_args(["--snapshot", "t.json", *argv]).nulls == expected
