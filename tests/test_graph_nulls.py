@@ -295,6 +295,31 @@ def test_a_grant_with_null_consent_type_is_neither_admin_nor_user_consent() -> N
     assert grant.grant_id in detail
     assert "consentType" in detail
     assert grant.consent_type == "unknown"
+    for feature in report.features:
+        # Unknown verdicts carry no figure that reads as a fact: not "the admin grant does
+        # not cover it", not "0 people covered".
+        assert feature.admin_consent_covers is None, feature.name
+        assert feature.people_covered is None, feature.name
+        for app in feature.apps:
+            assert app.admin_consent_covers is None
+            assert app.people_covered is None
+
+
+def test_a_null_consent_type_beside_per_user_grants_counts_nobody_as_covered() -> None:
+    """Tenant-wide with per-user grants only: one grant whose consentType is null may be an
+    admin grant, so "N people covered" and "nobody is covered" are both unfounded."""
+
+    def null(raw: dict[str, Any]) -> None:
+        [app] = raw["recruitee_apps"]["data"]
+        app["oauth2_permission_grants"]["data"][1]["consentType"] = None
+
+    plain = _report("per-user-consent-only.json", lambda raw: None)
+    assert any(f.people_covered for f in plain.features)
+    report = _report("per-user-consent-only.json", null)
+    for feature in report.features:
+        assert feature.people_covered is None, feature.name
+        assert feature.status.value == "unknown", feature.name
+    assert not [f for f in report.findings if "people" in f.title and "0 " in f.title]
 
 
 def test_an_assignment_with_a_null_principal_may_be_the_users() -> None:

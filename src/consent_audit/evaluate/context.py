@@ -281,6 +281,19 @@ class AuditContext:
             )
         return covered
 
+    def grants_placed(self, app: RecruiteeApp) -> bool:
+        """False when Graph answered null for a Graph grant's consentType, or for the
+        principal of a per-user grant (the CSDL allows both): who that grant covers is
+        unknown, so neither "the admin grant does not cover it" nor a count of the people
+        covered can be stated."""
+        for g in self.graph_grants(app):
+            kind = (g.consent_type or "").casefold()
+            if kind not in ("allprincipals", "principal"):
+                return False
+            if kind == "principal" and not g.principal_id:
+                return False
+        return True
+
     def all_grants_read(self, app: RecruiteeApp) -> bool:
         """False when the collector read only the admin grants and the audited user's own
         (every grant was read when they are all kept, or the per-user ones counted)."""

@@ -87,6 +87,16 @@ def _outlook(ctx: AuditContext, cov: Coverage, out: Outcome) -> _Outlook:
             "people their own consent covers is unknown." + may,
             None,
         )
+    if not ctx.grants_placed(cov.app):
+        # A grant Graph answered without its consentType or principal may be anyone's:
+        # "nobody is covered" or a count of people cannot be stated (check_scopes names it).
+        out.unknown("oauth2_permission_grants", [cov.feature.name], sp_id)
+        return _Outlook(
+            Severity.WARNING,
+            " Graph did not say whom some grants are for, so how many people their own "
+            "consent covers is unknown." + may,
+            None,
+        )
     n = ctx.people_covered(cov.app, cov.feature)
     people = f"{n} {'person' if n == 1 else 'people'}"
     if n and cov.users_can_consent is not False:
