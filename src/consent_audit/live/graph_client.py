@@ -215,6 +215,26 @@ def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
     return None
 
 
+def environment_session(url: str) -> requests.Session:
+    """A session with the environment's settings for ``url`` read once, not per request.
+
+    requests reads proxies (``HTTPS_PROXY``, ``NO_PROXY``, ...), the CA bundle
+    (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) and ``~/.netrc`` again for every request it
+    sends, scanning the whole environment each time: ~0.2 ms a request, 20 ms for the 108
+    requests of a 100,000-grant tenant. Every request here goes to one origin, so the
+    answer is the same each time: it is computed once and fixed on the session. ``.netrc`` is
+    not read at all: its credentials would replace the bearer token (requests lets a netrc
+    entry override an ``Authorization`` header), and none belongs on a Graph request.
+    """
+    session = requests.Session()
+    settings = session.merge_environment_settings(url, {}, None, None, None)
+    session.trust_env = False
+    session.proxies = settings["proxies"]
+    session.verify = settings["verify"]
+    session.cert = settings["cert"]
+    return session
+
+
 class GraphClient:
     """Runs waves of GETs through ``$batch`` and follows their pages with plain GETs; every
     request ends as a body or a GraphError."""
@@ -239,7 +259,7 @@ class GraphClient:
         self.base = f"{self.root}/v1.0"
         self._origin = _origin(self.root)
         self._tokens = tokens
-        self._session = session or requests.Session()
+        self._session = session or environment_session(self.root)
         self._timeout = timeout
         self._max_wait = max_wait
         self._max_attempts = max_attempts
