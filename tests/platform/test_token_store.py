@@ -306,3 +306,24 @@ def test_two_processes_writing_at_once_lose_no_token(tmp_path: Path) -> None:
     data = json.loads((directory / "token_cache.json").read_text())
     secrets = sorted(rt["secret"] for rt in data["RefreshToken"].values())
     assert secrets == sorted(f"rt-{w}-{i}" for w in "ab" for i in range(6))
+
+
+def test_the_fallback_notice_shows_a_hostile_cache_path_as_escapes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The notice names the cache's path, which comes from XDG_CACHE_HOME: a terminal title
+    sequence, a newline or U+202E there is shown escaped, on one line."""
+    monkeypatch.setattr(sys, "platform", "linux")
+
+    def unavailable(*_a: object, **_k: object) -> None:
+        raise RuntimeError("no D-Bus session bus")
+
+    monkeypatch.setattr(msal_extensions, "LibsecretPersistence", unavailable)
+    hostile = tmp_path / "c\x1b]0;owned\x07\nwrote report to /etc/passwd\u202e"
+    token_cache.open_token_store(hostile)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "\x1b" not in err
+    assert "\x07" not in err
+    assert "\u202e" not in err
+    assert err.startswith("note: the token cache is not encrypted")

@@ -286,11 +286,18 @@ _notified: set[str] = set()
 
 
 def notify_once(message: str, out: TextIO | None = None) -> None:
-    """Print ``message`` on stderr the first time in this process only."""
+    """Print ``message`` on stderr the first time in this process only.
+
+    The message names the cache's path (from ``XDG_CACHE_HOME`` or the home folder) and an
+    OS error's text: it goes through the report's boundary (render/safe_text.clean) so a
+    control sequence in either cannot reach the terminal, as with every other message.
+    """
     if message in _notified:
         return
     _notified.add(message)
-    print(message, file=out or sys.stderr, flush=True)
+    from consent_audit.render.safe_text import clean
+
+    print(clean(message), file=out or sys.stderr, flush=True)
 
 
 def open_token_store(
