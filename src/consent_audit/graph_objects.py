@@ -115,14 +115,14 @@ class ServicePrincipal(GraphObject):
     service_principal_type: str | None = None
     sign_in_audience: str | None = None
     disabled_by_microsoft_status: str | None = None
-    oauth2_permission_scopes: list[PermissionScope] = Field(default_factory=list)
+    oauth2_permission_scopes: list[PermissionScope] = []
 
 
 class DefaultUserRolePermissions(GraphObject):
     allowed_to_create_apps: bool | None = None
     allowed_to_create_security_groups: bool | None = None
     allowed_to_read_other_users: bool | None = None
-    permission_grant_policies_assigned: list[str] | None = Field(default_factory=list)
+    permission_grant_policies_assigned: list[str] | None = []
     """``None`` (null from Graph, which the CSDL allows): the user consent setting is unknown,
     never "consent off" (an empty list) and never a default that lets users consent."""
 
@@ -141,11 +141,11 @@ class PermissionGrantConditionSet(GraphObject):
     id: str | None = None
     permission_type: str | None = "delegated"
     permission_classification: str | None = "all"
-    permissions: list[str] | None = Field(default_factory=lambda: ["all"])
+    permissions: list[str] | None = ["all"]
     resource_application: str | None = "any"
-    client_application_ids: list[str] | None = Field(default_factory=lambda: ["all"])
-    client_application_tenant_ids: list[str] | None = Field(default_factory=lambda: ["all"])
-    client_application_publisher_ids: list[str] | None = Field(default_factory=lambda: ["all"])
+    client_application_ids: list[str] | None = ["all"]
+    client_application_tenant_ids: list[str] | None = ["all"]
+    client_application_publisher_ids: list[str] | None = ["all"]
     client_applications_from_verified_publisher_only: bool | None = False
     certified_client_applications_only: bool | None = False
     """Beta only (absent from the v1.0 CSDL): the collector reads it from Graph beta and
@@ -158,8 +158,8 @@ class PermissionGrantPolicy(GraphObject):
     id: str
     display_name: str | None = None
     description: str | None = None
-    includes: list[PermissionGrantConditionSet] = Field(default_factory=list)
-    excludes: list[PermissionGrantConditionSet] = Field(default_factory=list)
+    includes: list[PermissionGrantConditionSet] = []
+    excludes: list[PermissionGrantConditionSet] = []
 
 
 class DelegatedPermissionClassification(GraphObject):
@@ -186,7 +186,7 @@ class AdminConsentRequestPolicy(GraphObject):
     notify_reviewers: bool | None = None
     reminders_enabled: bool | None = None
     request_duration_in_days: int | None = None
-    reviewers: list[ReviewerScope] | None = Field(default_factory=list)
+    reviewers: list[ReviewerScope] | None = []
     """``None`` (null from Graph) means the reviewers are unknown, not that there are none."""
 
 
@@ -218,45 +218,45 @@ class AppConsentRequest(GraphObject):
     id: str
     app_id: str
     app_display_name: str | None = None
-    pending_scopes: list[ConsentRequestScope] | None = Field(default_factory=list)
-    user_consent_requests: list[UserConsentRequest] = Field(default_factory=list)
+    pending_scopes: list[ConsentRequestScope] | None = []
+    user_consent_requests: list[UserConsentRequest] = []
 
 
 class ConditionalAccessApplications(GraphObject):
-    include_applications: list[str] = Field(default_factory=list)
-    exclude_applications: list[str] = Field(default_factory=list)
-    include_user_actions: list[str] = Field(default_factory=list)
+    include_applications: list[str] = []
+    exclude_applications: list[str] = []
+    include_user_actions: list[str] = []
 
 
 class ConditionalAccessUsers(GraphObject):
-    include_users: list[str] = Field(default_factory=list)
-    exclude_users: list[str] = Field(default_factory=list)
-    include_groups: list[str] = Field(default_factory=list)
-    exclude_groups: list[str] = Field(default_factory=list)
-    include_roles: list[str] = Field(default_factory=list)
-    exclude_roles: list[str] = Field(default_factory=list)
+    include_users: list[str] = []
+    exclude_users: list[str] = []
+    include_groups: list[str] = []
+    exclude_groups: list[str] = []
+    include_roles: list[str] = []
+    exclude_roles: list[str] = []
     include_guests_or_external_users: dict[str, Any] | None = None
     exclude_guests_or_external_users: dict[str, Any] | None = None
 
 
 class ConditionalAccessLocations(GraphObject):
-    include_locations: list[str] = Field(default_factory=list)
-    exclude_locations: list[str] = Field(default_factory=list)
+    include_locations: list[str] = []
+    exclude_locations: list[str] = []
 
 
 class ConditionalAccessPlatforms(GraphObject):
-    include_platforms: list[str] = Field(default_factory=list)
-    exclude_platforms: list[str] = Field(default_factory=list)
+    include_platforms: list[str] = []
+    exclude_platforms: list[str] = []
 
 
 class ConditionalAccessConditions(GraphObject):
     applications: ConditionalAccessApplications | None = None
     users: ConditionalAccessUsers | None = None
-    client_app_types: list[str] = Field(default_factory=list)
+    client_app_types: list[str] = []
     locations: ConditionalAccessLocations | None = None
     platforms: ConditionalAccessPlatforms | None = None
-    sign_in_risk_levels: list[str] = Field(default_factory=list)
-    user_risk_levels: list[str] = Field(default_factory=list)
+    sign_in_risk_levels: list[str] = []
+    user_risk_levels: list[str] = []
 
 
 class AuthenticationStrength(GraphObject):
@@ -266,9 +266,9 @@ class AuthenticationStrength(GraphObject):
 
 class ConditionalAccessGrantControls(GraphObject):
     operator: str | None = "OR"
-    built_in_controls: list[str] = Field(default_factory=list)
-    custom_authentication_factors: list[str] = Field(default_factory=list)
-    terms_of_use: list[str] = Field(default_factory=list)
+    built_in_controls: list[str] = []
+    custom_authentication_factors: list[str] = []
+    terms_of_use: list[str] = []
     authentication_strength: AuthenticationStrength | None = None
 
 
@@ -310,7 +310,7 @@ class TargetResource(GraphObject):
     display_name: str | None = None
     type: str | None = None
     user_principal_name: str | None = None
-    modified_properties: list[ModifiedProperty] | None = Field(default_factory=list)
+    modified_properties: list[ModifiedProperty] | None = []
 
 
 class DirectoryAudit(GraphObject):
@@ -321,7 +321,7 @@ class DirectoryAudit(GraphObject):
     result: str | None = None
     result_reason: str | None = None
     initiated_by: IdentitySet | None = None
-    target_resources: list[TargetResource] | None = Field(default_factory=list)
+    target_resources: list[TargetResource] | None = []
 
 
 class SignInStatus(GraphObject):

@@ -134,7 +134,7 @@ class Part(SnapshotModel, Generic[T]):
     message: str | None = None
     permission: str | None = None
     data: T | None = None
-    gaps: list[str] = Field(default_factory=list)
+    gaps: list[str] = []
     """What an ``ok`` part lacks, one sentence each: an item Graph sent that could not be
     read (named, with the bad properties), or a read the part needs that Graph refused (beta's
     background sign-ins). The report names each (DATA_PARTIAL), not only the message."""
@@ -161,7 +161,7 @@ class PrincipalGrantGroup(SnapshotModel):
     resource_id: str
     scope: str
     count: int
-    grant_ids: list[str] = Field(default_factory=list)
+    grant_ids: list[str] = []
     """The first few grant ids, for evidence."""
 
 
@@ -175,7 +175,7 @@ class RecruiteeApp(SnapshotModel):
     """``all`` when every grant is in ``oauth2_permission_grants``; with --user the collector
     reads only the AllPrincipals grants and that user's own grant; tenant-wide it reads every
     grant but keeps the per-user ones as ``principal_grant_groups``."""
-    principal_grant_groups: list[PrincipalGrantGroup] = Field(default_factory=list)
+    principal_grant_groups: list[PrincipalGrantGroup] = []
     """With ``all_principals_and_groups``: every per-user grant, counted per scope string."""
 
     def principal_scope_groups(self) -> list[PrincipalGrantGroup]:
@@ -209,9 +209,9 @@ class AuditedUser(SnapshotModel):
     mail: str | None = None
     account_enabled: bool | None = True
     user_type: str | None = "Member"
-    member_of_group_ids: list[str] = Field(default_factory=list)
-    transitive_member_of_group_ids: list[str] = Field(default_factory=list)
-    directory_role_template_ids: list[str] = Field(default_factory=list)
+    member_of_group_ids: list[str] = []
+    transitive_member_of_group_ids: list[str] = []
+    directory_role_template_ids: list[str] = []
     group_display_names: dict[str, str] = Field(default_factory=dict)
 
 
@@ -246,7 +246,7 @@ class TenantSnapshot(SnapshotModel):
     admin_consent_request_policy: Part[AdminConsentRequestPolicy]
     app_consent_requests: Part[list[AppConsentRequest]] = Field(default_factory=_not_collected)
     conditional_access_policies: Part[list[ConditionalAccessPolicy]]
-    users: list[UserLookup] = Field(default_factory=list)
+    users: list[UserLookup] = []
     directory_audits: Part[list[DirectoryAudit]] = Field(default_factory=_not_collected)
     sign_ins: Part[list[SignIn]] = Field(default_factory=_not_collected)
 
