@@ -52,7 +52,9 @@ def servers() -> Iterator[tuple[_Recorder, _Recorder]]:
     for _ in range(2):
         server = _Recorder(("127.0.0.1", 0), _BatchAnswers)
         server.seen = []
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True
+        ).start()
         made.append(server)
     yield made[0], made[1]
     for server in made:

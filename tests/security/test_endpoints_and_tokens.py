@@ -46,7 +46,7 @@ class _Server:
 
         self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.005,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:
