@@ -154,7 +154,7 @@ def test_graph_that_never_answers_is_exit_3(
 ) -> None:
     stall = Fault.timeout(r"/\$batch", seconds=3, count=None, scope="top")
     emu = graph_emulator_factory(HEALTHY, faults=[stall], max_sleep_s=3)
-    run = _check(emu, tmp_path, env={"CONSENT_AUDIT_HTTP_TIMEOUT": "0.5"})
+    run = _check(emu, tmp_path, env={"CONSENT_AUDIT_HTTP_TIMEOUT": "0.2"})
     _one_error_line(run)
     assert "cannot reach Microsoft Graph" in run.stderr
     assert "Timeout" in run.stderr
