@@ -1,7 +1,7 @@
 """Scale benchmark: `check` on a generated 100,000-grant tenant, beside a naive client.
 
     python bench/scale.py [--grants 1000 100000] [--page-size 999] [--groups 5000]
-                          [--policies 195] [--skip-tracemalloc]
+                          [--policies 195] [--skip-tracemalloc] [--repeat N]
 
 The tenant (tests/security/big_tenant.py) is built in memory: N per-user (Principal) grants
 for Recruitee plus one AllPrincipals grant, 5,000 groups assigned to Recruitee and named in CA
@@ -16,7 +16,10 @@ For each size and page size it reports, in one run:
 * ``cli``: the installed ``consent-audit check --format json`` as a subprocess (what a user
   runs): CPU seconds, wall time and peak RSS, and the ratio to the naive client. All three
   come from ``os.wait4`` in a small launcher process (see Launcher), so they are the measured
-  program's own.
+  program's own. With ``--repeat N`` the naive client and ``check`` (tenant-wide, then
+  ``--user``) run N rounds back to back; the figures are the median run and the CPU ratio
+  is the median of the N ratios of runs made in the same round (with the range), because
+  on a shared machine other work moves CPU seconds by a fifth or more between minutes.
 * ``breakdown``: the same pipeline in a child Python process -- collection (split into time
   inside HTTP calls = network + emulator, and the rest = our parsing/validation), evaluate()
   and JSON rendering -- with its peak RSS and, in a second run, the tracemalloc peak.
@@ -36,6 +39,7 @@ import copy as copy_module
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -287,30 +291,62 @@ def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[
     rows = []
     sp_ids = [a.service_principal.id for a in tenant.snapshot.recruitee_apps.data or []]
     with GraphEmulator(tenant.snapshot, token=TOKEN, page_size=page_size) as emu:
-        naive_run = run_naive(emu.url, sp_ids) if not args.skip_naive else None
-        for user in (None, tenant.audited_upn):
-            emu.clear_requests()
-            cli = run_cli(emu.url, user)
-            reads = grant_reads(emu)
+        users = (None, tenant.audited_upn)
+        naive_runs: list[dict[str, Any]] = []
+        cli_runs: dict[str | None, list[dict[str, Any]]] = {user: [] for user in users}
+        reads: dict[str | None, dict[str, int]] = {}
+        # Rounds of naive, cli, cli --user back to back: each ratio pairs runs made under
+        # the same machine load (2 shared cores: other work moves CPU seconds by 20-30%).
+        for _ in range(args.repeat):
+            if not args.skip_naive:
+                naive_runs.append(run_naive(emu.url, sp_ids))
+            for user in users:
+                emu.clear_requests()
+                cli_runs[user].append(run_cli(emu.url, user))
+                reads.setdefault(user, grant_reads(emu))
+        for user in users:
             emu.clear_requests()
             breakdown = run_child(emu.url, user, trace=False)
             if not args.skip_tracemalloc:
                 breakdown["tracemalloc_peak_mb"] = run_child(emu.url, user, trace=True)[
                     "tracemalloc_peak_mb"
                 ]
+            ratios = [
+                c["cpu_s"] / n["cpu_s"] for c, n in zip(cli_runs[user], naive_runs, strict=False)
+            ]
             rows.append(
                 {
                     "grants": grants,
                     "page_size": page_size,
                     "mode": "--user" if user else "tenant-wide",
                     "tenant_build_s": built,
-                    "naive": naive_run,
-                    "cli": cli,
-                    **reads,
+                    "naive": _median_run(naive_runs),
+                    "cli": _median_run(cli_runs[user]),
+                    "naive_runs": naive_runs,
+                    "cli_runs": cli_runs[user],
+                    "cpu_ratios": ratios,
+                    **reads[user],
                     "breakdown": breakdown,
                 }
             )
     return rows
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The run with the median CPU time (the lower middle one of an even count)."""
+    if not runs:
+        return None
+    return sorted(runs, key=lambda r: r["cpu_s"])[(len(runs) - 1) // 2]
+
+
+def _ratios(ratios: list[float]) -> str:
+    """The median of the paired CPU ratios, and their range when there are several."""
+    if len(ratios) == 1:
+        return f"{ratios[0]:.2f}x"
+    return (
+        f"{statistics.median(ratios):.2f}x (median of {len(ratios)}: "
+        f"{min(ratios):.2f}-{max(ratios):.2f})"
+    )
 
 
 def show(row: dict[str, Any]) -> None:
@@ -322,7 +358,7 @@ def show(row: dict[str, Any]) -> None:
         versus = (
             f"naive {naive_run['cpu_s']:5.2f} s CPU {naive_run['wall_s']:5.2f} s wall "
             f"{naive_run['maxrss_mb']:4.0f} MB ({naive_run['pages']} GETs) | "
-            f"ours/naive CPU {cli['cpu_s'] / naive_run['cpu_s']:.2f}x, "
+            f"ours/naive CPU {_ratios(row['cpu_ratios'])}, "
             f"RSS {cli['maxrss_mb'] / naive_run['maxrss_mb']:.2f}x | "
         )
     print(
@@ -349,6 +385,12 @@ def main() -> None:
     parser.add_argument("--policies", type=int, default=195)
     parser.add_argument("--skip-tracemalloc", action="store_true")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of naive + cli runs per size; figures are the median run (default 1)",
+    )
     parser.add_argument("--naive", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write all rows to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
