@@ -215,6 +215,25 @@ def test_help_and_demo_do_not_import_msal_keyrings_or_requests(argv: list[str]) 
     assert "internal error" not in proc.stderr
 
 
+def test_help_loads_neither_pydantic_nor_the_models() -> None:
+    """--help is Typer alone: pydantic and the ~80 model classes cost ~120 ms of start-up
+    that only commands reading a tenant need (docs/performance.md)."""
+    code = (
+        "import sys\n"
+        "from consent_audit.cli import main\n"
+        "sys.argv = ['consent-audit', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('pydantic', 'consent_audit.graph_objects', 'consent_audit.snapshot',"
+        " 'consent_audit.report', 'consent_audit.evaluate')\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "LOADED []" in proc.stderr, proc.stderr[-2000:]
+    assert "Usage" in proc.stdout
+
+
 @pytest.mark.parametrize("fmt", ["json", "markdown", "junit"])
 def test_machine_formats_do_not_import_rich(fmt: str) -> None:
     """rich is start-up cost only the text report needs (docs/performance.md)."""
