@@ -339,3 +339,21 @@ def test_log_pages_are_capped_and_marked_truncated(rsps: responses.RequestsMock)
 )
 def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value) == expected
+
+
+def test_verbose_log_shows_a_hostile_next_link_as_escapes(
+    rsps: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-v logs each page's path as Graph sent it: a terminal title sequence, a bell or a
+    newline there (a hostile endpoint or proxy) reaches stderr escaped, one line per request."""
+    from consent_audit.live.graph_client import GraphClient
+
+    graph = FakeGraph().install(rsps)
+    hostile = "/things?$skiptoken=\x1b]0;owned\x07\nGET /fake 200"
+    graph.add("/things", {"value": [1], "@odata.nextLink": f"{ROOT}/v1.0{hostile}"})
+    make_client(log=GraphClient.verbose_logger()).run([GraphCall("a", "/things")])
+    err = capsys.readouterr().err
+    assert err
+    assert "\x1b" not in err
+    assert "\x07" not in err
+    assert not any(line.startswith("GET /fake") for line in err.splitlines()), err

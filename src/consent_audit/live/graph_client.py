@@ -275,8 +275,14 @@ class GraphClient:
 
     @classmethod
     def verbose_logger(cls) -> Callable[[str], None]:
-        """Request lines for ``-v`` go to stderr; headers (and so tokens) are never logged."""
-        return lambda line: print(line, file=sys.stderr, flush=True)
+        """Request lines for ``-v`` go to stderr; headers (and so tokens) are never logged.
+
+        A line holds paths Graph chose (a nextLink, an error's text): it goes through the
+        report's boundary (render/safe_text.clean), so a control sequence a hostile endpoint
+        or proxy put there cannot reach the admin's terminal."""
+        from consent_audit.render.safe_text import clean
+
+        return lambda line: print(clean(line), file=sys.stderr, flush=True)
 
     # -- public -------------------------------------------------------------------------
 
