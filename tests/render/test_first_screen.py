@@ -5,6 +5,7 @@ Measured the way an admin sees it: the installed CLI at an 80-column terminal (C
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -27,7 +28,10 @@ FORMATS = ["text", "json", "markdown", "junit", "html"]
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][\w.-]*\}")
 
 
+@functools.cache
 def _cli(*args: str, columns: int = 80) -> str:
+    """The output of one command; several tests read the same command's output (e.g. each
+    source's JSON report), so it is run once per worker and shared."""
     env = {"COLUMNS": str(columns), "NO_COLOR": "1", "GITHUB_STEP_SUMMARY": ""}
     result = runner.invoke(app, list(args), env=env)
     assert result.exit_code in (0, 1), result.stderr

@@ -254,6 +254,17 @@ def test_broken_pipe_exits_5_quietly() -> None:
 # The token cache ---------------------------------------------------------------------
 
 
+@pytest.fixture
+def _no_msal_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """msal-extensions reads a cache three times, 0.5 s apart, before giving up on it
+    (``PersistedTokenCache.search``: another process may be mid-write). The same three reads
+    happen here, without sleeping through the pauses."""
+    import msal_extensions.token_cache  # type: ignore[import-untyped]
+
+    monkeypatch.setattr(msal_extensions.token_cache.time, "sleep", lambda _seconds: None)
+
+
+@pytest.mark.usefixtures("_no_msal_retry_sleep")
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", "[" * 5000 + "]" * 5000])
 def test_a_corrupt_token_cache_is_bad_input_not_a_crash(tmp_path: Path, content: str) -> None:
     from consent_audit.errors import InputError
@@ -265,6 +276,7 @@ def test_a_corrupt_token_cache_is_bad_input_not_a_crash(tmp_path: Path, content:
         store.cache().find("AccessToken")
 
 
+@pytest.mark.usefixtures("_no_msal_retry_sleep")
 def test_a_token_cache_that_is_a_directory_is_bad_input(tmp_path: Path) -> None:
     from consent_audit.errors import InputError
     from consent_audit.live.token_cache import PLAIN_FILE_NAME, cache_directory, open_token_store
