@@ -77,24 +77,21 @@ def _outlook(ctx: AuditContext, cov: Coverage, out: Outcome) -> _Outlook:
             None,
         )
     sp_id = cov.app.service_principal.id
-    if not ctx.all_grants_read(cov.app):
-        # Only the admin grants (and one user's) were collected: how many people are covered
-        # is not known, so the verdict cannot be pass, warn or fail.
+    # How many people are covered is not known, so the verdict cannot be pass, warn or fail,
+    # when only the admin grants (and one user's) were collected, or when a grant Graph
+    # answered without its consentType or principal may be anyone's (check_scopes names it).
+    why = (
+        "The snapshot holds only the admin grant and one user's grant"
+        if not ctx.all_grants_read(cov.app)
+        else "Graph did not say whom some grants are for"
+        if not ctx.grants_placed(cov.app)
+        else None
+    )
+    if why is not None:
         out.unknown("oauth2_permission_grants", [cov.feature.name], sp_id)
         return _Outlook(
             Severity.WARNING,
-            " The snapshot holds only the admin grant and one user's grant, so how many "
-            "people their own consent covers is unknown." + may,
-            None,
-        )
-    if not ctx.grants_placed(cov.app):
-        # A grant Graph answered without its consentType or principal may be anyone's:
-        # "nobody is covered" or a count of people cannot be stated (check_scopes names it).
-        out.unknown("oauth2_permission_grants", [cov.feature.name], sp_id)
-        return _Outlook(
-            Severity.WARNING,
-            " Graph did not say whom some grants are for, so how many people their own "
-            "consent covers is unknown." + may,
+            f" {why}, so how many people their own consent covers is unknown." + may,
             None,
         )
     n = ctx.people_covered(cov.app, cov.feature)
