@@ -49,6 +49,10 @@ SPAWN_VAR = "CONSENT_AUDIT_TEST_CLI"
 """``exec`` runs every end-to-end CLI run as the real console script, ``fork`` (the default
 where the OS can) forks each run from a server that imported the package once."""
 
+FORK_SERVER_PLATFORM = sys.platform.startswith("linux") and hasattr(socket, "send_fds")
+"""Linux only: Windows has no fork(), and on macOS a fork after the Security framework is
+loaded (msal-extensions' Keychain support, imported by the server) is not safe."""
+
 _server: ForkServer | None = None
 
 
@@ -58,7 +62,7 @@ def _fork_server(env: dict[str, str]) -> ForkServer | None:
     mode = _BASE_ENV.get(SPAWN_VAR, "fork")
     if mode not in ("fork", "exec"):
         raise ValueError(f"{SPAWN_VAR} must be 'fork' or 'exec', not {mode!r}")
-    if mode == "exec" or not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
+    if mode == "exec" or not FORK_SERVER_PLATFORM:
         return None
     if _server is None:
         _server = ForkServer({k: v for k, v in _BASE_ENV.items() if k != SPAWN_VAR})

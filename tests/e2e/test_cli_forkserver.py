@@ -9,7 +9,6 @@ the next) fails here rather than hiding in every other end-to-end test.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -31,8 +30,8 @@ def _unstamped(text: str) -> str:
 
 
 pytestmark = pytest.mark.skipif(
-    not hasattr(os, "fork") or cli_runner._BASE_ENV.get(cli_runner.SPAWN_VAR) == "exec",
-    reason="no fork() on this OS, or every run is exec'd (CONSENT_AUDIT_TEST_CLI=exec)",
+    not cli_runner.FORK_SERVER_PLATFORM or cli_runner._BASE_ENV.get(cli_runner.SPAWN_VAR) == "exec",
+    reason="no fork server on this OS, or every run is exec'd (CONSENT_AUDIT_TEST_CLI=exec)",
 )
 
 OFFLINE = [
