@@ -273,7 +273,7 @@ def test_a_corrupt_token_cache_is_bad_input_not_a_crash(tmp_path: Path, content:
     (tmp_path / PLAIN_FILE_NAME).write_text(content)
     store = open_token_store(tmp_path, notify=None)
     with pytest.raises(InputError, match="corrupt"):
-        store.cache().find("AccessToken")
+        list(store.cache().search("AccessToken"))
 
 
 @pytest.mark.usefixtures("_no_msal_retry_sleep")
@@ -283,7 +283,7 @@ def test_a_token_cache_that_is_a_directory_is_bad_input(tmp_path: Path) -> None:
 
     (tmp_path / PLAIN_FILE_NAME).mkdir()
     with pytest.raises(InputError, match="is a directory"):
-        open_token_store(tmp_path, notify=None).cache().find("AccessToken")
+        list(open_token_store(tmp_path, notify=None).cache().search("AccessToken"))
     (cache_directory() / PLAIN_FILE_NAME).mkdir(parents=True)
     code, _, err = run("logout")
     assert code == 2, err
