@@ -394,3 +394,36 @@ def test_a_scope_with_null_value_is_found_by_id() -> None:
     decision = decide("User.ReadBasic.All", app, inputs)
     assert decision.allowed is False
     assert "admin consent" in decision.reason
+
+
+def test_what_graph_left_open_is_checked_not_re_read_as_global_reader() -> None:
+    """A part that was read but whose answer leaves a verdict open (a null consentType) is not
+    fixed by a stronger role or by retaking a snapshot of a live run: the plan says to check
+    it, and only a forbidden part says Global Reader."""
+
+    def null(raw: dict[str, Any]) -> None:
+        for app in raw["recruitee_apps"]["data"]:
+            for grant in app["oauth2_permission_grants"]["data"]:
+                grant["consentType"] = None
+
+    report = _report("healthy.json", null)
+    [finding] = [f for f in report.findings if f.id == "DATA_UNAVAILABLE"]
+    assert finding.evidence["status"] == "incomplete"
+    [step] = [s for s in report.plan if "DATA_UNAVAILABLE" in s.finding_ids]
+    text = " ".join([step.summary, step.detail or ""]).casefold()
+    assert "global reader" not in text
+    assert "admin center" in text
+
+    def forbid(raw: dict[str, Any]) -> None:
+        raw["conditional_access_policies"] = {
+            "status": "forbidden",
+            "permission": "Policy.Read.All",
+            "data": None,
+        }
+
+    forbidden = _report("healthy.json", forbid)
+    steps = [
+        s for s in forbidden.plan if {"DATA_UNAVAILABLE", "CA_UNREADABLE"} & set(s.finding_ids)
+    ]
+    assert steps
+    assert all("Global Reader" in s.summary for s in steps)

@@ -99,11 +99,20 @@ _MANUAL_SUMMARY = {
     "ADMIN_CONSENT_REQUEST_PENDING": "Approve or deny the waiting admin consent request",
     "ASSIGNMENT_REQUIRED": "Assign the users who sync to Recruitee",
     "CA_UNREADABLE": "Audit again as Global Reader to read Conditional Access",
-    "DATA_UNAVAILABLE": "Audit again as Global Reader to read what was missing",
     "DATA_PARTIAL": "Audit again as Global Reader; look up any item Graph sent unreadable",
     "GRANT_REVOKED": "Ask the affected users to reconnect Recruitee",
     "SIGNIN_FAILURES": "Read what the failed sign-ins mean with consent-audit explain",
 }
+
+
+_UNAVAILABLE_SUMMARY = {
+    "forbidden": "Audit again as Global Reader to read what was missing",
+    "not_licensed": "Check the Entra ID P1/P2 licence for what was missing",
+    "incomplete": "Check in the admin center what Graph's answer left open",
+}
+"""DATA_UNAVAILABLE's plan step by why the part is missing: a stronger role helps only when
+the auditor lacked permission."""
+_UNAVAILABLE_OTHER = "Audit again later to read what Graph did not return"
 
 
 def chain_position(code: str) -> int:
@@ -358,6 +367,8 @@ def _manual_draft(ctx: AuditContext, f: Finding) -> _Draft:
     if f.id.startswith("CA_POLICY_"):
         name = first.action.split("'")[1] if first and first.action.count("'") >= 2 else ""
         summary = f"Review Conditional Access policy '{name}'" if name else f.title
+    elif f.id == "DATA_UNAVAILABLE":
+        summary = _UNAVAILABLE_SUMMARY.get(str(f.evidence.get("status")), _UNAVAILABLE_OTHER)
     elif f.id == "SIGNIN_FAILURES" and f.evidence.get("codes"):
         codes = [str(g["code"]) for g in f.evidence["codes"] if isinstance(g, dict)][:3]
         summary = f"Read what the failed sign-ins mean: consent-audit explain {codes[0]}"

@@ -288,9 +288,15 @@ def data_unavailable(
         )
         path = "Entra admin center > Identity > Roles & admins > Global Reader"
     elif status == "incomplete":
+        # The part was read, but what Graph sent leaves the question open (a field Graph
+        # answered null, an enum member it did not name), or a snapshot from an older
+        # version lacks it. Reading again as a stronger role changes neither.
         action = (
-            f"Take the snapshot again with this consent-audit version (it reads {permission}), "
-            f"then run `{rerun}` on it."
+            "What was read leaves this open (the finding says what): check it in the Entra "
+            f"admin center, then run `{rerun}` again. A snapshot taken by an older "
+            "consent-audit version may lack it: take it again with this one. If Graph keeps "
+            "answering this way, send the snapshot (`consent-audit snapshot -o FILE`) to "
+            "support."
         )
         path = None
     else:
