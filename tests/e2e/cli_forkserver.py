@@ -146,10 +146,17 @@ def serve(path: str) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
+    listener.settimeout(1.0)
+    parent = os.getppid()
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     while True:
-        conn, _ = listener.accept()
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            if os.getppid() != parent:
+                return  # the pytest process died without stopping us: do not linger
+            continue
         with conn:
             try:
                 request, fds = _receive(conn)

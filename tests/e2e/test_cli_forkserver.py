@@ -87,3 +87,46 @@ def test_interpreter_settings_that_differ_are_exec_not_forked(tmp_path: Path) ->
     assert server.serves(env)
     assert not server.serves({**env, "PYTHONIOENCODING": "cp1252"})
     assert not server.serves({**env, "LC_ALL": "C"})
+
+
+def test_the_server_exits_when_the_test_process_dies_without_stopping_it() -> None:
+    """A pytest worker killed outright never runs its atexit handler; the server notices
+    that its parent is gone within about a second and exits instead of lingering."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, time\n"
+            "from tests.e2e.cli_forkserver import ForkServer\n"
+            "server = ForkServer(dict(os.environ))\n"
+            "print(server._proc.pid, flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert owner.stdout is not None
+    pid = int(owner.stdout.readline())
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    owner.stdout.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _running(pid):
+        time.sleep(0.05)
+    assert not _running(pid), f"fork server {pid} outlived its parent"
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an exited child nobody reaped yet counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
