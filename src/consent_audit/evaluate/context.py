@@ -259,10 +259,15 @@ class AuditContext:
             out[key] = out.get(key, ScopeSet()).union(parse_scope_string(g.scope))
         return out
 
-    def people_covered(self, app: RecruiteeApp, feature: Feature) -> int:
+    def people_covered(self, app: RecruiteeApp, feature: Feature) -> int | None:
         """How many people the admin grant plus their own grant covers for ``feature``
         (a person can sync only then: entra-docs consent-types-developer; Graph
-        oauth2PermissionGrant). Only people with a grant of their own are counted."""
+        oauth2PermissionGrant). Only people with a grant of their own are counted.
+
+        None when that cannot be counted: not every grant was read (``all_grants_read``), or
+        Graph did not say whom a grant is for (``grants_placed``)."""
+        if not self.all_grants_read(app) or not self.grants_placed(app):
+            return None
         admin = self.admin_scopes(app)
         covered = sum(
             1

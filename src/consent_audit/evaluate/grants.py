@@ -77,24 +77,22 @@ def _outlook(ctx: AuditContext, cov: Coverage, out: Outcome) -> _Outlook:
             None,
         )
     sp_id = cov.app.service_principal.id
-    # How many people are covered is not known, so the verdict cannot be pass, warn or fail,
-    # when only the admin grants (and one user's) were collected, or when a grant Graph
-    # answered without its consentType or principal may be anyone's (check_scopes names it).
-    why = (
-        "The snapshot holds only the admin grant and one user's grant"
-        if not ctx.all_grants_read(cov.app)
-        else "Graph did not say whom some grants are for"
-        if not ctx.grants_placed(cov.app)
-        else None
-    )
-    if why is not None:
+    n = ctx.people_covered(cov.app, cov.feature)
+    if n is None:
+        # How many people are covered is not known, so the verdict cannot be pass, warn or
+        # fail: only the admin grants (and one user's) were collected, or a grant Graph
+        # answered without its consentType or principal may be anyone's (check_scopes names it).
+        why = (
+            "The snapshot holds only the admin grant and one user's grant"
+            if not ctx.all_grants_read(cov.app)
+            else "Graph did not say whom some grants are for"
+        )
         out.unknown("oauth2_permission_grants", [cov.feature.name], sp_id)
         return _Outlook(
             Severity.WARNING,
             f" {why}, so how many people their own consent covers is unknown." + may,
             None,
         )
-    n = ctx.people_covered(cov.app, cov.feature)
     people = f"{n} {'person' if n == 1 else 'people'}"
     if n and cov.users_can_consent is not False:
         return _Outlook(

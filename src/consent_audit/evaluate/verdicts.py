@@ -137,12 +137,7 @@ def _consent_detail(ctx: AuditContext, feature: Feature, app: RecruiteeApp | Non
     if all(not ctx.missing(a, feature) for a in readable):
         who = ctx.user.user_principal_name if ctx.user else "the user"
         return f"Covered by admin consent and {who}'s own consent"
-    if (
-        ctx.user is None
-        and len(readable) == 1
-        and ctx.all_grants_read(readable[0])
-        and ctx.grants_placed(readable[0])
-    ):
+    if ctx.user is None and len(readable) == 1:
         n = ctx.people_covered(readable[0], feature)
         if n:
             return (
@@ -244,10 +239,7 @@ def _app_verdict(
         ),
         people_covered=(
             ctx.people_covered(app, feature)
-            if readable
-            and ctx.all_grants_read(app)
-            and ctx.grants_placed(app)
-            and ctx.missing_admin(app, feature)
+            if readable and ctx.missing_admin(app, feature)
             else None
         ),
         finding_ids=ids,
