@@ -57,7 +57,6 @@ def interpreter_env(env: dict[str, str]) -> dict[str, str]:
 def _preload() -> None:
     """Import what a run would import, so a forked run starts with it in memory."""
     import consent_audit
-    import consent_audit.cli
 
     for info in pkgutil.walk_packages(consent_audit.__path__, "consent_audit."):
         if info.name.rsplit(".", 1)[-1] == "__main__":
@@ -109,7 +108,6 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
     sys.stdin = sys.__stdin__ = _text_stream(0, "r", stdin_like, unbuffered)  # type: ignore[misc]
     sys.stdout = sys.__stdout__ = _text_stream(1, "w", stdout_like, unbuffered)  # type: ignore[misc]
     sys.stderr = sys.__stderr__ = _text_stream(2, "w", stderr_like, unbuffered)  # type: ignore[misc]
-    code = 0
     try:
         from consent_audit.cli import main
 
