@@ -299,6 +299,18 @@ class ConditionalAccessPolicy(GraphObject):
     session_controls: ConditionalAccessSessionControls | None = None
 
 
+class WhatIfAnalysisResult(ConditionalAccessPolicy):
+    """One policy in Entra's What-If answer (whatifanalysisresult.md): a conditionalAccessPolicy
+    plus whether it applies to the sign-in asked about and, when not, why.
+
+    ``analysisReasons`` is ``notSet`` when the policy applies, else one reason, e.g. ``users``,
+    ``application``, ``clientApps``, ``location`` or ``notEnoughInformation`` (a condition
+    needed a detail the request left out). Null (Graph did not say): unknown."""
+
+    policy_applies: bool | None = None
+    analysis_reasons: str | None = None
+
+
 class ModifiedProperty(GraphObject):
     display_name: str | None = None
     old_value: str | None = None

@@ -28,6 +28,7 @@ from consent_audit.graph_objects import (
     PermissionGrantPolicy,
     ServicePrincipal,
     SignIn,
+    WhatIfAnalysisResult,
 )
 from consent_audit.validation_messages import describe_validation_error
 
@@ -70,6 +71,7 @@ class SnapshotPart(str, Enum):
     TENANT = "tenant"
     DIRECTORY_AUDITS = "directory_audits"
     SIGN_INS = "sign_ins"
+    CONDITIONAL_ACCESS_WHAT_IF = "conditional_access_what_if"
 
     @property
     def label(self) -> str:
@@ -98,6 +100,7 @@ _PART_LABELS = {
     SnapshotPart.TENANT: "the tenant's name and domains",
     SnapshotPart.DIRECTORY_AUDITS: "directory audit logs",
     SnapshotPart.SIGN_INS: "sign-in logs",
+    SnapshotPart.CONDITIONAL_ACCESS_WHAT_IF: "Entra's Conditional Access What-If for the user",
 }
 _PART_PERMISSIONS = {
     SnapshotPart.RECRUITEE_APPS: "Application.Read.All",
@@ -114,6 +117,7 @@ _PART_PERMISSIONS = {
     SnapshotPart.TENANT: "User.Read",
     SnapshotPart.DIRECTORY_AUDITS: "AuditLog.Read.All",
     SnapshotPart.SIGN_INS: "AuditLog.Read.All",
+    SnapshotPart.CONDITIONAL_ACCESS_WHAT_IF: "Policy.Read.ConditionalAccess",
 }
 
 
@@ -215,11 +219,47 @@ class AuditedUser(SnapshotModel):
     group_display_names: dict[str, str] = Field(default_factory=dict)
 
 
+class WhatIfResource(str, Enum):
+    """Which resource a What-If question names (live/what_if.py says why these three)."""
+
+    EXCHANGE_ONLINE = "exchange_online"
+    """Office 365 Exchange Online: behind Graph mail and calendar."""
+    DIRECTORY = "directory"
+    """Windows Azure Active Directory: directory access, behind Graph rooms."""
+    RECRUITEE = "recruitee"
+    """Recruitee's own appId: the sign-in when a person connects."""
+
+
+class WhatIfQuestion(SnapshotModel):
+    """One question put to Entra's What-If (``POST /identity/conditionalAccess/evaluate``) for
+    the audited user, and Microsoft's answer as it came: every policy with ``policyApplies``
+    and ``analysisReasons``. Kept in the snapshot so support sees what the customer's tenant
+    said, not what this tool inferred; a 403 or 404 is kept as the answer's status."""
+
+    resource: WhatIfResource
+    include_applications: list[str]
+    """The appIds sent in ``signInContext.includeApplications``."""
+    client_app_type: str = "browser"
+    """``signInConditions.clientAppType`` sent; no other condition is sent."""
+    applied_policies_only: bool = False
+    answer: Part[list[WhatIfAnalysisResult]] = Field(default_factory=Part)
+
+
+def _what_if_not_collected() -> Part[list[WhatIfQuestion]]:
+    return Part(status=PartStatus.NOT_COLLECTED)
+
+
 class UserLookup(SnapshotModel):
     """The result of looking up one --user; ``not_found`` is a finding, not an error."""
 
     query: str
     user: Part[AuditedUser] = Field(default_factory=Part)
+    conditional_access_what_if: Part[list[WhatIfQuestion]] = Field(
+        default_factory=_what_if_not_collected
+    )
+    """Entra's What-If for this user, one question per resource. ``not_collected`` in a
+    snapshot taken offline, by an older consent-audit, or when the user could not be read:
+    then the static reading of the policies decides alone."""
 
 
 def _not_collected() -> Part[Any]:

@@ -201,6 +201,7 @@ def test_collection_plan_names_a_permission_for_every_request(manifest: Manifest
         "Directory.Read.All",
         "Policy.Read.All",
         "Policy.Read.PermissionGrant",
+        "Policy.Read.ConditionalAccess",
         "ConsentRequest.Read.All",
         "AuditLog.Read.All",
         "User.Read",

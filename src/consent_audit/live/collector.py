@@ -35,10 +35,12 @@ from consent_audit.graph_objects import (
     ServicePrincipal,
     SignIn,
     UserConsentRequest,
+    WhatIfAnalysisResult,
 )
 from consent_audit.live.graph_client import GraphClient, Outcome
 from consent_audit.live.graph_errors import BAD_RESPONSE, GraphError
 from consent_audit.live.plan import PlannedCall, wave_one, wave_two
+from consent_audit.live.what_if import what_if_questions
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
 from consent_audit.snapshot import (
@@ -51,6 +53,7 @@ from consent_audit.snapshot import (
     TenantInfo,
     TenantSnapshot,
     UserLookup,
+    WhatIfQuestion,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -334,6 +337,21 @@ def _sign_ins(results: _Results, count: int) -> Part[list[SignIn]]:
     )
 
 
+def _what_if(results: _Results, apps: list[ServicePrincipal]) -> Part[list[WhatIfQuestion]]:
+    """Entra's What-If answers, one per question (live/what_if.py), each as it came back: a
+    refusal (403 without Policy.Read.ConditionalAccess, 404 where the API is absent) is kept
+    as that answer's status, so the report can say the static reading decided, and why."""
+    questions = [
+        WhatIfQuestion(
+            resource=ask.resource,
+            include_applications=list(ask.include_applications),
+            answer=results.part(ask.key, _values(WhatIfAnalysisResult)),
+        )
+        for ask in what_if_questions([sp.app_id for sp in apps])
+    ]
+    return Part(data=questions)
+
+
 def _grant_policies(results: _Results) -> Part[list[PermissionGrantPolicy]]:
     """v1.0 policies with beta's ``certifiedClientApplicationsOnly`` merged in.
 
@@ -599,6 +617,8 @@ def collect_with(
         wave_two([(a.id, a.app_id) for a in apps], options, user_id, now, request_ids),
         tallies,
     )
+    if lookup is not None and user_id is not None:
+        lookup = lookup.model_copy(update={"conditional_access_what_if": _what_if(results, apps)})
     recruitee: Part[list[RecruiteeApp]] = (
         Part(
             data=[

@@ -121,10 +121,13 @@ BETA = "beta"
 
 @dataclass(frozen=True)
 class GraphCall:
-    """One GET, addressed relative to ``{root}/{version}`` (it starts with ``/``).
+    """One read, addressed relative to ``{root}/{version}`` (it starts with ``/``).
 
     ``version`` is ``v1.0`` or ``beta``: a ``$batch`` answers URLs relative to its own version
-    (json-batching.md), so beta calls travel in ``POST {root}/beta/$batch``."""
+    (json-batching.md), so beta calls travel in ``POST {root}/beta/$batch``. Most reads are
+    GETs; a read that is an action (``POST /identity/conditionalAccess/evaluate``, the What-If)
+    carries its JSON ``body``, sent inside the batch with the ``Content-Type`` json-batching.md
+    requires for a request with a body."""
 
     id: str
     path: str
@@ -140,6 +143,8 @@ class GraphCall:
     page: Callable[[list[Any]], list[Any]] | None = field(default=None, compare=False)
     """Applied to each page's whole ``value`` list instead of ``item``: returns what to keep
     (a summariser consumes 999 grants in one tight loop and keeps only the few it must)."""
+    method: str = "GET"
+    body: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 def _convert(item: Callable[[Any], Any] | None, value: Any) -> Any:
@@ -312,12 +317,7 @@ class GraphClient:
     # -- one POST $batch -------------------------------------------------------------------
 
     def _send_chunk(self, chunk: list[_Pending], results: dict[str, Outcome]) -> list[_Pending]:
-        body = {
-            "requests": [
-                {"id": p.call.id, "method": "GET", "url": p.path, **_headers_part(p.call)}
-                for p in chunk
-            ]
-        }
+        body = {"requests": [_batch_request(p) for p in chunk]}
         response = self._post_batch(body, len(chunk), chunk[0].call.version)
         if isinstance(response, GraphError):
             return self._outer_failure(chunk, response, None, results)
@@ -444,7 +444,7 @@ class GraphClient:
             return []
         headers = answer.get("headers")
         if self._log:
-            self._log(f"  GET {pending.path} {status}")
+            self._log(f"  {pending.call.method} {pending.path} {status}")
         return self._handle_answer(
             pending,
             status,
@@ -611,8 +611,18 @@ class GraphClient:
             self._log(f"{text} {int((self._clock() - started) * 1000)}ms")
 
 
-def _headers_part(call: GraphCall) -> dict[str, Any]:
-    return {"headers": dict(call.headers)} if call.headers else {}
+def _batch_request(pending: _Pending) -> dict[str, Any]:
+    """One request of a ``$batch`` body: a first page, or a retry, as the call asks for it.
+    A request with a body needs its ``Content-Type`` (json-batching.md)."""
+    call = pending.call
+    headers = dict(call.headers)
+    request: dict[str, Any] = {"id": call.id, "method": call.method, "url": pending.path}
+    if call.body is not None and not pending.paging:
+        headers.setdefault("Content-Type", "application/json")
+        request["body"] = dict(call.body)
+    if headers:
+        request["headers"] = headers
+    return request
 
 
 def _json(response: requests.Response) -> Any:

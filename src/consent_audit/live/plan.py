@@ -9,6 +9,7 @@ read below.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from urllib.parse import quote, unquote
 
 from consent_audit.graph_objects import AppRoleAssignment, OAuth2PermissionGrant
 from consent_audit.live.graph_client import BETA, V1, GraphCall
+from consent_audit.live.what_if import WHAT_IF_PATH, what_if_questions
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
 from consent_audit.snapshot import SnapshotPart
@@ -27,6 +29,12 @@ DIR_READ = "Directory.Read.All"
 POLICY_READ = "Policy.Read.All"
 GRANT_POLICY_READ = "Policy.Read.PermissionGrant"
 CONSENT_READ = "ConsentRequest.Read.All"
+CA_READ = "Policy.Read.ConditionalAccess"
+"""Least privileged for ``conditionalAccessRoot: evaluate`` (conditionalaccessroot-evaluate.md);
+Policy.Read.All, which the sign-in already asks for, is among its higher-privileged ones."""
+COVERED = {CA_READ: POLICY_READ}
+"""Least-privileged permissions a scope the sign-in already asks for covers (per each API
+page's permissions table): not a second consent prompt for the same access."""
 AUDIT_READ = "AuditLog.Read.All"
 USER_READ = "User.Read"
 PREFER_ENUMS = {"Prefer": "include-unknown-enum-members"}
@@ -74,10 +82,21 @@ class PlannedCall:
         return (self.permission, *self.also)
 
     page: Callable[[list[Any]], list[Any]] | None = field(default=None, compare=False, repr=False)
+    method: str = "GET"
+    body: Mapping[str, Any] | None = field(default=None, compare=False)
+    """The JSON body of a read that is an action (the What-If ``evaluate``)."""
 
     def call(self) -> GraphCall:
         return GraphCall(
-            self.key, self.path, self.headers, self.max_pages, self.item, self.version, self.page
+            self.key,
+            self.path,
+            self.headers,
+            self.max_pages,
+            self.item,
+            self.version,
+            self.page,
+            self.method,
+            self.body,
         )
 
 
@@ -247,6 +266,25 @@ def consent_request_calls(request_ids: list[str]) -> list[PlannedCall]:
     ]
 
 
+def what_if_calls(user_id: str, app_ids: list[str]) -> list[PlannedCall]:
+    """Entra's own What-If for the audited person, one question per resource Recruitee's
+    features use (what_if.what_if_questions says which and why)."""
+    return [
+        PlannedCall(
+            question.key,
+            2,
+            SnapshotPart.CONDITIONAL_ACCESS_WHAT_IF,
+            WHAT_IF_PATH,
+            CA_READ,
+            when=f"--user: {question.label}",
+            headers=PREFER_ENUMS,
+            method="POST",
+            body=question.body(user_id),
+        )
+        for question in what_if_questions(app_ids)
+    ]
+
+
 def wave_two(
     apps: list[tuple[str, str]],
     options: LiveOptions,
@@ -257,6 +295,8 @@ def wave_two(
     """Requests keyed by the Recruitee service principals (object id, appId) found in wave 1,
     and by the ids of the pending consent requests for Recruitee."""
     calls: list[PlannedCall] = consent_request_calls(consent_requests or [])
+    if options.user and user_id:
+        calls += what_if_calls(user_id, [app_id for _sp_id, app_id in apps])
     for index, (sp_id, _app_id) in enumerate(apps):
         client = f"clientId eq {_literal(sp_id)}"
         if options.user and user_id:
@@ -375,18 +415,20 @@ def collection_plan(
     )
     if full.user:
         plan += wave_two(apps, LiveOptions(with_logs=False), None, when)
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     unique = []
     for call in plan:
-        if (call.version, call.path) not in seen:
-            seen.add((call.version, call.path))
+        # One path, several bodies: the What-If asks once per resource.
+        identity = (call.version, call.path, repr(call.body))
+        if identity not in seen:
+            seen.add(identity)
             unique.append(call)
     return unique
 
 
 def permissions_markdown(plan: list[PlannedCall]) -> str:
     """The permissions page: every call, the permission it needs, roles that suffice."""
-    scopes = sorted({p for c in plan for p in c.permissions})
+    scopes = sorted({p for c in plan for p in c.permissions} - set(COVERED))
     lines = [
         "# Permissions consent-audit needs",
         "",
@@ -396,6 +438,14 @@ def permissions_markdown(plan: list[PlannedCall]) -> str:
         "for these delegated scopes (AuditLog.Read.All only with `--with-logs`):",
         "",
         *[f"- `{s}`" for s in scopes],
+        "",
+        *[
+            f"`{least}` (the least-privileged permission of some requests below) is not asked "
+            f"for on its own: `{covering}`, which other reads need anyway, is documented as "
+            "sufficient for them too."
+            for least, covering in COVERED.items()
+            if any(least in c.permissions for c in plan)
+        ],
         "",
         "The signed-in account also needs a directory role that can read the same data:",
         "**Global Reader** suffices for every request below. App-only sign-in",
@@ -411,7 +461,7 @@ def permissions_markdown(plan: list[PlannedCall]) -> str:
         version = "" if call.version == V1 else f"/{call.version}"
         headers = "".join(f" `{k}: {v}`" for k, v in call.headers.items())
         lines.append(
-            f"| {call.wave} | `GET {version}{path}`{headers} | `{call.part.value}` | "
+            f"| {call.wave} | `{call.method} {version}{path}`{headers} | `{call.part.value}` | "
             f"{' + '.join(call.permissions)} | {', '.join(call.roles)} | {call.when} |"
         )
     lines += [
@@ -423,4 +473,17 @@ def permissions_markdown(plan: list[PlannedCall]) -> str:
         "Graph host in use.",
         "",
     ]
+    posted = next((c for c in plan if c.body is not None), None)
+    if posted is not None:
+        lines += [
+            "The What-If requests (`POST .../evaluate`, reads despite the verb) go in the same",
+            "batches; each names one resource, for the audited user, as a confidential client",
+            "(`clientAppType` browser), and asks about every policy (`appliedPoliciesOnly`",
+            "false); no other sign-in condition is sent. For example:",
+            "",
+            "```json",
+            json.dumps(posted.body, indent=2),
+            "```",
+            "",
+        ]
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """Pseudonymise people in a snapshot so it can be shared with support.
 
 What goes: user and group names, UPNs, e-mail addresses and object ids wherever they occur
-(grants, assignments, CA include/exclude lists, admin-consent reviewers, consent requests,
-audit and sign-in logs, the audited users), and Conditional Access policy names (they often
+(grants, assignments, CA include/exclude lists -- in the policies and in Entra's What-If
+answers --, admin-consent reviewers, consent requests, audit and sign-in logs, the audited
+users), and Conditional Access policy names (they often
 carry incident or project names; the policy id stays). What stays: tenant settings, policy
 ids, role template ids, app ids, scopes, Recruitee's and Graph's names -- everything
 evaluation reasons about.
@@ -249,6 +250,11 @@ def redact(snapshot: TenantSnapshot, key: bytes | None = None) -> TenantSnapshot
         lookup["query"] = p.query(lookup["query"])
     _apps(p, _data(raw.get("recruitee_apps")) or [])
     _conditional_access(p, _data(raw.get("conditional_access_policies")) or [])
+    # Entra's What-If answers are policies too (whatifanalysisresult.md): the same names and
+    # user lists, redacted the same way so a policy keeps one pseudonym throughout.
+    for lookup in raw.get("users") or []:
+        for question in _data(lookup.get("conditional_access_what_if")) or []:
+            _conditional_access(p, _data(question.get("answer")) or [])
     for reviewer in (_data(raw.get("admin_consent_request_policy")) or {}).get("reviewers") or []:
         reviewer["query"] = GUID.sub(lambda m: p.object_id(m.group(0)), reviewer["query"])
     for request in _data(raw.get("app_consent_requests")) or []:
