@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from consent_audit.snapshot import PartStatus
 
+from . import what_if
 from .graph_rules import (
     NON_INTERACTIVE,
     Nulls,
@@ -700,6 +701,8 @@ class Router:
 
     def _identity(self, req: GraphRequest, key: str | None, rest: list[str]) -> GraphResponse:
         low = [r.casefold() for r in rest]
+        if key is None and low == ["conditionalaccess", "evaluate"]:
+            return self._what_if(req)
         if key is None and low[:2] == ["conditionalaccess", "policies"]:
             tenant = self.tenant
             context = "identity/conditionalAccess/policies"
@@ -720,6 +723,49 @@ class Router:
                     raise Reply(not_found(rest[2]))
                 return self._entity(req, policy, context)
         raise Reply(unknown_path(req))
+
+    def _what_if(self, req: GraphRequest) -> GraphResponse:
+        """conditionalAccessRoot: evaluate (what_if.py); v1.0 and beta, POST only."""
+        if req.method != "POST":
+            raise Reply(method_not_allowed())
+        tenant = self.tenant
+        with tenant.lock:
+            tenant.what_if_requests.append(copy.deepcopy(req.body))
+        check_part(tenant.status("conditionalAccessWhatIf"), "conditionalAccess/evaluate")
+        body = req.body if isinstance(req.body, dict) else {}
+        identity = body.get("signInIdentity")
+        context = body.get("signInContext")
+        user_id = identity.get("userId") if isinstance(identity, dict) else None
+        apps = context.get("includeApplications") if isinstance(context, dict) else None
+        entry = tenant.find_user(user_id) if isinstance(user_id, str) else None
+        user = entry.user if entry is not None else None
+        recorded = None
+        if user is not None and isinstance(apps, list):
+            asked = (user.id.casefold(), tuple(str(a).casefold() for a in apps))
+            recorded = tenant.what_if_recorded.get(asked)
+        with tenant.lock:
+            policies = copy.deepcopy(tenant.conditional_access_policies)
+        answer = what_if.evaluate(req.body, user, policies)
+        if isinstance(answer, GraphResponse):
+            return answer
+        if recorded is not None:
+            state, recorded_answer = recorded
+            check_part(state, "conditionalAccess/evaluate")
+            answer = copy.deepcopy(recorded_answer)
+            if body.get("appliedPoliciesOnly"):
+                answer = [a for a in answer if a.get("policyApplies")]
+        value = [
+            shape(
+                a,
+                "caPolicy",
+                version=req.version,
+                unknown_enums=wants_unknown_enums(req.headers),
+                nulls=self.nulls,
+            )
+            for a in answer
+        ]
+        context_url = self._context(req, "Collection(microsoft.graph.whatIfAnalysisResult)")
+        return GraphResponse(200, {"@odata.context": context_url, "value": value})
 
     def _identity_governance(
         self, req: GraphRequest, key: str | None, rest: list[str]

@@ -98,7 +98,8 @@ class EmulatorTenant:
     Status keys: ``servicePrincipals`` (the Recruitee apps part), ``graphServicePrincipal``,
     ``delegatedPermissionClassifications``, ``authorizationPolicy``,
     ``permissionGrantPolicies``, ``adminConsentRequestPolicy``, ``appConsentRequests``,
-    ``conditionalAccessPolicies``, ``directoryAudits``, ``signIns``, and per app
+    ``conditionalAccessPolicies``, ``conditionalAccessWhatIf`` (the evaluate action),
+    ``directoryAudits``, ``signIns``, and per app
     ``oauth2PermissionGrants:{spId}`` and ``appRoleAssignedTo:{spId}``.
     """
 
@@ -166,6 +167,25 @@ class EmulatorTenant:
             UserEntry(lookup.query, _state(lookup.user), lookup.user.data)
             for lookup in snapshot.users
         ]
+
+        # Entra's What-If (what_if.py): answered like the policy list (a tenant whose policies
+        # cannot be read answers it the same way) unless set_status says otherwise; answers a
+        # snapshot recorded are replayed for the same user and applications.
+        self.parts["conditionalAccessWhatIf"] = self.parts["conditionalAccessPolicies"]
+        self.what_if_recorded: dict[tuple[str, tuple[str, ...]], tuple[PartState, Any]] = {}
+        for lookup in snapshot.users:
+            asked = lookup.conditional_access_what_if
+            if lookup.user.data is None or not asked.ok:
+                continue
+            for question in asked.data or []:
+                apps = tuple(a.casefold() for a in question.include_applications)
+                answer = question.answer
+                self.what_if_recorded[(lookup.user.data.id.casefold(), apps)] = (
+                    _state(answer),
+                    _dumps(answer),
+                )
+        self.what_if_requests: list[Any] = []
+        """Every evaluate body received, in order (tests assert on what the CLI asked)."""
 
     # -- statuses -----------------------------------------------------------------------
 

@@ -1,0 +1,157 @@
+"""End-to-end: the installed CLI asks Entra's What-If for a ``--user`` audit
+(``POST /identity/conditionalAccess/evaluate``), and the snapshot keeps what the tenant answered.
+
+The emulator records every evaluate body it receives (``tenant.what_if_requests``), so these
+tests assert the exact questions the CLI put, per resource, in the v1.0 shapes
+(conditionalaccessroot-evaluate.md, usersignin.md, applicationcontext.md, signinconditions.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from consent_audit.snapshot import load_snapshot
+from tests.e2e.cli_runner import comparable, run_cli
+from tests.emulator.server import GraphEmulator
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tenants"
+TENANT = EXAMPLES / "ca-block-excluded-admins.json"
+BLOCKED = "nestor.wilke@woodgrovebank.com"
+EXCLUDED = "miriam.graham@woodgrovebank.com"
+EXCHANGE = "00000002-0000-0ff1-ce00-000000000000"
+DIRECTORY = "00000002-0000-0000-c000-000000000000"
+Factory = Callable[..., GraphEmulator]
+
+
+def _user_id(upn: str) -> str:
+    lookup = load_snapshot(TENANT).find_user(upn)
+    assert lookup is not None
+    assert lookup.user.data is not None
+    return lookup.user.data.id
+
+
+def _recruitee_app_ids() -> list[str]:
+    return [a.service_principal.app_id for a in load_snapshot(TENANT).recruitee_apps.data or []]
+
+
+def _expected_body(user_id: str, app_id: str) -> dict[str, Any]:
+    return {
+        "signInIdentity": {"@odata.type": "#microsoft.graph.userSignIn", "userId": user_id},
+        "signInContext": {
+            "@odata.type": "#microsoft.graph.applicationContext",
+            "includeApplications": [app_id],
+        },
+        "signInConditions": {"clientAppType": "browser"},
+        "appliedPoliciesOnly": False,
+    }
+
+
+def test_check_user_asks_what_if_once_per_resource_with_the_documented_body(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    emu = graph_emulator_factory(TENANT)
+    run = run_cli(["check", "--user", BLOCKED, "--format", "json"], emu.url, tmp_path)
+    assert run.code == 1, run.stderr
+    user_id = _user_id(BLOCKED)
+    expected = [
+        _expected_body(user_id, app_id) for app_id in [EXCHANGE, DIRECTORY, *_recruitee_app_ids()]
+    ]
+    assert emu.tenant.what_if_requests == expected
+    evaluate_calls = [r for r in emu.requests if "conditionalAccess/evaluate" in r.target]
+    assert {r.method for r in evaluate_calls} == {"POST"}
+
+
+def test_a_tenant_wide_check_asks_nothing(graph_emulator_factory: Factory, tmp_path: Path) -> None:
+    emu = graph_emulator_factory(TENANT)
+    run_cli(["check", "--format", "json"], emu.url, tmp_path)
+    assert emu.tenant.what_if_requests == []
+
+
+def _what_if(snapshot: dict[str, Any]) -> dict[str, Any]:
+    [lookup] = snapshot["users"]
+    part: dict[str, Any] = lookup["conditional_access_what_if"]
+    return part
+
+
+def test_the_snapshot_keeps_what_the_tenant_answered(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    emu = graph_emulator_factory(TENANT)
+    out = tmp_path / "snap.json"
+    assert run_cli(["snapshot", "--user", EXCLUDED, "-o", str(out)], emu.url, tmp_path).code == 0
+    part = _what_if(json.loads(out.read_text()))
+    assert part["status"] == "ok"
+    by_resource = {q["resource"]: q for q in part["data"]}
+    assert set(by_resource) == {"exchange_online", "directory", "recruitee"}
+    exchange = by_resource["exchange_online"]
+    assert exchange["include_applications"] == [EXCHANGE]
+    assert exchange["client_app_type"] == "browser"
+    assert exchange["applied_policies_only"] is False
+    answers = {
+        a["id"]: (a["policyApplies"], a["analysisReasons"]) for a in exchange["answer"]["data"]
+    }
+    policies = load_snapshot(TENANT).conditional_access_policies.data or []
+    lockdown = next(p for p in policies if "lockdown" in (p.display_name or "").casefold())
+    # Miriam is excluded through a nested group: Microsoft says the lockdown does not apply.
+    assert answers[lockdown.id] == (False, "users")
+    assert set(answers) == {p.id for p in policies}
+
+
+def test_a_redacted_snapshot_pseudonymises_the_answers_and_replays(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    emu = graph_emulator_factory(TENANT)
+    out = tmp_path / "redacted.json"
+    args = ["snapshot", "--user", BLOCKED, "--redact", "-o", str(out)]
+    assert run_cli(args, emu.url, tmp_path).code == 0
+    text = out.read_text()
+    original = load_snapshot(TENANT)
+    for policy in original.conditional_access_policies.data or []:
+        assert policy.display_name
+        assert policy.display_name not in text
+    for policy in original.conditional_access_policies.data or []:
+        users = policy.conditions.users
+        assert users is not None
+        listed = [*users.include_groups, *users.exclude_groups, *users.exclude_users]
+        for object_id in (v for v in listed if len(v) == 36):
+            assert object_id not in text
+    part = _what_if(json.loads(text))
+    assert part["status"] == "ok"
+    names = {a["displayName"] for q in part["data"] for a in q["answer"]["data"]}
+    assert names
+    assert all(n.startswith("CA policy ") for n in names)
+    pseudonym = json.loads(text)["users"][0]["query"]
+    assert pseudonym != BLOCKED
+    replay = run_cli(
+        ["check", "--snapshot", str(out), "--user", pseudonym, "--format", "json"],
+        None,
+        tmp_path,
+        token=None,
+    )
+    live = run_cli(["check", "--user", BLOCKED, "--format", "json"], emu.url, tmp_path)
+    assert comparable(replay.report) == comparable(live.report)
+
+
+@pytest.mark.parametrize(("status", "code"), [("forbidden", 403), ("not_found", 404)])
+def test_a_refused_or_absent_what_if_is_kept_as_such_and_the_audit_goes_on(
+    graph_emulator_factory: Factory, tmp_path: Path, status: str, code: int
+) -> None:
+    emu = graph_emulator_factory(TENANT)
+    emu.tenant.set_status("conditionalAccessWhatIf", status)
+    out = tmp_path / "snap.json"
+    assert run_cli(["snapshot", "--user", BLOCKED, "-o", str(out)], emu.url, tmp_path).code == 0
+    part = _what_if(json.loads(out.read_text()))
+    assert {q["answer"]["status"] for q in part["data"]} == {status}
+    if status == "forbidden":
+        assert {q["answer"]["permission"] for q in part["data"]} == {
+            "Policy.Read.ConditionalAccess"
+        }
+    assert len(emu.tenant.what_if_requests) == 3
+    run = run_cli(["check", "--user", BLOCKED, "--format", "json"], emu.url, tmp_path)
+    assert run.code == 1
+    assert "CA_POLICY_BLOCKS" in {f["id"] for f in run.report["findings"]}
