@@ -42,6 +42,12 @@ def _verdict_rules() -> list[tuple[Any, str]]:
             VerdictStatus.UNKNOWN,
             "No error, but a part of the tenant it depends on could not be read.",
         ),
+        (
+            VerdictStatus.NOT_CHECKED,
+            "Only a link of the causal chain, never a feature: what the link rests on was not "
+            "read (the Session link without the sign-in log), so it neither passes nor fails. "
+            "The first screen names it and how to check it.",
+        ),
     ]
 
 

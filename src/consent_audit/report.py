@@ -38,17 +38,22 @@ class VerdictStatus(str, Enum):
     - ``fail``: it does not work now (at least one error finding affects it).
     - ``unknown``: no error was found, but a part of the tenant it depends on could not be
       read, so it cannot be called working.
+    - ``not_checked``: only ever a causal-chain link, never a feature: the evidence the link
+      rests on was not read (the Session link without a sign-in log), so it is neither pass
+      nor a failure. The feature's verdict rests on configuration; the report says how to
+      check the link.
     """
 
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
     UNKNOWN = "unknown"
+    NOT_CHECKED = "not_checked"
 
     @property
     def rank(self) -> int:
         """Worse is higher: a feature (or a report) takes the worst status of its parts."""
-        return {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}[self.value]
+        return {"pass": 0, "not_checked": 1, "warn": 2, "unknown": 3, "fail": 4}[self.value]
 
 
 class RemediationStep(ReportModel):

@@ -38,6 +38,10 @@ GROUP_IDS = 5
 
 T = TypeVar("T")
 
+BACKGROUND_SIGN_INS_UNREAD = "background (non-interactive) sign-ins could not be read"
+"""How a sign-ins part's gap starts when Graph beta refused the background refreshes
+(live/collector.py): the Session link then has no evidence (evaluate/audit_logs.py)."""
+
 
 class PartStatus(str, Enum):
     """How a part of the snapshot was collected."""

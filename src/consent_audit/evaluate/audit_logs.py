@@ -28,7 +28,12 @@ from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.registry import finding
 from consent_audit.graph_objects import DirectoryAudit, SignIn
 from consent_audit.report import Severity
-from consent_audit.snapshot import RecruiteeApp
+from consent_audit.snapshot import (
+    BACKGROUND_SIGN_INS_UNREAD,
+    PartStatus,
+    RecruiteeApp,
+    TenantSnapshot,
+)
 
 REVOKING_ACTIVITIES = {
     "remove delegated permission grant",
@@ -145,6 +150,38 @@ def check_revocations(ctx: AuditContext, out: Outcome) -> None:
             remediation=remediation.revoked_consent(str(latest["by"] or "unknown")),
         )
     )
+
+
+LOG_REQUIREMENTS = "AuditLog.Read.All and Entra ID P1/P2"
+"""What reading sign-in logs needs (entra-docs howto-access-activity-logs: a P1/P2 licence
+and a role such as Reports Reader; Graph signIn list: AuditLog.Read.All)."""
+
+
+def sign_in_log_unread(snapshot: TenantSnapshot) -> str | None:
+    """Why the sign-in log cannot show whether background refreshes succeed, with how to
+    read it; None when it was read (interactive *and* background sign-ins).
+
+    A background refresh is a non-interactive sign-in (concept-noninteractive-sign-ins): only
+    the log shows whether it succeeds, so without it the Session link is not checked."""
+    part = snapshot.sign_ins
+    permission = part.permission or "AuditLog.Read.All"
+    if part.ok:
+        if any(BACKGROUND_SIGN_INS_UNREAD in gap for gap in part.gaps):
+            return (
+                "background sign-ins could not be read from Graph beta. Check with "
+                f"{permission} on Graph beta"
+            )
+        return None
+    if part.status is PartStatus.NOT_COLLECTED:
+        return f"the sign-in log was not read. Check with --with-logs (needs {LOG_REQUIREMENTS})"
+    if part.status is PartStatus.FORBIDDEN:
+        return (
+            f"reading the sign-in log was refused. Check with {permission} and a role such "
+            "as Reports Reader"
+        )
+    if part.status is PartStatus.NOT_LICENSED:
+        return "the sign-in log needs Entra ID P1/P2, which this tenant lacks"
+    return f"the sign-in log could not be read ({part.message or part.status.value})"
 
 
 def check_sign_in_failures(ctx: AuditContext, out: Outcome) -> None:

@@ -7,7 +7,10 @@ else ``pass``. Renderers never re-derive this.
 A per-app verdict reads only that app's findings and tenant-level ones. The headline verdict
 of a feature is that of the app Recruitee uses (``AuditContext.app_in_use``); only when that
 cannot be told does the worst app decide. The causal chain's links and the codes that belong
-to each come from the finding registry (``data/findings.toml``, key ``link``).
+to each come from the finding registry (``data/findings.toml``, key ``link``). A link whose
+evidence was not read is ``not_checked``, never ``pass``: the Session link without the
+sign-in log (background refreshes are non-interactive sign-ins, only the log shows them:
+https://learn.microsoft.com/entra/identity/monitoring-health/concept-noninteractive-sign-ins).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
+from consent_audit.evaluate.audit_logs import sign_in_log_unread
 from consent_audit.evaluate.consent_policy import ConsentInputs, decide
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.coverage import consent_inputs
@@ -40,7 +44,9 @@ CHAIN: list[tuple[str, str, frozenset[str]]] = [
 UNKNOWN_PARTS_BY_LINK = {
     "user": {"user"},
     "app": {"recruitee_apps"},
+    # Grants and assignments hang off the service principals: unread apps, unread links.
     "consent": {
+        "recruitee_apps",
         "oauth2_permission_grants",
         "graph_service_principal",
         "authorization_policy",
@@ -48,7 +54,7 @@ UNKNOWN_PARTS_BY_LINK = {
         "delegated_permission_classifications",
         "admin_consent_request_policy",
     },
-    "assignment": {"app_role_assigned_to"},
+    "assignment": {"recruitee_apps", "app_role_assigned_to"},
     "conditional_access": {"conditional_access_policies"},
     "session": set(),
 }
@@ -98,6 +104,7 @@ def _chain(
     links: list[ChainLink] = []
     owner = app.service_principal.id if app else None
     by_link = codes_by_link()
+    unread = sign_in_log_unread(ctx.snapshot)
     for name, label in CHAIN_LINKS:
         if name == "user" and ctx.user_lookup is None:
             continue
@@ -121,8 +128,34 @@ def _chain(
             detail = f"Works, with a warning: {worst.title}"
         elif worst is not None and worst.severity is Severity.INFO:
             detail = label
+        gap = _unread_evidence(ctx, name, app, unread) if status is VerdictStatus.PASS else None
+        if gap is not None:
+            # What a link rests on was not read: not checked, never pass (a warning or a
+            # failure from configuration still shows as such).
+            status, detail = VerdictStatus.NOT_CHECKED, f"Not checked: {gap}"
         links.append(ChainLink(name=name, status=status, detail=detail))
     return links
+
+
+def _unread_evidence(
+    ctx: AuditContext, name: str, app: RecruiteeApp | None, sign_ins_unread: str | None
+) -> str | None:
+    """Why link ``name`` has no evidence to pass on, or None when it has. Unread parts that
+    make a verdict unknown are handled by ``_status``; these are the ones that do not: no
+    Recruitee app to check at all, assignments unread tenant-wide, the sign-in log."""
+    if name in ("consent", "assignment", "session") and not ctx.apps:
+        return "no Recruitee application was found to check"
+    if name == "assignment":
+        for a in [app] if app is not None else ctx.apps:
+            part = a.app_role_assigned_to
+            if a.service_principal.app_role_assignment_required is not False and not part.ok:
+                return (
+                    f"who is assigned could not be read ({part.status.value}). Check with "
+                    f"{part.permission or 'Application.Read.All'}"
+                )
+    if name == "session":
+        return sign_ins_unread
+    return None
 
 
 def _consent_detail(ctx: AuditContext, feature: Feature, app: RecruiteeApp | None) -> str | None:

@@ -44,6 +44,7 @@ from consent_audit.live.what_if import what_if_questions
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
 from consent_audit.snapshot import (
+    BACKGROUND_SIGN_INS_UNREAD,
     GROUP_IDS,
     AuditedUser,
     Part,
@@ -315,7 +316,7 @@ def _sign_ins(results: _Results, count: int) -> Part[list[SignIn]]:
         background = results.part(f"signins_background_{index}", _values(SignIn))
         if background.data is None:
             refused = (
-                "background (non-interactive) sign-ins could not be read from Graph beta: "
+                f"{BACKGROUND_SIGN_INS_UNREAD} from Graph beta: "
                 f"{background.message or background.status.value}"
             )
             notes.append(refused)

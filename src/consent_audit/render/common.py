@@ -25,6 +25,7 @@ STATUS_WORD = {
     VerdictStatus.WARN: "WARN",
     VerdictStatus.FAIL: "FAIL",
     VerdictStatus.UNKNOWN: "UNKNOWN",
+    VerdictStatus.NOT_CHECKED: "NOT CHECKED",
 }
 
 
@@ -168,6 +169,27 @@ def app_in_use_note(report: Report) -> str | None:
     """With several Recruitee apps: which one the verdicts are about, in one sentence."""
     choice = report.app_in_use
     return choice.sentence if choice is not None and choice.sentence else None
+
+
+NOT_CHECKED_WHAT = {
+    "session": "whether background refreshes succeed",
+    "assignment": "whether the people who sync are assigned",
+}
+"""What a link that was not checked would have shown, for the first screen."""
+
+
+def not_checked_line(report: Report) -> str | None:
+    """One line for the first screen: which links were not checked (their evidence was not
+    read) and how to check them, once however many features share it; None when all were."""
+    seen: dict[str, str] = {}
+    for verdict in report.features:
+        if verdict.status is VerdictStatus.FAIL:
+            continue  # its first failing link is the answer; what follows waits on it
+        for link in verdict.chain:
+            if link.status is VerdictStatus.NOT_CHECKED and link.name not in seen:
+                how = link.detail.removeprefix("Not checked: ")
+                seen[link.name] = f"{NOT_CHECKED_WHAT.get(link.name, link.name)}: {how}"
+    return f"Not checked: {'; '.join(seen.values())}." if seen else None
 
 
 def summary_line(report: Report) -> str:

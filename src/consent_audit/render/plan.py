@@ -43,7 +43,15 @@ def feature_cause(report: Report, verdict: FeatureVerdict) -> str:
     A consent link that fails names why nobody can fill the gap (no admin consent, and users
     may not consent), not the scope list, which the details and the plan already carry.
     """
-    broken = next((c for c in verdict.chain if c.status is not VerdictStatus.PASS), None)
+    # A link not checked is no cause: the first screen names it on a line of its own.
+    broken = next(
+        (
+            c
+            for c in verdict.chain
+            if c.status not in (VerdictStatus.PASS, VerdictStatus.NOT_CHECKED)
+        ),
+        None,
+    )
     if broken is None:
         return "works"
     if broken.name != "consent" or verdict.status is not VerdictStatus.FAIL:

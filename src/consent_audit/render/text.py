@@ -43,6 +43,7 @@ from consent_audit.render.common import (
     conditional_access_tables,
     gate_lines,
     headline_status,
+    not_checked_line,
     summary_line,
     user_label,
 )
@@ -67,6 +68,7 @@ STATUS_STYLE = {
     VerdictStatus.WARN: ("WARN", "bold dark_orange"),
     VerdictStatus.FAIL: ("FAIL", "bold red"),
     VerdictStatus.UNKNOWN: ("UNKNOWN", "bold yellow"),
+    VerdictStatus.NOT_CHECKED: ("NOT CHECKED", "bold magenta"),
 }
 SEVERITY_STYLE = {
     Severity.ERROR: ("ERROR", "bold red"),
@@ -387,6 +389,9 @@ def render_to_console(report: Report, console: Console, *, details: bool = False
     note = app_in_use_note(report)
     if note:
         console.print(_wrapped(Text(), note, width), style="italic")
+    unchecked = not_checked_line(report)
+    if unchecked:
+        console.print(_wrapped(Text(), unchecked, width), style="magenta")
     if not details:
         if report.plan:
             console.print()
