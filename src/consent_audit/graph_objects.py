@@ -2,7 +2,8 @@
 
 Field names follow Graph's JSON (camelCase aliases) so that a snapshot is a faithful record
 of what Graph returned and a collector can validate Graph payloads directly. Properties the
-tool does not use are ignored on input. Every property the v1.0 CSDL leaves nullable
+tool does not use are ignored on input, except in Conditional Access policies, which keep
+every property (``ConditionalAccessObject``). Every property the v1.0 CSDL leaves nullable
 (microsoftgraph/msgraph-metadata ``schemas/v1.0-Prod.csdl``: no ``Nullable="false"``) is
 ``Optional`` here, because real tenants do answer ``null`` there (tests/test_graph_nulls.py
 feeds each model such payloads); ``None`` then means "Graph did not say", and evaluation
@@ -222,13 +223,41 @@ class AppConsentRequest(GraphObject):
     user_consent_requests: list[UserConsentRequest] = []
 
 
-class ConditionalAccessApplications(GraphObject):
+class ConditionalAccessObject(GraphObject):
+    """Base for Conditional Access payloads: unlike other Graph objects, every property is
+    kept, also one this tool does not know (``model_extra``, dumped back under Graph's own
+    name). Conditional Access grows new conditions and controls (device filters, token
+    protection, authentication flows, insider risk ...); a policy carrying one the tool cannot
+    judge must stay visible so its verdict is ``unknown``, never a silent pass
+    (evaluate/ca_conditions.py ``unrecognised``)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="allow",
+        frozen=True,
+    )
+
+
+class ConditionalAccessFilter(ConditionalAccessObject):
+    """A rule over device or application attributes (conditionalAccessFilter): ``mode``
+    ``include`` or ``exclude``, ``rule`` in the dynamic-group rule syntax."""
+
+    mode: str | None = None
+    rule: str | None = None
+
+
+class ConditionalAccessApplications(ConditionalAccessObject):
     include_applications: list[str] = []
     exclude_applications: list[str] = []
     include_user_actions: list[str] = []
+    include_authentication_context_class_references: list[str] | None = None
+    application_filter: ConditionalAccessFilter | None = None
+    """Targets apps by custom security attributes: whether it matches Exchange Online, the
+    directory or Recruitee is not in the policy (concept-filter-for-applications.md)."""
 
 
-class ConditionalAccessUsers(GraphObject):
+class ConditionalAccessUsers(ConditionalAccessObject):
     include_users: list[str] = []
     exclude_users: list[str] = []
     include_groups: list[str] = []
@@ -239,32 +268,60 @@ class ConditionalAccessUsers(GraphObject):
     exclude_guests_or_external_users: dict[str, Any] | None = None
 
 
-class ConditionalAccessLocations(GraphObject):
+class ConditionalAccessLocations(ConditionalAccessObject):
     include_locations: list[str] = []
     exclude_locations: list[str] = []
 
 
-class ConditionalAccessPlatforms(GraphObject):
+class ConditionalAccessPlatforms(ConditionalAccessObject):
     include_platforms: list[str] = []
     exclude_platforms: list[str] = []
 
 
-class ConditionalAccessConditions(GraphObject):
+class ConditionalAccessDevices(ConditionalAccessObject):
+    """v1.0 has only ``deviceFilter``; beta's deprecated device states stay as extras."""
+
+    device_filter: ConditionalAccessFilter | None = None
+
+
+class ConditionalAccessClientApplications(ConditionalAccessObject):
+    """Workload identities (service principals) a policy targets."""
+
+    include_service_principals: list[str] | None = None
+    exclude_service_principals: list[str] | None = None
+    service_principal_filter: ConditionalAccessFilter | None = None
+
+
+class ConditionalAccessAuthenticationFlows(ConditionalAccessObject):
+    transfer_methods: str | None = None
+    """Flags enum, e.g. ``deviceCodeFlow,authenticationTransfer``."""
+
+
+class ConditionalAccessConditions(ConditionalAccessObject):
     applications: ConditionalAccessApplications | None = None
     users: ConditionalAccessUsers | None = None
     client_app_types: list[str] = []
     locations: ConditionalAccessLocations | None = None
     platforms: ConditionalAccessPlatforms | None = None
+    devices: ConditionalAccessDevices | None = None
+    client_applications: ConditionalAccessClientApplications | None = None
+    authentication_flows: ConditionalAccessAuthenticationFlows | None = None
     sign_in_risk_levels: list[str] = []
     user_risk_levels: list[str] = []
+    service_principal_risk_levels: list[str] | None = None
+    insider_risk_levels: str | None = None
+    """Flags enum (``minor``, ``moderate``, ``elevated``)."""
 
 
-class AuthenticationStrength(GraphObject):
+class AuthenticationStrength(ConditionalAccessObject):
     id: str | None = None
     display_name: str | None = None
+    policy_type: str | None = None
+    requirements_satisfied: str | None = None
+    allowed_combinations: list[str] | None = None
 
 
-class ConditionalAccessGrantControls(GraphObject):
+class ConditionalAccessGrantControls(ConditionalAccessObject):
     operator: str | None = "OR"
     built_in_controls: list[str] = []
     custom_authentication_factors: list[str] = []
@@ -272,7 +329,7 @@ class ConditionalAccessGrantControls(GraphObject):
     authentication_strength: AuthenticationStrength | None = None
 
 
-class SignInFrequency(GraphObject):
+class SignInFrequency(ConditionalAccessObject):
     is_enabled: bool | None = False
     type: str | None = None
     value: int | None = None
@@ -280,20 +337,37 @@ class SignInFrequency(GraphObject):
     authentication_type: str | None = None
 
 
-class PersistentBrowser(GraphObject):
+class PersistentBrowser(ConditionalAccessObject):
     is_enabled: bool | None = False
     mode: str | None = None
 
 
-class ConditionalAccessSessionControls(GraphObject):
+class SessionControl(ConditionalAccessObject):
+    """A session control with nothing but ``isEnabled`` (application enforced restrictions,
+    token protection ``secureSignInSession``) or few more (``cloudAppSecurityType``)."""
+
+    is_enabled: bool | None = False
+    cloud_app_security_type: str | None = None
+
+
+class ConditionalAccessSessionControls(ConditionalAccessObject):
     sign_in_frequency: SignInFrequency | None = None
     persistent_browser: PersistentBrowser | None = None
+    application_enforced_restrictions: SessionControl | None = None
+    cloud_app_security: SessionControl | None = None
+    secure_sign_in_session: SessionControl | None = None
+    """Token protection (concept-token-protection.md)."""
+    disable_resilience_defaults: bool | None = None
 
 
-class ConditionalAccessPolicy(GraphObject):
+class ConditionalAccessPolicy(ConditionalAccessObject):
     id: str
     display_name: str | None = None
+    description: str | None = None
     state: str
+    template_id: str | None = None
+    created_date_time: datetime | None = None
+    modified_date_time: datetime | None = None
     conditions: ConditionalAccessConditions = Field(default_factory=ConditionalAccessConditions)
     grant_controls: ConditionalAccessGrantControls | None = None
     session_controls: ConditionalAccessSessionControls | None = None
