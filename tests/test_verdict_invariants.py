@@ -5,7 +5,7 @@ tenant-wide and for every --user in expectations.toml.
 - ``fail``    => at least one error finding affects it;
 - ``warn``    => no error, at least one warning, nothing unreadable that it needs;
 - ``unknown`` => no error, and a part it needs could not be read (DATA_UNAVAILABLE or
-  CA_UNREADABLE names that feature);
+  CA_UNREADABLE or CA_POLICY_UNDETERMINED names that feature);
 - a per-app verdict depends only on that app's findings and tenant-level ones;
 - the headline verdict is that of the app in use (``app_in_use``), or the worst app when the
   report says it cannot tell.
@@ -36,7 +36,7 @@ from consent_audit.snapshot import (
 
 from .test_examples import EXAMPLES, _checks, _id
 
-UNREADABLE = {"DATA_UNAVAILABLE", "CA_UNREADABLE"}
+UNREADABLE = {"DATA_UNAVAILABLE", "CA_UNREADABLE", "CA_POLICY_UNDETERMINED"}
 RANK = {"pass": 0, "warn": 1, "unknown": 2, "fail": 3}
 
 

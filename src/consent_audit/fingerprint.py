@@ -53,6 +53,8 @@ SUBJECTS: dict[str, tuple[Subject, ...]] = {
     "CA_POLICY_REQUIRES": (_A, _P),
     "CA_POLICY_SIGNIN_FREQUENCY": (_A, _P),
     "CA_POLICY_REPORT_ONLY": (_A, _P),
+    "CA_POLICY_UNDETERMINED": (_A, _P),
+    "CA_POLICY_CONDITIONAL": (_A, _P),
     "CA_UNREADABLE": (),
     "GRANT_REVOKED": (_A,),
     "SIGNIN_FAILURES": (_A,),

@@ -13,8 +13,16 @@ from typing import Any
 
 import pytest
 
+from consent_audit.evaluate.ca_conditions import Applies as Condition
+from consent_audit.evaluate.ca_conditions import (
+    Need,
+    conditions_for,
+    controls_for_refresh,
+    filter_matches_unregistered,
+)
 from consent_audit.graph_objects import (
     ConditionalAccessLocations,
+    ConditionalAccessPolicy,
     SignInFrequency,
 )
 from consent_audit.snapshot import PartStatus
@@ -208,44 +216,77 @@ def test_mfa_policy_is_satisfied_at_sign_in_and_not_reported() -> None:
     assert [c for c in codes(report) if c.startswith("CA_")] == []
 
 
-def test_compliant_device_requirement_is_requires_warning() -> None:
+def test_compliant_device_requirement_is_unknown_naming_the_control() -> None:
+    """How Entra judges device compliance on a server-side refresh is not documented
+    (entra-behaviour.md; concept-conditional-access-conditions.md): unknown, never "fails"."""
     policy = ca_policy(controls=["compliantDevice"], display_name="Require compliant device")
     report = run(with_ca_policy(healthy(), policy))
 
-    f = one(report, "CA_POLICY_REQUIRES")
+    f = one(report, "CA_POLICY_UNDETERMINED")
     assert f.severity.value == "warning"
     assert f.features == ["mailbox", "calendar", "rooms"]
     assert "a compliant device" in f.detail
+    assert "background sync fails" not in f.detail
     assert f.evidence["policy_id"] == policy.id
+    assert f.evidence["not_evaluated"][0]["condition"] == "a compliant device"
+    assert "non-interactive sign-in log" in f.evidence["not_evaluated"][0]["settled_by"]
     assert_portal(f, "Protection > Conditional Access > Policies")
-    assert "CA_POLICY_BLOCKS" not in codes(report)
-    # A warning and no error: each feature is WARN, not PASS.
-    assert set(statuses(report).values()) == {"warn"}
+    assert not {"CA_POLICY_BLOCKS", "CA_POLICY_REQUIRES"} & set(codes(report))
+    assert set(statuses(report).values()) == {"unknown"}
+    assert first_broken_link(report, "mailbox") == "conditional_access"
 
 
 def test_compliant_device_or_mfa_can_be_met_with_mfa() -> None:
     policy = ca_policy(controls=["mfa", "compliantDevice"], operator="OR")
 
-    assert "CA_POLICY_REQUIRES" not in codes(run(with_ca_policy(healthy(), policy)))
+    report = run(with_ca_policy(healthy(), policy))
+    assert [c for c in codes(report) if c.startswith("CA_")] == []
+    assert statuses(report) == ALL_PASS
 
 
-def test_compliant_device_and_mfa_cannot_be_met() -> None:
+def test_compliant_device_and_mfa_is_unknown() -> None:
     policy = ca_policy(controls=["mfa", "compliantDevice"], operator="AND")
 
-    assert "CA_POLICY_REQUIRES" in codes(run(with_ca_policy(healthy(), policy)))
+    report = run(with_ca_policy(healthy(), policy))
+    assert "CA_POLICY_UNDETERMINED" in codes(report)
+    assert set(statuses(report).values()) == {"unknown"}
 
 
-def test_block_only_for_risky_sign_ins_is_a_requirement_not_a_block() -> None:
-    policy = ca_policy(sign_in_risk_levels=["high"])
+def test_app_protection_requirement_breaks_background_sync() -> None:
+    policy = ca_policy(controls=["compliantApplication"], include_apps=[EXCHANGE_ONLINE])
     report = run(with_ca_policy(healthy(), policy))
 
     f = one(report, "CA_POLICY_REQUIRES")
-    assert "a low-risk sign-in" in f.detail
-    assert f.evidence["conditions"] == ["sign-in risk high"]
-    assert "CA_POLICY_BLOCKS" not in codes(report)
+    assert "an app protection policy" in f.detail
+    assert statuses(report) == {"mailbox": "warn", "calendar": "warn", "rooms": "pass"}
 
 
-def test_block_outside_trusted_locations_breaks_background_sync_only() -> None:
+@pytest.mark.parametrize("risk", ["sign_in_risk_levels", "user_risk_levels"])
+def test_block_only_while_risk_is_detected_is_context_not_a_failure(risk: str) -> None:
+    """A risk condition applies only while that risk is detected
+    (concept-conditional-access-conditions.md): information, never a standing FAIL."""
+    policy = ca_policy(**{risk: ["high"]})
+    report = run(with_ca_policy(healthy(), policy))
+
+    f = one(report, "CA_POLICY_CONDITIONAL")
+    assert f.severity.value == "info"
+    assert "risk high is detected" in f.detail
+    assert "not a standing failure" in f.detail
+    assert not {"CA_POLICY_BLOCKS", "CA_POLICY_REQUIRES"} & set(codes(report))
+    assert statuses(report) == ALL_PASS
+
+
+def test_insider_risk_is_context_too() -> None:
+    policy = ca_policy(insider_risk_levels="elevated")
+    report = run(with_ca_policy(healthy(), policy))
+
+    assert "insider risk elevated" in one(report, "CA_POLICY_CONDITIONAL").detail
+    assert statuses(report) == ALL_PASS
+
+
+def test_block_outside_trusted_locations_blocks_recruitees_servers() -> None:
+    """ "Any location" with trusted ones excluded applies to Recruitee's servers, which are not
+    in the trusted ranges (concept-assignment-network.md): the block applies to refreshes."""
     policy = ca_policy(
         locations=ConditionalAccessLocations(
             include_locations=["All"], exclude_locations=["AllTrusted"]
@@ -253,13 +294,31 @@ def test_block_outside_trusted_locations_breaks_background_sync_only() -> None:
     )
 
     report = run(with_ca_policy(healthy(), policy))
-    f = one(report, "CA_POLICY_REQUIRES")
-    assert "CA_POLICY_BLOCKS" not in codes(report)
+    f = one(report, "CA_POLICY_BLOCKS")
     assert "locations All except AllTrusted" in f.detail
-    assert "outside trusted or named locations" in f.detail
+    assert "outside them (AADSTS53003)" in f.detail
+    assert "tenant-wide" in f.remediation[0].action
+    assert statuses(report) == ALL_FAIL
 
 
-def test_mfa_outside_trusted_locations_is_satisfied_by_the_refresh_token() -> None:
+def test_block_from_selected_locations_is_unknown_not_fail() -> None:
+    """A country block applies only to sign-ins from there: it depends on where Recruitee's
+    servers are (concept-assignment-network.md), so unknown, naming what settles it."""
+    policy = ca_policy(
+        locations=ConditionalAccessLocations(include_locations=["3a1c0d5e-countries"])
+    )
+
+    report = run(with_ca_policy(healthy(), policy))
+    f = one(report, "CA_POLICY_UNDETERMINED")
+    assert "locations 3a1c0d5e-countries" in f.detail
+    assert "Recruitee's servers" in f.evidence["not_evaluated"][0]["settled_by"]
+    assert "CA_POLICY_BLOCKS" not in codes(report)
+    assert set(statuses(report).values()) == {"unknown"}
+
+
+def test_mfa_outside_trusted_locations_still_applies_to_recruitees_servers() -> None:
+    """MFA with trusted locations excluded: a person connecting from the office is not asked,
+    Recruitee's refreshes from its servers then need an MFA claim they lack (AADSTS50076)."""
     policy = ca_policy(
         controls=["mfa"],
         locations=ConditionalAccessLocations(
@@ -267,8 +326,12 @@ def test_mfa_outside_trusted_locations_is_satisfied_by_the_refresh_token() -> No
         ),
     )
 
-    fired = set(codes(run(with_ca_policy(healthy(), policy))))
-    assert not {"CA_POLICY_REQUIRES", "CA_POLICY_BLOCKS"} & fired
+    report = run(with_ca_policy(healthy(), policy))
+    f = one(report, "CA_POLICY_REQUIRES")
+    assert "AADSTS50076" in f.detail
+    assert "everywhere except AllTrusted" in f.detail
+    assert "CA_POLICY_BLOCKS" not in codes(report)
+    assert set(statuses(report).values()) == {"warn"}
 
 
 def test_signin_frequency_is_information_deferred_to_the_next_connect() -> None:
@@ -324,14 +387,13 @@ def test_block_on_recruitee_itself_stops_connecting_only() -> None:
     assert statuses(report) == ALL_PASS
 
 
-def test_device_control_on_exchange_breaks_background_mail_and_calendar_only() -> None:
+def test_device_control_on_exchange_is_unknown_for_mail_and_calendar_only() -> None:
     policy = ca_policy(include_apps=[EXCHANGE_ONLINE], controls=["compliantDevice"])
     report = run(with_ca_policy(healthy(), policy))
 
-    f = one(report, "CA_POLICY_REQUIRES")
+    f = one(report, "CA_POLICY_UNDETERMINED")
     assert f.features == ["mailbox", "calendar"]
-    assert "Medium confidence" in f.detail
-    assert statuses(report) == {"mailbox": "warn", "calendar": "warn", "rooms": "pass"}
+    assert statuses(report) == {"mailbox": "unknown", "calendar": "unknown", "rooms": "pass"}
 
 
 def test_block_remediation_never_suggests_excluding_recruitee_alone() -> None:
@@ -410,17 +472,321 @@ def test_unreadable_ca_policies_make_every_feature_unknown() -> None:
     assert findings(report, "DATA_UNAVAILABLE") == []
 
 
-def test_not_licensed_ca_is_not_unknown() -> None:
+def test_not_licensed_ca_is_unknown_because_policies_survive_the_licence() -> None:
+    """overview.md: "When licenses required for Conditional Access expire, policies aren't
+    automatically disabled or deleted": no licence today does not mean no policy."""
     report = run(
         with_part_status(healthy(), "conditional_access_policies", PartStatus.NOT_LICENSED)
     )
 
     f = one(report, "CA_UNREADABLE")
-    assert f.features == []
+    assert f.severity.value == "warning"
+    assert f.features == ["mailbox", "calendar", "rooms"]
     assert f.evidence["status"] == "not_licensed"
     assert "no Entra ID P1" in f.detail
-    assert statuses(report) == ALL_PASS
+    assert "not disable or delete" in f.detail
+    assert "no Conditional Access policy can be enforced" not in f.detail
+    assert "Conditional Access > Policies" in (f.remediation[0].portal_path or "")
+    assert statuses(report) == {"mailbox": "unknown", "calendar": "unknown", "rooms": "unknown"}
 
 
 def test_readable_empty_ca_policies_are_not_unreadable() -> None:
     assert "CA_UNREADABLE" not in codes(run(healthy()))
+
+
+# ----------------------------------------------------------------- conditions as documented
+
+
+def _raw_policy(**overrides: Any) -> ConditionalAccessPolicy:
+    """A policy as Graph sends it (camelCase, properties the models may not know kept)."""
+    base: dict[str, Any] = {
+        "id": "ca-raw",
+        "displayName": "Raw policy",
+        "state": "enabled",
+        "conditions": {
+            "applications": {"includeApplications": ["All"]},
+            "users": {"includeUsers": ["All"]},
+            "clientAppTypes": ["all"],
+        },
+        "grantControls": {"operator": "OR", "builtInControls": ["block"]},
+    }
+    for key, value in overrides.items():
+        if key in ("conditions", "grantControls", "sessionControls") and isinstance(value, dict):
+            merged = dict(base.get(key) or {})
+            merged.update(value)
+            base[key] = merged
+        else:
+            base[key] = value
+    return ConditionalAccessPolicy.model_validate(base)
+
+
+def _ca_codes(report: Any) -> list[str]:
+    return [c for c in codes(report) if c.startswith("CA_")]
+
+
+@pytest.mark.parametrize(
+    ("types", "expected"),
+    [
+        (["mobileAppsAndDesktopClients"], []),
+        (["mobileAppsAndDesktopClients", "exchangeActiveSync", "other"], []),
+        (["easSupported"], []),
+        (["browser"], ["CA_POLICY_BLOCKS"]),
+        (["browser", "mobileAppsAndDesktopClients"], ["CA_POLICY_BLOCKS"]),
+    ],
+)
+def test_client_app_types_recruitee_is_a_browser_client(
+    types: list[str], expected: list[str]
+) -> None:
+    """ "Browser ... services registered as an OAuth confidential client"
+    (concept-conditional-access-conditions.md, Client apps)."""
+    report = run(with_ca_policy(healthy(), ca_policy(client_app_types=types)))
+
+    assert _ca_codes(report) == expected
+    assert set(statuses(report).values()) == ({"fail"} if expected else {"pass"})
+
+
+def test_unknown_client_app_type_is_unknown() -> None:
+    report = run(with_ca_policy(healthy(), ca_policy(client_app_types=["unknownFutureValue"])))
+
+    f = one(report, "CA_POLICY_UNDETERMINED")
+    assert "client app types" in f.evidence["not_evaluated"][0]["condition"]
+    assert set(statuses(report).values()) == {"unknown"}
+
+
+def test_compliant_device_on_linux_does_not_say_background_sync_fails() -> None:
+    policy = _raw_policy(
+        conditions={"platforms": {"includePlatforms": ["linux"], "excludePlatforms": []}},
+        grantControls={"builtInControls": ["compliantDevice"]},
+    )
+    report = run(with_ca_policy(healthy(), policy))
+
+    f = one(report, "CA_POLICY_UNDETERMINED")
+    assert "fails" not in f.detail
+    assert "device platforms linux" in f.detail
+    assert "unverified user agent" in f.detail
+    named = [n["condition"] for n in f.evidence["not_evaluated"]]
+    assert named == ["device platforms"]
+    assert set(statuses(report).values()) == {"unknown"}
+
+
+def test_block_of_all_platforms_but_known_ones_is_unknown() -> None:
+    policy = _raw_policy(
+        conditions={
+            "platforms": {
+                "includePlatforms": ["all"],
+                "excludePlatforms": ["android", "iOS", "windows", "macOS", "linux"],
+            }
+        }
+    )
+    report = run(with_ca_policy(healthy(), policy))
+
+    assert "all device platforms except android" in one(report, "CA_POLICY_UNDETERMINED").detail
+    assert "CA_POLICY_BLOCKS" not in codes(report)
+
+
+@pytest.mark.parametrize(
+    ("mode", "rule", "expected"),
+    [
+        # positive operators never match an unregistered device (connecting from a joined
+        # device still can: context for the person, not a failure)
+        ("include", 'device.trustType -eq "AzureAD"', ["CA_POLICY_CONDITIONAL"]),
+        ("exclude", 'device.isCompliant -eq "True"', ["CA_POLICY_BLOCKS"]),
+        # negative operators always do
+        ("include", 'device.extensionAttribute1 -ne "SAW"', ["CA_POLICY_BLOCKS"]),
+        ("exclude", 'device.extensionAttribute1 -ne "SAW"', ["CA_POLICY_CONDITIONAL"]),
+        (
+            "include",
+            'device.operatingSystem -eq "Windows" -and device.model -notContains "Surface"',
+            ["CA_POLICY_UNDETERMINED"],
+        ),
+    ],
+)
+def test_device_filter_on_a_refresh_without_a_registered_device(
+    mode: str, rule: str, expected: list[str]
+) -> None:
+    """concept-condition-filters-for-devices.md: an unregistered device has null properties;
+    a positive operator applies only to a device in the directory."""
+    policy = _raw_policy(conditions={"devices": {"deviceFilter": {"mode": mode, "rule": rule}}})
+    report = run(with_ca_policy(healthy(), policy))
+
+    assert _ca_codes(report) == expected
+
+
+def test_filter_matches_unregistered_reads_both_operator_spellings() -> None:
+    assert filter_matches_unregistered('device.model == "x"') is False
+    assert filter_matches_unregistered('device.model != "x"') is True
+    assert filter_matches_unregistered('-not (device.model -eq "x")') is None
+    assert filter_matches_unregistered("") is None
+
+
+def test_application_filter_is_unknown_never_ignored() -> None:
+    policy = _raw_policy(
+        conditions={
+            "applications": {
+                "includeApplications": [],
+                "applicationFilter": {
+                    "mode": "include",
+                    "rule": 'CustomSecurityAttribute.Sensitivity_Level -eq "High"',
+                },
+            }
+        }
+    )
+    report = run(with_ca_policy(healthy(), policy))
+
+    f = one(report, "CA_POLICY_UNDETERMINED")
+    assert [n["condition"] for n in f.evidence["not_evaluated"]] == ["application filter"]
+    assert set(statuses(report).values()) == {"unknown"}
+
+
+def test_builtin_mfa_strength_is_the_mfa_control() -> None:
+    """Graph authenticationStrengthPolicy: id 00000000-0000-0000-0000-000000000002 is the
+    built-in "Multifactor authentication" strength."""
+    policy = _raw_policy(
+        grantControls={
+            "builtInControls": [],
+            "authenticationStrength": {
+                "id": "00000000-0000-0000-0000-000000000002",
+                "displayName": "Multifactor authentication",
+                "policyType": "builtIn",
+            },
+        }
+    )
+    report = run(with_ca_policy(healthy(), policy))
+
+    assert _ca_codes(report) == []
+    (row,) = report.conditional_access
+    assert "refresh token's MFA claim" in row.effect
+
+
+def test_other_authentication_strength_is_unknown_not_mfa() -> None:
+    policy = _raw_policy(
+        grantControls={
+            "builtInControls": [],
+            "authenticationStrength": {
+                "id": "00000000-0000-0000-0000-000000000004",
+                "displayName": "Phishing-resistant MFA",
+            },
+        }
+    )
+    report = run(with_ca_policy(healthy(), policy))
+
+    f = one(report, "CA_POLICY_UNDETERMINED")
+    assert "authentication strength 'Phishing-resistant MFA'" in f.detail
+    assert set(statuses(report).values()) == {"unknown"}
+
+
+def test_token_protection_is_unknown_named() -> None:
+    policy = _raw_policy(
+        grantControls=None,
+        sessionControls={"secureSignInSession": {"isEnabled": True}},
+    )
+    report = run(with_ca_policy(healthy(), policy))
+
+    f = one(report, "CA_POLICY_UNDETERMINED")
+    assert [n["condition"] for n in f.evidence["not_evaluated"]] == ["token protection"]
+    assert set(statuses(report).values()) == {"unknown"}
+    (row,) = report.conditional_access
+    assert "token protection" in row.session_controls
+
+
+def test_token_protection_switched_off_changes_nothing() -> None:
+    policy = _raw_policy(
+        grantControls=None, sessionControls={"secureSignInSession": {"isEnabled": False}}
+    )
+
+    assert _ca_codes(run(with_ca_policy(healthy(), policy))) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"conditions": {"deviceRiskLevels": ["high"]}}, "conditions.deviceRiskLevels"),
+        (
+            {"conditions": {"applications": {"includeApplications": ["All"], "new": ["x"]}}},
+            "conditions.applications.new",
+        ),
+        (
+            {"grantControls": {"builtInControls": ["mfa"], "futureControl": {"on": True}}},
+            "grantControls.futureControl",
+        ),
+        (
+            {"grantControls": None, "sessionControls": {"newSession": {"isEnabled": True}}},
+            "sessionControls.newSession",
+        ),
+        ({"grantControls": {"builtInControls": ["unknownFutureValue"]}}, "grant control"),
+        (
+            {"conditions": {"authenticationFlows": {"transferMethods": "deviceCodeFlow"}}},
+            "authentication flows",
+        ),
+        (
+            {"conditions": {"clientApplications": {"includeServicePrincipals": ["All"]}}},
+            "client applications",
+        ),
+    ],
+)
+def test_what_the_tool_cannot_evaluate_is_unknown_never_pass(
+    overrides: dict[str, Any], named: str
+) -> None:
+    policy = _raw_policy(**overrides)
+    report = run(with_ca_policy(healthy(), policy))
+
+    f = one(report, "CA_POLICY_UNDETERMINED")
+    assert any(named in n["condition"] for n in f.evidence["not_evaluated"]), f.evidence
+    assert all(n["settled_by"] for n in f.evidence["not_evaluated"])
+    assert "pass" not in statuses(report).values()
+
+
+def test_models_keep_every_property_graph_sends() -> None:
+    raw = {
+        "id": "p",
+        "state": "enabled",
+        "templateId": None,
+        "conditions": {
+            "devices": {
+                "deviceFilter": {"mode": "include", "rule": "x"},
+                "includeDeviceStates": ["a"],
+            },
+            "brandNew": {"x": 1},
+        },
+        "sessionControls": {"secureSignInSession": {"isEnabled": True}, "later": {"y": 2}},
+    }
+    dumped = ConditionalAccessPolicy.model_validate(raw).model_dump(by_alias=True)
+
+    assert dumped["conditions"]["brandNew"] == {"x": 1}
+    assert dumped["conditions"]["devices"]["includeDeviceStates"] == ["a"]
+    assert dumped["conditions"]["devices"]["deviceFilter"]["rule"] == "x"
+    assert dumped["sessionControls"]["later"] == {"y": 2}
+    assert dumped["sessionControls"]["secureSignInSession"]["isEnabled"] is True
+
+
+def test_report_only_undetermined_policy_is_report_only_information() -> None:
+    policy = _raw_policy(state="enabledForReportingButNotEnforced", conditions={"x": [1]})
+    report = run(with_ca_policy(healthy(), policy))
+
+    assert _ca_codes(report) == ["CA_POLICY_REPORT_ONLY"]
+    assert statuses(report) == ALL_PASS
+
+
+def test_conditions_for_a_connect_make_a_location_block_conditional() -> None:
+    """A block on Recruitee's own appId from some countries stops people connecting only from
+    there: context, not a failure, and not a question about Recruitee's servers."""
+    policy = ca_policy(
+        include_apps=[RECRUITEE_APP_ID],
+        locations=ConditionalAccessLocations(include_locations=["blocked-countries"]),
+    )
+    report = run(with_ca_policy(healthy(), policy))
+
+    assert _ca_codes(report) == ["CA_POLICY_CONDITIONAL"]
+    assert statuses(report) == ALL_PASS
+    view = conditions_for(policy, refresh=False)
+    assert view.state is Condition.ONLY_WHILE
+    assert conditions_for(policy, refresh=True).state is Condition.UNKNOWN
+
+
+def test_controls_for_refresh_follow_the_operator() -> None:
+    either = ca_policy(controls=["mfa", "approvedApplication"], operator="OR")
+    both = ca_policy(controls=["mfa", "approvedApplication"], operator="AND")
+
+    assert controls_for_refresh(either).need is Need.MFA_CLAIM
+    assert controls_for_refresh(both).need is Need.UNMET
+    assert controls_for_refresh(ca_policy()).need is Need.BLOCK

@@ -18,20 +18,28 @@ Rules encoded (each read in Microsoft's documentation):
   - excluding Recruitee from an All-resources policy does not exempt its Exchange or
     directory token requests ("Conditional Access continues to be enforced based on the
     SharePoint resource", same page), so it is never offered as the fix.
-- Client app types ``exchangeActiveSync`` and ``other`` are legacy authentication; Recruitee
-  uses modern authentication (conditionalaccessconditionset.md).
+- Conditions (client app types, locations, risk, device platforms and filters, application
+  filters, authentication flows) and what grant and session controls ask of a server-side
+  refresh are judged per policy in ca_conditions.py, which cites the entra-docs pages
+  (concept-conditional-access-conditions.md, concept-assignment-network.md,
+  concept-condition-filters-for-devices.md, concept-token-protection.md); anything it cannot
+  evaluate makes the verdict unknown (CA_POLICY_UNDETERMINED, naming the condition and what
+  would settle it), never a pass. A risk condition is context (CA_POLICY_CONDITIONAL).
 - Sign-in frequency: "On confidential clients, sign-in frequency enforcement on
   non-interactive sign-ins is deferred until the next interactive sign-in"
   (https://learn.microsoft.com/entra/identity/conditional-access/concept-session-lifetime):
   information only, it applies when the person next connects. Refresh failures in the sign-in
   log are the finding (audit_logs.SIGNIN_FAILURES).
-- MFA: a refresh token carries the MFA claim of the sign-in it came from ("MFA requirement
-  satisfied by claim in the token"): met if the person did MFA when connecting; AADSTS50076
-  in the sign-in log shows who did not (medium confidence; no finding without that proof).
-- Locations: Entra evaluates the IP of the token request, for background sync Recruitee's
-  servers; a block outside trusted locations breaks background sync (medium confidence).
-  Device controls are fixed at the interactive sign-in; approved-app and app-protection
-  controls need a broker on a phone (low-medium confidence). Both are warnings.
+- MFA (the control, or the built-in "Multifactor authentication" strength): a refresh token
+  carries the MFA claim of the sign-in it came from ("MFA requirement satisfied by claim in the
+  token"): met if the person did MFA when connecting; AADSTS50076 in the sign-in log shows who
+  did not. A policy that requires MFA everywhere but trusted (excluded) locations applies to
+  Recruitee's servers while a person connecting from the office is not asked: a warning.
+- Locations: "any location" with trusted or selected ones excluded applies to Recruitee's
+  servers (concept-assignment-network.md): a block there breaks background sync (AADSTS53003).
+- Licences: "When licenses required for Conditional Access expire, policies aren't
+  automatically disabled or deleted" (overview.md, License requirements): a tenant without P1
+  today can still enforce policies, so unread policies are unknown, never "none can block".
 - Group targeting in Conditional Access is evaluated on the user's transitive groups (unlike
   app assignment); roles are directory role template ids (conditionalaccessusers.md).
 """
@@ -41,6 +49,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from consent_audit.evaluate import remediation
+from consent_audit.evaluate.ca_conditions import (
+    Applicability,
+    Applies,
+    ConditionNote,
+    ControlsMeaning,
+    Need,
+    conditions_for,
+    controls_for_refresh,
+    excludes_locations,
+)
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.registry import finding
 from consent_audit.graph_objects import (
@@ -48,7 +66,7 @@ from consent_audit.graph_objects import (
     ConditionalAccessUsers,
     ServicePrincipal,
 )
-from consent_audit.report import ConditionalAccessRow, Severity
+from consent_audit.report import ConditionalAccessRow, RemediationStep, Severity
 from consent_audit.snapshot import AuditedUser, PartStatus
 
 EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
@@ -57,13 +75,6 @@ EXCHANGE_RESOURCES = frozenset({"office365", EXCHANGE_ONLINE_APP_ID})
 DIRECTORY_RESOURCES = frozenset({WINDOWS_AZURE_AD_APP_ID})
 EXCHANGE_SCOPE_PREFIXES = ("mail.", "calendars.", "contacts.", "mailboxsettings.")
 """Scopes whose data lives in Exchange Online: a feature asking for one is Exchange-governed."""
-MODERN_CLIENT_TYPES = {"all", "browser", "mobileappsanddesktopclients"}
-UNSATISFIABLE_CONTROLS = {
-    "compliantdevice": "a compliant device",
-    "domainjoineddevice": "a hybrid Azure AD joined device",
-    "approvedapplication": "an approved client app",
-    "compliantapplication": "an app protection policy",
-}
 
 
 @dataclass(frozen=True)
@@ -95,7 +106,11 @@ def app_targeting(
         return None
     include = {a.casefold() for a in apps.include_applications}
     exclude = {a.casefold() for a in apps.exclude_applications}
-    everything = "all" in include
+    flt = apps.application_filter
+    filtered = flt is not None and bool(flt.rule) and (flt.mode or "").casefold() == "include"
+    # An include filter may match any app by its attributes: judged as possibly everything,
+    # and ca_conditions.conditions_for makes the verdict unknown, naming the filter.
+    everything = "all" in include or filtered
     at_connect = (everything or app_id.casefold() in include) and app_id.casefold() not in exclude
     background = tuple(
         name
@@ -105,7 +120,9 @@ def app_targeting(
     )
     if not background and not at_connect:
         return None
-    if everything:
+    if filtered and "all" not in include:
+        why = "the resources its application filter matches"
+    elif everything:
         why = "all resources"
     elif background and at_connect:
         why = "Recruitee and the services behind its sync"
@@ -186,11 +203,6 @@ def audience(policy: ConditionalAccessPolicy) -> str | None:
     return f"{text} except {', '.join(excluded)}" if excluded else text
 
 
-def _modern_clients(policy: ConditionalAccessPolicy) -> bool:
-    types = {t.casefold() for t in policy.conditions.client_app_types}
-    return not types or bool(types & MODERN_CLIENT_TYPES)
-
-
 def _narrowing(policy: ConditionalAccessPolicy) -> list[str]:
     """Conditions that narrow when a policy applies, in words, for the report."""
     c = policy.conditions
@@ -205,38 +217,33 @@ def _narrowing(policy: ConditionalAccessPolicy) -> list[str]:
             )
         )
     if c.platforms and c.platforms.include_platforms:
-        out.append(f"platforms {', '.join(c.platforms.include_platforms)}")
+        out.append(
+            f"platforms {', '.join(c.platforms.include_platforms)}"
+            + (
+                f" except {', '.join(c.platforms.exclude_platforms)}"
+                if c.platforms.exclude_platforms
+                else ""
+            )
+        )
+    device = c.devices.device_filter if c.devices else None
+    if device is not None and device.rule:
+        out.append(f"device filter {device.mode or ''} '{device.rule}'".replace("  ", " "))
     if c.sign_in_risk_levels:
         out.append(f"sign-in risk {', '.join(c.sign_in_risk_levels)}")
     if c.user_risk_levels:
         out.append(f"user risk {', '.join(c.user_risk_levels)}")
+    if c.insider_risk_levels:
+        out.append(f"insider risk {c.insider_risk_levels}")
     return out
 
 
-def _unsatisfiable(policy: ConditionalAccessPolicy) -> list[str]:
-    """Requirements background refresh cannot meet, honouring the AND/OR operator."""
-    grant = policy.grant_controls
-    needs: list[str] = []
-    if grant is not None:
-        controls = [x.casefold() for x in grant.built_in_controls]
-        bad = [UNSATISFIABLE_CONTROLS[x] for x in controls if x in UNSATISFIABLE_CONTROLS]
-        satisfiable = [x for x in controls if x not in UNSATISFIABLE_CONTROLS and x != "block"]
-        if grant.authentication_strength is not None:
-            satisfiable.append("authenticationStrength")
-        if bad and ((grant.operator or "OR").upper() == "AND" or not satisfiable):
-            needs.extend(bad)
-    return needs
-
-
-def _location_gated(policy: ConditionalAccessPolicy) -> bool:
-    """Applies everywhere except trusted or named locations, i.e. also to Recruitee's servers,
-    which are never in the tenant's locations, while office sign-ins pass."""
-    loc = policy.conditions.locations
-    return bool(loc and loc.include_locations and loc.exclude_locations)
-
-
-def _risk_only(policy: ConditionalAccessPolicy) -> bool:
-    return bool(policy.conditions.sign_in_risk_levels or policy.conditions.user_risk_levels)
+def _legacy_only(policy: ConditionalAccessPolicy) -> bool:
+    """Limited to client app types that never carry Recruitee's requests (both are browser):
+    such a policy is left out of the report altogether."""
+    return any(
+        n.condition == "client app types" and n.effect is Applies.NO
+        for n in conditions_for(policy, refresh=True).notes
+    )
 
 
 def _feature_scopes(ctx: AuditContext) -> dict[str, tuple[str, ...]]:
@@ -252,8 +259,7 @@ def check_conditional_access(ctx: AuditContext, out: Outcome) -> None:
         return  # the user could not be read; USER_NOT_FOUND or DATA_UNAVAILABLE says so
     features = _feature_scopes(ctx)
     for policy in part.data or []:
-        state = policy.state.casefold()
-        if state == "disabled" or not _modern_clients(policy):
+        if policy.state.casefold() == "disabled" or _legacy_only(policy):
             continue
         who = audience(policy)
         if who is None or (ctx.user is not None and not applies_to_user(policy, ctx.user)):
@@ -265,112 +271,234 @@ def check_conditional_access(ctx: AuditContext, out: Outcome) -> None:
 
 
 @dataclass(frozen=True)
-class _Effect:
+class PolicyEffect:
+    """What one policy does to one Recruitee app, as a finding-to-be (state aside)."""
+
     code: str
     detail: str
     change: str
     features: tuple[str, ...]
+    unknown: tuple[ConditionNote, ...] = ()
+    """Conditions or controls that could not be evaluated: the features' verdict is unknown."""
 
 
-def _every(policy: ConditionalAccessPolicy) -> str | None:
-    session = policy.session_controls
-    sif = session.sign_in_frequency if session else None
-    if sif is None or not sif.is_enabled:
-        return None
-    if (sif.frequency_interval or "").casefold() == "everytime":
-        return "every time"
-    unit = (sif.type or "").rstrip("s")
-    return f"every {sif.value} {unit}{'' if sif.value == 1 else 's'}"
+@dataclass(frozen=True)
+class RecruiteeView:
+    """A policy's conditions for Recruitee's refresh and for a person connecting, and what its
+    controls ask of a refresh (ca_conditions.py)."""
+
+    refresh: Applicability
+    connect: Applicability
+    controls: ControlsMeaning
 
 
-def _requires_mfa(policy: ConditionalAccessPolicy) -> bool:
-    grant = policy.grant_controls
-    if grant is None:
-        return False
-    return grant.authentication_strength is not None or "mfa" in {
-        x.casefold() for x in grant.built_in_controls
-    }
+def recruitee_view(policy: ConditionalAccessPolicy) -> RecruiteeView:
+    return RecruiteeView(
+        conditions_for(policy, refresh=True),
+        conditions_for(policy, refresh=False),
+        controls_for_refresh(policy),
+    )
 
 
 MEDIUM = " (Medium confidence: Entra evaluates {what}.)"
+TENANT_WIDE_TRUST = (
+    "Trusting Recruitee's server addresses as a named location is a tenant-wide change: every "
+    "policy that uses trusted locations, and Identity Protection's risk scores, then treat "
+    "them as trusted."
+)
 
 
-def _effects(
+def _then(view: RecruiteeView) -> str:
+    """What the controls do once the policy applies, in words."""
+    need = view.controls.need
+    if need is Need.BLOCK:
+        return "it blocks Recruitee's token requests"
+    if need is Need.UNMET:
+        return f"it requires {' and '.join(view.controls.unmet)}, which a server cannot provide"
+    if need is Need.MFA_CLAIM:
+        return "refreshes need the MFA claim of the person's connect"
+    return f"it requires {', '.join(view.controls.requirements) or 'session controls'}"
+
+
+def _settle(notes: list[ConditionNote] | tuple[ConditionNote, ...]) -> str:
+    parts = [f"{n.condition}: {n.settle}" for n in notes if n.settle]
+    return "; ".join(dict.fromkeys(parts))
+
+
+def _background_effect(
+    ctx: AuditContext,
+    policy: ConditionalAccessPolicy,
+    view: RecruiteeView,
+    target: Targeting,
+    subject: str,
+) -> PolicyEffect | str | None:
+    """The effect on background sync, ``"block"`` when it blocks it (merged with connecting
+    by the caller), or None."""
+    name = policy.display_name or policy.id
+    need, state = view.controls.need, view.refresh.state
+    background = target.features
+    if not background or need is Need.NOTHING or state is Applies.NO:
+        return None
+    narrowing = _narrowing(policy)
+    when = f" (only for {'; '.join(narrowing)})" if narrowing else ""
+    unknown_conditions = view.refresh.with_effect(Applies.UNKNOWN)
+    if state is Applies.UNKNOWN and not (
+        need is Need.MFA_CLAIM and not any(n.unrecognised for n in unknown_conditions)
+    ):
+        why = "; ".join(n.detail for n in unknown_conditions)
+        return PolicyEffect(
+            "CA_POLICY_UNDETERMINED",
+            f"Policy '{name}' targets {target.reason} ({subject}), but whether it covers "
+            f"Recruitee's background refreshes cannot be told: {why}. If it does, {_then(view)}.",
+            f"check {_settle(unknown_conditions)}.",
+            background,
+            tuple(unknown_conditions),
+        )
+    if state is Applies.ONLY_WHILE:
+        while_ = "; ".join(n.detail for n in view.refresh.with_effect(Applies.ONLY_WHILE))
+        return PolicyEffect(
+            "CA_POLICY_CONDITIONAL",
+            f"Policy '{name}' applies to Recruitee's access to {target.reason} ({subject}) "
+            f"{while_}; then {_then(view)}. It is not a standing failure: outside that "
+            "condition Recruitee syncs as usual.",
+            "nothing to change for Recruitee; if sync stops while the condition holds, "
+            "resolve the condition (for risk: the person's risk in Identity Protection).",
+            background,
+        )
+    if state is Applies.UNKNOWN:
+        return None  # MFA whatever the conditions: met by the refresh token's MFA claim
+    if need is Need.BLOCK:
+        return "block"
+    if need is Need.UNMET:
+        return PolicyEffect(
+            "CA_POLICY_REQUIRES",
+            f"Policy '{name}' requires {' and '.join(view.controls.unmet)} for "
+            f"{target.reason} ({subject}){when}. Recruitee refreshes tokens from its own "
+            "servers, which cannot provide that, so background sync fails (AADSTS53000) even "
+            "after a successful connect."
+            + MEDIUM.format(what="app-based controls through a broker on the person's phone"),
+            "exclude the users who sync from the device or risk controls, or require MFA instead.",
+            background,
+        )
+    if need is Need.MFA_CLAIM and excludes_locations(policy):
+        loc = policy.conditions.locations
+        excluded = ", ".join(loc.exclude_locations) if loc else ""
+        return PolicyEffect(
+            "CA_POLICY_REQUIRES",
+            f"Policy '{name}' requires MFA for {target.reason} ({subject}) everywhere except "
+            f"{excluded}. Recruitee refreshes tokens from its own servers, outside those "
+            "locations, so its refreshes need the MFA claim of the person's connect: someone "
+            "who connected Recruitee from an excluded location without MFA has no such claim, "
+            "and their refreshes fail with AADSTS50076 until they connect again with MFA.",
+            "have each person who syncs connect Recruitee again with MFA (from a network "
+            "outside the excluded locations, where Entra asks for it); AADSTS50076 in the "
+            "sign-in log shows who is affected.",
+            background,
+        )
+    if need is Need.UNKNOWN:
+        notes = view.controls.unknown
+        return PolicyEffect(
+            "CA_POLICY_UNDETERMINED",
+            f"Policy '{name}' applies to Recruitee's access to {target.reason} ({subject})"
+            f"{when}, but what it requires of a server-side refresh cannot be evaluated: "
+            f"{'; '.join(n.detail for n in notes)}.",
+            f"check {_settle(notes)}.",
+            background,
+            tuple(notes),
+        )
+    return None
+
+
+def policy_effects(
     ctx: AuditContext,
     policy: ConditionalAccessPolicy,
     sp: ServicePrincipal,
     target: Targeting,
     who: str,
-) -> list[_Effect]:
-    """What an applying policy does to Recruitee, as findings-to-be (state not considered).
+) -> list[PolicyEffect]:
+    """What an applying policy does to Recruitee (state not considered).
 
     Background sync (``target.features``) and connecting (``target.at_connect``) are judged
-    separately: only a plain block stops connecting; device and location controls are met on
-    the person's own device and network when they connect, but not by Recruitee's servers.
+    separately: only a block stops connecting (MFA and device controls are met on the
+    person's own device when they connect); Recruitee's refreshes are judged by
+    ca_conditions.py as a confidential client's, from its own servers.
     """
     subject = ctx.user.user_principal_name if ctx.user else who
     if len(ctx.apps) > 1:
         subject = f"{subject}, app {ctx.app_label(sp)}"
     name = policy.display_name or policy.id
+    view = recruitee_view(policy)
     narrowing = _narrowing(policy)
     when = f" (only for {'; '.join(narrowing)})" if narrowing else ""
-    grant = policy.grant_controls
-    blocks = grant is not None and "block" in {x.casefold() for x in grant.built_in_controls}
-    background = target.features
-    effects: list[_Effect] = []
-    if blocks and not _location_gated(policy) and not _risk_only(policy):
-        features = tuple(ctx.feature_names) if target.at_connect else background
+    effects: list[PolicyEffect] = []
+    background = _background_effect(ctx, policy, view, target, subject)
+    connect = view.connect.state if target.at_connect else Applies.NO
+    blocks = view.controls.need is Need.BLOCK
+    if background == "block" or (blocks and connect is Applies.YES):
+        at_connect = blocks and connect is Applies.YES
+        features = tuple(ctx.feature_names) if at_connect else target.features
         what = (
             "connecting: people cannot connect Recruitee (the policy applies to the sign-in "
             "when they connect), and those connected keep syncing only until they must "
             "reconnect"
-            if target.at_connect and not background
+            if at_connect and background != "block"
             else "Recruitee's token requests, so sync cannot run"
         )
+        trusted = (
+            " People can still connect from an excluded location, but Recruitee refreshes "
+            "tokens from its own servers, which are outside them (AADSTS53003)."
+            if excludes_locations(policy) and background == "block"
+            else ""
+        )
         effects.append(
-            _Effect(
+            PolicyEffect(
                 "CA_POLICY_BLOCKS",
-                f"Policy '{name}' blocks {target.reason} for {subject}{when}. It stops {what}.",
+                f"Policy '{name}' blocks {target.reason} for {subject}{when}. It stops {what}."
+                + trusted,
                 "exclude the users who sync (excluding Recruitee itself does not exempt its "
-                "Exchange or directory token requests), or narrow its conditions.",
+                "Exchange or directory token requests), or narrow its conditions"
+                + (f". {TENANT_WIDE_TRUST}" if trusted else "")
+                + ".",
                 features,
             )
         )
-    elif blocks and _location_gated(policy) and background:
-        effects.append(
-            _Effect(
-                "CA_POLICY_REQUIRES",
-                f"Policy '{name}' blocks {target.reason} outside trusted or named locations "
-                f"({subject}){when}. People can connect from the office, but Recruitee refreshes "
-                "tokens from its own servers, outside those locations, so background sync fails "
-                "(AADSTS53003)."
-                + MEDIUM.format(what="the IP address of the token request: Recruitee's servers"),
-                "add Recruitee's egress IPs as a trusted named location, or exclude the users "
-                "who sync.",
-                background,
+    elif isinstance(background, PolicyEffect):
+        effects.append(background)
+    if blocks and connect is Applies.UNKNOWN:
+        notes = view.connect.with_effect(Applies.UNKNOWN)
+        if effects and effects[0].code == "CA_POLICY_UNDETERMINED":
+            first = effects[0]
+            effects[0] = PolicyEffect(
+                first.code, first.detail, first.change, tuple(ctx.feature_names), first.unknown
             )
-        )
-    elif (blocks or _unsatisfiable(policy)) and background:
-        needs = _unsatisfiable(policy) or ["a low-risk sign-in"]
+        elif not any(e.code == "CA_POLICY_BLOCKS" for e in effects):
+            effects.append(
+                PolicyEffect(
+                    "CA_POLICY_UNDETERMINED",
+                    f"Policy '{name}' blocks {target.reason} ({subject}), but whether it covers "
+                    "people connecting Recruitee cannot be told: "
+                    f"{'; '.join(n.detail for n in notes)}.",
+                    f"check {_settle(notes)}.",
+                    tuple(ctx.feature_names),
+                    tuple(notes),
+                )
+            )
+    elif blocks and connect is Applies.ONLY_WHILE and not effects:
+        while_ = "; ".join(n.detail for n in view.connect.with_effect(Applies.ONLY_WHILE))
         effects.append(
-            _Effect(
-                "CA_POLICY_REQUIRES",
-                f"Policy '{name}' requires {' and '.join(needs)} for {target.reason} ({subject})"
-                f"{when}. Recruitee refreshes tokens from its own servers, which cannot meet that, "
-                "so background sync fails (AADSTS53000/53003) even after a successful connect."
-                + MEDIUM.format(
-                    what="the device state fixed at the interactive sign-in, and a server "
-                    "has no broker for app-based controls"
-                ),
-                "exclude the users who sync from the device or risk controls, or require MFA "
-                "instead.",
-                background,
+            PolicyEffect(
+                "CA_POLICY_CONDITIONAL",
+                f"Policy '{name}' blocks connecting Recruitee ({subject}) {while_}. It is not a "
+                "standing failure: people connecting outside that condition are not blocked.",
+                "nothing to change for Recruitee; a person it blocks connects under other "
+                "conditions (for risk: once their risk in Identity Protection is resolved).",
+                (),
             )
         )
     every = _every(policy)
     if every is not None:
         effects.append(
-            _Effect(
+            PolicyEffect(
                 "CA_POLICY_SIGNIN_FREQUENCY",
                 f"Policy '{name}' requires {subject} to sign in again {every} for "
                 f"{target.reason}{when}. On confidential clients such as Recruitee, sign-in "
@@ -385,25 +513,20 @@ def _effects(
     return effects
 
 
-UNKNOWN_FUTURE_VALUE = "unknownfuturevalue"
+def _every(policy: ConditionalAccessPolicy) -> str | None:
+    session = policy.session_controls
+    sif = session.sign_in_frequency if session else None
+    if sif is None or not sif.is_enabled:
+        return None
+    if (sif.frequency_interval or "").casefold() == "everytime":
+        return "every time"
+    unit = (sif.type or "").rstrip("s")
+    return f"every {sif.value} {unit}{'' if sif.value == 1 else 's'}"
 
 
-def _unknown_members(policy: ConditionalAccessPolicy) -> list[str]:
-    """Settings Graph answered as ``unknownFutureValue``: an evolvable-enum member newer than
-    the request asked for (microsoft/api-guidelines graph/patterns/evolvable-enums.md). The
-    collector sends ``Prefer: include-unknown-enum-members``; what still comes back so is a
-    member this tool cannot judge, so the policy's effect is unknown, never ignored."""
-    found: list[str] = []
-    grant = policy.grant_controls
-    if grant and any(c.casefold() == UNKNOWN_FUTURE_VALUE for c in grant.built_in_controls):
-        found.append("a grant control")
-    platforms = policy.conditions.platforms
-    if platforms and any(
-        p.casefold() == UNKNOWN_FUTURE_VALUE
-        for p in (*platforms.include_platforms, *platforms.exclude_platforms)
-    ):
-        found.append("a device platform")
-    return found
+def _requires_mfa(policy: ConditionalAccessPolicy) -> bool:
+    """The MFA control, or the built-in MFA authentication strength (the same thing)."""
+    return controls_for_refresh(policy).need is Need.MFA_CLAIM
 
 
 def _refresh_failures_note(ctx: AuditContext, sp: ServicePrincipal) -> str:
@@ -435,26 +558,7 @@ def _judge(
 ) -> None:
     report_only = policy.state.casefold() == "enabledforreportingbutnotenforced"
     name = policy.display_name or policy.id
-    unknown = _unknown_members(policy)
-    if unknown and not report_only:
-        features = list(target.features)
-        out.unknown("conditional_access_policies", features, sp.id)
-        out.add(
-            finding(
-                "CA_UNREADABLE",
-                f"Policy '{name}' applies to {target.reason} with {' and '.join(unknown)} that "
-                "Microsoft Graph reports as 'unknownFutureValue' (a setting newer than this "
-                "tool), so whether it blocks Recruitee or breaks background sync is unknown.",
-                features=features,
-                app_object_id=sp.id,
-                evidence={"policy_id": policy.id, "unknown": unknown, "state": policy.state},
-                remediation=remediation.conditional_access(
-                    name, "check the policy's grant controls and platforms in the admin center."
-                ),
-            )
-        )
-        return
-    evidence = {
+    evidence: dict[str, object] = {
         "policy_id": policy.id,
         "state": policy.state,
         "targets": target.reason,
@@ -463,19 +567,30 @@ def _judge(
         "users": who,
         "conditions": _narrowing(policy),
     }
-    for effect in _effects(ctx, policy, sp, target, who):
+    for effect in policy_effects(ctx, policy, sp, target, who):
         code, severity, detail = effect.code, None, effect.detail
+        features = list(effect.features)
+        here = dict(evidence)
+        if effect.unknown:
+            here["not_evaluated"] = [
+                {"condition": n.condition, "why": n.detail, "settled_by": n.settle}
+                for n in effect.unknown
+            ]
         if report_only:
             detail = f"Report-only today; if enforced: {detail}"
-            code, severity = "CA_POLICY_REPORT_ONLY", Severity.INFO
+            code, severity, features = "CA_POLICY_REPORT_ONLY", Severity.INFO, []
+        elif effect.unknown:
+            out.unknown("conditional_access_policies", features, sp.id)
+        elif code == "CA_POLICY_CONDITIONAL" or code == "CA_POLICY_SIGNIN_FREQUENCY":
+            features = []
         out.add(
             finding(
                 code,
                 detail,
                 severity=severity,
-                features=list(effect.features) if not report_only else [],
+                features=features,
                 app_object_id=sp.id,
-                evidence=evidence,
+                evidence=here,
                 remediation=remediation.conditional_access(name, effect.change),
             )
         )
@@ -490,6 +605,8 @@ def mfa_features(ctx: AuditContext, sp: ServicePrincipal) -> tuple[str, ...]:
     for policy in part.data or [] if part.ok else []:
         if policy.state.casefold() != "enabled" or not _requires_mfa(policy):
             continue
+        if conditions_for(policy, refresh=True).state is Applies.NO:
+            continue
         if audience(policy) is None or (ctx.user and not applies_to_user(policy, ctx.user)):
             continue
         target = app_targeting(policy, sp.app_id, features)
@@ -501,6 +618,8 @@ def mfa_features(ctx: AuditContext, sp: ServicePrincipal) -> tuple[str, ...]:
 EFFECT_WORDS = {
     "CA_POLICY_BLOCKS": "blocks Recruitee",
     "CA_POLICY_REQUIRES": "breaks background sync",
+    "CA_POLICY_UNDETERMINED": "unknown for Recruitee (not evaluated)",
+    "CA_POLICY_CONDITIONAL": "only while its condition holds",
     "CA_POLICY_SIGNIN_FREQUENCY": "sign-in again at the next connect",
 }
 
@@ -513,16 +632,52 @@ def _controls(policy: ConditionalAccessPolicy) -> tuple[list[str], list[str]]:
         controls.append(f"authentication strength '{strength.display_name or strength.id}'")
     if grant and grant.terms_of_use:
         controls.append("terms of use")
+    if grant and grant.custom_authentication_factors:
+        controls.append("custom controls")
     if len(controls) > 1 and grant:
         controls = [f"{(grant.operator or 'OR').upper()}: " + ", ".join(controls)]
     session: list[str] = []
     every = _every(policy)
     if every:
         session.append(f"sign-in frequency {every}")
-    persistent = policy.session_controls.persistent_browser if policy.session_controls else None
+    sc = policy.session_controls
+    persistent = sc.persistent_browser if sc else None
     if persistent is not None and persistent.is_enabled:
         session.append(f"persistent browser {persistent.mode or 'set'}")
+    if sc is not None:
+        for control, label in (
+            (sc.secure_sign_in_session, "token protection"),
+            (sc.application_enforced_restrictions, "application enforced restrictions"),
+            (sc.cloud_app_security, "Conditional Access App Control"),
+        ):
+            if control is not None and control.is_enabled:
+                session.append(label)
     return controls, session
+
+
+def _row_effect(
+    ctx: AuditContext,
+    policy: ConditionalAccessPolicy,
+    sp: ServicePrincipal,
+    target: Targeting,
+    who: str,
+) -> str:
+    view = recruitee_view(policy)
+    words = sorted({EFFECT_WORDS[e.code] for e in policy_effects(ctx, policy, sp, target, who)})
+    refresh_no = not target.features or view.refresh.state is Applies.NO
+    if _requires_mfa(policy) and not refresh_no:
+        words.append(
+            "MFA: met by the refresh token's MFA claim if the person did MFA when connecting "
+            "(AADSTS50076 in the sign-in log shows who did not)"
+        )
+    elif _requires_mfa(policy) and target.at_connect:
+        words.append("MFA: met at connect")
+    if words:
+        return ", ".join(words)
+    if target.features and view.refresh.state is Applies.NO:
+        why = "; ".join(n.detail for n in view.refresh.with_effect(Applies.NO))
+        return f"does not apply to Recruitee's refreshes: {why}"
+    return "none for Recruitee (satisfied when people connect)"
 
 
 def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
@@ -531,7 +686,7 @@ def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
     part = ctx.snapshot.conditional_access_policies
     rows: list[ConditionalAccessRow] = []
     for policy in part.data or [] if part.ok else []:
-        if policy.state.casefold() == "disabled" or not _modern_clients(policy):
+        if policy.state.casefold() == "disabled" or _legacy_only(policy):
             continue
         who = audience(policy)
         if who is None:
@@ -546,15 +701,7 @@ def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
             target = app_targeting(policy, sp.app_id, _feature_scopes(ctx))
             if target is None:
                 continue
-            words = sorted({EFFECT_WORDS[e.code] for e in _effects(ctx, policy, sp, target, who)})
-            if _requires_mfa(policy):
-                words.append(
-                    "MFA: met at connect"
-                    if not target.features
-                    else "MFA: met by the refresh token's MFA claim if the person did MFA when "
-                    "connecting (AADSTS50076 in the sign-in log shows who did not)"
-                )
-            effect = ", ".join(words) or "none for Recruitee (satisfied when people connect)"
+            effect = _row_effect(ctx, policy, sp, target, who)
             if applies is False:
                 effect = "does not apply to this user"
             elif policy.state.casefold() == "enabledforreportingbutnotenforced":
@@ -577,38 +724,54 @@ def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
     return rows
 
 
+LICENCE_EXPIRY = (
+    "When the licence Conditional Access needs expires, Microsoft does not disable or delete "
+    "the policies: those created while the tenant had it stay in force and can be viewed and "
+    "deleted, but not updated"
+)
+"""entra-docs docs/identity/conditional-access/overview.md, "License requirements"."""
+
+
 def _unreadable(ctx: AuditContext, out: Outcome) -> None:
     part = ctx.snapshot.conditional_access_policies
+    features = ctx.feature_names
+    out.unknown("conditional_access_policies", features)
+    rerun = "consent-audit check" + (
+        f" --user {ctx.user_lookup.query}" if ctx.user_lookup is not None else ""
+    )
     if part.status is PartStatus.NOT_LICENSED:
         detail = (
-            "Conditional Access policies could not be read: the tenant has no Entra ID P1 "
-            "licence. Without it no Conditional Access policy can be enforced, so none "
-            "blocks Recruitee (security defaults may still require MFA)."
+            "Conditional Access policies could not be read: Microsoft Graph answered that the "
+            f"tenant has no Entra ID P1 licence. {LICENCE_EXPIRY}, so whether one blocks "
+            "Recruitee is unknown until the list is seen."
         )
-        features: list[str] = []
-        severity = Severity.INFO
+        steps = [
+            RemediationStep(
+                action=(
+                    f"{LICENCE_EXPIRY}. Open the policy list: if it is empty, no policy "
+                    "affects Recruitee; otherwise check each enabled policy that targets "
+                    "Office 365, Exchange Online, Windows Azure Active Directory, All "
+                    f"resources or Recruitee. With a licence, run `{rerun}` again."
+                ),
+                portal_path="Entra admin center > Protection > Conditional Access > Policies",
+            )
+        ]
     else:
         detail = (
             f"Conditional Access policies could not be read ({part.status.value}"
             f"{': ' + part.message if part.message else ''}). Whether a policy blocks "
             "Recruitee or forces it to reconnect is unknown."
         )
-        features = ctx.feature_names
-        severity = Severity.WARNING
-        out.unknown("conditional_access_policies", features)
+        steps = remediation.data_unavailable(
+            part.permission or "Policy.Read.All", part.status.value, rerun
+        )
     out.add(
         finding(
             "CA_UNREADABLE",
             detail,
-            severity=severity,
+            severity=Severity.WARNING,
             features=features,
             evidence={"status": part.status.value, "permission": part.permission},
-            remediation=remediation.data_unavailable(
-                part.permission or "Policy.Read.All",
-                part.status.value,
-                "consent-audit check"
-                + (f" --user {ctx.user_lookup.query}" if ctx.user_lookup is not None else ""),
-                licence=part.status is PartStatus.NOT_LICENSED,
-            ),
+            remediation=steps,
         )
     )

@@ -367,6 +367,9 @@ def _manual_draft(ctx: AuditContext, f: Finding) -> _Draft:
     if f.id.startswith("CA_POLICY_"):
         name = first.action.split("'")[1] if first and first.action.count("'") >= 2 else ""
         summary = f"Review Conditional Access policy '{name}'" if name else f.title
+    elif f.id == "CA_UNREADABLE" and f.evidence.get("status") == "not_licensed":
+        # Policies outlive an expired licence (entra-docs conditional-access/overview.md).
+        summary = "Look at the Conditional Access policy list: policies outlive the licence"
     elif f.id == "DATA_UNAVAILABLE":
         summary = _UNAVAILABLE_SUMMARY.get(str(f.evidence.get("status")), _UNAVAILABLE_OTHER)
     elif f.id == "SIGNIN_FAILURES" and f.evidence.get("codes"):
