@@ -11,6 +11,8 @@ from enum import Enum
 
 class AuthMethod(str, Enum):
     DEVICE_CODE = "device-code"
+    BROWSER = "browser"
+    """MSAL's interactive flow: the system browser (WAM on Windows), loopback redirect, PKCE."""
     CLIENT_SECRET = "client-secret"
     CERTIFICATE = "certificate"
     FEDERATED = "federated"

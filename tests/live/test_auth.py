@@ -170,7 +170,7 @@ def test_other_msal_errors_carry_error_and_description(
         responses.POST,
         f"{base}/oauth2/v2.0/token",
         status=400,
-        json={"error": "access_denied", "error_description": "AADSTS53003: Blocked by CA.\nTrace"},
+        json={"error": "invalid_grant", "error_description": "AADSTS50076: Use MFA.\nTrace"},
     )
     auth = Authenticator(
         LiveOptions(tenant=m.TENANT),
@@ -178,7 +178,7 @@ def test_other_msal_errors_carry_error_and_description(
         interactive=lambda: True,
         out=io.StringIO(),
     )
-    with pytest.raises(AccessError, match=r"access_denied: AADSTS53003: Blocked by CA\.\n"):
+    with pytest.raises(AccessError, match=r"invalid_grant: AADSTS50076: Use MFA\.\n"):
         auth.sign_in()
 
 
@@ -333,3 +333,187 @@ def test_login_and_logout_entry_points(
     monkeypatch.setenv("CONSENT_AUDIT_ACCESS_TOKEN", "header." + m.b64({"upn": "x@y.z"}) + ".s")
     assert login(LiveOptions()) == "x@y.z"
     assert logout(LiveOptions()) is False
+
+
+# -- device code blocked by Conditional Access; instance discovery; the Windows broker ----------
+
+
+@pytest.mark.parametrize("code", [53003, 530033])
+def test_a_device_code_blocked_by_conditional_access_offers_the_browser(
+    rsps: responses.RequestsMock, tmp_path: Path, code: int
+) -> None:
+    base = m.discovery(rsps)
+    m.device_code(rsps, base)
+    rsps.add(
+        responses.POST,
+        f"{base}/oauth2/v2.0/token",
+        status=400,
+        json={
+            "error": "invalid_grant",
+            "error_description": f"AADSTS{code}: Access has been blocked by Conditional Access "
+            "policies. The access policy does not allow token issuance. Trace ID: x",
+            "error_codes": [code],
+        },
+    )
+    auth = Authenticator(
+        LiveOptions(tenant=m.TENANT),
+        env=_env(tmp_path),
+        interactive=lambda: True,
+        out=io.StringIO(),
+    )
+    with pytest.raises(AccessError) as raised:
+        auth.sign_in()
+    assert "\n" not in raised.value.problem
+    assert raised.value.problem.startswith(
+        f"Conditional Access blocked the device-code sign-in (AADSTS{code})"
+    )
+    assert "--auth browser" in raised.value.problem
+    assert raised.value.fix is not None
+    assert "--auth browser" in raised.value.fix
+
+
+def test_the_same_block_in_the_browser_is_not_blamed_on_the_device_code_flow() -> None:
+    from consent_audit.live.auth import raise_for_msal_error
+    from consent_audit.live.clouds import resolve_endpoints
+    from consent_audit.live.credentials import choose_settings
+
+    options = LiveOptions(tenant=m.TENANT, auth=AuthMethod.BROWSER)
+    with pytest.raises(AccessError) as raised:
+        raise_for_msal_error(
+            {
+                "error": "invalid_grant",
+                "error_description": "AADSTS53003: Blocked.",
+                "error_codes": [53003],
+            },
+            endpoints=resolve_endpoints(options, {}),
+            settings=choose_settings(options, {}),
+            scopes=[],
+        )
+    assert "device-code" not in raised.value.problem
+    assert "AADSTS53003" in raised.value.problem
+
+
+def test_an_authority_host_not_microsofts_skips_instance_discovery(
+    rsps: responses.RequestsMock, tmp_path: Path
+) -> None:
+    """MSAL asks login.microsoftonline.com about an unknown host unless told not to: here that
+    call is not mocked, so it would fail the sign-in (and a test machine cannot reach it)."""
+    host = "https://login.contoso.test"
+    base = f"{host}/{m.TENANT}"
+    rsps.add(
+        responses.GET,
+        f"{base}/v2.0/.well-known/openid-configuration",
+        json={
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+            "issuer": f"{host}/{m.TENANT_ID}/v2.0",
+        },
+    )
+    m.device_code(rsps, base)
+    rsps.add(responses.POST, f"{base}/oauth2/v2.0/token", json=m.token_response("at-local"))
+    auth = Authenticator(
+        LiveOptions(tenant=m.TENANT),
+        env=_env(tmp_path, AZURE_AUTHORITY_HOST=host),
+        interactive=lambda: True,
+        out=io.StringIO(),
+    )
+    assert auth.sign_in().provider.token() == "at-local"  # type: ignore[attr-defined]
+    assert not [c for c in rsps.calls if "login.microsoftonline.com" in str(c.request.url)]
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("https://login.microsoftonline.com", {}),
+        ("https://login.microsoftonline.us", {}),
+        ("https://login.chinacloudapi.cn", {}),
+        ("https://LOGIN.windows.net", {}),
+        ("https://127.0.0.1:8443", {"instance_discovery": False}),
+        ("https://login.microsoftonline.com.evil.test", {"instance_discovery": False}),
+    ],
+)
+def test_instance_discovery_is_off_only_for_hosts_that_are_not_microsofts(
+    host: str, expected: dict[str, bool]
+) -> None:
+    from consent_audit.live.auth import instance_discovery_options
+    from consent_audit.live.clouds import resolve_endpoints
+
+    endpoints = resolve_endpoints(LiveOptions(), {"AZURE_AUTHORITY_HOST": host})
+    assert instance_discovery_options(endpoints) == expected
+
+
+def _present(_name: str) -> object:
+    return object()
+
+
+def _absent(_name: str) -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("platform", "find_spec", "expected"),
+    [
+        ("win32", _present, {"enable_broker_on_windows": True}),
+        ("win32", _absent, {}),
+        ("linux", _present, {}),
+        ("darwin", _present, {}),
+    ],
+)
+def test_the_wam_broker_is_chosen_on_windows_only_when_pymsalruntime_is_installed(
+    platform: str, find_spec: object, expected: dict[str, bool]
+) -> None:
+    from consent_audit.live.auth import broker_options
+
+    assert broker_options(platform, find_spec) == expected  # type: ignore[arg-type]
+
+
+def _public_client_on_windows(
+    monkeypatch: pytest.MonkeyPatch, rsps: responses.RequestsMock, tmp_path: Path
+) -> msal.PublicClientApplication:
+    """MSAL's real PublicClientApplication, with this process pretending to be Windows."""
+    import importlib.util
+    import sys
+
+    m.discovery(rsps)
+    monkeypatch.setattr(sys, "platform", "win32")
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: object() if name == "pymsalruntime" else real_find_spec(name, *a),
+    )
+    # A fresh ``from . import broker`` in MSAL: neither the module nor the package attribute.
+    monkeypatch.delitem(sys.modules, "msal.broker", raising=False)
+    monkeypatch.delattr(msal, "broker", raising=False)
+    auth = Authenticator(LiveOptions(tenant=m.TENANT), env=_env(tmp_path), out=io.StringIO())
+    return auth.public_client(msal.TokenCache())
+
+
+def test_windows_with_the_broker_installed_signs_in_through_wam(
+    monkeypatch: pytest.MonkeyPatch, rsps: responses.RequestsMock, tmp_path: Path
+) -> None:
+    import sys
+    import types
+
+    runtime = types.ModuleType("pymsalruntime")
+    runtime.register_logging_callback = lambda _callback: None  # type: ignore[attr-defined]
+    runtime.LogLevel = types.SimpleNamespace(TRACE=0, DEBUG=1, FATAL=5)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pymsalruntime", runtime)
+    app = _public_client_on_windows(monkeypatch, rsps, tmp_path)
+    assert app._enable_broker is True  # MSAL's own decision, from enable_broker_on_windows
+
+
+def test_windows_without_a_loadable_broker_falls_back_to_the_plain_browser_flow(
+    monkeypatch: pytest.MonkeyPatch, rsps: responses.RequestsMock, tmp_path: Path
+) -> None:
+    """pymsalruntime looks installed but cannot be imported: MSAL raises ImportError asking
+    for msal[broker]; the app is built again without the broker instead of failing."""
+    import sys
+
+    from consent_audit.live.auth import broker_options
+
+    monkeypatch.setitem(sys.modules, "pymsalruntime", None)  # import raises ImportError
+    app = _public_client_on_windows(monkeypatch, rsps, tmp_path)
+    assert broker_options() == {"enable_broker_on_windows": True}  # the broker was asked for
+    assert not app._enable_broker

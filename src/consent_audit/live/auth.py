@@ -1,10 +1,23 @@
-"""Sign-in with MSAL: device code for people, app-only credentials for CI, or a given token.
+"""Sign-in with MSAL: device code or a browser for people, app-only credentials for CI, or a
+given token.
 
 Why these choices:
 
 * Device code works over SSH and in containers with no browser; the prompt goes to stderr so
   stdout stays the report. It never runs without a terminal: in CI a device-code prompt would
   hang until it expires, so a non-interactive run without credentials fails at once (exit 3).
+* Microsoft recommends blocking the device-code flow with a Conditional Access
+  authentication-flows policy (entra-docs ``conditional-access/concept-authentication-flows.md``:
+  "Microsoft recommends blocking device code flow wherever possible"). Entra then refuses the
+  sign-in with AADSTS53003 (BlockedByConditionalAccess, ``reference-error-codes.md``; the code
+  Azure CLI users see in that case, Azure/azure-cli#32420) or, for device-based policies, 530033.
+  ``--auth browser`` is the way out: MSAL's ``acquire_token_interactive`` opens the system
+  browser, receives the code on a loopback redirect (``http://localhost:<port>``, form_post)
+  and redeems it with PKCE. On Windows it goes through the WAM broker when ``msal[broker]``
+  (pymsalruntime) is installed, which also satisfies device-based Conditional Access.
+* ``AZURE_AUTHORITY_HOST`` naming a host that is not one of Microsoft's (a test emulator, a
+  proxy) means MSAL must not ask ``login.microsoftonline.com`` to validate it (instance
+  discovery, msal ``application.py`` ``instance_discovery``): it is turned off for such hosts.
 * MSAL refuses ``openid``/``profile``/``offline_access`` in ``scopes=`` and adds them itself
   (msal ``application.py`` ``_decorate_scope``), so only the Graph read scopes are listed, fully
   qualified with the cloud's Graph resource so national clouds get the right audience.
@@ -17,12 +30,13 @@ Why these choices:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, TextIO
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import msal  # type: ignore[import-untyped]
 import requests
@@ -58,6 +72,13 @@ READ_SCOPES = (
 )
 LOG_SCOPE = "AuditLog.Read.All"
 CONSENT_CODES = {65001, 90094, 90095}
+DEVICE_CODE_BLOCKED_CODES = {53003, 530033}
+"""BlockedByConditionalAccess, and the device-based block of a remote device flow."""
+DEVICE_CODE_EXPIRED = {"expired_token", "code_expired", "authorization_pending"}
+"""``authorization_pending`` is what MSAL returns when its own wait for the code runs out."""
+DELEGATED = (AuthMethod.DEVICE_CODE, AuthMethod.BROWSER)
+BROWSER_TIMEOUT_S = 600
+"""Seconds the browser sign-in waits for the redirect (MSAL's default: forever)."""
 # The Graph Command Line Tools registration lists http://localhost as a redirect URI (Graph
 # PowerShell's interactive sign-in uses it); the admin-consent endpoint requires one.
 CONSENT_REDIRECT_URI = "http://localhost"
@@ -81,6 +102,45 @@ def admin_consent_url(
     )
 
 
+def microsoft_login_hosts() -> frozenset[str]:
+    """Hosts MSAL knows as Microsoft's (its own list) plus every national cloud's login host."""
+    from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS  # type: ignore[import-untyped]
+
+    from consent_audit.live.clouds import login_hosts
+
+    return frozenset(WELL_KNOWN_AUTHORITY_HOSTS) | login_hosts()
+
+
+def instance_discovery_options(endpoints: CloudEndpoints) -> dict[str, Any]:
+    """``instance_discovery=False`` for an authority host that is not Microsoft's.
+
+    MSAL otherwise asks ``https://login.microsoftonline.com/common/discovery/instance`` whether
+    an unknown host is a valid authority: a machine that cannot reach Microsoft (an emulator,
+    an air-gapped test) fails there, and a private host would be named to Microsoft.
+    """
+    host = (urlsplit(endpoints.authority_host).hostname or "").lower()
+    return {} if host in microsoft_login_hosts() else {"instance_discovery": False}
+
+
+def broker_options(
+    platform: str | None = None, find_spec: Callable[[str], object | None] | None = None
+) -> dict[str, Any]:
+    """``enable_broker_on_windows=True`` on Windows when ``pymsalruntime`` is installed.
+
+    WAM (the Web Account Manager) signs in with the Windows account and device identity, so
+    device-based Conditional Access is met and no browser is needed. It needs ``msal[broker]``;
+    without it MSAL would raise ImportError, so the plain browser flow is used instead.
+    """
+    platform = sys.platform if platform is None else platform
+    if platform != "win32":
+        return {}
+    try:
+        found = (find_spec or importlib.util.find_spec)("pymsalruntime")
+    except (ImportError, ValueError):  # a broken install: as good as none
+        found = None
+    return {} if found is None else {"enable_broker_on_windows": True}
+
+
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
@@ -101,7 +161,32 @@ def raise_for_msal_error(
         error,
         str(result.get("suberror") or ""),
     )
-    if consent and settings.method is AuthMethod.DEVICE_CODE:
+    device_code = settings.method is AuthMethod.DEVICE_CODE
+    if device_code and codes & DEVICE_CODE_BLOCKED_CODES:
+        code = min(codes & DEVICE_CODE_BLOCKED_CODES)
+        raise AccessError(
+            f"Conditional Access blocked the device-code sign-in (AADSTS{code}); many tenants "
+            "block this flow, as Microsoft recommends: sign in with a browser instead "
+            "(--auth browser).",
+            fix=(
+                "Run the command again with --auth browser on a machine with a web browser "
+                "(e.g. consent-audit login --auth browser). Over SSH or in CI, sign in on your "
+                "workstation, or use an app-only credential (AZURE_CLIENT_ID with "
+                f"{CERT_VAR} or {FEDERATED_VAR})."
+            ),
+        )
+    if device_code and error == "authorization_declined":
+        raise AccessError(
+            "the device-code sign-in was declined in the browser (authorization_declined).",
+            fix="Run it again and approve the sign-in with the account that audits the tenant.",
+        )
+    if device_code and error in DEVICE_CODE_EXPIRED:
+        raise AccessError(
+            f"the device code expired before the sign-in was completed ({error}).",
+            fix="Run it again and finish signing in at the address shown, with the code shown, "
+            "before it expires (about 15 minutes).",
+        )
+    if consent and settings.method in DELEGATED:
         url = admin_consent_url(endpoints, settings.tenant, settings.client_id, scopes)
         raise AccessError(
             f"sign-in needs consent to consent-audit's read-only Graph scopes for client "
@@ -200,7 +285,7 @@ class Authenticator:
         method = self.settings.method
         if method is AuthMethod.TOKEN:
             return static_sign_in(self.env)
-        if method is AuthMethod.DEVICE_CODE:
+        if method in DELEGATED:
             return self._delegated()
         return self._app_only()
 
@@ -209,7 +294,35 @@ class Authenticator:
             result, endpoints=self.endpoints, settings=self.settings, scopes=scopes
         )
 
-    # -- delegated: cache, then device code ------------------------------------------------
+    # -- delegated: cache, then device code or the browser ---------------------------------
+
+    def public_client(self, cache: Any) -> msal.PublicClientApplication:
+        """The public client, through WAM on Windows when it is installed, else plain.
+
+        MSAL raises ImportError when the broker is asked for but pymsalruntime cannot be
+        loaded (msal ``broker.py``); then the same app is built without it. A broker that is
+        installed but fails to start is MSAL's own silent fallback (RuntimeError).
+        """
+        options = {
+            "authority": self.authority,
+            "token_cache": cache,
+            **instance_discovery_options(self.endpoints),
+        }
+        broker = broker_options()
+        if broker:
+            try:
+                return _guard(
+                    lambda: msal.PublicClientApplication(
+                        self.settings.client_id, **options, **broker
+                    ),
+                    self.endpoints,
+                )
+            except ImportError:
+                pass
+        return _guard(
+            lambda: msal.PublicClientApplication(self.settings.client_id, **options),
+            self.endpoints,
+        )
 
     def _delegated(self) -> SignedIn:
         scopes = delegated_scopes(self.endpoints, self.with_logs) + [
@@ -222,17 +335,15 @@ class Authenticator:
         with store.guard():
             # A PersistedTokenCache: MSAL's every change is written through under the lock.
             cache = store.cache()
-            app = _guard(
-                lambda: msal.PublicClientApplication(
-                    self.settings.client_id, authority=self.authority, token_cache=cache
-                ),
-                self.endpoints,
-            )
+            app = self.public_client(cache)
             result = self._silent(app, scopes)
             if result is None:
                 if not interactive:
                     self._refuse_non_interactive()
-                result = self._device_code(app, scopes)
+                if self.settings.method is AuthMethod.BROWSER:
+                    result = self._browser(app, scopes)
+                else:
+                    result = self._device_code(app, scopes)
             account = _guard(lambda: app.get_accounts(), self.endpoints)
         who = (result.get("id_token_claims") or {}).get("preferred_username") or (
             account[0].get("username") if account else "(unknown account)"
@@ -256,7 +367,7 @@ class Authenticator:
             MsalTokens(str(result["access_token"]), renew),
             str(who),
             claims.get("tid"),
-            AuthMethod.DEVICE_CODE,
+            self.settings.method,
         )
 
     def _silent(
@@ -275,6 +386,45 @@ class Authenticator:
             self._fail(flow, scopes)
         print(flow["message"], file=self.out, flush=True)
         result = _guard(lambda: app.acquire_token_by_device_flow(flow), self.endpoints)
+        if "access_token" not in result:
+            self._fail(result, scopes)
+        return dict(result)
+
+    def _browser(self, app: msal.PublicClientApplication, scopes: list[str]) -> dict[str, Any]:
+        """Authorization code with PKCE: the system browser and a loopback redirect (or WAM).
+
+        MSAL listens on ``http://localhost:<free port>``, opens the authorize URL with
+        ``webbrowser`` (``$BROWSER`` chooses the browser), receives the code by form_post and
+        redeems it with the PKCE verifier. Where no browser opens, the address is printed.
+        """
+
+        def before_ui(ui: str = "browser", **_kwargs: Any) -> None:
+            what = "the Windows sign-in window" if ui == "broker" else "your web browser"
+            print(f"Opening {what} to sign in...", file=self.out, flush=True)
+
+        def no_browser(uri: str) -> None:
+            print(
+                f"No browser opened. Open this address in a browser on this machine:\n  {uri}",
+                file=self.out,
+                flush=True,
+            )
+
+        try:
+            result = _guard(
+                lambda: app.acquire_token_interactive(
+                    scopes,
+                    timeout=BROWSER_TIMEOUT_S,
+                    parent_window_handle=msal.PublicClientApplication.CONSOLE_WINDOW_HANDLE,
+                    on_before_launching_ui=before_ui,
+                    auth_uri_callback=no_browser,
+                ),
+                self.endpoints,
+            )
+        except msal.BrowserInteractionTimeoutError:
+            raise AccessError(
+                f"no sign-in came back from the browser within {BROWSER_TIMEOUT_S // 60} minutes.",
+                fix="Run it again and finish signing in in the browser window it opens.",
+            ) from None
         if "access_token" not in result:
             self._fail(result, scopes)
         return dict(result)
@@ -310,6 +460,7 @@ class Authenticator:
                     client_credential=credential,
                     authority=self.authority,
                     token_cache=msal.TokenCache(),
+                    **instance_discovery_options(self.endpoints),
                 ),
                 self.endpoints,
             )

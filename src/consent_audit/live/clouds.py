@@ -34,6 +34,11 @@ _GRAPH_ROOTS: dict[Cloud, str] = {
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
+def login_hosts() -> frozenset[str]:
+    """The national clouds' sign-in hosts (no scheme), e.g. ``login.microsoftonline.us``."""
+    return frozenset(urlsplit(url).netloc for url in _LOGIN_HOSTS.values())
+
+
 @dataclass(frozen=True)
 class CloudEndpoints:
     """The sign-in host, the Graph root requests go to, and the Graph resource scopes name.
