@@ -47,7 +47,12 @@ ClientIdOpt = Annotated[
 ]
 AuthOpt = Annotated[
     AuthMethod | None,
-    typer.Option("--auth", help="Sign-in method; default: picked from the environment."),
+    typer.Option(
+        "--auth",
+        help="Sign-in method: device-code (the default for a person), browser (the system "
+        "browser, or WAM on Windows; use it where the tenant blocks device code), or an "
+        "app-only credential; default: picked from the environment.",
+    ),
 ]
 CloudOpt = Annotated[Cloud, typer.Option("--cloud", help="National cloud.")]
 GraphUrlOpt = Annotated[
