@@ -92,10 +92,12 @@ def evaluate(
         lookup = snapshot.find_user(user)
         if lookup is None:
             held = ", ".join(u.query for u in snapshot.users) or "none"
+            from consent_audit.commands import IdKind, suggestion
+
+            take = suggestion("snapshot", [("--user", IdKind.USER, user)])
             raise InputError(
                 f"the snapshot holds no data for user {user!r} (it holds: {held}).",
-                fix=f"Take a snapshot with `consent-audit snapshot --user {user}`, or pass "
-                "one of the users it holds.",
+                fix=f"Take a snapshot with `{take}`, or pass one of the users it holds.",
             )
     ctx = AuditContext(
         snapshot=snapshot,

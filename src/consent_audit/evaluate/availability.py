@@ -94,7 +94,7 @@ def check_partial(ctx: AuditContext, out: Outcome) -> None:
                 features=features,
                 app_object_id=app_id,
                 evidence={"part": name, "gaps": part.gaps[:50], "count": len(part.gaps)},
-                remediation=remediation.data_partial(permission, _rerun_command(ctx)),
+                remediation=remediation.data_partial(permission, rerun_command(ctx)),
             )
         )
 
@@ -163,13 +163,17 @@ def check_availability(ctx: AuditContext, out: Outcome) -> None:
                 remediation=remediation.data_unavailable(
                     permission,
                     status,
-                    _rerun_command(ctx),
+                    rerun_command(ctx),
                     licence=status == "not_licensed",
                 ),
             )
         )
 
 
-def _rerun_command(ctx: AuditContext) -> str:
-    user = f" --user {ctx.user_lookup.query}" if ctx.user_lookup is not None else ""
-    return f"consent-audit check{user}"
+def rerun_command(ctx: AuditContext) -> str:
+    """``consent-audit check --user UPN`` to audit again, the user validated and quoted
+    (commands.py): the name comes from the snapshot."""
+    from consent_audit.commands import IdKind, suggestion
+
+    query = ctx.user_lookup.query if ctx.user_lookup is not None else None
+    return suggestion("check", [("--user", IdKind.USER, query)])

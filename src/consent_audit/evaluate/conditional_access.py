@@ -49,6 +49,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from consent_audit.evaluate import remediation
+from consent_audit.evaluate.availability import rerun_command
 from consent_audit.evaluate.ca_conditions import (
     Applicability,
     Applies,
@@ -736,9 +737,7 @@ def _unreadable(ctx: AuditContext, out: Outcome) -> None:
     part = ctx.snapshot.conditional_access_policies
     features = ctx.feature_names
     out.unknown("conditional_access_policies", features)
-    rerun = "consent-audit check" + (
-        f" --user {ctx.user_lookup.query}" if ctx.user_lookup is not None else ""
-    )
+    rerun = rerun_command(ctx)
     if part.status is PartStatus.NOT_LICENSED:
         detail = (
             "Conditional Access policies could not be read: Microsoft Graph answered that the "

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from consent_audit.commands import IdKind, UnsafeValueError, graph_path, powershell_line
 from consent_audit.evaluate.context import AuditContext
 from consent_audit.evaluate.remediation import ENTERPRISE_APPS, app_path
 from consent_audit.evaluate.verdicts import CHAIN
@@ -231,18 +232,42 @@ def _features(findings: Iterable[Finding]) -> list[str]:
 
 
 def _enable_step(ctx: AuditContext, sp: ServicePrincipal) -> PlanStep:
-    return PlanStep(
-        number=0,
-        kind="graph",
-        summary=f"Enable {ctx.app_label(sp)} for sign-in",
-        finding_ids=["APP_DISABLED"],
-        app_object_id=sp.id,
-        portal_path=app_path(sp, "Properties > Enabled for users to sign-in? = Yes > Save"),
-        method="PATCH",
-        path=f"/servicePrincipals/{sp.id}",
-        body={"accountEnabled": True},
-        powershell=f"Update-MgServicePrincipal -ServicePrincipalId {sp.id} -AccountEnabled:$true",
-        permission=APP_WRITE,
+    common = {
+        "number": 0,
+        "summary": f"Enable {ctx.app_label(sp)} for sign-in",
+        "finding_ids": ["APP_DISABLED"],
+        "app_object_id": sp.id,
+        "portal_path": app_path(sp, "Properties > Enabled for users to sign-in? = Yes > Save"),
+        "permission": APP_WRITE,
+    }
+    try:
+        request = {
+            "method": "PATCH",
+            "path": graph_path("/servicePrincipals/{sp}", sp=(IdKind.OBJECT_ID, sp.id)),
+            "body": {"accountEnabled": True},
+            "powershell": powershell_line(
+                "Update-MgServicePrincipal",
+                [("ServicePrincipalId", IdKind.OBJECT_ID, sp.id)],
+                "-AccountEnabled:$true",
+            ),
+        }
+    except UnsafeValueError as error:
+        return _unsendable(common, error)
+    return PlanStep.model_validate({**common, "kind": "graph", **request})
+
+
+def _unsendable(common: dict[str, object], error: UnsafeValueError) -> PlanStep:
+    """A Graph change whose request would carry a value of the wrong kind (an id that is not
+    a GUID, a scope that is not a permission name): never printed, never sent. The step stays
+    in the plan as a manual one that says why (commands.py)."""
+    why = (
+        f"consent-audit shows no request or command for this change: a {error.kind.value} "
+        f"in the tenant's data is {error.reason}. Make the change in the admin center, and "
+        "check that object there."
+    )
+    detail = common.get("detail")
+    return PlanStep.model_validate(
+        {**common, "kind": "manual", "detail": f"{why} {detail}" if detail else why}
     )
 
 
@@ -261,7 +286,7 @@ def _grant_step(ctx: AuditContext, app: RecruiteeApp, features: list[str]) -> Pl
         (g for g in ctx.graph_grants(app) if (g.consent_type or "").casefold() == "allprincipals"),
         None,
     )
-    common = {
+    common: dict[str, object] = {
         "number": 0,
         "kind": "graph",
         "summary": f"Grant admin consent (for everyone) to {ctx.app_label(sp)} for "
@@ -274,55 +299,82 @@ def _grant_step(ctx: AuditContext, app: RecruiteeApp, features: list[str]) -> Pl
         "detail": f"Adds {', '.join(wanted)}. Review the permissions with your security "
         "officer first: admin consent applies to every user.",
     }
-    if existing is not None:
-        held = parse_scope_string(existing.scope)
-        scope = " ".join([*held, *[s for s in wanted if s not in ScopeSet(held)]])
-        return PlanStep.model_validate(
-            {
-                **common,
+    try:
+        if existing is not None:
+            held = parse_scope_string(existing.scope)
+            scope = " ".join([*held, *[s for s in wanted if s not in ScopeSet(held)]])
+            request = {
                 "method": "PATCH",
-                "path": f"/oauth2PermissionGrants/{existing.id}",
+                "path": graph_path(
+                    "/oauth2PermissionGrants/{grant}", grant=(IdKind.GRANT_ID, existing.id)
+                ),
                 "body": {"scope": scope},
-                "powershell": f"Update-MgOauth2PermissionGrant -OAuth2PermissionGrantId "
-                f'{existing.id} -Scope "{scope}"',
+                "powershell": powershell_line(
+                    "Update-MgOauth2PermissionGrant",
+                    [
+                        ("OAuth2PermissionGrantId", IdKind.GRANT_ID, existing.id),
+                        ("Scope", IdKind.SCOPES, scope),
+                    ],
+                ),
             }
-        )
-    scope = " ".join(wanted)
-    return PlanStep.model_validate(
-        {
-            **common,
-            "method": "POST",
-            "path": "/oauth2PermissionGrants",
-            "body": {
-                "clientId": sp.id,
-                "consentType": "AllPrincipals",
-                "resourceId": graph.id,
-                "scope": scope,
-            },
-            "powershell": f"New-MgOauth2PermissionGrant -ClientId {sp.id} -ConsentType "
-            f'AllPrincipals -ResourceId {graph.id} -Scope "{scope}"',
-        }
-    )
+        else:
+            scope = " ".join(wanted)
+            request = {
+                "method": "POST",
+                "path": "/oauth2PermissionGrants",
+                "body": {
+                    "clientId": sp.id,
+                    "consentType": "AllPrincipals",
+                    "resourceId": graph.id,
+                    "scope": scope,
+                },
+                "powershell": powershell_line(
+                    "New-MgOauth2PermissionGrant",
+                    [
+                        ("ClientId", IdKind.OBJECT_ID, sp.id),
+                        ("ResourceId", IdKind.OBJECT_ID, graph.id),
+                        ("Scope", IdKind.SCOPES, scope),
+                    ],
+                    "-ConsentType 'AllPrincipals'",
+                ),
+            }
+    except UnsafeValueError as error:
+        return _unsendable(common, error)
+    return PlanStep.model_validate({**common, **request})
 
 
 def _assign_step(ctx: AuditContext, sp: ServicePrincipal) -> PlanStep:
     user = ctx.user
     assert user is not None
-    return PlanStep(
-        number=0,
-        kind="graph",
-        summary=f"Assign {user.user_principal_name} to {ctx.app_label(sp)}",
-        finding_ids=["ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED"],
-        app_object_id=sp.id,
-        portal_path=app_path(sp, "Users and groups > Add user/group"),
-        method="POST",
-        path=f"/servicePrincipals/{sp.id}/appRoleAssignedTo",
-        body={"principalId": user.id, "resourceId": sp.id, "appRoleId": DEFAULT_APP_ROLE},
-        powershell=f"New-MgServicePrincipalAppRoleAssignedTo -ServicePrincipalId {sp.id} "
-        f"-PrincipalId {user.id} -ResourceId {sp.id} -AppRoleId {DEFAULT_APP_ROLE}",
-        permission=ASSIGN_WRITE,
-        detail="Or assign a group the user is a direct member of: nested groups do not count.",
-    )
+    common = {
+        "number": 0,
+        "summary": f"Assign {user.user_principal_name} to {ctx.app_label(sp)}",
+        "finding_ids": ["ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED"],
+        "app_object_id": sp.id,
+        "portal_path": app_path(sp, "Users and groups > Add user/group"),
+        "permission": ASSIGN_WRITE,
+        "detail": "Or assign a group the user is a direct member of: nested groups do not count.",
+    }
+    try:
+        request = {
+            "method": "POST",
+            "path": graph_path(
+                "/servicePrincipals/{sp}/appRoleAssignedTo", sp=(IdKind.OBJECT_ID, sp.id)
+            ),
+            "body": {"principalId": user.id, "resourceId": sp.id, "appRoleId": DEFAULT_APP_ROLE},
+            "powershell": powershell_line(
+                "New-MgServicePrincipalAppRoleAssignedTo",
+                [
+                    ("ServicePrincipalId", IdKind.OBJECT_ID, sp.id),
+                    ("PrincipalId", IdKind.OBJECT_ID, user.id),
+                    ("ResourceId", IdKind.OBJECT_ID, sp.id),
+                    ("AppRoleId", IdKind.OBJECT_ID, DEFAULT_APP_ROLE),
+                ],
+            ),
+        }
+    except UnsafeValueError as error:
+        return _unsendable(common, error)
+    return PlanStep.model_validate({**common, "kind": "graph", **request})
 
 
 _NAMED_FEATURES = 5

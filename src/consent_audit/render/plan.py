@@ -92,13 +92,19 @@ def plan_step_lines(step: PlanStep, indent: str = "   ") -> list[str]:
     return lines
 
 
-def source_args(report: Report) -> str:
-    """The options that name this audit's source and user, to repeat in a suggested command."""
+def suggested_command(report: Report, subcommand: str) -> str:
+    """``consent-audit SUB`` with the options that name this audit's source and user, each
+    validated and shell-quoted (commands.py): the snapshot's path and the user come from the
+    data, and a user query like ``$(curl ...|sh)`` must not run when the line is pasted."""
+    from consent_audit.commands import IdKind, suggestion
+
     src = report.source
-    args = {"demo": " --demo", "snapshot": f" --snapshot {src.path}", "live": ""}[src.kind]
+    params: list[tuple[str, IdKind, str | None]] = []
+    if src.kind == "snapshot":
+        params.append(("--snapshot", IdKind.FILE, src.path or ""))
     if report.user is not None:
-        args += f" --user {report.user.query}"
-    return args
+        params.append(("--user", IdKind.USER, report.user.query))
+    return suggestion(subcommand, params, ["--demo"] if src.kind == "demo" else [])
 
 
 def short_source(report: Report) -> str:
@@ -115,8 +121,18 @@ def short_source(report: Report) -> str:
 
 def pointer_line(report: Report) -> str:
     """The last line of the first screen: where the rest is."""
-    fix = f" Requests: consent-audit fix{source_args(report)}" if report.plan else ""
+    fix = f" Requests: {suggested_command(report, 'fix')}" if report.plan else ""
     return f"Details: add --details.{fix}"
+
+
+def pointer_lines(report: Report, width: int) -> list[str]:
+    """:func:`pointer_line`, or when it is wider than ``width``, the command on a line of its
+    own: a suggested command is never broken across lines (a pasted line break runs the
+    first half, or ends up inside a quoted argument)."""
+    line = pointer_line(report)
+    if len(line) <= width or not report.plan:
+        return [line]
+    return ["Details: add --details. Requests:", f"  {suggested_command(report, 'fix')}"]
 
 
 # Said once ------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ from consent_audit.render.plan import (
     feature_cause,
     merge_identical,
     plan_step_lines,
-    pointer_line,
+    pointer_lines,
     short_source,
 )
 from consent_audit.render.safe_text import clean_report, report_console, rich_text
@@ -399,7 +399,8 @@ def render_to_console(report: Report, console: Console, *, details: bool = False
             for line in _plan_lines(report, width):
                 console.print(line)
             console.print()
-        console.print(_wrapped(Text(), pointer_line(report), width), style="dim")
+        for pointer in pointer_lines(report, width):
+            console.print(Text(pointer), style="dim", soft_wrap=True)
         for baseline_line in gate_lines(report)[1:]:  # expired or stale baseline entries
             console.print(_wrapped(Text(), baseline_line, width))
         return
