@@ -337,7 +337,7 @@ def test_html_details_are_escaped_and_fetch_nothing() -> None:
 def test_markdown_details_are_escaped() -> None:
     md = render_markdown(_hostile(_report(CA_BLOCK, NESTOR)))
     assert not re.search(r"(?<!\\)<img", md)
-    assert '\\<img src="https://evil.example/x.png"\\>\\&"\\|\\`\\*' in md
+    assert '\\<img src="https\\://evil.example/x.png"\\>\\&"\\|\\`\\*' in md
 
 
 def test_real_policy_names_keep_their_quotes_escaped_in_html() -> None:

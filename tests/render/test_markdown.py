@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from consent_audit.render import RenderOptions
-from consent_audit.render.markdown import cell, code, render_markdown
+from consent_audit.render.markdown import cell, code, render_markdown, text
 from consent_audit.report import Report, Severity
 
 
@@ -23,7 +23,7 @@ def test_every_finding_appears_with_its_remediation(report: Report) -> None:
         assert f"`{f.id}`" in md
         for step in f.remediation:
             if step.portal_path:
-                assert step.portal_path in md
+                assert text(step.portal_path) in md
     assert md.count("### ") == len(report.findings) + 2
 
 

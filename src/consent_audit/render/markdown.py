@@ -47,14 +47,31 @@ from consent_audit.render.plan import PLAN_HEADING, PLAN_INTRO, feature_cause
 from consent_audit.render.safe_text import clean_report
 from consent_audit.report import Finding, PlanStep, Report
 
-_SPECIAL = re.compile(r"([\\`*<>\[\]&])")
+COMMAND_LABELS = frozenset({"Graph", "PowerShell"})
+"""Remediation parts shown as code: commands built from validated values (commands.py).
+Everything else (admin-center paths naming tenant objects) is escaped text."""
+# A documentation link consent-audit itself gives: Microsoft's sites, plain URL characters.
+_OWN_DOCS = re.compile(
+    r"https://(?:learn\.microsoft\.com|login\.microsoftonline\.com)/[\w./?=&%#-]*"
+)
+# Inline syntax GFM acts on: escapes, code spans, emphasis (* _), strikethrough (~), HTML and
+# autolinks (< >), links and images ([ ]), entities (&), table cells (|), email autolinks (@).
+_SPECIAL = re.compile(r"([\\`*_~<>\[\]&|@])")
+# GFM's extended autolinks without angle brackets: a scheme's "://" and "www." start a link
+# (github.github.com/gfm 6.9); an escaped ":" or "." is shown as written and links nothing.
+_BARE_URL = re.compile(r"(://)|(?i:\b(www)\.)")
 # What opens a block when it starts a line: heading, quote, list, rule, fence, setext.
 _BLOCK_START = re.compile(r"^(?:([#>+\-=~_])|(\d+)([.)]))")
 
 
+def _unlink(match: re.Match[str]) -> str:
+    return "\\://" if match.group(1) else f"{match.group(2)}\\."
+
+
 def _inline(value: str) -> str:
-    """One line with Markdown's inline syntax escaped (emphasis, links, HTML, entities)."""
-    return _SPECIAL.sub(r"\\\1", " ".join(value.split()))
+    """One line with Markdown's inline syntax escaped: emphasis, strikethrough, code spans,
+    links, autolinks and bare URLs, HTML, entities and cell separators."""
+    return _BARE_URL.sub(_unlink, _SPECIAL.sub(r"\\\1", " ".join(value.split())))
 
 
 def _escape_block_start(match: re.Match[str]) -> str:
@@ -73,8 +90,9 @@ def text(value: str) -> str:
 
 
 def cell(value: str) -> str:
-    """Text for a table cell: one line, pipes escaped."""
-    return _inline(value).replace("|", "\\|") or "-"
+    """Text for a table cell: one line, every inline syntax and the pipe escaped, never a
+    code span (a backtick in data must not open one that swallows the cell separators)."""
+    return _inline(value) or "-"
 
 
 def code(value: str) -> str:
@@ -190,7 +208,12 @@ def _finding(report: Report, f: Finding, options: RenderOptions) -> list[str]:
         for n, step in enumerate(f.remediation, 1):
             lines.append(f"{n}. {text(step.action)}")
             for label, value in step_lines(step):
-                shown = f"<{value}>" if label == "Docs" else code(value)
+                if label in COMMAND_LABELS:
+                    shown = code(value)
+                elif label == "Docs" and _OWN_DOCS.fullmatch(value):
+                    shown = f"<{value}>"
+                else:
+                    shown = text(value)
                 lines.append(f"   - {label}: {shown}")
         lines.append("")
     if f.evidence:
@@ -234,9 +257,8 @@ def _apps(report: Report) -> list[str]:
         "| Name | appId | Object id | Enabled | Assignment required | Publisher |",
         "|---|---|---|---|---|---|",
     ]
-    for name, app_id, object_id, *rest in apps_table(report).rows:
-        values = " | ".join(cell(v) for v in rest)
-        lines.append(f"| {cell(name)} | `{app_id}` | `{object_id}` | {values} |")
+    for row in apps_table(report).rows:
+        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
     return lines
 
 
