@@ -85,23 +85,20 @@ VerboseOpt = Annotated[
 ]
 
 
-def _message(text: str) -> str:
-    """Each line of our own message cleaned; continuation lines indented under the first."""
-    from consent_audit.render.safe_text import clean
-
-    first, *rest = text.split("\n")
-    return "\n".join([clean(first), *("  " + clean(line).lstrip() for line in rest)])
-
-
 def fail(error: ConsentAuditError) -> NoReturn:
     """One message on stderr, then the error's exit code.
 
-    Messages quote what the user or the tenant wrote (paths, field names, values), so they
-    pass through the same cleaning as the report: one line each, no control sequences.
+    Messages quote what the user or the tenant wrote (paths, field names, values, a user
+    name from a snapshot), so each part is one line through the same cleaning as the report
+    (render.safe_text.clean): the problem, each listed item, the fix. A line break inside
+    any of them is a space, so data cannot start a line of its own (a forged "fix:").
     """
-    typer.echo(f"error: {_message(error.problem)}", err=True)
+    from consent_audit.render.safe_text import clean
+
+    lines = [f"error: {clean(error.summary)}", *(f"  - {clean(i)}" for i in error.items)]
     if error.fix:
-        typer.echo(f"fix: {_message(error.fix)}", err=True)
+        lines.append(f"fix: {clean(error.fix)}")
+    typer.echo("\n".join(lines), err=True)
     raise typer.Exit(int(error.exit_code))
 
 

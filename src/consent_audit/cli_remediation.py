@@ -33,6 +33,9 @@ from consent_audit.gate import FailOn, decide, exit_code
 from consent_audit.live_options import Cloud, LiveOptions
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from consent_audit.live.writes import ActionResult
     from consent_audit.manifest import Manifest
     from consent_audit.report import Report
     from consent_audit.snapshot import TenantSnapshot
@@ -67,7 +70,9 @@ def explain(
       consent-audit explain SCOPE_MISSING
     """
     try:
-        sys.stdout.write(explain_text(code))
+        from consent_audit.render.safe_text import clean_lines
+
+        sys.stdout.write(clean_lines(explain_text(code)))
     except ConsentAuditError as error:
         fail(error)
 
@@ -172,8 +177,11 @@ def consent_url(
         origin = shown(snapshot) if snapshot is not None else "the demo tenant"
         recruitee = app_id or _app_id_from(snap, origin, chosen)
         where = tenant or (snap.tenant.id if snap is not None else "organizations")
+        _check_url_values(recruitee, where, redirect_uri)
         url = admin_consent_url(chosen, recruitee, where, cloud, redirect_uri)
-        typer.echo(url)
+        from consent_audit.render.safe_text import clean
+
+        typer.echo(clean(url))
         if redirect_uri is None:
             typer.echo(
                 "note: the v2 admin-consent endpoint redirects to one of Recruitee's registered "
@@ -184,6 +192,27 @@ def consent_url(
             )
     except ConsentAuditError as error:
         fail(error)
+
+
+def _check_url_values(app_id: str, tenant: str, redirect_uri: str | None) -> None:
+    """The URL's values, validated for their kind before they are put into it (graph_ids):
+    an appId is a GUID, a tenant a GUID or domain, a redirect URI one line of printable
+    ASCII. A value from a snapshot or the command line that is not (a lone surrogate, a
+    control character, a path) is bad input, never part of a URL and never exit 4."""
+    from consent_audit.graph_ids import IdKind, problem
+
+    for name, kind, value, fix in (
+        ("Recruitee's appId", IdKind.APP_ID, app_id, "Pass --app-id with the GUID."),
+        ("the tenant", IdKind.TENANT, tenant, "Pass --tenant with the tenant id or domain."),
+    ):
+        reason = problem(kind, value)
+        if reason is not None:
+            raise InputError(f"{name} is {reason}.", fix=fix)
+    if redirect_uri is not None and not re.fullmatch(r"https?://[!-~]+", redirect_uri):
+        raise InputError(
+            "--redirect-uri is not an http(s) URL of printable ASCII characters.",
+            fix="Pass one of Recruitee's registered reply URLs, or leave --redirect-uri out.",
+        )
 
 
 def _app_id_from(snap: TenantSnapshot | None, source: str, manifest: Manifest) -> str:
@@ -337,11 +366,7 @@ def fix(
         from consent_audit.live import apply_fixes
 
         results = apply_fixes(options, writes)
-        for r in results:
-            typer.echo(
-                f"{'done' if r.ok else 'FAILED'}: {r.action.summary}"
-                + ("" if r.ok else f" ({r.message})")
-            )
+        typer.echo(render_results(results))
         after = _audit(_read(None, False, options, full), chosen, full, user, ids)
         typer.echo(render_before_after(before, after))
         failed = [r for r in results if not r.ok]
@@ -373,18 +398,39 @@ def _audit(
 
 
 def render_plan(report: Report) -> str:
-    """The plan as `fix` prints it: every step, Graph changes with their request."""
-    from consent_audit.render.plan import plan_step_lines
+    """The plan as `fix` prints it: every step, Graph changes with their request.
 
+    Tenant text goes through the one boundary (render.safe_text) like every report format:
+    the report's strings are cleaned to one inert line each before they are put into lines,
+    so a name cannot retitle the terminal or forge a plan line above the confirmation."""
+    from consent_audit.render.plan import plan_step_lines
+    from consent_audit.render.safe_text import clean_lines, clean_report
+
+    report = clean_report(report)
     if not report.plan:
         return "Nothing to change: no finding needs a fix."
     lines = [f"Fix plan ({len(report.plan)} step(s), in this order):"]
     for step in report.plan:
         lines += plan_step_lines(step)
-    return "\n".join(lines)
+    return clean_lines("\n".join(lines))
+
+
+def render_results(results: Sequence[ActionResult]) -> str:
+    """One line per write sent: done, or FAILED with what Graph said (server text, cleaned
+    to one inert line: an error message is written by whoever answers)."""
+    from consent_audit.render.safe_text import clean
+
+    return "\n".join(
+        clean(f"{'done' if r.ok else 'FAILED'}: {r.action.summary}")
+        + ("" if r.ok else f" ({clean(r.message)})")
+        for r in results
+    )
 
 
 def render_before_after(before: Report, after: Report) -> str:
+    from consent_audit.render.safe_text import clean_report
+
+    before, after = clean_report(before), clean_report(after)
     rows = ["Before -> after:"]
     old = {f.name: f.status.value for f in before.features}
     for f in after.features:

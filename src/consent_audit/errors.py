@@ -20,13 +20,24 @@ class ExitCode(IntEnum):
 
 
 class ConsentAuditError(Exception):
-    """An error with a one-line problem statement, the fix, and an exit code."""
+    """An error with a one-line problem statement, the fix, and an exit code.
+
+    ``problem`` and ``fix`` are each printed as one line (cli_options.fail cleans them: a line
+    break inside, say a user name from a snapshot, becomes a space, so data can never add a
+    "fix:" line of its own). A list a message needs (the manifest's problems) is ``items``:
+    one line each under the problem. ``problem`` as an attribute holds the items too.
+    """
 
     exit_code: ExitCode = ExitCode.BAD_INPUT
 
-    def __init__(self, problem: str, *, fix: str | None = None) -> None:
-        super().__init__(problem)
-        self.problem = problem
+    def __init__(
+        self, problem: str, *, fix: str | None = None, items: tuple[str, ...] = ()
+    ) -> None:
+        full = problem + "".join(f"\n  - {item}" for item in items)
+        super().__init__(full)
+        self.summary = problem
+        self.items = items
+        self.problem = full
         self.fix = fix
 
     def __str__(self) -> str:

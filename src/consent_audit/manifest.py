@@ -143,10 +143,9 @@ class _Problems:
             shown = self.items[:SHOWN_PROBLEMS]
             if count > len(shown):
                 shown.append(f"and {count - len(shown)} more")
-            lines = "\n".join(f"  - {item}" for item in shown)
             raise InputError(
-                f"{self.source}: {count} problem{'s' if count > 1 else ''} in the manifest:\n"
-                f"{lines}",
+                f"{self.source}: {count} problem{'s' if count > 1 else ''} in the manifest:",
+                items=tuple(shown),
                 fix="Correct the manifest, then run `consent-audit manifest validate FILE`.",
             )
 

@@ -344,5 +344,13 @@ def load_snapshot(path: Path) -> TenantSnapshot:
 
 
 def dump_snapshot(snapshot: TenantSnapshot) -> str:
-    """Serialise with Graph's camelCase names inside Graph objects; stable key order."""
-    return snapshot.model_dump_json(by_alias=True, indent=2) + "\n"
+    """Serialise with Graph's camelCase names inside Graph objects; stable key order.
+
+    Written the way the report JSON is (render.safe_text): a lone surrogate Graph sent
+    (``"\\ud800"`` parses, but UTF-8 cannot encode it) becomes U+FFFD instead of failing
+    the write, and bidi controls are ``\\uXXXX`` escapes, the same data to a JSON parser
+    but not reordering what someone reads when the snapshot is opened or printed."""
+    from consent_audit.render.safe_text import escape_json_bidi, json_safe_report
+
+    document = json_safe_report(snapshot).model_dump_json(by_alias=True, indent=2)
+    return escape_json_bidi(document) + "\n"

@@ -7,7 +7,12 @@ from typing import Any
 
 from consent_audit.diff import FindingRef, TenantDiff, VerdictChange
 from consent_audit.render.markdown import cell, text
-from consent_audit.render.safe_text import clean, clean_report
+from consent_audit.render.safe_text import (
+    clean,
+    clean_report,
+    escape_json_bidi,
+    json_safe_report,
+)
 
 
 def _status(v: VerdictChange) -> str:
@@ -104,4 +109,6 @@ def render_diff_markdown(diff: TenantDiff) -> str:
 
 
 def render_diff_json(diff: TenantDiff) -> str:
-    return diff.model_dump_json(indent=2) + "\n"
+    """Data for programs, like the report JSON: strings as collected, except lone surrogates
+    (U+FFFD: UTF-8 cannot encode them) and bidi controls written as escapes."""
+    return escape_json_bidi(json_safe_report(diff).model_dump_json(indent=2)) + "\n"

@@ -12,6 +12,8 @@ What this module guarantees, and where:
   sequence), BEL, NUL, bidi controls and the XML non-characters are shown as visible escapes
   (``\\x1b``, ``\\u202e``) so the evidence survives without acting; every kind of line break
   and tab becomes a space so a name never starts a new line, Markdown block or log record.
+- :func:`clean_lines` - text the CLI composed (``fix``'s plan, ``explain``, ``consent-url``),
+  each of its own lines cleaned: the last step before such text is printed.
 - :func:`clean_report` - the whole report with :func:`clean` applied to every string it holds
   (dict keys too). Every human-readable renderer (text, Markdown, JUnit, HTML) starts with it,
   so a field added to the report later is covered without touching a renderer.
@@ -98,6 +100,13 @@ def _walk(value: T, fix: Any) -> T:
         )
         result = dict(pairs) if changed else value
     return result  # type: ignore[no-any-return]
+
+
+def clean_lines(text: str) -> str:
+    """Text we composed, line by line through :func:`clean`: our own line breaks stay, any
+    control, escape or bidi character becomes visible. Data must already be clean (one line)
+    when it is put into ``text``: this keeps a line from acting, not from being forged."""
+    return "\n".join(clean(line) for line in text.split("\n"))
 
 
 def clean_report(report: T) -> T:
