@@ -36,6 +36,7 @@ from consent_audit.graph_objects import (
     AdminConsentRequestPolicy,
     AppConsentRequest,
     AppRoleAssignment,
+    AuditActivityInitiator,
     AuthorizationPolicy,
     ConditionalAccessApplications,
     ConditionalAccessConditions,
@@ -204,7 +205,6 @@ def graph_sp(t: Tenant) -> ServicePrincipal:
         account_enabled=True,
         app_role_assignment_required=False,
         verified_publisher=VerifiedPublisher(),
-        publisher_name="Microsoft Services",
         app_owner_organization_id=MICROSOFT_SERVICES_TENANT,
         service_principal_type="Application",
         sign_in_audience="AzureADMultipleOrgs",
@@ -228,7 +228,6 @@ def recruitee_sp(
         app_role_assignment_required=assignment_required,
         # Unverified publisher: Graph returns the object with null members.
         verified_publisher=VerifiedPublisher(),
-        publisher_name="Recruitee B.V.",
         app_owner_organization_id=RECRUITEE_HOME_TENANT,
         service_principal_type="Application",
         sign_in_audience="AzureADMultipleOrgs",
@@ -549,7 +548,9 @@ def audit(
         activity_date_time=when,
         result=result,
         result_reason=reason,
-        initiated_by=IdentitySet(user=IdentityRef(id=t.uid(by_upn), user_principal_name=by_upn)),
+        initiated_by=AuditActivityInitiator(
+            user=IdentityRef(id=t.uid(by_upn), user_principal_name=by_upn)
+        ),
         target_resources=targets,
     )
 

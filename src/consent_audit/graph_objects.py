@@ -111,7 +111,6 @@ class ServicePrincipal(GraphObject):
     account_enabled: bool | None = True
     app_role_assignment_required: bool | None = False
     verified_publisher: VerifiedPublisher | None = None
-    publisher_name: str | None = None
     app_owner_organization_id: str | None = None
     service_principal_type: str | None = None
     sign_in_audience: str | None = None
@@ -196,15 +195,32 @@ class ConsentRequestScope(GraphObject):
 
 
 class IdentityRef(GraphObject):
+    """A person: ``identity``, or its derived ``userIdentity`` (which adds the UPN)."""
+
     id: str | None = None
     display_name: str | None = None
     user_principal_name: str | None = None
+
+
+class AppIdentity(GraphObject):
+    """The app that made a change (``appIdentity``: it has no ``id``, only the appId)."""
+
     app_id: str | None = None
+    display_name: str | None = None
+    service_principal_id: str | None = None
 
 
 class IdentitySet(GraphObject):
+    """Who created a request (``identitySet``; only the person is read)."""
+
     user: IdentityRef | None = None
-    app: IdentityRef | None = None
+
+
+class AuditActivityInitiator(GraphObject):
+    """Who made an audited change (``auditActivityInitiator``): a user or an app."""
+
+    user: IdentityRef | None = None
+    app: AppIdentity | None = None
 
 
 class UserConsentRequest(GraphObject):
@@ -406,7 +422,7 @@ class DirectoryAudit(GraphObject):
     activity_date_time: datetime
     result: str | None = None
     result_reason: str | None = None
-    initiated_by: IdentitySet | None = None
+    initiated_by: AuditActivityInitiator | None = None
     target_resources: list[TargetResource] | None = []
 
 

@@ -9,8 +9,7 @@ and the v1.0 CSDL in microsoftgraph/msgraph-metadata ``schemas/v1.0-Prod.csdl``)
   ``$search`` needs the header ("with the exception of ``$search``" for ``$count``).
   Otherwise 400 ``Request_UnsupportedQuery``.
 * Beta-only properties: the v1.0 CSDL's ``permissionGrantConditionSet`` has no
-  ``certifiedClientApplicationsOnly`` or ``scopeSensitivityLabels`` and its
-  ``servicePrincipal`` no ``publisherName``; ``/beta`` serves them.
+  ``certifiedClientApplicationsOnly`` or ``scopeSensitivityLabels``; ``/beta`` serves them.
 * Sign-ins (``api-reference/v1.0/api/signin-list.md``): v1.0 lists interactive sign-ins only;
   beta lists non-interactive ones under ``signInEventTypes/any(t: t eq 'nonInteractiveUser')``
   (``api-reference/beta/api/signin-list.md``).
@@ -61,7 +60,6 @@ UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
 EVOLVED_GRANT_CONTROLS = frozenset({"riskRemediation"})
 EVOLVED_PLATFORMS = frozenset({"linux"})
 BETA_ONLY_CONDITION_SET = ("certifiedClientApplicationsOnly", "scopeSensitivityLabels")
-BETA_ONLY_SERVICE_PRINCIPAL = ("publisherName",)
 ALL_SENSITIVITY_LABELS = {
     "@odata.type": "#microsoft.graph.allScopeSensitivityLabels",
     "labelKind": "all",
@@ -133,10 +131,7 @@ def shape(
     if nulls == NULLS_EVERYWHERE:
         _null_everywhere(out, kind)
     nulls = bool(nulls)
-    if kind == "servicePrincipal" and version == "v1.0":
-        for name in BETA_ONLY_SERVICE_PRINCIPAL:
-            out.pop(name, None)
-    elif kind == "grantPolicy":
+    if kind == "grantPolicy":
         for key in ("includes", "excludes"):
             sets = out.get(key)
             if isinstance(sets, list):

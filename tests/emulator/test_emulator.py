@@ -843,23 +843,16 @@ def test_consent_requests_list_without_user_requests(graph_emulator: GraphEmulat
 
 def _tenant_with_beta_fields() -> Any:
     raw = demo_snapshot_dict()
-    raw["recruitee_apps"]["data"][0]["service_principal"]["publisherName"] = "Tellent"
     raw["permission_grant_policies"]["data"][0]["includes"][0][
         "certifiedClientApplicationsOnly"
     ] = True
-    return make_snapshot(**{k: raw[k] for k in ("recruitee_apps", "permission_grant_policies")})
+    return make_snapshot(permission_grant_policies=raw["permission_grant_policies"])
 
 
 def test_v1_drops_beta_only_properties_and_beta_keeps_them(
     graph_emulator_factory: EmulatorFactory,
 ) -> None:
     emu = graph_emulator_factory(_tenant_with_beta_fields())
-    sp_path = f"/servicePrincipals(appId='{RECRUITEE_APP_ID}')"
-    assert "publisherName" not in get(emu, sp_path).json()
-    assert get_beta(emu, sp_path).json()["publisherName"] == "Tellent"
-    listed = values(get(emu, "/servicePrincipals", {"$filter": f"appId eq '{RECRUITEE_APP_ID}'"}))
-    assert "publisherName" not in listed[0]
-
     policy = "/policies/permissionGrantPolicies/microsoft-user-default-low"
     for path in (policy, "/policies/permissionGrantPolicies"):
         body = get(emu, path).json()
