@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-exec lint typecheck unit bytecode schema docs bench clean
+.PHONY: demo test test-exec lint typecheck unit bytecode schema docs graph-schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,13 @@ schema: $(STAMP)
 docs: $(STAMP) schema
 	$(BIN)/python -m consent_audit.docs_gen findings > docs/findings.md
 	$(BIN)/python -m consent_audit.docs_gen permissions > docs/permissions.md
+
+# Re-vendor the Graph schema subset (tests/graph_schema/vendor.py) from a git copy of
+# microsoftgraph/msgraph-metadata: make graph-schema METADATA=path [BETA_TYPINGS=microsoft-graph.d.ts]
+graph-schema: $(STAMP)
+	$(BIN)/python -m tests.graph_schema.vendor --metadata-git $(METADATA) \
+		$(if $(BETA_TYPINGS),--beta-typings $(BETA_TYPINGS))
+	$(BIN)/pytest -q -n 0 tests/graph_schema
 
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py
