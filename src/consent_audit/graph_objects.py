@@ -360,9 +360,14 @@ class PersistentBrowser(ConditionalAccessObject):
 
 class SessionControl(ConditionalAccessObject):
     """A session control with nothing but ``isEnabled`` (application enforced restrictions,
-    token protection ``secureSignInSession``) or few more (``cloudAppSecurityType``)."""
+    token protection ``secureSignInSession``)."""
 
     is_enabled: bool | None = False
+
+
+class CloudAppSecuritySessionControl(SessionControl):
+    """``cloudAppSecurity``: the one session control that also has a type."""
+
     cloud_app_security_type: str | None = None
 
 
@@ -370,7 +375,7 @@ class ConditionalAccessSessionControls(ConditionalAccessObject):
     sign_in_frequency: SignInFrequency | None = None
     persistent_browser: PersistentBrowser | None = None
     application_enforced_restrictions: SessionControl | None = None
-    cloud_app_security: SessionControl | None = None
+    cloud_app_security: CloudAppSecuritySessionControl | None = None
     secure_sign_in_session: SessionControl | None = None
     """Token protection (concept-token-protection.md)."""
     disable_resilience_defaults: bool | None = None
