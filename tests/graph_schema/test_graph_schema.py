@@ -35,6 +35,7 @@ MODEL_TYPES: dict[type, str] = {
     g.ConditionalAccessPolicy: "conditionalAccessPolicy",
     g.DirectoryAudit: "directoryAudit",
     g.SignIn: "signIn",
+    g.WhatIfAnalysisResult: "whatIfAnalysisResult",
 }
 """Each Graph model read straight from a response, and the Graph type it is read as (the
 versions come from the plan: the requests whose path addresses that type)."""
@@ -181,12 +182,20 @@ def test_a_wrong_type_is_caught() -> None:
 
 
 def test_an_unknown_or_misspelt_enum_member_in_the_code_is_caught() -> None:
+    """The code compares conditionalAccessGrantControl values with "block": misspelt there,
+    the check names the file, the line and the enum."""
     sources = _sources()
-    name = "consent_audit/evaluate/conditional_access.py"
-    assert '"mfa"' in sources[name]
-    typo = _problems(sources={**sources, name: sources[name].replace('"mfa"', '"mfaa"', 1)})
-    assert len(typo) == 1
-    assert "'mfaa' is not a member of Graph v1.0 conditionalAccessGrantControl" in typo[0]
+    fields = checker.enum_fields(checker.load(), MODEL_TYPES)
+    handled = checker.handled_members(sources, fields)
+    name, line, value, _ = next(h for h in handled if h[2].casefold() == "block")
+    lines = sources[name].split("\n")
+    assert f'"{value}"' in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(f'"{value}"', '"blok"')
+    problems = _problems(sources={**sources, name: "\n".join(lines)})
+    assert problems == [
+        f"{name}:{line}: 'blok' is not a member of Graph v1.0 conditionalAccessGrantControl"
+    ]
+    assert len(handled) >= 20, handled  # states, client app types, controls, permission types
 
 
 def test_a_graph_model_nothing_checks_is_reported() -> None:
@@ -224,3 +233,20 @@ def test_the_vendored_subset_records_its_source() -> None:
     assert re.fullmatch(r"[0-9a-f]{40}", source["v1.0"]["blob"])
     assert source["beta"]["path"] == "schemas/beta-Prod.csdl"
     assert checker.SUBSET.stat().st_size < 400_000
+
+
+def test_a_mistake_in_the_what_if_body_is_caught() -> None:
+    """The What-If POST body: parameters, the derived types its @odata.type names, their
+    properties and enum values all come from the action's declaration."""
+    requests = checker.requests_of(collection_plan(load_manifest()))
+    asked = next(r for r in requests if r.key == "what_if_exchange")
+    body = json.loads(json.dumps(asked.body))
+    body["signInContext"]["includeApplication"] = body["signInContext"].pop("includeApplications")
+    body["signInConditions"]["clientAppType"] = "browsers"
+    patched = [replace(r, body=body) if r is asked else r for r in requests]
+    assert _problems(requests=patched) == [
+        f"what_if_exchange (v1.0 {asked.path}): body signInContext: 'includeApplication' is "
+        "not a property of applicationContext",
+        f"what_if_exchange (v1.0 {asked.path}): body signInConditions/clientAppType: "
+        "'browsers' is not a member of Graph v1.0 conditionalAccessClientApp",
+    ]

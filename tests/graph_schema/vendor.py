@@ -191,9 +191,34 @@ def extract_csdl(csdl: Csdl) -> dict[str, Any]:
     """The subset of one CSDL: roots, their bases and property types, transitively."""
     wanted = [t for t in csdl.types if t in ROOT_TYPES or t.startswith(ROOT_PREFIXES)]
     wanted += [t for t in csdl.enums if t.startswith(ROOT_PREFIXES)]
+    actions = _actions(csdl)
+    for action in actions.values():
+        wanted += [_element_type(ref) for ref, _ in action["parameters"].values()]
+        wanted += [_element_type(action["returns"])] if action["returns"] else []
     types: dict[str, Any] = {}
     enums: dict[str, Any] = {}
     queue = list(wanted)
+    while queue:
+        _close(csdl, queue, types, enums)
+        # Complex types derived from one already taken: a value of the declared type may be
+        # any of them (OData), e.g. signInContext -> applicationContext in the What-If body.
+        queue = [
+            t
+            for t, element in csdl.types.items()
+            if t not in types
+            and csdl.kinds[t] == "complex"
+            and csdl.ref(element.get("BaseType", "") or "Edm.None", _schema_of(t)) in types
+        ]
+    return {
+        "container": dict(sorted(csdl.container.items())),
+        "types": dict(sorted(types.items())),
+        "enums": dict(sorted(enums.items())),
+        "actions": actions,
+    }
+
+
+def _close(csdl: Csdl, queue: list[str], types: dict[str, Any], enums: dict[str, Any]) -> None:
+    """Add the queued types, their base types and their properties' types, transitively."""
     while queue:
         name = queue.pop()
         if name in types or name in enums:
@@ -231,6 +256,9 @@ def extract_csdl(csdl: Csdl) -> dict[str, Any]:
         if navigation:
             entry["navigation"] = dict(sorted(navigation.items()))
         types[name] = entry
+
+
+def _actions(csdl: Csdl) -> dict[str, Any]:
     actions: dict[str, Any] = {}
     for action in csdl.actions:
         params = list(action.iter(f"{EDM}Parameter"))
@@ -248,12 +276,7 @@ def extract_csdl(csdl: Csdl) -> dict[str, Any]:
             },
             "returns": csdl.ref(returns.get("Type", "")) if returns is not None else None,
         }
-    return {
-        "container": dict(sorted(csdl.container.items())),
-        "types": dict(sorted(types.items())),
-        "enums": dict(sorted(enums.items())),
-        "actions": dict(sorted(actions.items())),
-    }
+    return dict(sorted(actions.items()))
 
 
 _TS_DECL = re.compile(r"^export (interface|type) (\w+)(?: extends (\w+))?", re.M)
