@@ -1467,6 +1467,255 @@ def assignment_required_permissive() -> TenantSnapshot:
     )
 
 
+# --------------------------------------------------------------------------- CA conditions
+# One tenant per Conditional Access condition or control that Microsoft documents differently
+# for a server-side confidential client (issue 18; entra-docs conditional-access/
+# concept-conditional-access-conditions.md, concept-assignment-network.md,
+# concept-condition-filters-for-devices.md, concept-token-protection.md). Policies are written
+# as Graph sends them (camelCase dicts), so properties the models name only as extras stay.
+
+SHAREPOINT_ONLINE = "00000003-0000-0ff1-ce00-000000000000"
+MFA_STRENGTH = "00000000-0000-0000-0000-000000000002"
+PHISHING_RESISTANT_STRENGTH = "00000000-0000-0000-0000-000000000004"
+
+
+def _raw_ca(
+    t: Tenant,
+    name: str,
+    *,
+    apps: Iterable[str] = ("All",),
+    client_app_types: Iterable[str] = ("all",),
+    controls: Iterable[str] = ("block",),
+    grant: dict[str, Any] | None = None,
+    session: dict[str, Any] | None = None,
+    **conditions: Any,
+) -> ConditionalAccessPolicy:
+    built_in = list(controls)
+    return ConditionalAccessPolicy.model_validate(
+        {
+            "id": gid(t.key, "ca", name),
+            "displayName": name,
+            "state": "enabled",
+            "createdDateTime": t.at(90).isoformat(),
+            "conditions": {
+                "applications": {
+                    "includeApplications": list(apps),
+                    "excludeApplications": [],
+                    "includeUserActions": [],
+                },
+                "users": {
+                    "includeUsers": ["All"],
+                    "excludeUsers": [break_glass(t)],
+                    "includeGroups": [],
+                    "excludeGroups": [],
+                    "includeRoles": [],
+                    "excludeRoles": [],
+                },
+                "clientAppTypes": list(client_app_types),
+                "signInRiskLevels": [],
+                "userRiskLevels": [],
+                **conditions,
+            },
+            "grantControls": grant
+            if grant is not None
+            else (
+                {
+                    "operator": "OR",
+                    "builtInControls": built_in,
+                    "customAuthenticationFactors": [],
+                    "termsOfUse": [],
+                }
+                if built_in
+                else None
+            ),
+            "sessionControls": session,
+        }
+    )
+
+
+def _ca_case(t: Tenant, *policies: ConditionalAccessPolicy) -> TenantSnapshot:
+    """A healthy tenant (admin consent for every feature, legacy auth blocked, MFA for all)
+    plus the policies under test."""
+    return snapshot(
+        t,
+        apps=[app(recruitee_sp(t), [admin_grant(t, ALL_SCOPES)])],
+        auth=authorization_policy(LEGACY),
+        policies=consent_policies(legacy_policy(t)),
+        acr=workflow(t, True, t.upn("Lee", "Gu")),
+        ca=ca_ok(block_legacy_auth(t), require_mfa(t), *policies),
+    )
+
+
+def _t(key: str, org: str, domain: str) -> Tenant:
+    return Tenant(key, org, domain, when("2025-07-01T09:00:00"))
+
+
+def ca_mobile_desktop_block() -> TenantSnapshot:
+    t = _t("tailwind", "Tailwind Traders", "tailwindtraders.com")
+    return _ca_case(
+        t,
+        _raw_ca(
+            t,
+            "CA200 - Block mobile apps and desktop clients on unmanaged devices",
+            client_app_types=["mobileAppsAndDesktopClients"],
+        ),
+    )
+
+
+def ca_browser_block() -> TenantSnapshot:
+    t = _t("lucerne", "Lucerne Publishing", "lucernepublishing.com")
+    return _ca_case(
+        t,
+        _raw_ca(
+            t,
+            "CA201 - Block browser access to Office 365",
+            apps=[OFFICE365],
+            client_app_types=["browser"],
+        ),
+        # Beside it, the mirror image: it must not touch Recruitee (rooms stays pass).
+        _raw_ca(
+            t,
+            "CA202 - Block mobile apps and desktop clients",
+            client_app_types=["mobileAppsAndDesktopClients"],
+        ),
+    )
+
+
+def ca_selected_location_block() -> TenantSnapshot:
+    t = _t("bellows", "Bellows College", "bellowscollege.edu")
+    return _ca_case(
+        t,
+        _raw_ca(
+            t,
+            "CA300 - Block sign-ins from sanctioned countries",
+            locations={
+                "includeLocations": [gid(t.key, "namedLocation", "sanctioned-countries")],
+                "excludeLocations": [],
+            },
+        ),
+    )
+
+
+def ca_all_except_trusted_block() -> TenantSnapshot:
+    t = _t("firstup", "First Up Consultants", "firstupconsultants.com")
+    return _ca_case(
+        t,
+        _raw_ca(
+            t,
+            "CA301 - Block access from outside the corporate network",
+            locations={"includeLocations": ["All"], "excludeLocations": ["AllTrusted"]},
+        ),
+    )
+
+
+def ca_user_risk_block() -> TenantSnapshot:
+    t = _t("humongous", "Humongous Insurance", "humongousinsurance.com")
+    return _ca_case(
+        t,
+        _raw_ca(t, "CA400 - Block users with high user risk", userRiskLevels=["high"]),
+    )
+
+
+def ca_linux_compliant_device() -> TenantSnapshot:
+    t = _t("wideworld", "Wide World Importers", "wideworldimporters.com")
+    return _ca_case(
+        t,
+        _raw_ca(
+            t,
+            "CA500 - Require a compliant device on Linux",
+            controls=["compliantDevice"],
+            platforms={"includePlatforms": ["linux"], "excludePlatforms": []},
+        ),
+    )
+
+
+def ca_mfa_outside_trusted() -> TenantSnapshot:
+    t = _t("blueyonder", "Blue Yonder Airlines", "blueyonderairlines.com")
+    return _ca_case(
+        t,
+        _raw_ca(
+            t,
+            "CA600 - Require MFA outside trusted locations",
+            controls=["mfa"],
+            locations={"includeLocations": ["All"], "excludeLocations": ["AllTrusted"]},
+        ),
+    )
+
+
+def _strength(strength_id: str, name: str) -> dict[str, Any]:
+    return {
+        "operator": "OR",
+        "builtInControls": [],
+        "customAuthenticationFactors": [],
+        "termsOfUse": [],
+        "authenticationStrength@odata.context": "https://graph.microsoft.com/v1.0/$metadata#"
+        "identity/conditionalAccess/policies('x')/grantControls/authenticationStrength/$entity",
+        "authenticationStrength": {
+            "id": strength_id,
+            "displayName": name,
+            "policyType": "builtIn",
+            "requirementsSatisfied": "mfa",
+        },
+    }
+
+
+def ca_authentication_strength() -> TenantSnapshot:
+    t = _t("graphicdesign", "Graphic Design Institute", "graphicdesigninstitute.com")
+    return _ca_case(
+        t,
+        _raw_ca(
+            t,
+            "CA701 - Require MFA strength for all resources",
+            grant=_strength(MFA_STRENGTH, "Multifactor authentication"),
+        ),
+        _raw_ca(
+            t,
+            "CA700 - Require phishing-resistant MFA for Exchange Online",
+            apps=[EXCHANGE_ONLINE],
+            grant=_strength(PHISHING_RESISTANT_STRENGTH, "Phishing-resistant MFA"),
+        ),
+    )
+
+
+def ca_token_protection() -> TenantSnapshot:
+    t = _t("southridge", "Southridge Video", "southridgevideo.com")
+    protect = {"secureSignInSession": {"isEnabled": True}, "signInFrequency": None}
+    return _ca_case(
+        t,
+        # As concept-token-protection.md deploys it: desktop clients on Windows only.
+        _raw_ca(
+            t,
+            "CA800 - Token protection for Windows desktop apps",
+            apps=[EXCHANGE_ONLINE, SHAREPOINT_ONLINE],
+            client_app_types=["mobileAppsAndDesktopClients"],
+            controls=[],
+            session=protect,
+            platforms={"includePlatforms": ["windows"], "excludePlatforms": []},
+        ),
+        # Widened to every client app: it now covers Recruitee's browser-class refreshes.
+        _raw_ca(
+            t,
+            "CA801 - Token protection for Exchange Online, all client apps",
+            apps=[EXCHANGE_ONLINE],
+            controls=[],
+            session=protect,
+        ),
+    )
+
+
+CA_CONDITION_SCENARIOS: dict[str, Callable[[], TenantSnapshot]] = {
+    "ca-mobile-desktop-block": ca_mobile_desktop_block,
+    "ca-browser-block": ca_browser_block,
+    "ca-selected-location-block": ca_selected_location_block,
+    "ca-all-except-trusted-block": ca_all_except_trusted_block,
+    "ca-user-risk-block": ca_user_risk_block,
+    "ca-linux-compliant-device": ca_linux_compliant_device,
+    "ca-mfa-outside-trusted": ca_mfa_outside_trusted,
+    "ca-authentication-strength": ca_authentication_strength,
+    "ca-token-protection": ca_token_protection,
+}
+
+
 SCENARIOS: dict[str, Callable[[], TenantSnapshot]] = {
     "healthy": healthy,
     "never-consented": never_consented,
@@ -1487,6 +1736,7 @@ SCENARIOS: dict[str, Callable[[], TenantSnapshot]] = {
     "mfa-after-connect": mfa_after_connect,
     "leftover-duplicate": leftover_duplicate,
     "assignment-required-permissive": assignment_required_permissive,
+    **CA_CONDITION_SCENARIOS,
 }
 
 

@@ -34,9 +34,11 @@ class FailOn(str, Enum):
 
 
 LEVEL_RANK = {"info": 1, "warning": 2, "unknown": 3, "error": 4}
-UNREADABLE_CODES = frozenset({"DATA_UNAVAILABLE", "DATA_PARTIAL", "CA_UNREADABLE"})
-"""Findings saying what a verdict depends on could not be read, wholly or in part
-(availability.py / conditional_access.py)."""
+UNREADABLE_CODES = frozenset(
+    {"DATA_UNAVAILABLE", "DATA_PARTIAL", "CA_UNREADABLE", "CA_POLICY_UNDETERMINED"}
+)
+"""Findings saying what a verdict depends on could not be read, wholly or in part, or could
+not be evaluated (availability.py / conditional_access.py)."""
 
 
 def level(f: Finding) -> str:

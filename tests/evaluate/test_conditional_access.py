@@ -311,7 +311,7 @@ def test_block_from_selected_locations_is_unknown_not_fail() -> None:
     report = run(with_ca_policy(healthy(), policy))
     f = one(report, "CA_POLICY_UNDETERMINED")
     assert "locations 3a1c0d5e-countries" in f.detail
-    assert "Recruitee's servers" in f.evidence["not_evaluated"][0]["settled_by"]
+    assert "ask Recruitee for the IP addresses" in f.evidence["not_evaluated"][0]["settled_by"]
     assert "CA_POLICY_BLOCKS" not in codes(report)
     assert set(statuses(report).values()) == {"unknown"}
 

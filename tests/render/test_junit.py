@@ -25,7 +25,9 @@ FAILING_VERDICTS = {
 
 
 def _level(f: Finding) -> str:
-    unreadable = f.id in {"DATA_UNAVAILABLE", "CA_UNREADABLE"} and f.features
+    unreadable = f.id in {"DATA_UNAVAILABLE", "CA_UNREADABLE", "CA_POLICY_UNDETERMINED"} and (
+        f.features
+    )
     return "unknown" if unreadable and f.severity.value != "error" else f.severity.value
 
 

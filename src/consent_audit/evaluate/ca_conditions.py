@@ -75,8 +75,12 @@ KNOWN_PLATFORMS = frozenset({"android", "ios", "windows", "windowsphone", "macos
 POSITIVE_OPERATORS = frozenset({"eq", "contains", "startswith", "endswith", "in"})
 NEGATIVE_OPERATORS = frozenset({"ne", "notcontains", "notstartswith", "notendswith", "notin"})
 CHECK_POLICY = (
-    "the policy in the Entra admin center (Conditional Access > Policies), or "
-    "Microsoft's What-If for a Recruitee sign-in"
+    "in the Entra admin center (Conditional Access > Policies), or ask Microsoft's What-If "
+    "for a Recruitee sign-in"
+)
+REFRESH_RESULT = (
+    "look up the Conditional Access result of a Recruitee refresh in the non-interactive "
+    "sign-in log"
 )
 
 
@@ -152,7 +156,7 @@ def _unrecognised_notes(paths: list[str]) -> list[ConditionNote]:
             p,
             Applies.UNKNOWN,
             f"the policy sets '{p}', which this tool does not know",
-            f"what '{p}' means, read in {CHECK_POLICY}",
+            f"read what '{p}' sets {CHECK_POLICY}",
             unrecognised=True,
         )
         for p in paths
@@ -174,7 +178,7 @@ def _client_apps(policy: ConditionalAccessPolicy) -> ConditionNote | None:
             Applies.UNKNOWN,
             f"it is limited to client app types {', '.join(types)}, including one this tool "
             "does not know",
-            f"which client apps {', '.join(odd)} covers, read in {CHECK_POLICY}",
+            f"read which client apps {', '.join(odd)} covers {CHECK_POLICY}",
         )
     return ConditionNote(
         "client app types",
@@ -211,8 +215,8 @@ def _locations(policy: ConditionalAccessPolicy, refresh: bool) -> ConditionNote 
         Applies.UNKNOWN,
         f"it applies only to sign-ins from locations {', '.join(include)}{excluded}; Recruitee "
         "refreshes tokens from its own servers",
-        "where Recruitee's servers are: ask Recruitee for the IP addresses or countries its "
-        "sync runs from, and compare them with these named locations",
+        "ask Recruitee for the IP addresses or countries its sync runs from and compare them "
+        "with these named locations",
     )
 
 
@@ -229,7 +233,7 @@ def _platforms(policy: ConditionalAccessPolicy, refresh: bool) -> ConditionNote 
             Applies.UNKNOWN,
             f"it names a device platform this tool does not know ({', '.join(odd)}; Graph "
             "answers 'unknownFutureValue' for a platform newer than the request asked for)",
-            f"which platforms the policy names, read in {CHECK_POLICY}",
+            f"read which platforms the policy names {CHECK_POLICY}",
         )
     if any(p.casefold() == "all" for p in include) and not exclude:
         return None
@@ -248,8 +252,8 @@ def _platforms(policy: ConditionalAccessPolicy, refresh: bool) -> ConditionNote 
         Applies.UNKNOWN,
         f"it applies only on {scope}; Entra reads the platform from the request's unverified "
         "user agent, and which platform Recruitee's server requests show is not documented",
-        "the device platform of a Recruitee refresh in the non-interactive sign-in log "
-        "(Device info), or Recruitee's server user agent",
+        "look up the device platform of a Recruitee refresh in the non-interactive sign-in "
+        "log (Device info), or ask Recruitee which user agent its servers send",
     )
 
 
@@ -297,8 +301,8 @@ def _device_filter(flt: ConditionalAccessFilter | None, refresh: bool) -> Condit
             f"its device filter ({flt.mode or 'no mode'}: '{rule}') mixes positive and "
             "negative operators or cannot be read, so whether it covers a request without "
             "a registered device, such as Recruitee's refresh, cannot be told",
-            "the device filter's rule, rewritten with only positive or only negative "
-            "operators, or Microsoft's What-If",
+            "ask Microsoft's What-If for a Recruitee sign-in without a device, or "
+            f"{REFRESH_RESULT}",
         )
     applies = matches if mode == "include" else not matches
     kind = "negative" if matches else "positive"
@@ -342,8 +346,8 @@ def _other_conditions(policy: ConditionalAccessPolicy) -> list[ConditionNote]:
                 Applies.UNKNOWN,
                 f"it applies to sign-ins using {flows.transfer_methods}, tracked on the tokens "
                 "they produce; how each person first connected Recruitee is not known here",
-                "the sign-in log of a Recruitee connect (Authentication protocol), or "
-                "Microsoft's What-If",
+                "look up how people connected Recruitee in the sign-in log (Authentication "
+                "protocol), or ask Microsoft's What-If",
             )
         )
     apps = c.client_applications
@@ -354,7 +358,7 @@ def _other_conditions(policy: ConditionalAccessPolicy) -> list[ConditionNote]:
                 Applies.UNKNOWN,
                 "it targets service principals (workload identities), which this tool does "
                 "not evaluate",
-                f"which service principals it covers, read in {CHECK_POLICY}",
+                f"read which service principals it covers {CHECK_POLICY}",
             )
         )
     return notes
@@ -385,8 +389,9 @@ def conditions_for(policy: ConditionalAccessPolicy, *, refresh: bool) -> Applica
                 Applies.UNKNOWN,
                 f"it targets apps by custom security attributes ({apps.application_filter.mode}: "
                 f"'{apps.application_filter.rule}'), which this tool does not read",
-                "the attributes on Office 365 Exchange Online, Windows Azure Active Directory "
-                "and Recruitee's service principal, or Microsoft's What-If",
+                "read the custom security attributes of Office 365 Exchange Online, Windows "
+                "Azure Active Directory and Recruitee's service principal, or ask Microsoft's "
+                "What-If",
             )
         )
     paths = list(unrecognised(c, "conditions"))
@@ -459,8 +464,7 @@ def _grant_needs(policy: ConditionalAccessPolicy) -> list[tuple[Need, str, Condi
                         Applies.UNKNOWN,
                         f"it requires {what}; how Entra judges a device on a server-side "
                         "refresh, which has no device of the person's, is not documented",
-                        "the Conditional Access result of a Recruitee refresh in the "
-                        "non-interactive sign-in log",
+                        REFRESH_RESULT,
                     ),
                 )
             )
@@ -479,7 +483,7 @@ def _grant_needs(policy: ConditionalAccessPolicy) -> list[tuple[Need, str, Condi
                             if key == UNKNOWN_FUTURE_VALUE
                             else ""
                         ),
-                        f"the policy's grant controls, read in {CHECK_POLICY}",
+                        f"read the policy's grant controls {CHECK_POLICY}",
                     ),
                 )
             )
@@ -499,8 +503,8 @@ def _grant_needs(policy: ConditionalAccessPolicy) -> list[tuple[Need, str, Condi
                         f"it requires {name}, which allows only some sign-in methods; whether "
                         "the method a person used when connecting Recruitee, carried by its "
                         "refresh token, meets it is not something the policy shows",
-                        "the authentication details of each person's Recruitee connect in the "
-                        "sign-in log, compared with the strength's allowed combinations",
+                        "compare the authentication details of each person's Recruitee connect "
+                        "in the sign-in log with the strength's allowed combinations",
                     ),
                 )
             )
@@ -518,8 +522,7 @@ def _grant_needs(policy: ConditionalAccessPolicy) -> list[tuple[Need, str, Condi
                         Applies.UNKNOWN,
                         f"it requires {label}, which this tool cannot evaluate for a "
                         "server-side refresh",
-                        "the Conditional Access result of a Recruitee refresh in the "
-                        "non-interactive sign-in log",
+                        REFRESH_RESULT,
                     ),
                 )
             )
@@ -556,8 +559,7 @@ def _session_unknowns(policy: ConditionalAccessPolicy) -> list[ConditionNote]:
             label,
             Applies.UNKNOWN,
             detail,
-            "the Conditional Access result (session controls) of a Recruitee refresh in the "
-            "non-interactive sign-in log",
+            f"{REFRESH_RESULT} (session controls)",
         )
         for control, label, detail in named
         if control is not None and control.is_enabled

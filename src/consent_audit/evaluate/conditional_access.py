@@ -322,8 +322,9 @@ def _then(view: RecruiteeView) -> str:
 
 
 def _settle(notes: list[ConditionNote] | tuple[ConditionNote, ...]) -> str:
-    parts = [f"{n.condition}: {n.settle}" for n in notes if n.settle]
-    return "; ".join(dict.fromkeys(parts))
+    """What would settle the unknown conditions, as one remediation sentence."""
+    parts = [f"{n.settle} ({n.condition})" for n in notes if n.settle]
+    return "to settle it, " + "; ".join(dict.fromkeys(parts)) + "."
 
 
 def _background_effect(
@@ -351,7 +352,7 @@ def _background_effect(
             "CA_POLICY_UNDETERMINED",
             f"Policy '{name}' targets {target.reason} ({subject}), but whether it covers "
             f"Recruitee's background refreshes cannot be told: {why}. If it does, {_then(view)}.",
-            f"check {_settle(unknown_conditions)}.",
+            _settle(unknown_conditions),
             background,
             tuple(unknown_conditions),
         )
@@ -403,7 +404,7 @@ def _background_effect(
             f"Policy '{name}' applies to Recruitee's access to {target.reason} ({subject})"
             f"{when}, but what it requires of a server-side refresh cannot be evaluated: "
             f"{'; '.join(n.detail for n in notes)}.",
-            f"check {_settle(notes)}.",
+            _settle(notes),
             background,
             tuple(notes),
         )
@@ -458,8 +459,7 @@ def policy_effects(
                 + trusted,
                 "exclude the users who sync (excluding Recruitee itself does not exempt its "
                 "Exchange or directory token requests), or narrow its conditions"
-                + (f". {TENANT_WIDE_TRUST}" if trusted else "")
-                + ".",
+                + (f". {TENANT_WIDE_TRUST}" if trusted else "."),
                 features,
             )
         )
@@ -479,7 +479,7 @@ def policy_effects(
                     f"Policy '{name}' blocks {target.reason} ({subject}), but whether it covers "
                     "people connecting Recruitee cannot be told: "
                     f"{'; '.join(n.detail for n in notes)}.",
-                    f"check {_settle(notes)}.",
+                    _settle(notes),
                     tuple(ctx.feature_names),
                     tuple(notes),
                 )
