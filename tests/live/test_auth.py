@@ -517,3 +517,14 @@ def test_windows_without_a_loadable_broker_falls_back_to_the_plain_browser_flow(
     app = _public_client_on_windows(monkeypatch, rsps, tmp_path)
     assert broker_options() == {"enable_broker_on_windows": True}  # the broker was asked for
     assert not app._enable_broker
+
+
+def test_the_browser_flow_also_needs_a_person_at_a_terminal(tmp_path: Path) -> None:
+    auth = Authenticator(
+        LiveOptions(tenant=m.TENANT, auth=AuthMethod.BROWSER),
+        env=_env(tmp_path),
+        interactive=lambda: False,
+        out=io.StringIO(),
+    )
+    with pytest.raises(AccessError, match="no terminal to sign in with a browser"):
+        auth.sign_in()

@@ -429,10 +429,13 @@ class Authenticator:
             self._fail(result, scopes)
         return dict(result)
 
+    def _person_flow(self) -> str:
+        return "a browser" if self.settings.method is AuthMethod.BROWSER else "a device code"
+
     def _refuse_non_interactive(self) -> NoReturn:
         raise AccessError(
-            "no terminal to sign in with a device code (stdin is not a TTY or CI is set), "
-            "and no non-interactive credential is configured.",
+            f"no terminal to sign in with {self._person_flow()} (stdin is not a TTY or CI is "
+            "set), and no non-interactive credential is configured.",
             fix=NON_INTERACTIVE_HELP,
         )
 
