@@ -91,6 +91,34 @@ def run(
     timeout: float = 60,
 ) -> Run:
     """``consent-audit args`` as its own process; ``terminal``: stdin is a pseudo-terminal."""
+    env = _env(home, identity, tls, graph=graph, extra=extra, terminal=terminal)
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.run(
+            [*cli_command(), *args],
+            stdin=slave if terminal else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+            check=False,
+        )
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _env(
+    home: Path,
+    identity: IdentityEmulator,
+    tls: TLSFiles,
+    *,
+    graph: GraphEmulator | None = None,
+    extra: dict[str, str] | None = None,
+    terminal: bool = True,
+) -> dict[str, str]:
     dropped = ("AZURE_", "CONSENT_AUDIT_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     for name in ("CI", "BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
@@ -108,22 +136,7 @@ def run(
     if not terminal:
         env["CI"] = "true"
     env.update(extra or {})
-    master, slave = os.openpty()
-    try:
-        proc = subprocess.run(
-            [*cli_command(), *args],
-            stdin=slave if terminal else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout,
-            check=False,
-        )
-    finally:
-        os.close(master)
-        os.close(slave)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return Run(proc.returncode, proc.stdout, proc.stderr)
+    return env
 
 
 def _status(home: Path, identity: IdentityEmulator, tls: TLSFiles) -> str:
@@ -287,6 +300,41 @@ def test_browser_sign_in_with_pkce_through_the_loopback_then_silent(
         assert not [
             r for r in identity.requests[before:] if r.path.endswith(("authorize", "token"))
         ]
+
+
+def test_where_no_browser_opens_the_address_is_printed_and_works(
+    tmp_path: Path, tls: TLSFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``$BROWSER`` fails (a server with no desktop): MSAL calls back with the address, which
+    is printed; the person opens it elsewhere (here: this test) and the sign-in completes."""
+    with _identity(tls) as identity:
+        env = _env(tmp_path, identity, tls, extra={"BROWSER": "/bin/false"})
+        master, slave = os.openpty()
+        try:
+            proc = subprocess.Popen(
+                [*cli_command(), "login", "--tenant", TENANT, "--auth", "browser"],
+                stdin=slave,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            assert proc.stderr is not None
+            seen: list[str] = []
+            for line in proc.stderr:
+                seen.append(line)
+                if line.startswith(f"  {identity.url}/"):
+                    break
+            assert "No browser opened. Open this address" in "".join(seen), seen
+            monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.ca_file))
+            browser_player.browse(seen[-1].strip())
+            _out, err = proc.communicate(timeout=60)
+        finally:
+            os.close(master)
+            os.close(slave)
+    assert proc.returncode == 0, err
+    assert f"signed in as {UPN}" in err
+    assert [r.outcome for r in identity.token_requests("authorization_code")] == ["pkce-verified"]
 
 
 # -- refresh after expiry ----------------------------------------------------------------------
