@@ -13,7 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from consent_audit.evaluate import evaluate
+from consent_audit.evaluate.ca_conditions import Applies, conditions_for
+from consent_audit.graph_objects import ConditionalAccessPolicy
 from consent_audit.manifest import load_manifest
 from consent_audit.snapshot import TenantSnapshot, load_snapshot
 from tests.e2e.cli_runner import Run, comparable, run_cli
@@ -348,3 +352,56 @@ def test_refused_background_sign_ins_are_named_in_the_report(
     assert not _findings(run.report, "SIGNIN_FAILURES")
     text = run_cli(["check", "--with-logs", "--details"], emu.url, tmp_path)
     assert "background (non-interactive) sign-ins" in " ".join(text.stdout.split())
+
+
+def _ca_policies(emu: GraphEmulator, prefer: bool) -> list[dict[str, Any]]:
+    headers = {"Authorization": "Bearer test-token"}
+    if prefer:
+        headers["Prefer"] = "include-unknown-enum-members"
+    answer = requests.get(f"{emu.url}/v1.0/identity/conditionalAccess/policies", headers=headers)
+    assert answer.status_code == 200
+    policies: list[dict[str, Any]] = answer.json()["value"]
+    return policies
+
+
+def test_linux_platform_arrives_only_with_the_prefer_header_and_stays_unknown_either_way(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """``linux`` follows ``unknownFutureValue`` in v1.0's conditionalAccessDevicePlatform:
+    without ``Prefer: include-unknown-enum-members`` Graph hides it. The collector sends the
+    header, so the report names Linux; a policy read without it is still unknown, never pass."""
+    emu = graph_emulator_factory(EXAMPLES / "ca-linux-compliant-device.json")
+    [undetermined] = _findings(_check(emu, tmp_path).report, "CA_POLICY_UNDETERMINED")
+    assert "device platforms linux" in undetermined["detail"]
+    assert "fails" not in undetermined["detail"]
+
+    hidden = next(
+        p for p in _ca_policies(emu, prefer=False) if p["displayName"].startswith("CA500")
+    )
+    assert hidden["conditions"]["platforms"]["includePlatforms"] == ["unknownFutureValue"]
+    view = conditions_for(ConditionalAccessPolicy.model_validate(hidden), refresh=True)
+    assert view.state is Applies.UNKNOWN
+    assert "unknownFutureValue" in view.notes[0].detail
+
+
+def test_token_protection_and_authentication_strength_are_served_as_graph_sends_them(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """The session control and the strength relationship reach the collector intact (the
+    models keep every property) and decide the verdicts live as offline."""
+    for name, named in (
+        ("ca-token-protection.json", "token protection"),
+        ("ca-authentication-strength.json", "authentication strength 'Phishing-resistant MFA'"),
+    ):
+        emu = graph_emulator_factory(EXAMPLES / name)
+        served = _ca_policies(emu, prefer=True)
+        assert any(
+            (p.get("sessionControls") or {}).get("secureSignInSession")
+            or ((p.get("grantControls") or {}).get("authenticationStrength") or {}).get("id")
+            for p in served
+        )
+        report = _check(emu, tmp_path).report
+        [undetermined] = _findings(report, "CA_POLICY_UNDETERMINED")
+        assert named in undetermined["detail"]
+        statuses = {f["name"]: f["status"] for f in report["features"]}
+        assert statuses == {"mailbox": "unknown", "calendar": "unknown", "rooms": "pass"}

@@ -167,6 +167,8 @@ def _unrecognised_notes(paths: list[str]) -> list[ConditionNote]:
 
 
 def _client_apps(policy: ConditionalAccessPolicy) -> ConditionNote | None:
+    """Client apps (concept-conditional-access-conditions.md): "Browser" includes "services
+    registered as an OAuth confidential client"; the others never carry Recruitee's requests."""
     types = list(policy.conditions.client_app_types)
     folded = {t.casefold() for t in types}
     if not folded or folded & BROWSER_CLIENTS:
@@ -189,6 +191,9 @@ def _client_apps(policy: ConditionalAccessPolicy) -> ConditionNote | None:
 
 
 def _locations(policy: ConditionalAccessPolicy, refresh: bool) -> ConditionNote | None:
+    """Network (concept-assignment-network.md; -conditions.md, "Locations"): selected
+    locations depend on where the request comes from; "any location" minus trusted ones
+    covers Recruitee's servers."""
     loc = policy.conditions.locations
     if loc is None or not loc.include_locations:
         return None
@@ -221,6 +226,8 @@ def _locations(policy: ConditionalAccessPolicy, refresh: bool) -> ConditionNote 
 
 
 def _platforms(policy: ConditionalAccessPolicy, refresh: bool) -> ConditionNote | None:
+    """Device platforms (concept-conditional-access-conditions.md): read from an unverified
+    user agent; for Recruitee's servers not documented."""
     plat = policy.conditions.platforms
     if plat is None or not plat.include_platforms:
         return None
@@ -282,6 +289,8 @@ def filter_matches_unregistered(rule: str | None) -> bool | None:
 
 
 def _device_filter(flt: ConditionalAccessFilter | None, refresh: bool) -> ConditionNote | None:
+    """Filter for devices (concept-condition-filters-for-devices.md): a refresh from
+    Recruitee's servers has no registered device, so every device property is null."""
     if flt is None or not (flt.rule or flt.mode):
         return None
     mode = (flt.mode or "").casefold()
@@ -317,6 +326,8 @@ def _device_filter(flt: ConditionalAccessFilter | None, refresh: bool) -> Condit
 
 
 def _risk(policy: ConditionalAccessPolicy) -> list[ConditionNote]:
+    """Sign-in and user risk (concept-conditional-access-conditions.md), insider risk
+    (how-to-policy-insider-risk.md), service principal risk: only while detected."""
     c = policy.conditions
     levels = {
         "sign-in risk": c.sign_in_risk_levels,
@@ -336,6 +347,8 @@ def _risk(policy: ConditionalAccessPolicy) -> list[ConditionNote]:
 
 
 def _other_conditions(policy: ConditionalAccessPolicy) -> list[ConditionNote]:
+    """Authentication flows (concept-authentication-flows.md) and workload identities
+    (client applications): not evaluated here, named."""
     c = policy.conditions
     notes: list[ConditionNote] = []
     flows = c.authentication_flows
@@ -441,6 +454,8 @@ DEVICE_CONTROLS = {
 
 
 def _grant_needs(policy: ConditionalAccessPolicy) -> list[tuple[Need, str, ConditionNote | None]]:
+    """Grant controls (concept-conditional-access-grant.md), each with what it asks of a
+    refresh; authentication strength per Graph's authenticationStrengthPolicy."""
     grant = policy.grant_controls
     if grant is None:
         return []
@@ -530,6 +545,10 @@ def _grant_needs(policy: ConditionalAccessPolicy) -> list[tuple[Need, str, Condi
 
 
 def _session_unknowns(policy: ConditionalAccessPolicy) -> list[ConditionNote]:
+    """Token protection (concept-token-protection.md), application enforced restrictions and
+    App Control (concept-conditional-access-session.md): undocumented for a server-side
+    refresh. Sign-in frequency (concept-session-lifetime.md) is judged in
+    conditional_access.py; persistent browser and resilience defaults change nothing here."""
     session = policy.session_controls
     if session is None:
         return []
