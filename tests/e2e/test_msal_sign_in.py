@@ -359,6 +359,24 @@ def test_an_expired_access_token_is_refreshed_without_a_new_sign_in(
         assert "offline_access" in identity.token_requests("refresh_token")[0].params["scope"]
 
 
+def test_a_token_graph_calls_expired_mid_run_is_refreshed_by_msal(
+    tmp_path: Path, tls: TLSFiles, graph: GraphEmulator
+) -> None:
+    """Graph answers 401 (token expired) part-way: MSAL redeems the cached refresh token
+    (force_refresh) and the audit finishes with the new token, no new sign-in."""
+    with _identity(tls, graph) as identity:
+        assert run(["login", "--tenant", TENANT], tmp_path, identity, tls).code == 0
+        signed_in = list(identity.issued_access_tokens)
+        graph.expire_token_after(2)
+        check = run(
+            ["check", "--tenant", TENANT, "--format", "json"], tmp_path, identity, tls, graph=graph
+        )
+        assert check.code == 0, check.stderr
+        assert [r.outcome for r in identity.token_requests("refresh_token")] == ["ok"]
+        assert len(identity.paths("/devicecode")) == 1
+        assert len(identity.issued_access_tokens) == len(signed_in) + 1
+
+
 # -- app-only ----------------------------------------------------------------------------------
 
 
