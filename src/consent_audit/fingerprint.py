@@ -55,6 +55,7 @@ SUBJECTS: dict[str, tuple[Subject, ...]] = {
     "CA_POLICY_REPORT_ONLY": (_A, _P),
     "CA_POLICY_UNDETERMINED": (_A, _P),
     "CA_POLICY_CONDITIONAL": (_A, _P),
+    "CA_WHAT_IF_DISAGREES": (_A, _P),
     "CA_UNREADABLE": (),
     "GRANT_REVOKED": (_A,),
     "SIGNIN_FAILURES": (_A,),

@@ -265,6 +265,34 @@ class TenantSettings(ReportModel):
     conditional_access_policies: int | None = None
 
 
+class DecidedBy(str, Enum):
+    """Who decided whether a Conditional Access policy applies (evaluate/what_if.py)."""
+
+    MICROSOFT_WHAT_IF = "microsoft_what_if"
+    """Entra's own What-If (POST /identity/conditionalAccess/evaluate) answered it."""
+    STATIC_RULES = "static_rules"
+    """consent-audit's reading of the policy: the What-If was not asked, refused, absent,
+    or answered notEnoughInformation (a condition the request could not give)."""
+    BOTH = "both"
+    """Microsoft for some resources, the static reading for the others."""
+
+
+class WhatIfAvailability(str, Enum):
+    ANSWERED = "answered"
+    PARTLY_ANSWERED = "partly_answered"
+    REFUSED = "refused"
+    ABSENT = "absent"
+    NOT_ASKED = "not_asked"
+
+
+class ConditionalAccessSource(ReportModel):
+    """For a --user check: which source decided which policies apply, and why."""
+
+    decided_by: DecidedBy
+    what_if: WhatIfAvailability
+    detail: str
+
+
 class ConditionalAccessRow(ReportModel):
     """A Conditional Access policy that targets Recruitee, and what it does to it."""
 
@@ -279,6 +307,10 @@ class ConditionalAccessRow(ReportModel):
     session_controls: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
     effect: str
+    decided_by: DecidedBy = DecidedBy.STATIC_RULES
+    """Who decided whether it applies to the user (``applies_to_user``)."""
+    what_if: list[str] = Field(default_factory=list)
+    """Entra's What-If answers about it, one per resource asked, in words."""
 
 
 class Summary(ReportModel):
@@ -345,6 +377,9 @@ class Report(ReportModel):
     grants: list[GrantRow] = Field(default_factory=list)
     user_grants: list[UserGrantsSummary] = Field(default_factory=list)
     conditional_access: list[ConditionalAccessRow] = Field(default_factory=list)
+    conditional_access_source: ConditionalAccessSource | None = None
+    """With --user: whether Entra's What-If or the static reading decided which policies
+    apply (per policy: ``conditional_access[].decided_by``)."""
     plan: list[PlanStep] = Field(default_factory=list)
     """The one fix plan, ordered along the causal chain; every request any output shows."""
     summary: Summary

@@ -155,3 +155,93 @@ def test_a_refused_or_absent_what_if_is_kept_as_such_and_the_audit_goes_on(
     run = run_cli(["check", "--user", BLOCKED, "--format", "json"], emu.url, tmp_path)
     assert run.code == 1
     assert "CA_POLICY_BLOCKS" in {f["id"] for f in run.report["findings"]}
+
+
+def _ca_source(report: dict[str, Any]) -> dict[str, Any]:
+    source: dict[str, Any] = report["conditional_access_source"]
+    return source
+
+
+def test_the_json_report_says_microsoft_decided_each_ca_verdict(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    emu = graph_emulator_factory(TENANT)
+    report = run_cli(["check", "--user", BLOCKED, "--format", "json"], emu.url, tmp_path).report
+    assert _ca_source(report)["decided_by"] == "microsoft_what_if"
+    assert _ca_source(report)["what_if"] == "answered"
+    rows = report["conditional_access"]
+    assert rows
+    assert {r["decided_by"] for r in rows} == {"microsoft_what_if"}
+    assert all(r["what_if"] for r in rows)
+    blocks = [f for f in report["findings"] if f["id"] == "CA_POLICY_BLOCKS"]
+    assert blocks
+    assert {f["evidence"]["targeting_decided_by"] for f in blocks} == {"microsoft_what_if"}
+    offline = run_cli(
+        ["check", "--snapshot", str(TENANT), "--user", BLOCKED, "--format", "json"],
+        None,
+        tmp_path,
+        token=None,
+    ).report
+    assert _ca_source(offline)["decided_by"] == "static_rules"
+    assert _ca_source(offline)["what_if"] == "not_asked"
+
+
+def test_a_disagreement_between_microsoft_and_the_static_reading_is_a_finding(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """The customer's tenant said (recorded in their snapshot, replayed by the emulator as
+    Entra answered it) that the lockdown does not apply to Nestor, whom the policy as read
+    covers: Microsoft's answer decides, and the report shows both."""
+    emu = graph_emulator_factory(TENANT)
+    taken = tmp_path / "taken.json"
+    assert run_cli(["snapshot", "--user", BLOCKED, "-o", str(taken)], emu.url, tmp_path).code == 0
+    raw = json.loads(taken.read_text())
+    policies = raw["conditional_access_policies"]["data"]
+    lockdown = next(p for p in policies if "lockdown" in p["displayName"].casefold())
+    for question in _what_if(raw)["data"]:
+        for answer in question["answer"]["data"]:
+            if answer["id"] == lockdown["id"]:
+                assert answer["policyApplies"] is True  # as the emulator computed it
+                answer.update(policyApplies=False, analysisReasons="users")
+    customer = tmp_path / "customer.json"
+    customer.write_text(json.dumps(raw))
+    emu = graph_emulator_factory(customer)
+    run = run_cli(["check", "--user", BLOCKED, "--format", "json"], emu.url, tmp_path)
+    found = [f for f in run.report["findings"] if f["id"] == "CA_WHAT_IF_DISAGREES"]
+    assert len(found) == 1, run.report["findings"]
+    [disagrees] = found
+    assert disagrees["evidence"]["policy_id"] == lockdown["id"]
+    assert disagrees["severity"] == "warning"
+    answers = {d["resource"]: d for d in disagrees["evidence"]["disagreements"]}
+    assert answers["exchange_online"]["microsoft_what_if"] == {
+        "policy_applies": False,
+        "analysis_reasons": "users",
+    }
+    assert answers["exchange_online"]["static_rules"]["applies"] is True
+    assert "CA_POLICY_BLOCKS" not in {f["id"] for f in run.report["findings"]}
+    assert {f["status"] for f in run.report["features"]} == {"pass"}
+    text = run_cli(["check", "--user", BLOCKED, "--details"], emu.url, tmp_path)
+    assert "Microsoft says it does not (users)" in " ".join(text.stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("status", "availability", "words"),
+    [
+        ("forbidden", "refused", "403: the auditor needs Policy.Read.ConditionalAccess"),
+        ("not_found", "absent", "404: this cloud or tenant has no What-If API"),
+    ],
+)
+def test_a_refused_or_absent_what_if_falls_back_to_the_static_reading_with_a_note(
+    graph_emulator_factory: Factory, tmp_path: Path, status: str, availability: str, words: str
+) -> None:
+    emu = graph_emulator_factory(TENANT)
+    emu.tenant.set_status("conditionalAccessWhatIf", status)
+    report = run_cli(["check", "--user", BLOCKED, "--format", "json"], emu.url, tmp_path).report
+    source = _ca_source(report)
+    assert source["decided_by"] == "static_rules"
+    assert source["what_if"] == availability
+    assert words in source["detail"]
+    assert {r["decided_by"] for r in report["conditional_access"]} == {"static_rules"}
+    assert "CA_POLICY_BLOCKS" in {f["id"] for f in report["findings"]}
+    text = run_cli(["check", "--user", BLOCKED, "--details"], emu.url, tmp_path)
+    assert words in " ".join(text.stdout.split())

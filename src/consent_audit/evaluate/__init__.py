@@ -27,6 +27,7 @@ from consent_audit.evaluate.user_consent import (
 )
 from consent_audit.evaluate.users import check_user
 from consent_audit.evaluate.verdicts import feature_verdicts
+from consent_audit.evaluate.what_if import conditional_access_source
 from consent_audit.fingerprint import with_fingerprints
 from consent_audit.gate import decide
 from consent_audit.manifest import Manifest
@@ -159,6 +160,7 @@ def evaluate(
         grants=_grant_rows(ctx),
         user_grants=_user_grants(ctx),
         conditional_access=ca_rows(ctx),
+        conditional_access_source=conditional_access_source(ctx),
         plan=plan,
         summary=Summary(
             errors=counts["error"],

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from consent_audit.evaluate import remediation
+from consent_audit.evaluate import remediation, what_if
 from consent_audit.evaluate.availability import rerun_command
 from consent_audit.evaluate.ca_conditions import (
     Applicability,
@@ -67,8 +67,8 @@ from consent_audit.graph_objects import (
     ConditionalAccessUsers,
     ServicePrincipal,
 )
-from consent_audit.report import ConditionalAccessRow, RemediationStep, Severity
-from consent_audit.snapshot import AuditedUser, PartStatus
+from consent_audit.report import ConditionalAccessRow, DecidedBy, RemediationStep, Severity
+from consent_audit.snapshot import AuditedUser, PartStatus, WhatIfResource
 
 EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
 WINDOWS_AZURE_AD_APP_ID = "00000002-0000-0000-c000-000000000000"
@@ -89,6 +89,8 @@ class Targeting:
     features: tuple[str, ...]
     at_connect: bool
     reason: str
+    decided_by: DecidedBy = DecidedBy.STATIC_RULES
+    """Whether Entra's What-If or the static reading decided it (evaluate/what_if.py)."""
 
 
 def governing_resources(scopes: tuple[str, ...]) -> frozenset[str]:
@@ -251,6 +253,58 @@ def _feature_scopes(ctx: AuditContext) -> dict[str, tuple[str, ...]]:
     return {f.name: f.scopes for f in ctx.manifest.features}
 
 
+def _left_out(ctx: AuditContext, policy: ConditionalAccessPolicy) -> str | None:
+    """Why the static reading leaves this person out of a policy altogether, in words."""
+    if policy.state.casefold() == "disabled":
+        return "it is disabled"
+    if _legacy_only(policy):
+        return "its client app types leave out a confidential client (browser)"
+    if audience(policy) is None:
+        return "it assigns nobody"
+    if ctx.user is not None and not applies_to_user(policy, ctx.user):
+        return "its user, group and role assignments leave this person out"
+    return None
+
+
+def _feature_resources(features: dict[str, tuple[str, ...]]) -> dict[str, WhatIfResource]:
+    """The What-If question each feature's background refreshes belong to."""
+    return {
+        name: WhatIfResource.EXCHANGE_ONLINE
+        if governing_resources(scopes) == EXCHANGE_RESOURCES
+        else WhatIfResource.DIRECTORY
+        for name, scopes in features.items()
+    }
+
+
+def policy_targeting(
+    ctx: AuditContext,
+    policy: ConditionalAccessPolicy,
+    sp: ServicePrincipal,
+    features: dict[str, tuple[str, ...]],
+    view: what_if.WhatIfView | None,
+) -> tuple[Targeting | None, what_if.Decision]:
+    """Whether ``policy`` covers this person's use of ``sp``: Entra's What-If decides where it
+    answered (evaluate/what_if.py), the static reading elsewhere."""
+    why = _left_out(ctx, policy)
+    static = None if why else app_targeting(policy, sp.app_id, features)
+    if why is None and static is None:
+        why = "its target resources leave this access out"
+    reading = what_if.StaticReading(
+        static.features if static else (), static.at_connect if static else False, why
+    )
+    decision = what_if.decide(ctx, view, policy, sp, reading, _feature_resources(features))
+    if decision.decided_by is DecidedBy.STATIC_RULES:
+        return static, decision
+    if not decision.features and not decision.at_connect:
+        return None, decision
+    same = static is not None and (static.features, static.at_connect) == (
+        decision.features,
+        decision.at_connect,
+    )
+    reason = static.reason if static is not None and same else "what Entra's What-If says it covers"
+    return Targeting(decision.features, decision.at_connect, reason, decision.decided_by), decision
+
+
 def check_conditional_access(ctx: AuditContext, out: Outcome) -> None:
     part = ctx.snapshot.conditional_access_policies
     if not part.ok:
@@ -259,14 +313,13 @@ def check_conditional_access(ctx: AuditContext, out: Outcome) -> None:
     if ctx.user is None and ctx.user_lookup is not None:
         return  # the user could not be read; USER_NOT_FOUND or DATA_UNAVAILABLE says so
     features = _feature_scopes(ctx)
+    view = what_if.what_if_view(ctx)
     for policy in part.data or []:
-        if policy.state.casefold() == "disabled" or _legacy_only(policy):
-            continue
-        who = audience(policy)
-        if who is None or (ctx.user is not None and not applies_to_user(policy, ctx.user)):
-            continue
+        who = audience(policy) or "the users Entra's What-If names"
         for app in ctx.apps:
-            target = app_targeting(policy, app.service_principal.app_id, features)
+            target, decision = policy_targeting(ctx, policy, app.service_principal, features, view)
+            for disagreement in decision.findings:
+                out.add(disagreement)
             if target is not None:
                 _judge(ctx, out, policy, app.service_principal, target, who)
 
@@ -567,6 +620,7 @@ def _judge(
         "at_connect": target.at_connect,
         "users": who,
         "conditions": _narrowing(policy),
+        "targeting_decided_by": target.decided_by.value,
     }
     for effect in policy_effects(ctx, policy, sp, target, who):
         code, severity, detail = effect.code, None, effect.detail
@@ -602,15 +656,14 @@ def mfa_features(ctx: AuditContext, sp: ServicePrincipal) -> tuple[str, ...]:
     --user, if any): where AADSTS50076 from a refresh comes from."""
     part = ctx.snapshot.conditional_access_policies
     features = _feature_scopes(ctx)
+    view = what_if.what_if_view(ctx)
     covered: set[str] = set()
     for policy in part.data or [] if part.ok else []:
         if policy.state.casefold() != "enabled" or not _requires_mfa(policy):
             continue
         if conditions_for(policy, refresh=True).state is Applies.NO:
             continue
-        if audience(policy) is None or (ctx.user and not applies_to_user(policy, ctx.user)):
-            continue
-        target = app_targeting(policy, sp.app_id, features)
+        target, _decision = policy_targeting(ctx, policy, sp, features, view)
         if target is not None:
             covered.update(target.features)
     return tuple(f for f in ctx.feature_names if f in covered)
@@ -685,14 +738,11 @@ def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
     """Every enabled or report-only policy that targets Recruitee, with what it does to it;
     with --user, whether it applies to that user."""
     part = ctx.snapshot.conditional_access_policies
+    view = what_if.what_if_view(ctx)
     rows: list[ConditionalAccessRow] = []
     for policy in part.data or [] if part.ok else []:
-        if policy.state.casefold() == "disabled" or _legacy_only(policy):
-            continue
+        static_row = policy.state.casefold() != "disabled" and not _legacy_only(policy)
         who = audience(policy)
-        if who is None:
-            continue
-        applies = applies_to_user(policy, ctx.user) if ctx.user else None
         controls, session = _controls(policy)
         conditions = _narrowing(policy)
         if policy.conditions.client_app_types:
@@ -700,9 +750,20 @@ def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
         for app in ctx.apps:
             sp = app.service_principal
             target = app_targeting(policy, sp.app_id, _feature_scopes(ctx))
-            if target is None:
+            applies = applies_to_user(policy, ctx.user) if ctx.user else None
+            listed = static_row and who is not None
+            decided_by, answers = DecidedBy.STATIC_RULES, []
+            if view is not None:
+                decided, decision = policy_targeting(ctx, policy, sp, _feature_scopes(ctx), view)
+                decided_by, answers = decision.decided_by, list(decision.answers)
+                if decided_by is not DecidedBy.STATIC_RULES:
+                    applies = decided is not None
+                    target = decided or target
+                    listed = listed or applies
+            if target is None or not listed:
                 continue
-            effect = _row_effect(ctx, policy, sp, target, who)
+            shown = who or "the users Entra's What-If names"
+            effect = _row_effect(ctx, policy, sp, target, shown)
             if applies is False:
                 effect = "does not apply to this user"
             elif policy.state.casefold() == "enabledforreportingbutnotenforced":
@@ -714,12 +775,14 @@ def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
                     state=policy.state,
                     app_object_id=sp.id,
                     targets=target.reason,
-                    users=who,
+                    users=shown,
                     applies_to_user=applies,
                     grant_controls=controls,
                     session_controls=session,
                     conditions=conditions,
                     effect=effect,
+                    decided_by=decided_by,
+                    what_if=answers,
                 )
             )
     return rows

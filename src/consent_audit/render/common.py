@@ -388,13 +388,17 @@ def conditional_access_tables(report: Report) -> list[PlainTable]:
 
 
 def conditional_access_note(report: Report) -> str | None:
-    """What to say instead of a table when no policy row was reported."""
-    if report.conditional_access:
-        return None
-    return (
-        "No policy that targets Recruitee was found "
-        f"(Conditional Access in this tenant: {report.settings.conditional_access})."
-    )
+    """What to say above the policy table: that no policy row was reported, and, with --user,
+    whether Entra's What-If or the static reading decided which policies apply."""
+    notes: list[str] = []
+    if not report.conditional_access:
+        notes.append(
+            "No policy that targets Recruitee was found "
+            f"(Conditional Access in this tenant: {report.settings.conditional_access})."
+        )
+    if report.conditional_access_source is not None:
+        notes.append(report.conditional_access_source.detail)
+    return " ".join(notes) or None
 
 
 def fails_run(report: Report, f: Finding) -> bool:
