@@ -293,10 +293,11 @@ def conditional_access_source(ctx: AuditContext) -> ConditionalAccessSource | No
         return ConditionalAccessSource(
             decided_by=DecidedBy.MICROSOFT_WHAT_IF,
             what_if=WhatIfAvailability.ANSWERED,
-            detail="Which policies apply was decided by Entra's own What-If for "
-            f"{', '.join(dict.fromkeys(asked))}; consent-audit's rules say what each "
-            "applying policy's controls mean for Recruitee's background refresh, and decide "
-            "where Microsoft answered notEnoughInformation.",
+            detail="Which policies apply was decided by Entra's own What-If, asked for "
+            f"{', '.join(dict.fromkeys(asked))}, wherever it could decide; consent-audit's "
+            "rules say what each applying policy's controls mean for Recruitee's background "
+            "refresh, and decide where Microsoft had not enough information (each policy's "
+            "decided_by says which).",
         )
     statuses = {q.answer.status for q in part.data or [] if not q.answer.ok}
     availability = (
