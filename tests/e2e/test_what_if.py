@@ -245,3 +245,72 @@ def test_a_refused_or_absent_what_if_falls_back_to_the_static_reading_with_a_not
     assert "CA_POLICY_BLOCKS" in {f["id"] for f in report["findings"]}
     text = run_cli(["check", "--user", BLOCKED, "--details"], emu.url, tmp_path)
     assert words in " ".join(text.stdout.split())
+
+
+PERSON = {
+    "query": "pat.example@contoso.com",
+    "user": {
+        "status": "ok",
+        "data": {
+            "id": "0f0f0f0f-1111-4222-8333-444444444444",
+            "user_principal_name": "pat.example@contoso.com",
+            "display_name": "Pat Example",
+        },
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("example", "policy", "decided_by", "microsoft"),
+    [
+        # No IP address or country is sent for Recruitee's servers: not enough information,
+        # so the static reading (unknown for a selected-location block) decides.
+        ("ca-selected-location-block", "CA300", "static_rules", "notEnoughInformation"),
+        # userRiskLevel is not sent, so Microsoft evaluates its default (none): not a
+        # targeting answer; the static reading (risk is context) decides.
+        ("ca-user-risk-block", "CA400", "static_rules", "userRisk"),
+        # clientAppType browser is sent: Microsoft itself says a mobile/desktop-only policy
+        # does not apply to a confidential client; the static reading agrees.
+        ("ca-mobile-desktop-block", "CA200", "microsoft_what_if", "clientApps"),
+    ],
+)
+def test_what_if_and_the_condition_rules_combine_on_the_ca_examples(
+    graph_emulator_factory: Factory,
+    tmp_path: Path,
+    example: str,
+    policy: str,
+    decided_by: str,
+    microsoft: str,
+) -> None:
+    raw = json.loads((EXAMPLES / f"{example}.json").read_text())
+    raw["users"] = [PERSON]
+    tenant = tmp_path / f"{example}.json"
+    tenant.write_text(json.dumps(raw))
+    emu = graph_emulator_factory(tenant)
+    user = PERSON["query"]
+    live = run_cli(["check", "--user", user, "--format", "json"], emu.url, tmp_path).report
+    offline = run_cli(
+        ["check", "--snapshot", str(tenant), "--user", user, "--format", "json"],
+        None,
+        tmp_path,
+        token=None,
+    ).report
+    # Where Microsoft and the rules agree, the verdicts are the static ones.
+    assert comparable(live) == comparable(offline)
+    assert "CA_WHAT_IF_DISAGREES" not in {f["id"] for f in live["findings"]}
+    answers = [
+        a
+        for q in json.loads(
+            run_cli(["snapshot", "--user", user, "-o", "-"], emu.url, tmp_path).stdout
+        )["users"][0]["conditional_access_what_if"]["data"]
+        for a in q["answer"]["data"]
+        if a["displayName"].startswith(policy)
+    ]
+    assert {a["analysisReasons"] for a in answers} == {microsoft}
+    rows = [r for r in live["conditional_access"] if (r["display_name"] or "").startswith(policy)]
+    if decided_by == "static_rules":
+        assert rows
+        assert {r["decided_by"] for r in rows} == {"static_rules"}
+        assert all(microsoft in " ".join(r["what_if"]) for r in rows)
+    else:
+        assert rows == []  # it does not apply: no row, as without the What-If
