@@ -47,6 +47,7 @@ Rules encoded (each read in Microsoft's documentation):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from consent_audit.evaluate import remediation, what_if
 from consent_audit.evaluate.availability import rerun_command
@@ -381,12 +382,8 @@ def _settle(notes: list[ConditionNote] | tuple[ConditionNote, ...]) -> str:
 
 
 def _background_effect(
-    ctx: AuditContext,
-    policy: ConditionalAccessPolicy,
-    view: RecruiteeView,
-    target: Targeting,
-    subject: str,
-) -> PolicyEffect | str | None:
+    policy: ConditionalAccessPolicy, view: RecruiteeView, target: Targeting, subject: str
+) -> PolicyEffect | Literal["block"] | None:
     """The effect on background sync, ``"block"`` when it blocks it (merged with connecting
     by the caller), or None."""
     name = policy.display_name or policy.id
@@ -486,7 +483,7 @@ def policy_effects(
     narrowing = _narrowing(policy)
     when = f" (only for {'; '.join(narrowing)})" if narrowing else ""
     effects: list[PolicyEffect] = []
-    background = _background_effect(ctx, policy, view, target, subject)
+    background = _background_effect(policy, view, target, subject)
     connect = view.connect.state if target.at_connect else Applies.NO
     blocks = view.controls.need is Need.BLOCK
     if background == "block" or (blocks and connect is Applies.YES):
