@@ -218,4 +218,6 @@ def baseline_toml(report: Report, today: date) -> str:
         "# add expires = YYYY-MM-DD to make the build fail again after that day.\n"
         "# Use it with: consent-audit check --baseline FILE\n"
     )
-    return header + tomli_w.dumps({"version": BASELINE_VERSION, "accept": entries})
+    from consent_audit.render.safe_text import toml_safe
+
+    return header + toml_safe(tomli_w.dumps({"version": BASELINE_VERSION, "accept": entries}))

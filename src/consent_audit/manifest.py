@@ -107,8 +107,10 @@ class Manifest:
                 {"name": f.name, "title": f.title, "scopes": list(f.scopes)} for f in self.features
             ],
         }
-        header = f"# consent-audit manifest (effective; from {self.source})\n"
-        return header + tomli_w.dumps(doc)
+        from consent_audit.render.safe_text import clean, toml_safe
+
+        header = f"# consent-audit manifest (effective; from {clean(self.source)})\n"
+        return header + toml_safe(tomli_w.dumps(doc))
 
 
 # A manifest may come from anywhere: its problems are listed, and typos get a "did you mean",

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
+from typing import Any
+
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -14,3 +18,20 @@ settings.register_profile(
     database=None,
 )
 FUZZ = settings.get_profile("fuzz")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """With ``-n 0``, the exit codes the hostile-string fuzz of every command saw (issue 19):
+    its size and exits are reported from a run, not estimated."""
+    seen: Counter[tuple[str, int]] = Counter()
+    for name in ("tests.fuzz.test_every_command", "tests.fuzz.test_every_command_args"):
+        module = sys.modules.get(name)
+        if module is not None:
+            seen.update(module.EXITS)
+    if seen:
+        by_command = ", ".join(
+            f"{command} exit {code}: {count}" for (command, code), count in sorted(seen.items())
+        )
+        terminalreporter.write_line(
+            f"hostile-string fuzz: {sum(seen.values())} CLI runs; {by_command}"
+        )

