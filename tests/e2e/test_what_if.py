@@ -243,8 +243,22 @@ def test_a_refused_or_absent_what_if_falls_back_to_the_static_reading_with_a_not
     assert words in source["detail"]
     assert {r["decided_by"] for r in report["conditional_access"]} == {"static_rules"}
     assert "CA_POLICY_BLOCKS" in {f["id"] for f in report["findings"]}
+    # The first screen says it in one line; the details repeat it above the policy table.
+    first = run_cli(["check", "--user", BLOCKED], emu.url, tmp_path)
+    assert words in " ".join(first.stdout.split())
     text = run_cli(["check", "--user", BLOCKED, "--details"], emu.url, tmp_path)
     assert words in " ".join(text.stdout.split())
+    markdown = run_cli(["check", "--user", BLOCKED, "--format", "markdown"], emu.url, tmp_path)
+    summary = markdown.stdout.split("<details>")[0]
+    assert words in " ".join(summary.split())
+
+
+def test_an_answered_what_if_adds_no_line_to_the_first_screen(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    emu = graph_emulator_factory(TENANT)
+    first = run_cli(["check", "--user", BLOCKED], emu.url, tmp_path)
+    assert "What-If" not in first.stdout
 
 
 PERSON = {

@@ -18,6 +18,7 @@ from consent_audit.report import (
     RemediationStep,
     Report,
     VerdictStatus,
+    WhatIfAvailability,
 )
 
 STATUS_WORD = {
@@ -190,6 +191,19 @@ def not_checked_line(report: Report) -> str | None:
                 how = link.detail.removeprefix("Not checked: ")
                 seen[link.name] = f"{NOT_CHECKED_WHAT.get(link.name, link.name)}: {how}"
     return f"Not checked: {'; '.join(seen.values())}." if seen else None
+
+
+def what_if_fallback_line(report: Report) -> str | None:
+    """One line for the first screen when Entra's What-If was asked but refused or absent
+    (403, 404): the static reading of the policies decided, and why (evaluate/what_if.py)."""
+    source = report.conditional_access_source
+    if source is None or source.what_if not in (
+        WhatIfAvailability.REFUSED,
+        WhatIfAvailability.ABSENT,
+        WhatIfAvailability.PARTLY_ANSWERED,
+    ):
+        return None
+    return f"Conditional Access: {source.detail}"
 
 
 def summary_line(report: Report) -> str:

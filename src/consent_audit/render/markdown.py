@@ -41,6 +41,7 @@ from consent_audit.render.common import (
     tenant_label,
     user_label,
     verdict_rows,
+    what_if_fallback_line,
     why,
 )
 from consent_audit.render.plan import PLAN_HEADING, PLAN_INTRO, feature_cause
@@ -323,6 +324,7 @@ def render_markdown(report: Report, options: RenderOptions | None = None) -> str
         "",
         *([text(note), ""] if (note := app_in_use_note(report)) else []),
         *([text(unchecked), ""] if (unchecked := not_checked_line(report)) else []),
+        *([text(fallback), ""] if (fallback := what_if_fallback_line(report)) else []),
         f"### {PLAN_HEADING}",
         "",
         *_plan(report),

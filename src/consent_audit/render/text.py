@@ -46,6 +46,7 @@ from consent_audit.render.common import (
     not_checked_line,
     summary_line,
     user_label,
+    what_if_fallback_line,
 )
 from consent_audit.render.plan import (
     PLAN_HEADING,
@@ -397,6 +398,9 @@ def render_to_console(report: Report, console: Console, *, details: bool = False
     unchecked = not_checked_line(report)
     if unchecked:
         console.print(_wrapped(Text(), unchecked, width), style="magenta")
+    fallback = what_if_fallback_line(report)
+    if fallback:
+        console.print(_wrapped(Text(), fallback, width), style="magenta")
     if not details:
         if report.plan:
             console.print()
