@@ -1425,6 +1425,61 @@ def leftover_duplicate() -> TenantSnapshot:
     )
 
 
+def lookalike_sp(t: Tenant) -> ServicePrincipal:
+    """An application someone in the tenant registered and named "Recruitee": its owner is the
+    tenant itself (appOwnerOrganizationId = the tenant id), so it is not Recruitee's
+    multi-tenant application (evaluate/identity.py), whatever its name and audience."""
+    return ServicePrincipal(
+        id=gid(t.key, "sp", "lookalike"),
+        app_id=gid(t.key, "app", "lookalike"),
+        display_name="Recruitee",
+        account_enabled=True,
+        app_role_assignment_required=False,
+        verified_publisher=VerifiedPublisher(),
+        publisher_name=t.name,
+        app_owner_organization_id=t.id,
+        service_principal_type="Application",
+        sign_in_audience="AzureADMultipleOrgs",
+        disabled_by_microsoft_status=None,
+    )
+
+
+def lookalike_only() -> TenantSnapshot:
+    """No Recruitee application yet; a user registered an app named "Recruitee" in the tenant
+    and consented to its mail scopes for themselves."""
+    t = Tenant("relecloud", "Relecloud", "relecloud.com", when("2025-06-30T10:05:00"))
+    fake = lookalike_sp(t)
+    lee = t.upn("Lee", "Gu")
+    return snapshot(
+        t,
+        apps=[app(fake, [user_grant(t, lee, MAILBOX_ONLY, client_id=fake.id)])],
+        auth=authorization_policy(LEGACY),
+        policies=consent_policies(legacy_policy(t)),
+        acr=workflow(t, True, t.upn("Isaiah", "Langer")),
+        ca=ca_ok(block_legacy_auth(t), require_mfa(t)),
+    )
+
+
+def lookalike_beside_real() -> TenantSnapshot:
+    """Recruitee's real application (registered in Recruitee's tenant) holds admin consent for
+    calendar and rooms; beside it, an app named "Recruitee" registered in this tenant holds a
+    user's consent to mail. Only the real one is audited and may be granted mailbox scopes."""
+    t = Tenant("adventure", "Adventure Works", "adventure-works.com", when("2025-07-01T09:30:00"))
+    fake = lookalike_sp(t)
+    ray = t.upn("Ray", "Tanaka")
+    return snapshot(
+        t,
+        apps=[
+            app(recruitee_sp(t), [admin_grant(t, CALENDAR_AND_ROOMS)]),
+            app(fake, [user_grant(t, ray, MAILBOX_ONLY, client_id=fake.id)]),
+        ],
+        auth=authorization_policy(NO_USER_CONSENT),
+        policies=[],
+        acr=workflow(t, True, t.upn("Isaiah", "Langer")),
+        ca=ca_ok(block_legacy_auth(t), require_mfa(t)),
+    )
+
+
 def assignment_required_permissive() -> TenantSnapshot:
     """Assignment required, user consent allowed by policy, no admin consent. Alex consented
     to calendar before assignment was turned on; Megan is assigned through a group."""
@@ -1737,6 +1792,8 @@ SCENARIOS: dict[str, Callable[[], TenantSnapshot]] = {
     "leftover-duplicate": leftover_duplicate,
     "assignment-required-permissive": assignment_required_permissive,
     **CA_CONDITION_SCENARIOS,
+    "lookalike-only": lookalike_only,
+    "lookalike-beside-real": lookalike_beside_real,
 }
 
 

@@ -175,6 +175,8 @@ def consent_url(
         from consent_audit.files import shown
 
         origin = shown(snapshot) if snapshot is not None else "the demo tenant"
+        if app_id:
+            _refuse_lookalike(snap, app_id, chosen)
         recruitee = app_id or _app_id_from(snap, origin, chosen)
         where = tenant or (snap.tenant.id if snap is not None else "organizations")
         _check_url_values(recruitee, where, redirect_uri)
@@ -216,24 +218,30 @@ def _check_url_values(app_id: str, tenant: str, redirect_uri: str | None) -> Non
 
 
 def _app_id_from(snap: TenantSnapshot | None, source: str, manifest: Manifest) -> str:
+    """Recruitee's appId for the consent URL: the app the audit decides is in use. A service
+    principal that only looks like Recruitee (APP_LOOKALIKE: registered in this tenant,
+    single-tenant, or not matching the manifest's pins) is never linked, whatever its name."""
     if snap is not None:
-        name = manifest.app_display_name.casefold()
-        known = {a.casefold() for a in manifest.known_app_ids}
-        ids = {
-            a.service_principal.app_id
-            for a in snap.recruitee_apps.data or []
-            if (a.service_principal.display_name or "").casefold() == name
-            or a.service_principal.app_id.casefold() in known
-        }
-        if len(ids) == 1:
-            return ids.pop()
-        in_use = _app_in_use(snap, manifest)
+        from consent_audit.evaluate import evaluate
+
+        report = evaluate(snap, manifest)
+        genuine = sorted({a.app_id for a in report.apps if a.identity != "lookalike"})
+        in_use = report.app_in_use.app_id if report.app_in_use is not None else None
         if in_use is not None:
             return in_use
-        if ids:
+        if genuine:
             raise InputError(
-                f"{source}: several Recruitee appIds ({', '.join(sorted(ids))}).",
+                f"{source}: several Recruitee appIds ({', '.join(genuine)}).",
                 fix="Pick one with --app-id.",
+            )
+        lookalikes = sorted({a.app_id for a in report.apps if a.identity == "lookalike"})
+        if lookalikes:
+            raise InputError(
+                f"{source}: the only application named like Recruitee (appId "
+                f"{', '.join(lookalikes)}) is not Recruitee's (APP_LOOKALIKE): no consent URL "
+                "is made for it.",
+                fix="Confirm Recruitee's appId with Recruitee and pass it with --app-id; run "
+                "`consent-audit check` to see why the application is a look-alike.",
             )
     if manifest.known_app_ids:
         return manifest.known_app_ids[0]
@@ -244,12 +252,20 @@ def _app_id_from(snap: TenantSnapshot | None, source: str, manifest: Manifest) -
     )
 
 
-def _app_in_use(snap: TenantSnapshot, manifest: Manifest) -> str | None:
-    """With several Recruitee apps, the one the audit decides is in use (sign-ins, grants)."""
+def _refuse_lookalike(snap: TenantSnapshot | None, app_id: str, manifest: Manifest) -> None:
+    """--app-id naming an application the snapshot shows is a look-alike: no URL."""
+    if snap is None:
+        return
     from consent_audit.evaluate import evaluate
 
-    choice = evaluate(snap, manifest).app_in_use
-    return choice.app_id if choice is not None else None
+    report = evaluate(snap, manifest, app_ids=(app_id,))
+    if any(a.identity == "lookalike" for a in report.apps):
+        raise InputError(
+            f"appId {app_id} is not Recruitee's application in this tenant (APP_LOOKALIKE): "
+            "no consent URL is made for it.",
+            fix="Run `consent-audit check --app-id` with it to see why; confirm Recruitee's "
+            "appId with Recruitee.",
+        )
 
 
 def admin_consent_url(

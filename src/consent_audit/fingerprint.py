@@ -41,6 +41,7 @@ SUBJECTS: dict[str, tuple[Subject, ...]] = {
     "APP_NOT_FOUND": (),
     "APP_DUPLICATE": (),
     "APP_DISABLED": (_A,),
+    "APP_LOOKALIKE": (_A,),
     "SCOPE_MISSING": (_A, _F),
     "USER_CONSENT_DISABLED": (),
     "USER_CONSENT_RESTRICTED": (),

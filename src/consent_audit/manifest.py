@@ -26,6 +26,9 @@ MANIFEST_SCHEMA_VERSION = 1
 # Used with fullmatch: "$" would also accept a trailing newline ("mailbox\n").
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 FEATURE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+PUBLISHER_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+"""A verified publisher id (``verifiedPublisher.verifiedPublisherId``): the publisher's
+Microsoft Partner Center (MPN) id, digits in every published example."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,12 @@ class Manifest:
     resource_app_id: str
     features: tuple[Feature, ...]
     source: str = "<bundled>"
+    owner_tenant_ids: tuple[str, ...] = ()
+    """Tenant ids Recruitee's application may be registered in (``appOwnerOrganizationId``);
+    when given, a service principal owned by any other tenant is a look-alike."""
+    verified_publisher_ids: tuple[str, ...] = ()
+    """Recruitee's verified publisher ids (``verifiedPublisher.verifiedPublisherId``); when
+    given, a service principal without one of them is a look-alike."""
 
     @cached_property
     def _by_name(self) -> dict[str, Feature]:
@@ -82,6 +91,8 @@ class Manifest:
             resource_app_id=self.resource_app_id,
             features=tuple(chosen),
             source=self.source,
+            owner_tenant_ids=self.owner_tenant_ids,
+            verified_publisher_ids=self.verified_publisher_ids,
         )
 
     @property
@@ -98,6 +109,8 @@ class Manifest:
             "app": {
                 "display_name": self.app_display_name,
                 "known_app_ids": list(self.known_app_ids),
+                "owner_tenant_ids": list(self.owner_tenant_ids),
+                "verified_publisher_ids": list(self.verified_publisher_ids),
             },
             "resource": {
                 "display_name": self.resource_display_name,
@@ -153,7 +166,7 @@ class _Problems:
 
 
 _TOP_KEYS = {"schema_version", "app", "resource", "feature"}
-_APP_KEYS = {"display_name", "known_app_ids"}
+_APP_KEYS = {"display_name", "known_app_ids", "owner_tenant_ids", "verified_publisher_ids"}
 _RESOURCE_KEYS = {"display_name", "app_id"}
 _FEATURE_KEYS = {"name", "title", "scopes"}
 
@@ -278,6 +291,26 @@ def parse_manifest(text: str, source: str, catalog: PermissionCatalog | None = N
             'write e.g. known_app_ids = ["00000000-0000-0000-0000-000000000000"].',
         )
         app_ids = []
+    owners = app.get("owner_tenant_ids", [])
+    if not isinstance(owners, list) or not all(
+        isinstance(t, str) and GUID.fullmatch(t) for t in owners
+    ):
+        problems.add(
+            "app.owner_tenant_ids",
+            "must be a list of tenant id GUIDs.",
+            'write e.g. owner_tenant_ids = ["00000000-0000-0000-0000-000000000000"].',
+        )
+        owners = []
+    publishers = app.get("verified_publisher_ids", [])
+    if not isinstance(publishers, list) or not all(
+        isinstance(p, str) and PUBLISHER_ID.fullmatch(p) for p in publishers
+    ):
+        problems.add(
+            "app.verified_publisher_ids",
+            'must be a list of verified publisher ids (Partner Center ids, e.g. "1234567").',
+            'write e.g. verified_publisher_ids = ["1234567"].',
+        )
+        publishers = []
     resource = _table(problems, raw, "resource")
     _unknown_keys(problems, "resource", resource, _RESOURCE_KEYS)
     resource_name = _string(problems, resource, "resource", "display_name")
@@ -297,6 +330,8 @@ def parse_manifest(text: str, source: str, catalog: PermissionCatalog | None = N
         resource_app_id=resource_app_id.lower(),
         features=features,
         source=source,
+        owner_tenant_ids=tuple(t.lower() for t in owners),
+        verified_publisher_ids=tuple(publishers),
     )
 
 

@@ -147,7 +147,18 @@ class AppSummary(ReportModel):
     assignment_required: bool | None
     verified_publisher: str | None = None
     in_use: bool | None = None
-    """True for the app Recruitee uses, False for a leftover, None when it cannot be told."""
+    """True for the app Recruitee uses, False for a leftover or a look-alike, None when it
+    cannot be told."""
+    owner_tenant_id: str | None = None
+    """``appOwnerOrganizationId``: the tenant the application is registered in (None: Graph
+    did not say). Recruitee's is Recruitee's own tenant, never the audited one."""
+    sign_in_audience: str | None = None
+    verified_publisher_id: str | None = None
+    """``verifiedPublisher.verifiedPublisherId`` (Partner Center id), None when unverified."""
+    identity: Literal["pinned", "multi_tenant", "unconfirmed", "lookalike"] = "unconfirmed"
+    """Whose application it is by its own properties (evaluate/identity.py): a ``lookalike``
+    is named like Recruitee but is not its application (APP_LOOKALIKE)."""
+    identity_note: str = ""
 
 
 class AppInUse(ReportModel):
@@ -168,6 +179,11 @@ class AppInUse(ReportModel):
         "undecided",
     ]
     sentence: str
+    owner_tenant_id: str | None = None
+    """The app in use's ``appOwnerOrganizationId``, to confirm with Recruitee."""
+    verified_publisher: str | None = None
+    verified_publisher_id: str | None = None
+    identity: Literal["pinned", "multi_tenant", "unconfirmed", "lookalike"] | None = None
 
 
 class ScopeConsent(ReportModel):

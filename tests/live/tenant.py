@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from consent_audit.live.plan import SP_FIELDS
+
 from .fakes import FakeGraph
 
 TENANT_ID = "aaaaaaaa-0000-0000-0000-000000000001"
@@ -52,7 +54,7 @@ def grant(principal: str | None, scope: str, gid: str = "g1") -> dict[str, Any]:
 
 def wave_one_routes(graph: FakeGraph, *, user: bool = False) -> FakeGraph:
     graph.add(
-        "/servicePrincipals?$filter=startswith(displayName,'Recruitee')",
+        f"/servicePrincipals?$filter=startswith(displayName,'Recruitee')&$select={SP_FIELDS}",
         {
             "value": [
                 sp(SP_ID, APP_ID, "Recruitee", appRoleAssignmentRequired=True),

@@ -9,7 +9,7 @@ import responses
 from consent_audit import __version__
 from consent_audit.errors import AccessError
 from consent_audit.live.collector import collect_with
-from consent_audit.live.plan import collection_plan, user_segment
+from consent_audit.live.plan import SP_FIELDS, collection_plan, user_segment
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
 from consent_audit.snapshot import PartStatus, SnapshotPart
@@ -165,7 +165,7 @@ def test_app_ids_are_looked_up_and_merged_with_name_matches(
     extra = "cccccccc-0000-0000-0000-00000000000c"
     graph = t.wave_two_routes(t.wave_one_routes(FakeGraph()))
     graph.add(
-        f"/servicePrincipals?$filter=appId in ('{t.APP_ID}','{extra}')",
+        f"/servicePrincipals?$filter=appId in ('{t.APP_ID}','{extra}')&$select={SP_FIELDS}",
         {"value": [t.sp(t.SP_ID, t.APP_ID, "Recruitee"), t.sp("sp-x", extra, "Tellent ATS")]},
     )
     graph.add("/servicePrincipals/sp-x/*", {"value": []})

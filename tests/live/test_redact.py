@@ -184,3 +184,26 @@ def test_counted_per_user_grants_keep_no_person(
     assert group.grant_ids
     assert "g-other" not in dump_snapshot(red)
     assert group.count == 1
+
+
+def test_redaction_keeps_what_tells_recruitee_from_a_lookalike() -> None:
+    """Owner tenant, audience and publisher are organisations' data, not people's: support
+    must see the same look-alike the customer's tenant has (evaluate/identity.py)."""
+    from consent_audit.manifest import load_manifest
+    from consent_audit.snapshot import load_snapshot
+
+    path = Path(__file__).resolve().parents[2] / "examples/tenants/lookalike-beside-real.json"
+    snap = load_snapshot(path)
+    redacted = redact(snap, key=b"k" * 32)
+    assert redacted.tenant.id == snap.tenant.id
+    before = [a.service_principal for a in snap.recruitee_apps.data or []]
+    after = [a.service_principal for a in redacted.recruitee_apps.data or []]
+    for old, new in zip(before, after, strict=True):
+        assert new.app_owner_organization_id == old.app_owner_organization_id
+        assert new.sign_in_audience == old.sign_in_audience
+        assert new.verified_publisher == old.verified_publisher
+    plain, hidden = evaluate(snap, load_manifest()), evaluate(redacted, load_manifest())
+    assert [(a.object_id, a.identity) for a in hidden.apps] == [
+        (a.object_id, a.identity) for a in plain.apps
+    ]
+    assert "lookalike" in {a.identity for a in hidden.apps}

@@ -30,6 +30,7 @@ from consent_audit.evaluate.verdicts import feature_verdicts
 from consent_audit.evaluate.what_if import conditional_access_source
 from consent_audit.fingerprint import with_fingerprints
 from consent_audit.gate import decide
+from consent_audit.graph_objects import ServicePrincipal
 from consent_audit.manifest import Manifest
 from consent_audit.report import (
     AppInUse,
@@ -47,7 +48,7 @@ from consent_audit.report import (
     VerdictStatus,
 )
 from consent_audit.scopes import parse_scope_string
-from consent_audit.snapshot import PartStatus, TenantSnapshot
+from consent_audit.snapshot import PartStatus, RecruiteeApp, TenantSnapshot
 
 Rule = Callable[[AuditContext, Outcome], None]
 
@@ -113,7 +114,7 @@ def evaluate(
         rule(ctx, out)
     findings = with_fingerprints(
         sorted(out.findings, key=_sort_key),
-        {a.service_principal.id: a.service_principal.app_id for a in ctx.apps},
+        {a.service_principal.id: a.service_principal.app_id for a in ctx.candidate_apps},
         tenant_id=snapshot.tenant.id,
         ids_redacted=snapshot.redacted,
     )
@@ -136,23 +137,7 @@ def evaluate(
         ),
         user=_user_summary(ctx),
         manifest=manifest.source,
-        apps=[
-            AppSummary(
-                app_id=a.service_principal.app_id,
-                object_id=a.service_principal.id,
-                display_name=a.service_principal.display_name,
-                account_enabled=a.service_principal.account_enabled,
-                assignment_required=a.service_principal.app_role_assignment_required,
-                verified_publisher=(
-                    a.service_principal.verified_publisher.display_name
-                    if a.service_principal.verified_publisher
-                    and a.service_principal.verified_publisher.verified_publisher_id
-                    else None
-                ),
-                in_use=_in_use(ctx, a.service_principal.id),
-            )
-            for a in ctx.apps
-        ],
+        apps=[_app_summary(ctx, a) for a in [*ctx.apps, *ctx.lookalike_apps]],
         app_in_use=_app_in_use(ctx),
         features=features,
         findings=findings,
@@ -177,6 +162,35 @@ def evaluate(
     return decide(report)  # the default gate; the CLI decides again with its options
 
 
+def _publisher(sp: ServicePrincipal) -> tuple[str | None, str | None]:
+    """(name, id) of the verified publisher; both None when unverified (Graph then answers
+    the object with null members)."""
+    vp = sp.verified_publisher
+    if vp is None or not vp.verified_publisher_id:
+        return None, None
+    return vp.display_name, vp.verified_publisher_id
+
+
+def _app_summary(ctx: AuditContext, app: RecruiteeApp) -> AppSummary:
+    sp = app.service_principal
+    identity = ctx.identity(sp)
+    publisher, publisher_id = _publisher(sp)
+    return AppSummary(
+        app_id=sp.app_id,
+        object_id=sp.id,
+        display_name=sp.display_name,
+        account_enabled=sp.account_enabled,
+        assignment_required=sp.app_role_assignment_required,
+        verified_publisher=publisher,
+        in_use=False if identity.is_lookalike else _in_use(ctx, sp.id),
+        owner_tenant_id=sp.app_owner_organization_id,
+        sign_in_audience=sp.sign_in_audience,
+        verified_publisher_id=publisher_id,
+        identity=identity.kind,
+        identity_note=identity.reason,
+    )
+
+
 def _in_use(ctx: AuditContext, object_id: str) -> bool | None:
     chosen = ctx.app_in_use.app
     return None if chosen is None else chosen.service_principal.id == object_id
@@ -188,11 +202,16 @@ def _app_in_use(ctx: AuditContext) -> AppInUse | None:
         return None
     choice = ctx.app_in_use
     sp = choice.app.service_principal if choice.app else None
+    publisher, publisher_id = _publisher(sp) if sp else (None, None)
     return AppInUse(
         object_id=sp.id if sp else None,
         app_id=sp.app_id if sp else None,
         chosen_by=choice.chosen_by,
         sentence=choice.sentence,
+        owner_tenant_id=sp.app_owner_organization_id if sp else None,
+        verified_publisher=publisher,
+        verified_publisher_id=publisher_id,
+        identity=ctx.identity(sp).kind if sp else None,
     )
 
 

@@ -25,6 +25,7 @@ def check_apps(ctx: AuditContext, out: Outcome) -> None:
         out.unknown("recruitee_apps", ctx.feature_names)
         return
     name = ctx.manifest.app_display_name
+    _lookalikes(ctx, out)
     if not ctx.apps:
         looked_for = (
             f"appId {', '.join(ctx.app_ids)}"
@@ -34,6 +35,11 @@ def check_apps(ctx: AuditContext, out: Outcome) -> None:
         )
         similar = [sp.display_name for sp in ctx.near_miss_apps if sp.display_name]
         hint = f" Similar names in the tenant: {', '.join(similar)}." if similar else ""
+        if ctx.lookalike_apps:
+            hint += (
+                f" {len(ctx.lookalike_apps)} service principal(s) with that name or appId are "
+                f"not {name}'s application (APP_LOOKALIKE): they do not count."
+            )
         out.add(
             finding(
                 "APP_NOT_FOUND",
@@ -81,6 +87,48 @@ def check_apps(ctx: AuditContext, out: Outcome) -> None:
                     remediation=remediation.enable_app(sp),
                 )
             )
+
+
+def _lookalikes(ctx: AuditContext, out: Outcome) -> None:
+    """APP_LOOKALIKE: named (or appId'd) like Recruitee, but its owner tenant, sign-in audience
+    or publisher show it is not Recruitee's multi-tenant application (evaluate/identity.py).
+    Tenant-level (no feature): it does not decide whether Recruitee syncs, but an error,
+    because whatever it is granted reaches whoever registered it."""
+    name = ctx.manifest.app_display_name
+    for app in ctx.lookalike_apps:
+        sp = app.service_principal
+        why = ctx.identity(sp).reason
+        # Per-user grants of a large tenant arrive counted (snapshot.PrincipalGrantGroup).
+        grants = len(app.oauth2_permission_grants.data or []) + sum(
+            g.count for g in app.principal_grant_groups
+        )
+        holds = f" It holds {grants} delegated permission grant(s)." if grants else ""
+        out.add(
+            finding(
+                "APP_LOOKALIKE",
+                f"{sp.display_name or sp.app_id} (appId {sp.app_id}, object id {sp.id}) is named "
+                f"like {name} but is not {name}'s application: {why}.{holds} consent-audit "
+                "never treats it as the app in use, never grants it anything and never links "
+                "it for consent.",
+                features=[],
+                app_object_id=sp.id,
+                evidence={
+                    "object_id": sp.id,
+                    "app_id": sp.app_id,
+                    "display_name": sp.display_name,
+                    "appOwnerOrganizationId": sp.app_owner_organization_id,
+                    "signInAudience": sp.sign_in_audience,
+                    "verifiedPublisherId": (
+                        sp.verified_publisher.verified_publisher_id
+                        if sp.verified_publisher
+                        else None
+                    ),
+                    "tenant_id": ctx.snapshot.tenant.id,
+                    "grants": grants,
+                },
+                remediation=remediation.investigate_lookalike(sp, name),
+            )
+        )
 
 
 def _duplicates(ctx: AuditContext, out: Outcome) -> None:

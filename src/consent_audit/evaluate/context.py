@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Literal
 
 from consent_audit.catalog import PermissionCatalog
+from consent_audit.evaluate.identity import AppIdentity, app_identity
 from consent_audit.graph_objects import OAuth2PermissionGrant, ServicePrincipal
 from consent_audit.manifest import Feature, Manifest
 from consent_audit.report import Finding
@@ -90,9 +91,10 @@ class AuditContext:
         return self.user_lookup.user.data if self.user_lookup else None
 
     @cached_property
-    def apps(self) -> list[RecruiteeApp]:
-        """Recruitee's service principals: by --app-id if given, else by the manifest's
-        known appIds *or* display name (case-insensitive), deduplicated by object id."""
+    def candidate_apps(self) -> list[RecruiteeApp]:
+        """Service principals that *claim* to be Recruitee: by --app-id if given, else by the
+        manifest's known appIds *or* display name (case-insensitive), deduplicated by object
+        id. A claim is not proof: see :attr:`apps` and :attr:`lookalike_apps`."""
         data = self.snapshot.recruitee_apps.data or []
         if self.app_ids:
             wanted = {a.casefold() for a in self.app_ids}
@@ -114,10 +116,27 @@ class AuditContext:
                 unique.append(app)
         return unique
 
+    def identity(self, sp: ServicePrincipal) -> AppIdentity:
+        """Whose application ``sp`` is, by its owner tenant, audience and publisher."""
+        return app_identity(sp, self.snapshot.tenant.id, self.manifest)
+
+    @cached_property
+    def apps(self) -> list[RecruiteeApp]:
+        """Recruitee's service principals: the candidates that are not look-alikes. Only
+        these are audited, can be the app in use, or receive a fix (evaluate/identity.py)."""
+        return [
+            a for a in self.candidate_apps if not self.identity(a.service_principal).is_lookalike
+        ]
+
+    @cached_property
+    def lookalike_apps(self) -> list[RecruiteeApp]:
+        """Candidates whose own properties show they are not Recruitee's application."""
+        return [a for a in self.candidate_apps if self.identity(a.service_principal).is_lookalike]
+
     @cached_property
     def near_miss_apps(self) -> list[ServicePrincipal]:
         """Service principals in the snapshot that were *not* chosen (e.g. "Recruitee Mail")."""
-        chosen = {a.service_principal.id for a in self.apps}
+        chosen = {a.service_principal.id for a in self.candidate_apps}
         return [
             a.service_principal
             for a in self.snapshot.recruitee_apps.data or []

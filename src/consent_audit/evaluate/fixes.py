@@ -93,6 +93,7 @@ _MANUAL_SUMMARY = {
     "USER_DISABLED": "Enable the user's account if it should sync",
     "APP_NOT_FOUND": "Have an administrator connect Recruitee and consent for everyone",
     "APP_DUPLICATE": "Ask Recruitee which application is in use; remove the leftover one",
+    "APP_LOOKALIKE": "Grant nothing to the app only named like Recruitee; find who registered it",
     "USER_CONSENT_DISABLED": "Decide whether users may consent to apps (tenant-wide)",
     "USER_CONSENT_RESTRICTED": "Decide whether users may consent to Recruitee's scopes",
     "ADMIN_CONSENT_WORKFLOW_DISABLED": "Turn on admin consent requests so users can ask",

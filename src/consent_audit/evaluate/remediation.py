@@ -329,3 +329,22 @@ def data_partial(permission: str, rerun: str) -> list[RemediationStep]:
             url="https://learn.microsoft.com/graph/permissions-reference",
         )
     ]
+
+
+def investigate_lookalike(app: ServicePrincipal, real_name: str) -> list[RemediationStep]:
+    """A service principal that only looks like Recruitee: never grant it anything; find who
+    registered it and remove it (serviceprincipal-delete.md; manage-application-permissions.md)."""
+    return [
+        RemediationStep(
+            action=(
+                f"Grant nothing to the application named '{app.display_name or real_name}' "
+                f"(appId {app.app_id}, object id {app.id}): it is not {real_name}'s "
+                "application. Find who registered "
+                "it (its owners; the audit log's 'Add application' and 'Add service principal' "
+                "events), revoke the permissions it holds, and delete it unless its owner "
+                f"explains it. Confirm {real_name}'s appId and owner tenant with {real_name}."
+            ),
+            portal_path=f"{ENTERPRISE_APPS} > {app.display_name or real_name} > Permissions",
+            url="https://learn.microsoft.com/entra/identity/enterprise-apps/manage-application-permissions",
+        )
+    ]

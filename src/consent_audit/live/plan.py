@@ -45,6 +45,13 @@ ADVANCED = {"ConsistencyLevel": "eventual"}
 """With ``$count=true``, the advanced query parameters (aad-advanced-queries.md)."""
 NON_INTERACTIVE = "signInEventTypes/any(t: t eq 'nonInteractiveUser')"
 GRANT_FIELDS = "id,clientId,consentType,principalId,resourceId,scope"
+SP_FIELDS = (
+    "id,appId,displayName,accountEnabled,appRoleAssignmentRequired,servicePrincipalType,"
+    "disabledByMicrosoftStatus,appOwnerOrganizationId,signInAudience,verifiedPublisher"
+)
+"""What a Recruitee service principal is read with (v1.0 servicePrincipal): owner tenant,
+sign-in audience and verified publisher decide whether it is Recruitee's at all
+(evaluate/identity.py), so they are asked for by name rather than left to the defaults."""
 ASSIGNMENT_FIELDS = "id,principalId,principalType,principalDisplayName,appRoleId,resourceId"
 BIG_PAGE = "$top=999"
 """Directory collections page 100 by default, 999 at most (serviceprincipal-list.md);
@@ -131,7 +138,8 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             "apps_by_name",
             1,
             SnapshotPart.RECRUITEE_APPS,
-            f"/servicePrincipals?$filter={_q(f'startswith(displayName,{name})')}",
+            f"/servicePrincipals?$filter={_q(f'startswith(displayName,{name})')}"
+            f"&$select={SP_FIELDS}",
             APP_READ,
         ),
         PlannedCall(
@@ -210,7 +218,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
                 f"apps_by_id_{index // APP_ID_CHUNK}",
                 1,
                 SnapshotPart.RECRUITEE_APPS,
-                f"/servicePrincipals?$filter={_q(f'appId in ({values})')}",
+                f"/servicePrincipals?$filter={_q(f'appId in ({values})')}&$select={SP_FIELDS}",
                 APP_READ,
                 when="known app ids or --app-id",
             )

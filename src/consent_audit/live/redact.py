@@ -5,8 +5,10 @@ What goes: user and group names, UPNs, e-mail addresses and object ids wherever 
 answers --, admin-consent reviewers, consent requests, audit and sign-in logs, the audited
 users), and Conditional Access policy names (they often
 carry incident or project names; the policy id stays). What stays: tenant settings, policy
-ids, role template ids, app ids, scopes, Recruitee's and Graph's names -- everything
-evaluation reasons about.
+ids, role template ids, app ids, scopes, Recruitee's and Graph's names, and each app's owner
+tenant (``appOwnerOrganizationId``), sign-in audience and verified publisher -- everything
+evaluation reasons about. Tenant ids and publisher ids name organisations, not people, and
+they decide whether an app named Recruitee is Recruitee's (evaluate/identity.py).
 
 Two kinds of pseudonym, for two kinds of value:
 

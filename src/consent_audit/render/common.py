@@ -42,21 +42,51 @@ def _tri(value: bool | None, yes: str, no: str) -> str:
 
 
 def apps_table(report: Report) -> PlainTable:
-    """The Recruitee enterprise applications, one row each, for every format."""
+    """The Recruitee enterprise applications, one row each, for every format: who owns each
+    (its owner tenant and verified publisher), so an admin can confirm it with Recruitee."""
     return PlainTable(
         "Recruitee enterprise applications",
-        ["Name", "appId", "Object id", "Enabled", "Assignment required", "Publisher"],
+        [
+            "Name",
+            "appId",
+            "Object id",
+            "Enabled",
+            "Assignment required",
+            "Owner tenant",
+            "Publisher",
+        ],
         [
             [
-                a.display_name or "-",
+                (a.display_name or "-") + (" (LOOK-ALIKE)" if a.identity == "lookalike" else ""),
                 a.app_id,
                 a.object_id,
                 _tri(a.account_enabled, "yes", "NO"),
                 _tri(a.assignment_required, "yes", "no"),
-                a.verified_publisher or "unverified",
+                a.owner_tenant_id or "unknown",
+                f"{a.verified_publisher or 'verified'} ({a.verified_publisher_id})"
+                if a.verified_publisher_id
+                else "unverified",
             ]
             for a in report.apps
         ],
+    )
+
+
+def app_identity_line(report: Report) -> str | None:
+    """Whose application the app in use is, to confirm with Recruitee: its owner tenant
+    (``appOwnerOrganizationId``) and verified publisher."""
+    chosen = report.app_in_use
+    if chosen is None or chosen.object_id is None:
+        return None
+    publisher = (
+        f"verified publisher {chosen.verified_publisher or ''} (id {chosen.verified_publisher_id})"
+        if chosen.verified_publisher_id
+        else "no verified publisher"
+    )
+    return (
+        f"Recruitee app in use: appId {chosen.app_id}, registered in tenant "
+        f"{chosen.owner_tenant_id or 'unknown (Graph did not say)'}, {publisher}. Confirm these "
+        "with Recruitee."
     )
 
 

@@ -22,6 +22,7 @@ from consent_audit.render.common import (
     VerdictRow,
     acceptance_note,
     all_scope_tables,
+    app_identity_line,
     app_in_use_note,
     app_label,
     apps_table,
@@ -342,6 +343,9 @@ def _details_section(report: Report) -> str:
     if report.apps:
         table = apps_table(report)
         parts.append(_table(table.headers, table.rows))
+        identity = app_identity_line(report)
+        if identity:
+            parts.append(f"<p>{escape(identity)}</p>")
     else:
         parts.append("<p>No Recruitee enterprise application found.</p>")
     grant_rows = [

@@ -21,6 +21,7 @@ from consent_audit.render.common import (
     PlainTable,
     acceptance_note,
     all_scope_tables,
+    app_identity_line,
     app_in_use_note,
     app_label,
     apps_table,
@@ -255,12 +256,13 @@ def _apps(report: Report) -> list[str]:
     if not report.apps:
         return ["No Recruitee enterprise application found."]
     lines = [
-        "| Name | appId | Object id | Enabled | Assignment required | Publisher |",
-        "|---|---|---|---|---|---|",
+        "| Name | appId | Object id | Enabled | Assignment required | Owner tenant | Publisher |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in apps_table(report).rows:
         lines.append("| " + " | ".join(cell(v) for v in row) + " |")
-    return lines
+    identity = app_identity_line(report)
+    return [*lines, "", text(identity)] if identity else lines
 
 
 def _table(table: PlainTable) -> list[str]:

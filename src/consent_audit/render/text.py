@@ -31,6 +31,7 @@ from consent_audit.render.common import (
     PlainTable,
     acceptance_note,
     all_scope_tables,
+    app_identity_line,
     app_in_use_note,
     app_label,
     apps_table,
@@ -88,10 +89,12 @@ def _status(status: VerdictStatus) -> Text:
     return Text(word, style=style)
 
 
-def _apps(report: Report, width: int) -> Table | Text:
+def _apps(report: Report, width: int) -> Table | Text | Group:
     if not report.apps:
         return Text("No Recruitee enterprise application found.", style="bold red")
-    return _plain_table(apps_table(report), width)
+    table = _plain_table(apps_table(report), width)
+    identity = app_identity_line(report)
+    return Group(table, _wrapped(Text(), identity, width)) if identity else table
 
 
 def _settings(report: Report) -> Table:
@@ -427,7 +430,7 @@ def render_to_console(report: Report, console: Console, *, details: bool = False
         console.print(Text("No findings.", style="green"))
     console.print()
     _details(report, console, once)
-    parts: list[Table | Text] = [_apps(report, width), _settings(report)]
+    parts: list[Table | Text | Group] = [_apps(report, width), _settings(report)]
     grants = _grants(report, width)
     if grants is not None:
         parts.append(grants)
