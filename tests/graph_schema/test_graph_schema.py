@@ -103,8 +103,10 @@ def test_a_typo_in_a_select_is_caught() -> None:
 
 def test_a_typo_in_a_filter_and_in_a_lambda_is_caught() -> None:
     typo = _problems(requests=_patched_plan("apps_by_name", "displayName", "dispalyName"))
-    assert len(typo) == 1
-    assert "$filter 'dispalyName' is not a property of servicePrincipal" in typo[0]
+    # The name is in the $filter and in the $select (the collector selects what it reads).
+    assert len(typo) == 2
+    assert any("$filter 'dispalyName' is not a property of servicePrincipal" in p for p in typo)
+    assert any("$select names 'dispalyName'" in p for p in typo)
     inner = _problems(requests=_patched_plan("consent_requests", "u/status", "u/stat"))
     assert len(inner) == 1
     assert "$filter 'stat' is not a property of userConsentRequest" in inner[0]

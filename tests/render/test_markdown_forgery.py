@@ -63,6 +63,8 @@ def _apps_rows(md: str) -> list[list[Token]]:
     for token in tokens:
         if token.type == "tbody_open":
             in_body = True
+        elif token.type == "tbody_close":
+            in_body = False
         elif token.type == "tr_open" and in_body:
             rows.append([])
         elif token.type == "inline" and in_body and rows:
@@ -75,10 +77,10 @@ def test_a_crafted_app_id_cannot_make_a_disabled_app_read_enabled_and_verified()
     pipes made cells, so the row read "Enabled: yes, Publisher: Recruitee B.V. (verified)"."""
     md = _markdown(PAYLOADS["code_span_cells"], "plain")
     [row] = _apps_rows(md)
-    assert len(row) == 6
+    assert len(row) == 7
     cells = [cell.content for cell in row]
     assert cells[3] == "NO"  # Enabled
-    assert "verified" not in cells[5] or cells[5] == "unverified"
+    assert "verified" not in cells[6] or cells[6] == "unverified"  # Publisher
     for cell in row:
         assert not {c.type for c in cell.children or []} & _ACTIVE, cell.content
 
