@@ -32,6 +32,7 @@ from tests.test_ci_recipes import (
     PIN_CHECK,
     PLACEHOLDER,
     RECIPES,
+    SCRIPTED,
     _commands,
     _load,
     _offline,
@@ -135,6 +136,12 @@ def _install_lines(name: str) -> list[str]:
 @pytest.mark.parametrize("name", RECIPES)
 def test_recipe_installs_a_wheel_built_from_its_checkout(name: str) -> None:
     text = (ROOT / "examples" / "ci" / name).read_text(encoding="utf-8")
+    if name == "github-actions.yml":
+        # The action installs its own checkout (the pinned commit) into a fresh venv.
+        assert _install_lines(name) == []
+        action = (ROOT / "action.yml").read_text(encoding="utf-8")
+        assert '-m pip install --quiet --disable-pip-version-check "$GITHUB_ACTION_PATH"' in action
+        return
     assert _install_lines(name) == INSTALL
     assert "pip install consent-audit" not in text  # not on PyPI
 
@@ -234,7 +241,7 @@ def test_the_installed_package_is_the_wheel(installed: tuple[Path, Path]) -> Non
     assert str(ROOT / "src") not in where
 
 
-@pytest.mark.parametrize("name", RECIPES)
+@pytest.mark.parametrize("name", SCRIPTED)  # GitHub's: tests/test_action.py
 def test_recipe_audit_step_runs_from_the_installed_wheel(
     name: str, installed: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -28,6 +28,10 @@ from consent_audit.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 CI = ROOT / "examples" / "ci"
 RECIPES = ["github-actions.yml", "azure-pipelines.yml", "gitlab-ci.yml"]
+SCRIPTED = ["azure-pipelines.yml", "gitlab-ci.yml"]
+"""Recipes whose own script builds, installs and runs consent-audit; GitHub's runs the
+repository's action (action.yml, run for real by tests/test_action.py)."""
+ACTION = ROOT / "action.yml"
 PIN = "CONSENT_AUDIT_COMMIT"
 PLACEHOLDER = "<40-character sha of the consent-audit commit you reviewed>"
 PIN_CHECK = "must be the full 40-character sha"
@@ -111,7 +115,7 @@ def test_recipe_is_valid_yaml(name: str) -> None:
     assert isinstance(_load(name), dict)
 
 
-@pytest.mark.parametrize("name", RECIPES)
+@pytest.mark.parametrize("name", SCRIPTED)
 def test_recipe_command_runs_against_the_real_cli(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -144,10 +148,12 @@ def test_recipe_pins_one_commit_by_its_sha(name: str) -> None:
     assert "refs/tags/" not in text
     lines = shell_lines(name)
     check = _index(lines, PIN_CHECK)
+    if name == "github-actions.yml":
+        # The checkout and the action are steps: see the tests below and tests/test_action.py.
+        assert not any("pip " in line for line in lines)
+        return
     install = _index(lines, "pip wheel")
     assert check < install
-    if name == "github-actions.yml":
-        return  # the checkout is an action step: see the test below
     checkout = _index(lines, CHECKOUT_PIN)
     assert check < checkout < install
     if name == "gitlab-ci.yml":
@@ -167,6 +173,10 @@ def test_github_actions_checks_out_the_pinned_commit_after_checking_it() -> None
     assert steps[at]["with"]["ref"] == "${{ env.CONSENT_AUDIT_COMMIT }}"
     assert PIN_CHECK in steps[0].get("run", "")
     assert at > 0
+    # What runs is the action in that checkout, after it: nothing from a moving ref.
+    ran = [i for i, s in enumerate(steps) if "consent-audit" in s.get("uses", "")]
+    assert ran == [at + 1]
+    assert steps[at + 1]["uses"] == "./consent-audit"
 
 
 def test_azure_pipelines_checks_out_the_commit_from_the_branch_history() -> None:
@@ -194,13 +204,16 @@ def test_github_actions_uses_workload_identity_federation() -> None:
     recipe = _load("github-actions.yml")
     assert recipe["permissions"]["id-token"] == "write"
     job = recipe["jobs"]["audit"]
-    assert {"AZURE_CLIENT_ID", "AZURE_TENANT_ID"} <= set(job["env"])
-    scripts = "\n".join(s.get("run", "") for s in job["steps"])
+    steps = job["steps"]
+    audit = next(i for i, s in enumerate(steps) if s.get("uses") == "./consent-audit")
+    assert steps[audit]["with"]["tenant-id"] == "${{ vars.AZURE_TENANT_ID }}"
+    assert steps[audit]["with"]["client-id"] == "${{ vars.AZURE_CLIENT_ID }}"
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    scripts = "\n".join(s.get("run", "") for s in action["runs"]["steps"])
     assert "AZURE_FEDERATED_TOKEN_FILE" in scripts
     assert "api://AzureADTokenExchange" in scripts
+    assert "--auth federated" in scripts
     assert "secrets." not in (CI / "github-actions.yml").read_text()
-    steps = job["steps"]
-    audit = next(i for i, s in enumerate(steps) if "consent-audit check" in s.get("run", ""))
     assert not steps[audit].get("continue-on-error"), "the job must fail on findings"
     after = steps[audit + 1 :]
     junit = [s for s in after if "junit" in s.get("uses", "")]
