@@ -10,10 +10,10 @@ from __future__ import annotations
 
 REQUIRED_THOUGH_NULLABLE: dict[tuple[str, str], str] = {
     ("servicePrincipal", "appId"): (
-        "Nullable in the CSDL, but every service principal is the instance of an application "
-        "and has its appId (serviceprincipal.md: 'The unique identifier for the associated "
-        "application'); the tool matches Recruitee by it. A service principal sent without one "
-        "is skipped and named in the part's message (collector.py _values), never guessed."
+        "Nullable in the CSDL, but a service principal is the local instance of an application "
+        "and is identified by that application's appId; the tool finds Recruitee by it. A "
+        "service principal sent without one is skipped and named in the part's message "
+        "(collector.py _values), never guessed."
     ),
 }
 """Graph properties the CSDL leaves nullable that a model field does not accept as ``null``."""
@@ -30,8 +30,8 @@ ABSENT_FROM_VERSION: dict[tuple[str, str, str], str] = {
 DERIVED_TYPE_PROPERTIES: dict[tuple[str, str], str] = {
     ("directoryObject", "displayName"): (
         "/users/{id}/memberOf lists directory objects of several kinds (groups, directory "
-        "roles, administrative units); Graph answers $select with their own properties "
-        "(user-list-memberof.md: '$select=displayName,id')."
+        "roles, administrative units), each of its own type (@odata.type); $select=displayName "
+        "is answered by the kinds that have it (all three do)."
     ),
     ("directoryObject", "roleTemplateId"): (
         "The same memberOf request selects a directory role's roleTemplateId (directoryrole.md) "
