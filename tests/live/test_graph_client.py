@@ -37,6 +37,35 @@ def test_first_page_is_batched_the_next_pages_are_plain_gets(
     assert (client.stats.http_requests, client.stats.page_requests) == (3, 2)
 
 
+def test_a_read_with_a_body_travels_in_the_batch_as_a_post_with_its_content_type(
+    rsps: responses.RequestsMock,
+) -> None:
+    """json-batching.md: a request with a body needs its Content-Type header; the What-If
+    (POST /identity/conditionalAccess/evaluate) is such a read."""
+    graph = FakeGraph().install(rsps)
+    graph.add("/identity/conditionalAccess/evaluate", {"value": [{"id": "p"}]})
+    graph.add("/things", {"value": [1]})
+    body = {"signInConditions": {"clientAppType": "browser"}}
+    prefer = {"Prefer": "include-unknown-enum-members"}
+    out = make_client().run(
+        [
+            GraphCall(
+                "w", "/identity/conditionalAccess/evaluate", prefer, method="POST", body=body
+            ),
+            GraphCall("t", "/things"),
+        ]
+    )
+    assert out == {"w": {"value": [{"id": "p"}]}, "t": {"value": [1]}}
+    [batch] = graph.batches
+    sent = {r["id"]: r for r in batch}
+    assert sent["w"]["method"] == "POST"
+    assert sent["w"]["body"] == body
+    assert sent["w"]["headers"] == {**prefer, "Content-Type": "application/json"}
+    assert sent["t"]["method"] == "GET"
+    assert "body" not in sent["t"]
+    assert "headers" not in sent["t"]
+
+
 def test_page_gets_carry_the_calls_headers_and_version(rsps: responses.RequestsMock) -> None:
     """ConsistencyLevel (advanced queries) and Prefer must be on every page's request; a beta
     call's pages are read from beta."""
