@@ -67,3 +67,15 @@ def test_the_demo_first_screen_stays_short() -> None:
     )
     for snap in (demo, _without_logs(demo)):
         assert len(_first_screen(evaluate(snap, load_manifest()))) <= 24
+
+
+def test_markdown_and_html_say_it_too() -> None:
+    from consent_audit.render.html import render_html
+    from consent_audit.render.markdown import render_markdown
+
+    snap = _without_logs(load_snapshot(EXAMPLES / "mfa-after-connect.json"))
+    report = evaluate(snap, load_manifest(), user=GRADY)
+    for rendered in (render_markdown(report), render_html(report)):
+        head = rendered.split("Do this next", 1)[0]
+        assert "Not checked: whether background refreshes succeed" in head
+        assert "--with-logs" in head
