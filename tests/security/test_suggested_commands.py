@@ -224,3 +224,25 @@ def test_the_no_such_user_error_quotes_the_user_in_its_suggested_command(tmp_pat
     assert proc.code == 2
     fix = next(line for line in proc.stderr.splitlines() if line.startswith("fix: "))
     assert "touch PWNED" not in fix.split("`")[1]
+
+
+def test_the_text_report_never_wraps_inside_a_quoted_command() -> None:
+    """A command in prose ("run `consent-audit check --user 'x'` again") stays on one line
+    of the --details text, so copying it takes the whole command."""
+    from consent_audit.render.safe_text import report_console
+    from consent_audit.render.text import render_to_console
+
+    snap = _with_user_query("o'brien.with.a.rather.long.name@contoso.example")
+    snap = snap.model_copy(
+        update={"conditional_access_policies": Part(status=PartStatus.FORBIDDEN)}
+    )
+    report = _audit(snap, user=snap.users[0].query)
+    for width in (50, 64, 80):
+        console = report_console(width=width, no_color=True, force_terminal=False)
+        with console.capture() as captured:
+            render_to_console(report, console, details=True)
+        spans = 0
+        for line in captured.get().splitlines():
+            assert line.count("`") % 2 == 0, f"width {width}: {line!r}"
+            spans += line.count("`consent-audit ")
+        assert spans >= 1

@@ -16,6 +16,7 @@ parses no markup.
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -272,21 +273,32 @@ def _details(report: Report, console: Console, once: FirstMention) -> None:
     console.print()
 
 
+class _CommandKeepingWrapper(textwrap.TextWrapper):
+    """Wraps at spaces, but never inside a `quoted command`: prose like "run `consent-audit
+    check --user 'x'` again" keeps the command on one line, so a copy of it is whole (a
+    line break pasted into a shell runs the first half)."""
+
+    _CHUNK = re.compile(r"(`[^`\n]*`|\s+)")
+
+    def _split(self, text: str) -> list[str]:
+        return [chunk for chunk in self._CHUNK.split(text) if chunk]
+
+
 def _wrapped(head: Text, body: str, width: int) -> Text:
     """``head`` then ``body`` wrapped at spaces under itself: never inside a word, an id or
-    a scope name (a token longer than the line stays whole and the terminal folds it).
+    a scope name (a token longer than the line stays whole and the terminal folds it: print
+    the result with ``soft_wrap=True``, or rich wraps it again and breaks that token).
 
     Without a head, continuation lines hang by two spaces: wrapped text that carries tenant
     names never starts a line at the left margin, where the report's own lines (a plan step
     "2. ...") start."""
     indent = head.cell_len
-    lines = textwrap.wrap(
-        body,
+    lines = _CommandKeepingWrapper(
         width=max(width - indent, 20),
         subsequent_indent="" if indent else "  ",
         break_long_words=False,
         break_on_hyphens=False,
-    ) or [""]
+    ).wrap(body) or [""]
     text = head.copy()
     text.append(lines[0])
     for line in lines[1:]:
@@ -353,12 +365,14 @@ def _plan_in_full(report: Report, console: Console) -> None:
     for step in report.plan:
         first, *rest = plan_step_lines(step)
         number, _, summary = first.partition(" ")
-        console.print(_wrapped(Text(f"{number} ", style="bold"), summary, console.width))
+        console.print(
+            _wrapped(Text(f"{number} ", style="bold"), summary, console.width), soft_wrap=True
+        )
         for line in rest:
             if line.lstrip().startswith(("Graph: ", "PowerShell: ")):
                 console.print(Text(line), soft_wrap=True)
             else:
-                console.print(_indented(line, console.width))
+                console.print(_indented(line, console.width), soft_wrap=True)
 
 
 def _finding_block(report: Report, f: Finding, once: FirstMention, width: int) -> list[Text]:
@@ -397,13 +411,13 @@ def render_to_console(report: Report, console: Console, *, details: bool = False
         console.print(line)
     note = app_in_use_note(report)
     if note:
-        console.print(_wrapped(Text(), note, width), style="italic")
+        console.print(_wrapped(Text(), note, width), style="italic", soft_wrap=True)
     unchecked = not_checked_line(report)
     if unchecked:
-        console.print(_wrapped(Text(), unchecked, width), style="magenta")
+        console.print(_wrapped(Text(), unchecked, width), style="magenta", soft_wrap=True)
     fallback = what_if_fallback_line(report)
     if fallback:
-        console.print(_wrapped(Text(), fallback, width), style="magenta")
+        console.print(_wrapped(Text(), fallback, width), style="magenta", soft_wrap=True)
     if not details:
         if report.plan:
             console.print()
@@ -414,7 +428,7 @@ def render_to_console(report: Report, console: Console, *, details: bool = False
         for pointer in pointer_lines(report, width):
             console.print(Text(pointer), style="dim", soft_wrap=True)
         for baseline_line in gate_lines(report)[1:]:  # expired or stale baseline entries
-            console.print(_wrapped(Text(), baseline_line, width))
+            console.print(_wrapped(Text(), baseline_line, width), soft_wrap=True)
         return
     console.print()
     if report.plan:
@@ -425,7 +439,7 @@ def render_to_console(report: Report, console: Console, *, details: bool = False
         console.print(Text("Findings (along the causal chain, worst first)", style="bold"))
         for f in report.findings:
             for block_line in _finding_block(report, f, once, width):
-                console.print(block_line)
+                console.print(block_line, soft_wrap=True)
     else:
         console.print(Text("No findings.", style="green"))
     console.print()
