@@ -24,6 +24,7 @@ from consent_audit.cli_options import (
     AuthOpt,
     ClientIdOpt,
     CloudOpt,
+    DeadlineOpt,
     FailOnOpt,
     Format,
     GraphUrlOpt,
@@ -353,6 +354,7 @@ def check(
     with_logs: WithLogsOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    deadline: DeadlineOpt = None,
 ) -> None:
     """Audit a tenant (live, a snapshot, or the demo) and report per feature.
 
@@ -387,6 +389,7 @@ def check(
             auth=auth,
             cloud=cloud,
             graph_url=graph_url,
+            deadline=deadline,
             user=user,
             app_ids=app_id,
             with_logs=with_logs,
@@ -493,6 +496,7 @@ def snapshot_cmd(
     with_logs: WithLogsOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    deadline: DeadlineOpt = None,
 ) -> None:
     """Collect a tenant snapshot for offline replay (e.g. to send to support).
 
@@ -509,6 +513,7 @@ def snapshot_cmd(
             auth=auth,
             cloud=cloud,
             graph_url=graph_url,
+            deadline=deadline,
             app_ids=app_id,
             with_logs=with_logs,
             quiet=quiet,

@@ -77,6 +77,15 @@ FailOnOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+DeadlineOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--deadline",
+        envvar="CONSENT_AUDIT_DEADLINE",
+        metavar="SECONDS",
+        help="Stop reading Graph after this long; unread parts are unknown (default 900).",
+    ),
+]
 VerboseOpt = Annotated[
     bool,
     typer.Option(
@@ -114,6 +123,7 @@ def live_options(
     with_logs: bool = False,
     quiet: bool = False,
     verbose: bool = False,
+    deadline: float | None = None,
 ) -> LiveOptions:
     """The one place command-line values become ``LiveOptions`` (every command that signs in)."""
     return LiveOptions(
@@ -127,4 +137,5 @@ def live_options(
         with_logs=with_logs,
         quiet=quiet,
         verbose=verbose,
+        deadline=deadline,
     )

@@ -40,3 +40,5 @@ class LiveOptions:
     with_logs: bool = False
     quiet: bool = False
     verbose: bool = False
+    deadline: float | None = None
+    """Seconds the run may spend reading Graph (``--deadline``); None: the default."""

@@ -7,9 +7,9 @@ top-level or inside a ``$batch``. It lets ``skip`` matching requests through, th
 next ``count`` matching requests (``count=None``: on every one). Faults are tried in order and
 at most one fires per request. Nothing is random.
 
-Transport faults (``reset``, ``truncated``, ``short_body``, ``non_json``) only make sense for a
-whole HTTP exchange, so they never match an inner ``$batch`` request; to break a batch, target
-``/\\$batch``.
+Transport faults (``reset``, ``truncated``, ``short_body``, ``non_json``, ``drip_headers``,
+``drip_body``, ``huge``) only make sense for a whole HTTP exchange, so they never match an
+inner ``$batch`` request; to break a batch, target ``/\\$batch``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class FaultKind(str, Enum):
@@ -39,10 +40,28 @@ class FaultKind(str, Enum):
     """Collection answered normally but ``@odata.nextLink`` is the request's own URL."""
     FOREIGN_NEXT_LINK = "foreign_next_link"
     """Collection answered normally but ``@odata.nextLink`` points at another origin."""
+    BODY = "body"
+    """200 with ``body`` (any JSON value: ``{}``, a list, an HTML page as a JSON string) in
+    place of the answer; top level or inside a ``$batch``."""
+    DRIP_HEADERS = "drip_headers"
+    """The status line and headers sent one byte every ``seconds``, then the answer."""
+    DRIP_BODY = "drip_body"
+    """Headers at once, then the body one byte every ``seconds``."""
+    HUGE = "huge"
+    """200 with a JSON body of ``size`` bytes (a ``value`` list of padding), streamed; with
+    ``declared`` False there is no Content-Length and the connection closes at the end."""
 
 
 TRANSPORT_KINDS = frozenset(
-    {FaultKind.RESET, FaultKind.TRUNCATED, FaultKind.SHORT_BODY, FaultKind.NON_JSON}
+    {
+        FaultKind.RESET,
+        FaultKind.TRUNCATED,
+        FaultKind.SHORT_BODY,
+        FaultKind.NON_JSON,
+        FaultKind.DRIP_HEADERS,
+        FaultKind.DRIP_BODY,
+        FaultKind.HUGE,
+    }
 )
 
 
@@ -62,6 +81,9 @@ class Fault:
     message: str | None = None
     retry_after: str | None = None
     seconds: float = 1.0
+    body: Any = None
+    size: int = 0
+    declared: bool = True
     fired: int = 0
     seen: int = 0
     _regex: re.Pattern[str] = field(init=False, repr=False)
@@ -244,6 +266,66 @@ class Fault:
         scope: str = "any",
     ) -> Fault:
         return cls._simple(FaultKind.FOREIGN_NEXT_LINK, path, count, skip, method, scope)
+
+    @classmethod
+    def body_200(
+        cls,
+        path: str,
+        body: Any,
+        count: int | None = 1,
+        *,
+        skip: int = 0,
+        method: str | None = None,
+        scope: str = "any",
+    ) -> Fault:
+        """200 whose body is ``body`` instead of the answer (an unusable answer)."""
+        return cls(
+            path,
+            FaultKind.BODY,
+            count=count,
+            body=body,
+            skip=skip,
+            method=method,
+            scope=scope,
+        )
+
+    @classmethod
+    def drip(
+        cls,
+        path: str,
+        where: str = "headers",
+        seconds: float = 1.0,
+        count: int | None = 1,
+        *,
+        skip: int = 0,
+        method: str | None = None,
+    ) -> Fault:
+        """One byte every ``seconds`` in the ``headers`` or the ``body`` (top level only)."""
+        kind = FaultKind.DRIP_HEADERS if where == "headers" else FaultKind.DRIP_BODY
+        return cls(path, kind, count=count, seconds=seconds, skip=skip, method=method, scope="top")
+
+    @classmethod
+    def huge(
+        cls,
+        path: str,
+        size: int,
+        count: int | None = 1,
+        *,
+        declared: bool = True,
+        skip: int = 0,
+        method: str | None = None,
+    ) -> Fault:
+        """A 200 of ``size`` bytes (top level only); ``declared`` sends its Content-Length."""
+        return cls(
+            path,
+            FaultKind.HUGE,
+            count=count,
+            size=size,
+            declared=declared,
+            skip=skip,
+            method=method,
+            scope="top",
+        )
 
     # -- matching -----------------------------------------------------------------------
 

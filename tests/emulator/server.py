@@ -82,7 +82,8 @@ class _Outgoing:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
-    mode: str = "normal"  # normal | reset | truncated | short_body | non_json
+    mode: str = "normal"  # normal | reset | truncated | short_body | non_json | drip_* | huge
+    fault: Fault | None = None
 
 
 def _throttle_body() -> dict[str, Any]:
@@ -176,6 +177,9 @@ class _Handler(BaseHTTPRequestHandler):
         if out.mode == "reset":
             self._reset()
             return
+        if out.mode in ("drip_headers", "drip_body", "huge") and out.fault is not None:
+            self._send_hostile(out, out.fault)
+            return
         body = out.body
         headers = dict(out.headers)
         declared = len(body)
@@ -199,6 +203,48 @@ class _Handler(BaseHTTPRequestHandler):
         if payload and self.command != "HEAD":
             self.wfile.write(payload)
         self.wfile.flush()
+
+    def _send_hostile(self, out: _Outgoing, fault: Fault) -> None:
+        """A drip (one byte every ``fault.seconds``) or a huge body, written by hand."""
+        owner = self.server.owner
+        self.close_connection = True
+        if out.mode == "huge":
+            head = b'{"value":["'
+            tail = b'"]}'
+            pad = max(0, fault.size - len(head) - len(tail))
+            lines = [f"HTTP/1.1 200 OK\r\nContent-Type: {JSON_CONTENT_TYPE}\r\n"]
+            lines.append(f"Content-Length: {fault.size}\r\n" if fault.declared else "")
+            lines.append("Connection: close\r\n\r\n")
+            self.wfile.write("".join(lines).encode())
+            self.wfile.write(head)
+            owner.note_sent(len(head))
+            chunk = b"x" * (1024 * 1024)
+            while pad > 0 and not owner.stopping:
+                piece = chunk[: min(pad, len(chunk))]
+                self.wfile.write(piece)
+                owner.note_sent(len(piece))
+                pad -= len(piece)
+            self.wfile.write(tail)
+            self.wfile.flush()
+            return
+        head = (
+            f"HTTP/1.1 {out.status} OK\r\nContent-Type: {JSON_CONTENT_TYPE}\r\n"
+            f"Content-Length: {len(out.body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        slow, fast = (head, b"") if out.mode == "drip_headers" else (out.body, head)
+        if fast:
+            self.wfile.write(fast)
+            self.wfile.flush()
+        for index in range(len(slow)):
+            self.wfile.write(slow[index : index + 1])
+            self.wfile.flush()
+            owner.note_sent(1)
+            if owner.stopping:
+                return
+            owner._stop.wait(fault.seconds)
+        if out.mode == "drip_headers":
+            self.wfile.write(out.body)
+            self.wfile.flush()
 
     def _reset(self) -> None:
         self.close_connection = True
@@ -273,6 +319,7 @@ class GraphEmulator:
         self._requests: list[RequestRecord] = []
         self._foreign_requests: list[ForeignRecord] = []
         self._stop = threading.Event()
+        self.hostile_bytes_sent = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._foreign: _Server | None = None
@@ -399,6 +446,15 @@ class GraphEmulator:
 
     # -- request processing --------------------------------------------------------------------
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def note_sent(self, count: int) -> None:
+        """Bytes a drip or a huge body got onto the socket (before the client hung up)."""
+        with self._lock:
+            self.hostile_bytes_sent += count
+
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
             self._stop.wait(min(seconds, self.max_sleep_s))
@@ -473,6 +529,8 @@ class GraphEmulator:
             return resp
         if fault.kind is FaultKind.DELAY:
             self._sleep(fault.seconds)
+        if fault.kind is FaultKind.BODY:
+            return GraphResponse(200, fault.body)
         return None
 
     def _post_fault(
@@ -520,13 +578,16 @@ class GraphEmulator:
             FaultKind.TRUNCATED,
             FaultKind.SHORT_BODY,
             FaultKind.NON_JSON,
+            FaultKind.DRIP_HEADERS,
+            FaultKind.DRIP_BODY,
+            FaultKind.HUGE,
         ):
             mode = fault.kind.value
         out_headers.update(resp.headers)
         payload = resp.json_bytes()
         if payload:
             out_headers.setdefault("Content-Type", JSON_CONTENT_TYPE)
-        return _Outgoing(resp.status, out_headers, payload, mode)
+        return _Outgoing(resp.status, out_headers, payload, mode, fault)
 
     def _route_top(
         self, method: str, raw_target: str, headers: dict[str, str], body: bytes, had_auth: bool

@@ -20,6 +20,7 @@ from consent_audit.live.credentials import choose_settings
 from consent_audit.live.graph_client import GraphClient, http_timeout, retry_backoff
 from consent_audit.live.plan import collection_plan
 from consent_audit.live.redact import redact
+from consent_audit.live.transport import Deadline, run_deadline
 from consent_audit.live_options import AuthMethod, LiveOptions
 from consent_audit.manifest import Manifest
 from consent_audit.snapshot import TenantSnapshot
@@ -66,6 +67,7 @@ def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
     """Sign in and collect a snapshot of the tenant (AccessError, exit 3, if impossible)."""
     timeout = http_timeout()
     backoff = retry_backoff()
+    seconds = run_deadline(options.deadline)
     signed_in = _sign_in(options)
     endpoints = resolve_endpoints(options)
     client = GraphClient(
@@ -74,6 +76,7 @@ def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
         timeout=timeout,
         backoff=backoff,
         log=GraphClient.verbose_logger() if options.verbose else None,
+        deadline=Deadline(seconds),
     )
     # What is loaded by now (modules, pydantic's validators and schemas: most of the heap)
     # lives until the process exits. Frozen, it is no longer re-scanned by each full garbage

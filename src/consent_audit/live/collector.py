@@ -13,6 +13,7 @@ at all, or the token is refused, is an AccessError.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -71,7 +72,9 @@ class _Results:
 
     def add(self, calls: list[PlannedCall], outcomes: dict[str, Outcome]) -> None:
         self.calls.update({c.key: c for c in calls})
-        self.outcomes.update(outcomes)
+        self.outcomes.update(
+            {key: _usable(self.calls.get(key), outcome) for key, outcome in outcomes.items()}
+        )
 
     def failure(self, key: str) -> Part[Any] | None:
         outcome = self.outcomes.get(key)
@@ -112,6 +115,30 @@ class _Results:
             return None
         raw = self.body(key).get("value")
         return [v for v in raw if isinstance(v, dict)] if isinstance(raw, list) else None
+
+
+def _usable(call: PlannedCall | None, outcome: Outcome) -> Outcome:
+    """A 2xx answer of the documented shape, else a BadResponse error (that part unknown).
+
+    A 200 that says nothing (``{}``, no ``value`` list, a list where an object belongs) must
+    not be read as an empty collection or as an entity of defaults: no CA policy (PASS), no
+    grant (a plan for a duplicate grant), no consent policy ("user consent disabled")."""
+    if call is None or isinstance(outcome, GraphError):
+        return outcome
+    if not isinstance(outcome, dict):
+        return GraphError(200, BAD_RESPONSE, "the answer is not a JSON object")
+    if call.required is None:
+        if isinstance(outcome.get("value"), list):
+            return outcome
+        return GraphError(200, BAD_RESPONSE, "the answer has no 'value' list (not a collection)")
+    for key in call.required:
+        holder: Any = outcome
+        *parents, last = key.split(".")
+        for parent in parents:
+            holder = holder.get(parent) if isinstance(holder, dict) else None
+        if not isinstance(holder, dict) or last not in holder:
+            return GraphError(200, BAD_RESPONSE, f"the answer has no '{key}'")
+    return outcome
 
 
 def failed_part(error: GraphError, permission: str) -> Part[Any]:
@@ -563,10 +590,15 @@ def _run(
         results.add(retry, client.run([c.call() for c in retry]))
 
 
+LABEL_ONLY = frozenset({"organization"})
+"""Calls whose answer only labels the report (the tenant's name): reading them alone is not
+reading the tenant."""
+
+
 def _read_nothing(outcome: Outcome) -> bool:
     """An answer that says nothing about the tenant: no connection, garbage, 404, redirect."""
     return isinstance(outcome, GraphError) and (
-        outcome.is_connection_failure
+        outcome.status == 0
         or outcome.code == BAD_RESPONSE
         or outcome.status == 404
         or 300 <= outcome.status < 400
@@ -574,18 +606,36 @@ def _read_nothing(outcome: Outcome) -> bool:
 
 
 def _unreachable(results: _Results, root: str) -> None:
-    outcomes = list(results.outcomes.values())
-    # No answer at all, only garbage (a captive proxy's HTML page on every request), or a
-    # server answering 404 or a redirect to everything (a wrong --graph-url): nothing of the
-    # tenant was read, so this is "cannot reach Graph" (exit 3, whatever --fail-on says), not
-    # a report of unknowns that could pass a CI gate.
-    if outcomes and all(_read_nothing(o) for o in outcomes):
-        first = outcomes[0]
-        detail = first.message if isinstance(first, GraphError) else ""
+    """Exit 3 (AccessError) when wave 1 read nothing a verdict could rest on.
+
+    No answer at all, only garbage (a captive proxy's HTML page on every request), a server
+    answering 404 or a redirect to everything (a wrong --graph-url), or Graph answering every
+    request with an error (503, 429 or 431 to everything; 403 everywhere): nothing of the
+    tenant was read, so this is not a report of unknowns that could pass a CI gate. When some
+    part was read, the run reports and the missing parts are unknown (README, exit codes)."""
+    outcomes = [o for k, o in results.outcomes.items() if k not in LABEL_ONLY]
+    if not outcomes or not all(isinstance(o, GraphError) for o in outcomes):
+        return
+    errors = [o for o in outcomes if isinstance(o, GraphError)]
+    first = errors[0]
+    if all(_read_nothing(o) for o in errors):
         raise AccessError(
-            f"cannot reach Microsoft Graph at {root}: {detail}",
+            f"cannot reach Microsoft Graph at {root}: {first.message}",
             fix="Check the network, proxy and --cloud / --graph-url.",
         )
+    kinds = Counter(f"HTTP {e.status} {e.code}" if e.status else e.code for e in errors)
+    most, count = kinds.most_common(1)[0]
+    if all(e.status == 403 for e in errors):
+        fix = "Give the signed-in account the Global Reader role (docs/permissions.md)."
+    elif all(e.status == 429 or e.status >= 500 for e in errors):
+        fix = "Graph is throttling or unavailable: run the audit again later."
+    else:
+        fix = "Run again later; if it persists, send the -v output to support."
+    raise AccessError(
+        f"nothing could be read from Microsoft Graph at {root}: every request failed "
+        f"({count} of {len(errors)}: {most}; first: {first.describe()}).",
+        fix=fix,
+    )
 
 
 def collect_with(

@@ -40,12 +40,23 @@ import requests
 from consent_audit.errors import AccessError, InputError
 from consent_audit.live.graph_errors import (
     BAD_RESPONSE,
-    CONNECTION_FAILED,
     FOREIGN_NEXT_LINK,
     NEXT_LINK_LOOP,
     RETRIES_EXHAUSTED,
     GraphError,
     parse_graph_error,
+)
+from consent_audit.live.scrub import remember, scrub
+from consent_audit.live.transport import (
+    DEADLINE_EXCEEDED,
+    RESPONSE_TIME_FACTOR,
+    TOO_LARGE,
+    TOO_SLOW,
+    Answer,
+    Deadline,
+    TransportError,
+    environment_session,
+    exchange,
 )
 
 MAX_BATCH = 20
@@ -63,6 +74,9 @@ MAX_PAGES = 5000
 """Pages followed per request before giving up. Graph serves directory objects 100 to a page
 by default, so 5,000 pages is half a million grants: beyond any real tenant, yet a bound on a
 server that never stops paging."""
+FINAL = frozenset({TOO_LARGE, TOO_SLOW, DEADLINE_EXCEEDED})
+"""Transport failures not retried: asking again for an answer too large, one that trickled
+for two read timeouts, or after the run's deadline only spends more of the run."""
 
 
 def http_timeout(env: Mapping[str, str] | None = None) -> tuple[float, float]:
@@ -220,26 +234,6 @@ def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
     return None
 
 
-def environment_session(url: str) -> requests.Session:
-    """A session with the environment's settings for ``url`` read once, not per request.
-
-    requests reads proxies (``HTTPS_PROXY``, ``NO_PROXY``, ...), the CA bundle
-    (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) and ``~/.netrc`` again for every request it
-    sends, scanning the whole environment each time: ~0.2 ms a request, 20 ms for the 108
-    requests of a 100,000-grant tenant. Every request here goes to one origin, so the
-    answer is the same each time: it is computed once and fixed on the session. ``.netrc`` is
-    not read at all: its credentials would replace the bearer token (requests lets a netrc
-    entry override an ``Authorization`` header), and none belongs on a Graph request.
-    """
-    session = requests.Session()
-    settings = session.merge_environment_settings(url, {}, None, None, None)
-    session.trust_env = False
-    session.proxies = settings["proxies"]
-    session.verify = settings["verify"]
-    session.cert = settings["cert"]
-    return session
-
-
 class GraphClient:
     """Runs waves of GETs through ``$batch`` and follows their pages with plain GETs; every
     request ends as a body or a GraphError."""
@@ -259,6 +253,7 @@ class GraphClient:
         random: Callable[[], float] = random_module.random,
         clock: Callable[[], float] = time.monotonic,
         log: Callable[[str], None] | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.root = graph_root.rstrip("/")
         self.base = f"{self.root}/v1.0"
@@ -274,6 +269,7 @@ class GraphClient:
         self._random = random
         self._clock = clock
         self._log = log
+        self._deadline = deadline
         self._token: str | None = None
         self._refreshed = False
         self.stats = ClientStats()
@@ -282,12 +278,13 @@ class GraphClient:
     def verbose_logger(cls) -> Callable[[str], None]:
         """Request lines for ``-v`` go to stderr; headers (and so tokens) are never logged.
 
-        A line holds paths Graph chose (a nextLink, an error's text): it goes through the
-        report's boundary (render/safe_text.clean), so a control sequence a hostile endpoint
-        or proxy put there cannot reach the admin's terminal."""
+        A line holds paths Graph chose (a nextLink, an error's text): it is scrubbed of tokens
+        (live/scrub.py) and goes through the report's boundary (render/safe_text.clean), so
+        neither a token a hostile endpoint echoes nor a control sequence it put there reaches
+        the admin's terminal."""
         from consent_audit.render.safe_text import clean
 
-        return lambda line: print(clean(line), file=sys.stderr, flush=True)
+        return lambda line: print(clean(scrub(line)), file=sys.stderr, flush=True)
 
     # -- public -------------------------------------------------------------------------
 
@@ -343,7 +340,7 @@ class GraphClient:
 
     def _post_batch(
         self, body: dict[str, Any], count: int, version: str = V1
-    ) -> requests.Response | GraphError:
+    ) -> Answer | GraphError:
         self.stats.sub_requests += count
         return self._send("POST", f"{self.root}/{version}/$batch", f"({count} requests)", body)
 
@@ -372,11 +369,17 @@ class GraphClient:
         note: str,
         body: dict[str, Any] | None,
         call: GraphCall | None = None,
-    ) -> requests.Response | GraphError:
-        """One HTTP request with the bearer token; a 401 gets one fresh token, a second one
-        is an AccessError (the token, not the tenant, is the problem)."""
+    ) -> Answer | GraphError:
+        """One HTTP request with the bearer token, its answer read within the size and time
+        bounds (live/transport.py); a 401 gets one fresh token, a second one is an
+        AccessError (the token, not the tenant, is the problem)."""
         for _ in range(2):
             started = self._clock()
+            limit = RESPONSE_TIME_FACTOR * self._timeout[1]
+            if self._deadline is not None:
+                if self._deadline.passed:
+                    return GraphError(0, DEADLINE_EXCEEDED, self._deadline.describe())
+                limit = min(limit, self._deadline.remaining())
             self.stats.http_requests += 1
             headers = {
                 **(call.headers if call is not None else {}),
@@ -385,25 +388,21 @@ class GraphClient:
                 "User-Agent": _USER_AGENT,
             }
             try:
-                response = self._session.request(
+                response = exchange(
+                    self._session,
                     method,
                     url,
-                    json=body,
+                    body=body,
                     headers=headers,
                     timeout=self._timeout,
-                    allow_redirects=False,
+                    time_limit=limit,
                 )
-                if method == "GET":
-                    _ = response.content  # a body cut short fails here, inside the try
-            except requests.RequestException as exc:
+            except TransportError as exc:
                 # ConnectionError and Timeout, but also a body cut short (ChunkedEncodingError:
-                # "IncompleteRead") or undecodable (ContentDecodingError): all transport-level.
-                self._line(f"{method} {url} failed: {type(exc).__name__}", started)
-                # Only the exception's type: its text can quote the request's headers (requests'
-                # InvalidHeader does), and so the token.
-                return GraphError(
-                    0, CONNECTION_FAILED, f"cannot reach {self.root} ({type(exc).__name__})"
-                )
+                # "IncompleteRead") or undecodable, too large or too slow: all transport-level.
+                self._line(f"{method} {url} failed: {exc.code}", started)
+                detail = exc.message if exc.code in FINAL else f"cannot reach {self.root} ({exc})"
+                return GraphError(0, exc.code, detail)
             self._line(
                 f"{method} {url} {response.status_code}{' ' + note if note else ''}", started
             )
@@ -424,11 +423,13 @@ class GraphClient:
     def _current_token(self) -> str:
         if self._token is None:
             self._token = self._tokens.token()
+            remember(self._token)
         return self._token
 
     def _refresh(self) -> None:
         self._refreshed = True
         self._token = self._tokens.token(refresh=True)
+        remember(self._token)
 
     # -- per-request handling ------------------------------------------------------------
 
@@ -461,9 +462,17 @@ class GraphClient:
         body: Any,
         results: dict[str, Outcome],
     ) -> list[_Pending]:
-        """One request's answer, from a batch or a page GET: a page, a retry or an error."""
+        """One request's answer, from a batch or a page GET: a page, a retry or an error.
+
+        A 2xx whose body is not a JSON object (an HTML page, a string, nothing) is not an
+        answer: retried as a glitch, then that request is unknown, never an empty one."""
         if 200 <= status < 300:
-            return self._page(pending, body if isinstance(body, dict) else {}, results)
+            if not isinstance(body, dict):
+                error = GraphError(
+                    status, BAD_RESPONSE, f"the answer is {_shape(body)}, not a JSON object"
+                )
+                return self._retry_or_fail(pending, error, None, results)
+            return self._page(pending, body, results)
         error = parse_graph_error(status, body, dict(headers))
         if status == 401 and not error.is_licence_error and not self._refreshed:
             self._refresh()
@@ -481,6 +490,13 @@ class GraphClient:
     ) -> list[_Pending]:
         value = body.get("value")
         next_link = body.get("@odata.nextLink")
+        if pending.items is not None and not isinstance(value, list):
+            # A later page of a collection without its 'value' list: what was read so far is
+            # not the whole collection, so the request is unknown rather than cut short.
+            results[pending.call.id] = GraphError(
+                200, BAD_RESPONSE, "a further page of the list has no 'value' list"
+            )
+            return []
         if isinstance(value, list):
             # extend, not ``+``: 100,000 grants arrive in ~100 pages, and re-copying the
             # growing list on every page is quadratic.
@@ -568,6 +584,9 @@ class GraphClient:
         retry_after: float | None,
         results: dict[str, Outcome],
     ) -> list[_Pending]:
+        if error.code in FINAL:
+            results[pending.call.id] = error
+            return []
         pending.attempts += 1
         delay = retry_after if retry_after is not None else self._backoff(pending.attempts)
         # No answer at all (DNS, refused) rarely heals in seconds: three tries, not a minute.
@@ -597,6 +616,9 @@ class GraphClient:
     def _wait_for(self, again: list[_Pending], results: dict[str, Outcome]) -> list[_Pending]:
         """Sleep once for the longest delay any retried request needs, then retry them all."""
         wait = max((p.delay or 0.0 for p in again), default=0.0)
+        if self._deadline is not None:
+            # Never sleep past the run's end: the retries then fail at once, as unknown.
+            wait = min(wait, max(0.0, self._deadline.remaining()))
         if wait > 0:
             self._sleep(wait)
             for pending in again:
@@ -625,11 +647,20 @@ def _batch_request(pending: _Pending) -> dict[str, Any]:
     return request
 
 
-def _json(response: requests.Response) -> Any:
+def _json(response: Answer) -> Any:
     try:
         return response.json()
     except ValueError:
         return None
+
+
+def _shape(body: object) -> str:
+    """What a body is, for a message (never the body itself: it is the server's text)."""
+    if body is None:
+        return "empty or not JSON"
+    if isinstance(body, str):
+        return "a string" + (" (an HTML page)" if body.lstrip()[:1] == "<" else "")
+    return f"a JSON {type(body).__name__}"
 
 
 def _answer_status(value: object) -> int | None:
@@ -643,5 +674,5 @@ def _answer_status(value: object) -> int | None:
     return None
 
 
-def _is_licence(response: requests.Response) -> bool:
+def _is_licence(response: Answer) -> bool:
     return parse_graph_error(response.status_code, _json(response)).is_licence_error

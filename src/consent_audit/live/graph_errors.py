@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from consent_audit.live.scrub import scrub
 from consent_audit.snapshot import PartStatus
 
 # Sign-in logs without Entra ID P1/P2 (MicrosoftDocs/azure-docs PR #77948; reported both as
@@ -29,9 +30,14 @@ BAD_RESPONSE = "BadResponse"
 
 
 class GraphError(Exception):
-    """One failed Graph request: HTTP status (0 = no response), code, message, request id."""
+    """One failed Graph request: HTTP status (0 = no response), code, message, request id.
+
+    Code, message and request id are the server's text: scrubbed of tokens here, once, so
+    no report, snapshot, log or message built from them can carry one (live/scrub.py)."""
 
     def __init__(self, status: int, code: str, message: str, request_id: str | None = None) -> None:
+        code, message = scrub(code), scrub(message)
+        request_id = scrub(request_id) if request_id else request_id
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code

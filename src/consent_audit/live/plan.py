@@ -83,6 +83,11 @@ class PlannedCall:
     also: tuple[str, ...] = ()
     """Permissions needed together with ``permission`` (directoryAudits: AuditLog.Read.All
     and Directory.Read.All, directoryaudit-list.md)."""
+    required: tuple[str, ...] | None = None
+    """The documented shape of a 2xx answer: ``None`` for a collection (a ``value`` list on
+    every page), else the keys an entity's answer must carry (``a.b``: key ``b`` of object
+    ``a``). An answer without them is unknown, never defaults (issue #19: ``{}`` for the
+    authorization policy read as "user consent disabled")."""
 
     @property
     def permissions(self) -> tuple[str, ...]:
@@ -148,6 +153,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             SnapshotPart.GRAPH_SERVICE_PRINCIPAL,
             f"{graph}?$select=id,appId,displayName,oauth2PermissionScopes",
             APP_READ,
+            required=("id", "appId"),
         ),
         PlannedCall(
             "classifications",
@@ -162,6 +168,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             SnapshotPart.AUTHORIZATION_POLICY,
             "/policies/authorizationPolicy",
             POLICY_READ,
+            required=("defaultUserRolePermissions.permissionGrantPoliciesAssigned",),
         ),
         PlannedCall(
             "permission_grant_policies",
@@ -185,6 +192,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             SnapshotPart.ADMIN_CONSENT_REQUEST_POLICY,
             "/policies/adminConsentRequestPolicy",
             POLICY_READ,
+            required=("isEnabled",),
         ),
         PlannedCall(
             "conditional_access",
@@ -233,6 +241,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
                 f"{segment}?$select=id,userPrincipalName,displayName,mail,accountEnabled,userType",
                 DIR_READ,
                 when="--user",
+                required=("id",),
             ),
             PlannedCall(
                 "user_member_of",
