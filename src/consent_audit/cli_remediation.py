@@ -18,6 +18,7 @@ from consent_audit.cli_options import (
     AuthOpt,
     ClientIdOpt,
     CloudOpt,
+    DeadlineOpt,
     FailOnOpt,
     GraphUrlOpt,
     ManifestOpt,
@@ -315,6 +316,7 @@ def fix(
     graph_url: GraphUrlOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    deadline: DeadlineOpt = None,
 ) -> None:
     """Show (or, with --apply, make) the audit's fix plan: the same steps `check` prints.
 
@@ -347,6 +349,7 @@ def fix(
             auth=auth,
             cloud=cloud,
             graph_url=graph_url,
+            deadline=deadline,
             user=user,
             app_ids=app_id,
             quiet=quiet,
@@ -383,9 +386,15 @@ def fix(
 
         results = apply_fixes(options, writes)
         typer.echo(render_results(results))
+        failed = [r for r in results if not r.ok]
+        if failed:
+            made = sum(r.ok for r in results)
+            typer.echo(
+                f"Stopped at step {failed[0].action.number}: {made} of {len(results)} "
+                f"change(s) made, {len(failed) - 1} not sent. Re-auditing the tenant as it is now."
+            )
         after = _audit(_read(None, False, options, full), chosen, full, user, ids)
         typer.echo(render_before_after(before, after))
-        failed = [r for r in results if not r.ok]
         if failed:
             raise typer.Exit(int(ExitCode.NO_ACCESS))
         raise typer.Exit(exit_code(decide(after, fail_on)))
@@ -432,12 +441,13 @@ def render_plan(report: Report) -> str:
 
 
 def render_results(results: Sequence[ActionResult]) -> str:
-    """One line per write sent: done, or FAILED with what Graph said (server text, cleaned
-    to one inert line: an error message is written by whoever answers)."""
+    """One line per planned write: done, FAILED with what Graph said (server text, cleaned
+    to one inert line: an error message is written by whoever answers), or not sent (an
+    earlier write failed)."""
     from consent_audit.render.safe_text import clean
 
     return "\n".join(
-        clean(f"{'done' if r.ok else 'FAILED'}: {r.action.summary}")
+        clean(f"{'done' if r.ok else 'FAILED' if r.sent else 'not sent'}: {r.action.summary}")
         + ("" if r.ok else f" ({clean(r.message)})")
         for r in results
     )

@@ -3,6 +3,7 @@ and exits 0, and a closed stdin is bad input rather than a crash."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import subprocess
@@ -97,3 +98,45 @@ def test_fix_apply_with_stdin_closed_is_bad_input(
     assert "--yes" in proc.stderr
     assert "internal error" not in proc.stderr
     assert _writes(emu) == []
+
+
+def _three_step_tenant(tmp_path: Path) -> Path:
+    """assignment-required, with the app disabled and the admin grant cut down: enabling it,
+    granting the scopes and assigning Isaiah are three Graph steps, in that order."""
+    data = json.loads((EXAMPLES / "assignment-required.json").read_text())
+    app = data["recruitee_apps"]["data"][0]
+    app["service_principal"]["accountEnabled"] = False
+    app["oauth2_permission_grants"]["data"][0]["scope"] = "offline_access User.Read"
+    path = tmp_path / "three-steps.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_apply_stops_at_the_first_failed_write_and_reaudits(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    user = "isaiah.langer@fabrikam.com"
+    snapshot = _three_step_tenant(tmp_path)
+    plan = run_cli(["fix", "--snapshot", str(snapshot), "--user", user], None, tmp_path)
+    assert plan.stdout.count("PATCH /v1.0/") + plan.stdout.count("POST /v1.0/") == 3, plan.stdout
+    denied = Fault.error(
+        r"/servicePrincipals/[^/]+$",
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+        method="PATCH",
+        count=None,
+    )
+    emu = graph_emulator_factory(snapshot, faults=[denied])
+    run = run_cli(["fix", "--user", user, "--apply", "--yes"], emu.url, tmp_path)
+    assert run.code == 3, run.stdout + run.stderr
+    assert denied.fired == 1
+    # Step 1 was refused; steps 2 and 3 were never sent.
+    assert _writes(emu) == [f"PATCH {r.target}" for r in emu.requests if r.method == "PATCH"]
+    assert len(_writes(emu)) == 1
+    lines = run.stdout.splitlines()
+    assert sum(line.startswith("FAILED: ") for line in lines) == 1
+    assert sum(line.startswith("not sent: ") for line in lines) == 2
+    assert not any(line.startswith("done: ") for line in lines)
+    assert "Stopped at step 1: 0 of 3 change(s) made, 2 not sent." in run.stdout
+    assert "Before -> after:" in run.stdout  # re-audited after stopping

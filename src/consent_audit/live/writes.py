@@ -1,8 +1,12 @@
-"""Graph writes for ``fix --apply``: one request at a time, in plan order, stopping at none.
+"""Graph writes for ``fix --apply``: one request at a time, in plan order, stopping at the first
+that fails.
 
-Writes are few and ordered (enable the app before assigning users to it), so they are sent
-one by one rather than batched, each retried on 429/503/504 honouring Retry-After, and the
-token is sent only to the configured Graph host. A 403 names the permission and the roles
+Writes are few and ordered (enable the app before assigning users to it; every step is safe
+in the order printed only if the ones before it were made), so they are sent one by one
+rather than batched, each retried on 429/503/504 honouring Retry-After, and the first write
+that fails stops the run: the steps after it are reported "not sent", never attempted. Each
+answer is read within the same size and time bounds as the reads (live/transport.py), and
+the token is sent only to the configured Graph host. A 403 names the permission and the roles
 that can grant it: Privileged Role Administrator for delegated permission grants; Cloud
 Application Administrator or Application Administrator for app changes and assignments
 (entra-docs grant-admin-consent.md, assign-user-or-group-access-portal.md).
@@ -19,6 +23,14 @@ import requests
 
 from consent_audit.live.graph_client import DEFAULT_BACKOFF, TokenProvider, parse_retry_after
 from consent_audit.live.graph_errors import GraphError, parse_graph_error
+from consent_audit.live.scrub import remember
+from consent_audit.live.transport import (
+    RESPONSE_TIME_FACTOR,
+    Answer,
+    TransportError,
+    environment_session,
+    exchange,
+)
 from consent_audit.report import PlanStep
 
 APP_ADMINS = "Cloud Application Administrator or Application Administrator"
@@ -32,9 +44,13 @@ RETRYABLE = {429, 503, 504}
 
 @dataclass(frozen=True)
 class ActionResult:
+    """What became of one planned write: made (``ok``), failed, or not sent (``sent`` False:
+    an earlier write failed, so this one was never attempted)."""
+
     action: PlanStep
     ok: bool
     message: str
+    sent: bool = True
 
 
 class GraphWriter:
@@ -51,7 +67,7 @@ class GraphWriter:
     ) -> None:
         self.base = f"{graph_root.rstrip('/')}/v1.0"
         self.tokens = tokens
-        self.session = session or requests.Session()
+        self.session = session or environment_session(graph_root)
         self.timeout = timeout
         self.attempts = attempts
         self.sleep = sleep
@@ -61,17 +77,19 @@ class GraphWriter:
         refreshed = False
         for attempt in range(self.attempts):
             token = self.tokens.token(refresh=refreshed)
+            remember(token)
             try:
-                response = self.session.request(
+                response = exchange(
+                    self.session,
                     method,
                     self.base + path,
-                    json=body,
-                    timeout=self.timeout,
+                    body=body,
                     headers={"Authorization": f"Bearer {token}"},
-                    allow_redirects=False,
+                    timeout=self.timeout,
+                    time_limit=RESPONSE_TIME_FACTOR * self.timeout[1],
                 )
-            except requests.RequestException as exc:
-                raise GraphError(0, "ConnectionFailed", type(exc).__name__) from None
+            except TransportError as exc:
+                raise GraphError(0, exc.code, exc.message) from None
             if response.status_code == 401 and not refreshed:
                 refreshed = True
                 continue
@@ -94,10 +112,23 @@ class GraphWriter:
         raise GraphError(0, "RetriesExhausted", "Graph kept throttling the write")
 
     def apply(self, actions: Sequence[PlanStep]) -> list[ActionResult]:
+        """Send each Graph step in order; after the first failure, send nothing more."""
         results: list[ActionResult] = []
+        failed: PlanStep | None = None
         for action in actions:
             if action.method is None or action.path is None:
                 continue  # a manual step: a person's decision, never sent
+            if failed is not None:
+                results.append(
+                    ActionResult(
+                        action,
+                        False,
+                        f"not sent: step {failed.number} failed, and the steps after it are "
+                        "only safe once it is made",
+                        sent=False,
+                    )
+                )
+                continue
             try:
                 self.send(action.method, action.path, action.body or {})
             except GraphError as error:
@@ -112,12 +143,13 @@ class GraphWriter:
                         action, False, f"{error.status} {error.code}: {error.message}{hint}"
                     )
                 )
+                failed = action
                 continue
             results.append(ActionResult(action, True, "done"))
         return results
 
 
-def _json(response: requests.Response) -> dict[str, Any]:
+def _json(response: Answer) -> dict[str, Any]:
     if not response.content:
         return {}
     try:
