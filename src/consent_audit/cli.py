@@ -108,7 +108,22 @@ def _same_file(a: Path, b: Path) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
-def _refuse_clashing_outputs(outputs: list[Path], inputs: list[Path | None]) -> None:
+def _refuse_over_inputs(path: Path, flag: str, inputs: list[tuple[str, Path | None]]) -> None:
+    """``flag PATH`` naming a file this run reads or writes -- the same path, a hard link or
+    a symlink to it (``os.path.samefile``: same device and inode) -- is refused (exit 2)
+    before any work: writing there would silently replace the evidence, the manifest, the
+    redaction key (and with it every pseudonym) or another report."""
+    from consent_audit.files import shown
+
+    for what, source in inputs:
+        if source is not None and str(source) != "-" and _same_file(path, source):
+            raise InputError(
+                f"{flag} {shown(path)} is {what}; writing there would replace it.",
+                fix=f"Give {flag} a file of its own.",
+            )
+
+
+def _refuse_clashing_outputs(outputs: list[Path], inputs: list[tuple[str, Path | None]]) -> None:
     """Two reports on stdout, two on one file, or a report over an input: refused up front.
 
     ``-o - -o -`` would give a reader two JSON documents in one stream, and ``-o`` naming
@@ -127,17 +142,13 @@ def _refuse_clashing_outputs(outputs: list[Path], inputs: list[Path | None]) -> 
             raise InputError(
                 f"-o {shown(path)} is given twice.", fix="Give each report its own file name."
             )
-        for source in inputs:
-            if source is not None and str(source) != "-" and _same_file(path, source):
-                raise InputError(
-                    f"-o {shown(path)} is the input file itself; writing the report would "
-                    "replace it.",
-                    fix="Write the report to another file.",
-                )
+        _refuse_over_inputs(path, "-o", inputs)
 
 
 def _output_formats(
-    outputs: list[Path], stdout_format: Format, inputs: list[Path | None] | None = None
+    outputs: list[Path],
+    stdout_format: Format,
+    inputs: list[tuple[str, Path | None]] | None = None,
 ) -> list[tuple[Path, str]]:
     """Each ``-o`` with its format, checked before any work so a typo fails fast."""
     from consent_audit.files import shown
@@ -378,7 +389,15 @@ def check(
     job summary. NO_COLOR turns colour off.
     """
     try:
-        outputs = _output_formats(output or [], output_format, [snapshot, manifest])
+        inputs: list[tuple[str, Path | None]] = [
+            ("the snapshot being audited", snapshot),
+            ("the manifest", manifest),
+            ("the baseline read", baseline),
+        ]
+        outputs = _output_formats(output or [], output_format, inputs)
+        if write_baseline is not None:
+            reports = [("also an -o report file", p) for p, _ in outputs]
+            _refuse_over_inputs(write_baseline, "--write-baseline", [*inputs, *reports])
         options = _render_options(details)
         accepted = _load_baseline(baseline)
         from consent_audit.run_source import choose_source
@@ -503,6 +522,17 @@ def snapshot_cmd(
     Example: consent-audit snapshot --user adele.vance@contoso.com --redact -o contoso.json
     """
     try:
+        if str(output) != "-":
+            from consent_audit.redaction_key import default_key_path
+
+            _refuse_over_inputs(
+                output,
+                "-o",
+                [
+                    ("the manifest", manifest),
+                    ("the redaction key", redact_key or default_key_path()),
+                ],
+            )
         key = _redaction_key(redact_key, quiet) if redact else None
         full_manifest = _load_manifest(manifest)
         from consent_audit.run_source import LiveSource
