@@ -446,6 +446,9 @@ def check(
                 err=True,
             )
         _write_outputs(report, outputs, output_format, quiet, options)
+        from consent_audit.stdout_guard import finish_stdout
+
+        finish_stdout()  # a reader gone with the report unread: exit 5 before the summary
         _append_step_summary(report, options, quiet)
         if write_baseline is not None:
             _write_baseline(report, write_baseline, today, quiet)
@@ -674,7 +677,9 @@ def _run_app() -> None:
     try:
         app()
     except SystemExit:
-        sys.stdout.flush()
+        from consent_audit.stdout_guard import finish_stdout
+
+        finish_stdout()
         raise
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
