@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -172,7 +173,7 @@ class TokenStore:
         if self.encrypted:
             return f"token cache: encrypted with {self.label} in {self.location} ({held})"
         return (
-            f"token cache: NOT encrypted, owner-only file {self.location} ({held}); "
+            f"token cache: NOT encrypted, {_file_access(self.location)} ({held}); "
             f"{self.fallback_reason}"
         )
 
@@ -337,3 +338,36 @@ def _move_plain_cache_in(store: TokenStore, plain: Path, notify: Notify | None) 
         os.unlink(plain)
     if notify:
         notify(f"note: moved the unencrypted token cache {plain} into {store.label}.")
+
+
+def _file_access(path: Path) -> str:
+    """Who can read the plain cache, from the modes found on disk, not the ones intended.
+
+    The file is written ``0600`` in a ``0700`` folder, but a restored backup, a ``cp`` or a
+    umask can leave it ``0666``: "owner-only" is said only when the file and its folder
+    both grant nothing to group and others (issue #19: a ``0666`` file inside a ``0700``
+    folder was reported owner-only). Windows has no such modes: the profile's ACL applies."""
+    from consent_audit.files import posix_modes
+
+    if not posix_modes():
+        return f"file {path} (your profile's access rules)"
+    try:
+        folder = stat.S_IMODE(os.stat(path.parent).st_mode)
+    except OSError:
+        return f"file {path} (folder not created yet)"
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return f"file {path} (not written yet; folder mode {folder:04o})"
+    except OSError as exc:
+        return f"file {path} (mode unreadable: {exc.strerror})"
+    found = f"file mode {mode:04o}, folder mode {folder:04o}"
+    if mode & 0o077 == 0 and folder & 0o077 == 0:
+        return f"owner-only file {path} ({found})"
+    if mode & 0o077 == 0:
+        # An owner-only file in an open folder can be replaced or renamed by others only if
+        # the folder is writable by them; readable, it still shows that a cache exists.
+        return f"file {path} is owner-only but its folder is not ({found}): chmod 700 the folder"
+    return (
+        f"file {path} is NOT owner-only ({found}): others can read the tokens; run chmod 600 on it"
+    )
