@@ -177,15 +177,16 @@ def test_a_partial_read_still_reports(graph_emulator_factory: Factory, tmp_path:
 def test_a_slow_drip_is_cut_off(
     where: str, graph_emulator_factory: Factory, tmp_path: Path
 ) -> None:
-    """One byte a second defeats a per-read timeout; the whole response gets 2 read
-    timeouts (2 s here), then the connection is closed, without retrying."""
-    fault = Fault.drip(r"/\$batch", where, seconds=1.0, count=None)
+    """A byte every half second never trips the 1 s per-read timeout; the whole response
+    gets 2 read timeouts (2 s here), then the connection is closed, without retrying."""
+    fault = Fault.drip(r"/\$batch", where, seconds=0.5, count=None)
     emu = graph_emulator_factory(HEALTHY, faults=[fault], max_sleep_s=1)
     run, elapsed = _check(emu, tmp_path)
     assert run.code == 3
+    assert run.stderr.startswith("error: no usable answer from Microsoft Graph")
     assert "did not arrive in full within 2 s" in run.stderr
     assert elapsed < 20
-    assert emu.hostile_bytes_sent < 40  # both batches cut after about 2 bytes each
+    assert emu.hostile_bytes_sent < 40  # both batches cut after about 4 bytes each
 
 
 @pytest.mark.parametrize("declared", [True, False], ids=["content_length", "until_close"])
@@ -197,6 +198,7 @@ def test_an_oversized_answer_is_not_read(
     emu = graph_emulator_factory(HEALTHY, faults=[fault])
     run, elapsed = _check(emu, tmp_path)
     assert run.code == 3
+    assert run.stderr.startswith("error: no usable answer from Microsoft Graph")
     assert "larger than 32 MiB" in run.stderr
     assert emu.hostile_bytes_sent < 100 * 1024 * 1024  # the client hung up early
     assert elapsed < 30

@@ -41,6 +41,7 @@ from consent_audit.graph_objects import (
 from consent_audit.live.graph_client import GraphClient, Outcome
 from consent_audit.live.graph_errors import BAD_RESPONSE, GraphError
 from consent_audit.live.plan import PlannedCall, wave_one, wave_two
+from consent_audit.live.transport import TOO_LARGE, TOO_SLOW
 from consent_audit.live.what_if import what_if_questions
 from consent_audit.live_options import LiveOptions
 from consent_audit.manifest import Manifest
@@ -618,6 +619,11 @@ def _unreachable(results: _Results, root: str) -> None:
         return
     errors = [o for o in outcomes if isinstance(o, GraphError)]
     first = errors[0]
+    if all(e.code in (TOO_LARGE, TOO_SLOW) for e in errors):
+        raise AccessError(
+            f"no usable answer from Microsoft Graph at {root}: {first.message}",
+            fix="A proxy or the endpoint is misbehaving: check the proxy and --graph-url.",
+        )
     if all(_read_nothing(o) for o in errors):
         raise AccessError(
             f"cannot reach Microsoft Graph at {root}: {first.message}",

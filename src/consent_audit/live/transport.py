@@ -128,7 +128,8 @@ class Deadline:
 
 
 class _Watch:
-    """The connections one exchange used; ``fire`` shuts them down (from the timer thread)."""
+    """The connections (and their sockets) one exchange used; ``fire`` shuts them down, from
+    the timer's thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -151,7 +152,9 @@ class _Watch:
 
 
 def _cut(connection: Any) -> None:
-    sock = getattr(connection, "sock", None)
+    sock = (
+        connection if isinstance(connection, socket.socket) else getattr(connection, "sock", None)
+    )
     if isinstance(sock, socket.socket):
         # socket.socket's own shutdown, also for an SSLSocket: it ends the TCP stream under
         # TLS without tearing down the SSL object the reading thread is inside.
@@ -164,7 +167,7 @@ _current = threading.local()
 
 def _attach(connection: Any) -> None:
     watch = getattr(_current, "watch", None)
-    if isinstance(watch, _Watch):
+    if isinstance(watch, _Watch) and connection is not None:
         watch.attach(connection)
 
 
@@ -174,7 +177,10 @@ class _WatchedHTTPConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
     def getresponse(self) -> Any:
+        # The socket itself too: after the headers of a ``Connection: close`` answer,
+        # http.client drops ``self.sock`` while the body is still read from that socket.
         _attach(self)
+        _attach(self.sock)
         return super().getresponse()
 
 
@@ -185,6 +191,7 @@ class _WatchedHTTPSConnection(HTTPSConnection):
 
     def getresponse(self) -> Any:
         _attach(self)
+        _attach(self.sock)
         return super().getresponse()
 
 
