@@ -389,9 +389,10 @@ def fix(
         failed = [r for r in results if not r.ok]
         if failed:
             made = sum(r.ok for r in results)
+            unsent = sum(not r.sent for r in results)
             typer.echo(
                 f"Stopped at step {failed[0].action.number}: {made} of {len(results)} "
-                f"change(s) made, {len(failed) - 1} not sent. Re-auditing the tenant as it is now."
+                f"change(s) made, {unsent} not sent. Re-auditing the tenant as it is now."
             )
         after = _audit(_read(None, False, options, full), chosen, full, user, ids)
         typer.echo(render_before_after(before, after))

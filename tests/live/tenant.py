@@ -135,7 +135,7 @@ def wave_one_routes(graph: FakeGraph, *, user: bool = False) -> FakeGraph:
         {
             "value": [
                 {
-                    "id": "req-1",
+                    "id": "7322e5f3-0f15-4eb8-9e82-2029e8622f5d",
                     "appId": APP_ID,
                     "appDisplayName": "Recruitee",
                     "pendingScopes": [{"displayName": "Mail.ReadWrite"}],
@@ -145,7 +145,7 @@ def wave_one_routes(graph: FakeGraph, *, user: bool = False) -> FakeGraph:
         },
     )
     graph.add(
-        "/identityGovernance/appConsent/appConsentRequests/req-1/userConsentRequests"
+        "/identityGovernance/appConsent/appConsentRequests/7322e5f3-0f15-4eb8-9e82-2029e8622f5d/userConsentRequests"
         "?$filter=status eq 'InProgress'",
         {
             "value": [

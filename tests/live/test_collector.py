@@ -166,14 +166,19 @@ def test_app_ids_are_looked_up_and_merged_with_name_matches(
     graph = t.wave_two_routes(t.wave_one_routes(FakeGraph()))
     graph.add(
         f"/servicePrincipals?$filter=appId in ('{t.APP_ID}','{extra}')&$select={SP_FIELDS}",
-        {"value": [t.sp(t.SP_ID, t.APP_ID, "Recruitee"), t.sp("sp-x", extra, "Tellent ATS")]},
+        {
+            "value": [
+                t.sp(t.SP_ID, t.APP_ID, "Recruitee"),
+                t.sp("5f0e9d1c-0000-4000-8000-00000000005f", extra, "Tellent ATS"),
+            ]
+        },
     )
-    graph.add("/servicePrincipals/sp-x/*", {"value": []})
+    graph.add("/servicePrincipals/5f0e9d1c-0000-4000-8000-00000000005f/*", {"value": []})
     graph.install(rsps)
     options = LiveOptions(app_ids=(extra, t.APP_ID.upper()))
     snap = collect_with(make_client(), manifest, options, now=NOW)
     ids = [a.service_principal.id for a in snap.recruitee_apps.data or []]
-    assert sorted(ids) == sorted([t.SP_ID, t.NEAR_SP_ID, "sp-x"])
+    assert sorted(ids) == sorted([t.SP_ID, t.NEAR_SP_ID, "5f0e9d1c-0000-4000-8000-00000000005f"])
 
 
 def test_unreachable_graph_is_an_access_error(
@@ -240,14 +245,18 @@ def test_unreadable_requesters_keep_the_request_and_say_so(
 ) -> None:
     graph = t.wave_two_routes(t.wave_one_routes(FakeGraph()))
     graph.routes[
-        "/identityGovernance/appConsent/appConsentRequests/req-1/userConsentRequests"
+        "/identityGovernance/appConsent/appConsentRequests/7322e5f3-0f15-4eb8-9e82-2029e8622f5d/userConsentRequests"
         "?$filter=status eq 'InProgress'"
     ] = [(403, error_body("Authorization_RequestDenied", "no"), {})]
     graph.install(rsps)
     snap = collect_with(make_client(), manifest, LiveOptions(), now=NOW)
     assert snap.app_consent_requests.status is PartStatus.OK
-    assert [r.id for r in snap.app_consent_requests.data or []] == ["req-1"]
-    assert "req-1 could not be read" in (snap.app_consent_requests.message or "")
+    assert [r.id for r in snap.app_consent_requests.data or []] == [
+        "7322e5f3-0f15-4eb8-9e82-2029e8622f5d"
+    ]
+    assert "7322e5f3-0f15-4eb8-9e82-2029e8622f5d could not be read" in (
+        snap.app_consent_requests.message or ""
+    )
 
 
 def _policy(certified: object | None = None) -> dict[str, object]:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from consent_audit import __version__
 from consent_audit.errors import AccessError
+from consent_audit.graph_ids import IdKind, is_valid
 from consent_audit.graph_objects import (
     AdminConsentRequestPolicy,
     AppConsentRequest,
@@ -224,7 +225,11 @@ def _apps(results: _Results) -> Part[list[ServicePrincipal]]:
         if part.data is None:
             return Part(status=part.status, message=part.message, permission=part.permission)
         for sp in part.data:
-            found.setdefault(sp.id, sp)
+            if is_valid(IdKind.OBJECT_ID, sp.id):
+                found.setdefault(sp.id, sp)
+            else:
+                # Its id would become a path segment of every wave-2 read: not requested.
+                gaps.append("unreadable item (a service principal whose id is not a GUID)")
         notes.extend([part.message] if part.message else [])
         gaps.extend(part.gaps)
     return Part(
@@ -435,7 +440,9 @@ def _grant_policies(results: _Results) -> Part[list[PermissionGrantPolicy]]:
     return Part(data=parsed.data, message=message or part.message, gaps=parsed.gaps)
 
 
-def _consent_requests(results: _Results, request_ids: list[str]) -> Part[list[AppConsentRequest]]:
+def _consent_requests(
+    results: _Results, request_ids: list[str], unaddressable: int = 0
+) -> Part[list[AppConsentRequest]]:
     """Pending requests, each with its userConsentRequests read separately (the list answers
     them as ``[]``): ADMIN_CONSENT_REQUEST_PENDING names who asked, when and why."""
     part = results.part("consent_requests", _values(AppConsentRequest))
@@ -444,6 +451,13 @@ def _consent_requests(results: _Results, request_ids: list[str]) -> Part[list[Ap
     asked: dict[str, list[UserConsentRequest]] = {}
     notes: list[str] = [part.message] if part.message else []
     gaps: list[str] = list(part.gaps)
+    if unaddressable:
+        note = (
+            f"who asked in {unaddressable} consent request(s) was not read: their ids are not "
+            "GUIDs, so they cannot address a Graph request"
+        )
+        notes.append(note)
+        gaps.append(note)
     for index, request_id in enumerate(request_ids):
         key = f"user_consent_requests_{index}"
         found = results.part(key, _values(UserConsentRequest))
@@ -477,6 +491,7 @@ def _recruitee_requests(
         shown = str(raw.get("appDisplayName") or "").casefold()
         if raw.get("id") and (app_id in wanted or shown == name):
             ids.append(str(raw["id"]))
+
     return ids
 
 
@@ -666,7 +681,8 @@ def collect_with(
     user_id = lookup.user.data.id if lookup and lookup.user.data else None
     per_user = bool(options.user and user_id)
     say("Reading grants and assignments" + (" and audit logs" if options.with_logs else ""))
-    request_ids = _recruitee_requests(results, apps, manifest)
+    wanted_requests = _recruitee_requests(results, apps, manifest)
+    request_ids = [i for i in wanted_requests if is_valid(IdKind.OBJECT_ID, i)]
     tallies: dict[str, _PrincipalTally] = {}
     _run(
         client,
@@ -681,7 +697,10 @@ def collect_with(
             data=[
                 _recruitee_app(results, sp, i, per_user, tallies.get(f"grants_{i}"))
                 for i, sp in enumerate(apps)
-            ]
+            ],
+            # Service principals that could not be read (or addressed) stay named: DATA_PARTIAL.
+            message=apps_part.message,
+            gaps=apps_part.gaps,
         )
         if apps_part.data is not None
         else Part(
@@ -711,7 +730,9 @@ def collect_with(
         admin_consent_request_policy=results.part(
             "admin_consent_request_policy", _one(AdminConsentRequestPolicy)
         ),
-        app_consent_requests=_consent_requests(results, request_ids),
+        app_consent_requests=_consent_requests(
+            results, request_ids, len(wanted_requests) - len(request_ids)
+        ),
         conditional_access_policies=results.part(
             "conditional_access", _values(ConditionalAccessPolicy)
         ),

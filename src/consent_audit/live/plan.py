@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, unquote
 
+from consent_audit.graph_ids import IdKind, path_segment
 from consent_audit.graph_objects import AppRoleAssignment, OAuth2PermissionGrant
 from consent_audit.live.graph_client import BETA, V1, GraphCall
 from consent_audit.live.what_if import WHAT_IF_PATH, what_if_questions
@@ -115,6 +116,20 @@ class PlannedCall:
 def _q(value: str) -> str:
     """Percent-encode a query value; keep OData punctuation readable."""
     return quote(value, safe="'(),:$/=")
+
+
+_PLACEHOLDER = re.compile(r"\{[A-Za-z]+\}")
+
+
+def _segment(kind: IdKind, value: str) -> str:
+    """An id from the tenant as one path segment: validated for its kind and percent-encoded
+    with nothing kept (graph_ids.path_segment), so ``/../``, ``?`` or ``#`` in an id Graph
+    sent cannot steer a read elsewhere; the collector leaves out ids that fail
+    (UnsafeValueError here is a bug). ``{name}`` placeholders are kept for the permissions
+    page (``collection_plan``)."""
+    if _PLACEHOLDER.fullmatch(value):
+        return value
+    return path_segment(kind, value)
 
 
 def _literal(value: str) -> str:
@@ -274,7 +289,7 @@ def consent_request_calls(request_ids: list[str]) -> list[PlannedCall]:
             2,
             SnapshotPart.APP_CONSENT_REQUESTS,
             "/identityGovernance/appConsent/appConsentRequests/"
-            f"{quote(request_id, safe='')}/userConsentRequests?$filter="
+            f"{_segment(IdKind.OBJECT_ID, request_id)}/userConsentRequests?$filter="
             + _q("status eq 'InProgress'"),
             CONSENT_READ,
             when="a pending request for Recruitee",
@@ -315,6 +330,7 @@ def wave_two(
     if options.user and user_id:
         calls += what_if_calls(user_id, [app_id for _sp_id, app_id in apps])
     for index, (sp_id, _app_id) in enumerate(apps):
+        sp = _segment(IdKind.OBJECT_ID, sp_id)
         client = f"clientId eq {_literal(sp_id)}"
         if options.user and user_id:
             calls += [
@@ -347,12 +363,12 @@ def wave_two(
                     f"grants_{index}",
                     2,
                     SnapshotPart.OAUTH2_PERMISSION_GRANTS,
-                    f"/servicePrincipals/{quote(sp_id)}/oauth2PermissionGrants"
+                    f"/servicePrincipals/{sp}/oauth2PermissionGrants"
                     f"?{BIG_PAGE}&$select={GRANT_FIELDS}",
                     DIR_READ,
                     when="without --user",
                     item=OAuth2PermissionGrant.model_validate,
-                    fallback=f"/servicePrincipals/{quote(sp_id)}/oauth2PermissionGrants"
+                    fallback=f"/servicePrincipals/{sp}/oauth2PermissionGrants"
                     f"?$select={GRANT_FIELDS}",
                 )
             )
@@ -361,12 +377,10 @@ def wave_two(
                 f"assigned_{index}",
                 2,
                 SnapshotPart.APP_ROLE_ASSIGNED_TO,
-                f"/servicePrincipals/{quote(sp_id)}/appRoleAssignedTo"
-                f"?{BIG_PAGE}&$select={ASSIGNMENT_FIELDS}",
+                f"/servicePrincipals/{sp}/appRoleAssignedTo?{BIG_PAGE}&$select={ASSIGNMENT_FIELDS}",
                 APP_READ,
                 item=AppRoleAssignment.model_validate,
-                fallback=f"/servicePrincipals/{quote(sp_id)}/appRoleAssignedTo"
-                f"?$select={ASSIGNMENT_FIELDS}",
+                fallback=f"/servicePrincipals/{sp}/appRoleAssignedTo?$select={ASSIGNMENT_FIELDS}",
             )
         )
     if options.with_logs and apps:

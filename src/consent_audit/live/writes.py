@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from consent_audit.graph_ids import IdKind, is_valid, path_segment
 from consent_audit.live.graph_client import DEFAULT_BACKOFF, TokenProvider, parse_retry_after
 from consent_audit.live.graph_errors import GraphError, parse_graph_error
 from consent_audit.live.scrub import remember
@@ -40,6 +41,67 @@ ROLES_FOR = {
     "AppRoleAssignment.ReadWrite.All": APP_ADMINS,
 }
 RETRYABLE = {429, 503, 504}
+
+Segment = str | IdKind
+WRITES: tuple[tuple[str, tuple[Segment, ...], dict[str, IdKind]], ...] = (
+    ("PATCH", ("servicePrincipals", IdKind.OBJECT_ID), {}),
+    ("PATCH", ("oauth2PermissionGrants", IdKind.GRANT_ID), {}),
+    (
+        "POST",
+        ("oauth2PermissionGrants",),
+        {"clientId": IdKind.OBJECT_ID, "resourceId": IdKind.OBJECT_ID},
+    ),
+    (
+        "POST",
+        ("servicePrincipals", IdKind.OBJECT_ID, "appRoleAssignedTo"),
+        {
+            "principalId": IdKind.OBJECT_ID,
+            "resourceId": IdKind.OBJECT_ID,
+            "appRoleId": IdKind.OBJECT_ID,
+        },
+    ),
+)
+"""Every write ``fix --apply`` can send: method, path segments (literal, or an id of a kind)
+and the ids its body must carry. A step matching none of them is never sent."""
+
+
+class UnsafeWrite(Exception):
+    """A planned write whose target is not one of WRITES with valid ids: never sent. The
+    message never repeats the offending value (it is tenant text)."""
+
+
+def write_path(method: str, path: str, body: dict[str, Any] | None = None) -> str:
+    """The path to send, rebuilt from its validated parts, each id percent-encoded alone.
+
+    The plan's path is not sent as written: it is split into segments, matched against the
+    writes consent-audit makes, and every id segment must be of its kind (object ids GUIDs,
+    grant ids base64url, graph_ids.py) before it is encoded with nothing kept. ``/../``,
+    ``?``, ``#`` or ``%2F`` in an id can therefore never change where a write goes
+    (issue #19: a grant id ``x/../../servicePrincipals/<id>?$select=id#`` sent the PATCH to
+    the service principal)."""
+    segments = path.split("/")
+    if segments[0] != "":
+        raise UnsafeWrite("the request path is not absolute")
+    segments = segments[1:]
+    for planned_method, template, body_ids in WRITES:
+        if planned_method != method or len(template) != len(segments):
+            continue
+        built: list[str] = []
+        for want, got in zip(template, segments, strict=True):
+            if isinstance(want, IdKind):
+                if not is_valid(want, got):
+                    raise UnsafeWrite(f"its {want.value} is not valid, so it could go elsewhere")
+                built.append(path_segment(want, got))
+            elif want == got:
+                built.append(want)
+            else:
+                break
+        else:
+            for key, kind in body_ids.items():
+                if not is_valid(kind, (body or {}).get(key)):
+                    raise UnsafeWrite(f"its body's {key} is not a valid {kind.value}")
+            return "/" + "/".join(built)
+    raise UnsafeWrite("the request is not one of the writes consent-audit plans")
 
 
 @dataclass(frozen=True)
@@ -130,7 +192,13 @@ class GraphWriter:
                 )
                 continue
             try:
-                self.send(action.method, action.path, action.body or {})
+                path = write_path(action.method, action.path, action.body)
+            except UnsafeWrite as refused:
+                results.append(ActionResult(action, False, f"refused: {refused}", sent=False))
+                failed = action
+                continue
+            try:
+                self.send(action.method, path, action.body or {})
             except GraphError as error:
                 hint = ""
                 if error.status == 403:
