@@ -25,7 +25,8 @@ def test_status_is_one_line_naming_the_plain_file_and_saying_not_encrypted(
     assert result.exit_code == 0
     plain = tmp_path / "cache" / "consent-audit" / "token_cache.json"
     assert result.stdout.count("\n") == 1
-    assert result.stdout.startswith("token cache: NOT encrypted, owner-only file ")
+    assert result.stdout.startswith("token cache: NOT encrypted, file ")
+    assert "(not written yet; folder mode 0700)" in result.stdout  # the modes found, not meant
     assert str(plain) in result.stdout
     assert "(empty)" in result.stdout
     assert result.stderr == "", "the status line says it; no separate notice"
