@@ -751,14 +751,17 @@ def handled_members(
 
 
 def check_enum_members(
-    schemas: dict[str, Schema], sources: dict[str, str], fields: dict[str, set[str]], report: Report
+    schemas: dict[str, Schema],
+    handled: list[tuple[str, int, str, set[str]]],
+    fields: dict[str, set[str]],
+    report: Report,
 ) -> int:
     members = {
         e: {m.casefold() for m in schemas["v1.0"].enums[e]["members"]}
         for e in set().union(*fields.values(), set())
     }
     count = 0
-    for filename, line, value, enums in handled_members(sources, fields):
+    for filename, line, value, enums in handled:
         count += 1
         if not any(value.casefold() in members[e] for e in enums):
             names = " or ".join(sorted(enums))
@@ -771,6 +774,61 @@ def check_enum_members(
             note = " (a beta member only)" if beta else ""
             report.add(f"{filename}:{line}: '{value}' is not a member of Graph v1.0 {names}{note}")
     return count
+
+
+SENTINEL = "unknownFutureValue"
+PREFER_UNKNOWN = "include-unknown-enum-members"
+
+
+def _holds(schema: Schema, type_name: str, enum: str, seen: set[str] | None = None) -> bool:
+    """Whether a value of ``type_name`` carries ``enum`` somewhere in its properties."""
+    seen = set() if seen is None else seen
+    if type_name in seen:
+        return False
+    seen.add(type_name)
+    for name in schema.chain(type_name):
+        for ref, _ in schema.types[name]["properties"].values():
+            element = _element(ref)
+            if element == enum or (
+                schema.is_structured(element) and _holds(schema, element, enum, seen)
+            ):
+                return True
+    return False
+
+
+def check_evolved_members(
+    schemas: dict[str, Schema],
+    requests: Iterable[Request],
+    handled: list[tuple[str, int, str, set[str]]],
+    report: Report,
+) -> None:
+    """A member declared after ``unknownFutureValue`` (an evolvable enum) comes back as
+    ``unknownFutureValue`` unless the request sends ``Prefer: include-unknown-enum-members``
+    (microsoft/api-guidelines graph/patterns/evolvable-enums.md): code that handles one needs
+    every request reading that enum to send the header."""
+    schema = schemas["v1.0"]
+    read: list[tuple[Request, str]] = []
+    for request in requests:
+        ref, error = resolve(schema, request.path.split("?", 1)[0])
+        if request.version == "v1.0" and not error:
+            read.append((request, _element(ref)))
+    for filename, line, value, enums in handled:
+        for enum in enums:
+            members = [m.casefold() for m in schema.enums[enum]["members"]]
+            if SENTINEL.casefold() not in members or value.casefold() not in members:
+                continue
+            if members.index(value.casefold()) < members.index(SENTINEL.casefold()):
+                continue
+            for request, element in read:
+                if not _holds(schema, element, enum):
+                    continue
+                prefer = dict(request.headers).get("Prefer", "")
+                if PREFER_UNKNOWN not in prefer:
+                    report.add(
+                        f"{filename}:{line}: '{value}' comes after {SENTINEL} in Graph v1.0 "
+                        f"{enum}, but {request.key} reads it without 'Prefer: "
+                        f"{PREFER_UNKNOWN}' (Graph sends {SENTINEL} instead)"
+                    )
 
 
 def check_stale(report: Report, excuses: Any) -> None:
@@ -791,8 +849,12 @@ def problems(
     """Every departure from the schema that ``deviations.py`` does not excuse."""
     schemas = schemas or load()
     report = Report()
-    read_as = check_requests(schemas, list(requests), report, excuses)
+    requests = list(requests)
+    read_as = check_requests(schemas, requests, report, excuses)
     check_models(schemas, roots, read_as, list(all_models), report, excuses)
-    check_enum_members(schemas, sources, enum_fields(schemas, roots), report)
+    fields = enum_fields(schemas, roots)
+    handled = handled_members(sources, fields)
+    check_enum_members(schemas, handled, fields, report)
+    check_evolved_members(schemas, requests, handled, report)
     check_stale(report, excuses)
     return report.problems

@@ -252,3 +252,15 @@ def test_a_mistake_in_the_what_if_body_is_caught() -> None:
         f"what_if_exchange (v1.0 {asked.path}): body signInConditions/clientAppType: "
         "'browsers' is not a member of Graph v1.0 conditionalAccessClientApp",
     ]
+
+
+def test_an_evolved_enum_member_needs_the_prefer_header() -> None:
+    """The code handles grant control riskRemediation, declared after unknownFutureValue in
+    v1.0: the Conditional Access read without 'Prefer: include-unknown-enum-members' would
+    only ever see unknownFutureValue, and the check says so."""
+    requests = checker.requests_of(collection_plan(load_manifest()))
+    patched = [replace(r, headers=()) if r.key == "conditional_access" else r for r in requests]
+    problems = _problems(requests=patched)
+    assert problems
+    assert all("riskremediation' comes after unknownfuturevalue" in p.casefold() for p in problems)
+    assert all("conditional_access reads it without" in p for p in problems)
