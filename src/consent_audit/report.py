@@ -72,6 +72,20 @@ class RemediationStep(ReportModel):
     plan_step: int | None = None
 
 
+APP_ADMINS = "Cloud Application Administrator or Application Administrator"
+LEAST_PRIVILEGED_ROLE = {
+    "DelegatedPermissionGrant.ReadWrite.All": APP_ADMINS,
+    "Application.ReadWrite.All": APP_ADMINS,
+    "AppRoleAssignment.ReadWrite.All": APP_ADMINS,
+}
+"""The least-privileged directory role for each write a plan step makes. Delegated consent to
+any API, Microsoft Graph included, can be granted by a Cloud Application Administrator or
+Application Administrator; Privileged Role Administrator is needed only for app roles
+(application permissions), which no step grants (entra-docs grant-admin-consent.md,
+Prerequisites). App properties and user assignments: the same two roles
+(assign-user-or-group-access-portal.md)."""
+
+
 class PlanStep(ReportModel):
     """One step of the audit's single fix plan, in the order it should be taken.
 

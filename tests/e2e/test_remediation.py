@@ -91,7 +91,8 @@ def test_fix_apply_reports_a_forbidden_write_with_the_role(
     run = run_cli(["fix", "--apply", "--yes"], emu.url, tmp_path)
     assert run.code == 3
     assert "FAILED" in run.stdout
-    assert "Privileged Role Administrator" in run.stdout
+    assert "Cloud Application Administrator or Application Administrator" in run.stdout
+    assert "Privileged Role Administrator" not in run.stdout
 
 
 def test_fix_apply_without_yes_refuses_when_not_interactive(

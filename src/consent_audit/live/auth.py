@@ -192,8 +192,8 @@ def raise_for_msal_error(
             f"sign-in needs consent to consent-audit's read-only Graph scopes for client "
             f"{settings.client_id} ({description or error}).",
             fix=(
-                "Either a Global Administrator or Privileged Role Administrator consents once, "
-                f"for the whole tenant, by opening:\n  {url}\n"
+                "Either a Cloud Application Administrator or Application Administrator "
+                f"consents once, for the whole tenant, by opening:\n  {url}\n"
                 "or sign in with your own app registration that already has these delegated "
                 "permissions granted: --client-id <appId> (or AZURE_CLIENT_ID)."
             ),

@@ -6,10 +6,10 @@ in the order printed only if the ones before it were made), so they are sent one
 rather than batched, each retried on 429/503/504 honouring Retry-After, and the first write
 that fails stops the run: the steps after it are reported "not sent", never attempted. Each
 answer is read within the same size and time bounds as the reads (live/transport.py), and
-the token is sent only to the configured Graph host. A 403 names the permission and the roles
-that can grant it: Privileged Role Administrator for delegated permission grants; Cloud
-Application Administrator or Application Administrator for app changes and assignments
-(entra-docs grant-admin-consent.md, assign-user-or-group-access-portal.md).
+the token is sent only to the configured Graph host. A 403 names the permission and the
+least-privileged role for it (report.LEAST_PRIVILEGED_ROLE: Cloud Application Administrator or
+Application Administrator for delegated grants, app changes and assignments; entra-docs
+grant-admin-consent.md, assign-user-or-group-access-portal.md).
 """
 
 from __future__ import annotations
@@ -32,14 +32,9 @@ from consent_audit.live.transport import (
     environment_session,
     exchange,
 )
+from consent_audit.report import LEAST_PRIVILEGED_ROLE as ROLES_FOR
 from consent_audit.report import PlanStep
 
-APP_ADMINS = "Cloud Application Administrator or Application Administrator"
-ROLES_FOR = {
-    "DelegatedPermissionGrant.ReadWrite.All": "Privileged Role Administrator",
-    "Application.ReadWrite.All": APP_ADMINS,
-    "AppRoleAssignment.ReadWrite.All": APP_ADMINS,
-}
 RETRYABLE = {429, 503, 504}
 
 Segment = str | IdKind

@@ -11,7 +11,14 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from consent_audit.render.common import PlainTable
-from consent_audit.report import FeatureVerdict, Finding, PlanStep, Report, VerdictStatus
+from consent_audit.report import (
+    LEAST_PRIVILEGED_ROLE,
+    FeatureVerdict,
+    Finding,
+    PlanStep,
+    Report,
+    VerdictStatus,
+)
 
 PLAN_HEADING = "Do this next"
 PLAN_INTRO = (
@@ -87,7 +94,8 @@ def plan_step_lines(step: PlanStep, indent: str = "   ") -> list[str]:
     if step.trade_off:
         lines.append(f"{indent}Trade-off: {step.trade_off}")
     if step.permission:
-        lines.append(f"{indent}Needs: {step.permission}")
+        role = LEAST_PRIVILEGED_ROLE.get(step.permission)
+        lines.append(f"{indent}Needs: {step.permission}" + (f" (role: {role})" if role else ""))
     lines.append(f"{indent}Resolves: {', '.join(step.finding_ids)}")
     return lines
 
