@@ -219,6 +219,7 @@ def recruitee_sp(
     app_id: str = RECRUITEE_APP_ID,
     enabled: bool = True,
     assignment_required: bool = False,
+    disabled_by_microsoft: str | None = None,
 ) -> ServicePrincipal:
     return ServicePrincipal(
         id=sp_id or t.recruitee_sp_id,
@@ -231,7 +232,7 @@ def recruitee_sp(
         app_owner_organization_id=RECRUITEE_HOME_TENANT,
         service_principal_type="Application",
         sign_in_audience="AzureADMultipleOrgs",
-        disabled_by_microsoft_status=None,
+        disabled_by_microsoft_status=disabled_by_microsoft,
     )
 
 
@@ -938,6 +939,21 @@ def disabled_app() -> TenantSnapshot:
     return snapshot(
         t,
         apps=[app(recruitee_sp(t, enabled=False), [admin_grant(t, ALL_SCOPES)])],
+        auth=authorization_policy(LEGACY),
+        policies=consent_policies(legacy_policy(t)),
+        acr=workflow(t, True, t.upn("Grady", "Archie")),
+        ca=ca_ok(block_legacy_auth(t), require_mfa(t)),
+    )
+
+
+def microsoft_disabled() -> TenantSnapshot:
+    """Microsoft disabled Recruitee's application (disabledByMicrosoftStatus); the tenant's own
+    'Enabled for users to sign-in?' is still Yes, and nothing in the tenant can undo it."""
+    t = Tenant("tailspintoys", "Tailspin Toys", "tailspintoys.com", when("2025-06-04T09:12:31"))
+    sp = recruitee_sp(t, disabled_by_microsoft="DisabledDueToViolationOfServicesAgreement")
+    return snapshot(
+        t,
+        apps=[app(sp, [admin_grant(t, ALL_SCOPES)])],
         auth=authorization_policy(LEGACY),
         policies=consent_policies(legacy_policy(t)),
         acr=workflow(t, True, t.upn("Grady", "Archie")),
@@ -1783,6 +1799,7 @@ SCENARIOS: dict[str, Callable[[], TenantSnapshot]] = {
     "ca-unreadable": ca_unreadable,
     "duplicate-apps": duplicate_apps,
     "disabled-app": disabled_app,
+    "microsoft-disabled": microsoft_disabled,
     "revoked-grants": revoked_grants,
     "recommended-policy": recommended_policy_tenant,
     "revoked-consent": revoked_consent,

@@ -22,7 +22,11 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 
 def _raw_registry() -> dict[str, dict[str, Any]]:
-    text = resources.files("consent_audit.data").joinpath("findings.toml").read_text("utf-8")
+    from consent_audit.evaluate.mechanisms import expand
+
+    text = expand(
+        resources.files("consent_audit.data").joinpath("findings.toml").read_text("utf-8")
+    )
     raw: dict[str, dict[str, Any]] = tomllib.loads(text)
     return raw
 

@@ -42,6 +42,7 @@ SUBJECTS: dict[str, tuple[Subject, ...]] = {
     "APP_DUPLICATE": (),
     "APP_DISABLED": (_A,),
     "APP_LOOKALIKE": (_A,),
+    "APP_DISABLED_BY_MICROSOFT": (_A,),
     "SCOPE_MISSING": (_A, _F),
     "USER_CONSENT_DISABLED": (),
     "USER_CONSENT_RESTRICTED": (),

@@ -80,7 +80,7 @@ def test_pending_consent_request_names_who_asked_when_and_why(
     emu = graph_emulator_factory(EXAMPLES / "recommended-policy.json")
     report = _check(emu, tmp_path).report
     [pending] = _findings(report, "ADMIN_CONSENT_REQUEST_PENDING")
-    assert "patti.fernandez@fourthcoffee.com on 2025-06-15" in pending["detail"]
+    assert "Patti Fernandez (patti.fernandez@fourthcoffee.com) on 2025-06-15" in pending["detail"]
     assert "schedule interviews" in pending["detail"]
     [asker] = pending["evidence"]["requests"]
     assert asker["user"] == "patti.fernandez@fourthcoffee.com"

@@ -35,7 +35,7 @@ def test_no_service_principal_is_app_not_found_for_every_feature() -> None:
     assert f.features == ["mailbox", "calendar", "rooms"]
     assert "'Recruitee'" in f.evidence["looked_for"]
     assert f.evidence["similar"] == []
-    assert_portal(f, "Enterprise applications > Deleted applications")
+    assert_portal(f, "Entra ID > Enterprise apps > Deleted applications")
     assert statuses(report) == ALL_FAIL
     assert verdict(report, "mailbox").missing_scopes != []
 
@@ -109,14 +109,14 @@ def test_account_disabled_app_fails_every_feature() -> None:
     assert f.app_object_id == RECRUITEE_SP_ID
     assert f.evidence["accountEnabled"] is False
     assert "'Enabled for users to sign-in?' is No" in f.detail
-    assert_portal(f, "Enterprise applications > Recruitee > Properties")
+    assert_portal(f, "Enterprise apps > All applications > Recruitee > Properties")
     request = _planned_request(report, f)
     assert request is not None
     assert '"accountEnabled": true' in request
     assert statuses(report) == ALL_FAIL
 
 
-def test_disabled_by_microsoft_is_app_disabled_even_when_account_enabled() -> None:
+def test_disabled_by_microsoft_is_its_own_finding_with_no_tenant_fix() -> None:
     report = run(
         with_sp(
             healthy(),
@@ -125,9 +125,15 @@ def test_disabled_by_microsoft_is_app_disabled_even_when_account_enabled() -> No
         )
     )
 
-    f = one(report, "APP_DISABLED")
+    f = one(report, "APP_DISABLED_BY_MICROSOFT")
+    assert "APP_DISABLED" not in codes(report)
     assert f.evidence["disabledByMicrosoftStatus"] == "DisabledDueToViolationOfServicesAgreement"
-    assert "Microsoft disabled it" in f.detail
+    assert "disabled by Microsoft" in f.detail
+    assert statuses(report) == ALL_FAIL
+    actions = " ".join(r.action for r in f.remediation)
+    assert "Contact Recruitee" in actions
+    assert "suspect" in actions
+    assert "to Yes" not in actions
 
 
 def test_not_disabled_status_and_unknown_enabled_flag_are_not_app_disabled() -> None:

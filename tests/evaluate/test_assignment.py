@@ -58,7 +58,7 @@ def test_assignment_required_with_nobody_assigned_is_warning_for_every_feature()
     assert f.features == ["mailbox", "calendar", "rooms"]
     assert "Nobody is assigned" in f.detail
     assert f.app_object_id == RECRUITEE_SP_ID
-    assert_portal(f, "Enterprise applications > Recruitee > Users and groups")
+    assert_portal(f, "Enterprise apps > All applications > Recruitee > Users and groups")
 
 
 def test_service_principal_assignment_does_not_count_as_a_user_or_group() -> None:
@@ -96,7 +96,9 @@ def test_unassigned_user_is_an_error_for_every_feature() -> None:
     assert f.evidence["user_id"] == USER_ID
     assert f.evidence["nested_only_group_ids"] == []
     assert "AADSTS50105" in f.detail
-    assert_portal(f, "Enterprise applications > Recruitee > Users and groups > Add user/group")
+    assert_portal(
+        f, "Enterprise apps > All applications > Recruitee > Users and groups > Add user/group"
+    )
     request = _planned_request(report, f)
     assert request is not None
     assert f'"principalId": "{USER_ID}"' in request

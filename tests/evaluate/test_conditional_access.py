@@ -205,7 +205,7 @@ def test_block_policy_for_all_users_fails_every_feature() -> None:
     assert f.evidence["targets"] == "all resources"
     assert f.evidence["users"] == "all users"
     assert "'Block everything'" in f.detail
-    assert_portal(f, "Protection > Conditional Access > Policies")
+    assert_portal(f, "Entra ID > Conditional Access > Policies")
     assert statuses(report) == ALL_FAIL
     assert first_broken_link(report, "rooms") == "conditional_access"
 
@@ -230,7 +230,7 @@ def test_compliant_device_requirement_is_unknown_naming_the_control() -> None:
     assert f.evidence["policy_id"] == policy.id
     assert f.evidence["not_evaluated"][0]["condition"] == "a compliant device"
     assert "non-interactive sign-in log" in f.evidence["not_evaluated"][0]["settled_by"]
-    assert_portal(f, "Protection > Conditional Access > Policies")
+    assert_portal(f, "Entra ID > Conditional Access > Policies")
     assert not {"CA_POLICY_BLOCKS", "CA_POLICY_REQUIRES"} & set(codes(report))
     assert set(statuses(report).values()) == {"unknown"}
     assert first_broken_link(report, "mailbox") == "conditional_access"
@@ -351,7 +351,7 @@ def test_signin_frequency_is_information_deferred_to_the_next_connect() -> None:
     assert "deferred until the next interactive sign-in" in f.detail
     assert "SIGNIN_FAILURES" not in f.detail
     assert f.evidence["policy_id"] == policy.id
-    assert_portal(f, "Protection > Conditional Access > Policies")
+    assert_portal(f, "Entra ID > Conditional Access > Policies")
     assert statuses(report) == ALL_PASS
     assert first_broken_link(report, "mailbox") is None
 
@@ -397,9 +397,11 @@ def test_device_control_on_exchange_is_unknown_for_mail_and_calendar_only() -> N
 
 
 def test_block_remediation_never_suggests_excluding_recruitee_alone() -> None:
-    f = one(run(with_ca_policy(healthy(), ca_policy())), "CA_POLICY_BLOCKS")
-    assert "exclude the users who sync" in f.remediation[0].action
+    policy = ca_policy(include_apps=[EXCHANGE_ONLINE], display_name="Block Exchange")
+    f = one(run(with_ca_policy(healthy(), policy)), "CA_POLICY_BLOCKS")
+    assert "exclude the people who sync" in f.remediation[0].action
     assert "does not exempt" in f.remediation[0].action
+    assert "tenant-wide" in f.remediation[0].action
 
 
 def test_mfa_policy_is_explained_in_the_table_not_as_a_finding() -> None:
@@ -440,7 +442,7 @@ def test_report_only_policy_is_info_not_block() -> None:
     assert f.features == []
     assert f.evidence["state"] == "enabledForReportingButNotEnforced"
     assert f.detail.startswith("Report-only today; if enforced:")
-    assert_portal(f, "Protection > Conditional Access > Policies")
+    assert_portal(f, "Entra ID > Conditional Access > Policies")
     assert "CA_POLICY_BLOCKS" not in codes(report)
     assert statuses(report) == ALL_PASS
 
@@ -466,7 +468,7 @@ def test_unreadable_ca_policies_make_every_feature_unknown() -> None:
     assert f.severity.value == "warning"
     assert f.features == ["mailbox", "calendar", "rooms"]
     assert f.evidence == {"status": "forbidden", "permission": "Policy.Read.All"}
-    assert_portal(f, "Identity > Roles & admins > Global Reader")
+    assert_portal(f, "Entra ID > Roles & admins > Global Reader")
     assert statuses(report) == {"mailbox": "unknown", "calendar": "unknown", "rooms": "unknown"}
     assert first_broken_link(report, "mailbox") == "conditional_access"
     assert findings(report, "DATA_UNAVAILABLE") == []

@@ -29,5 +29,5 @@ def test_every_registry_entry_has_a_known_severity_and_portal_path() -> None:
     for code, spec in specs.items():
         assert spec.id == code
         assert spec.severity.value in {"error", "warning", "info"}
-        assert spec.portal_path.split(" > ")[0] in {"Identity", "Protection"}, code
+        assert spec.portal_path.split(" > ")[0] == "Entra ID", code
         assert spec.causes, code

@@ -59,7 +59,8 @@ def test_healthy_tenant_needs_no_change() -> None:
 
 def test_partial_admin_grant_is_patched_once_with_the_union_of_scopes() -> None:
     snap = with_admin_scopes(healthy(), "openid offline_access user.read Calendars.ReadWrite")
-    (step,) = _plan(snap)
+    limit, step = _plan(snap)
+    assert limit.kind == "manual"  # adds Mail.Send and Mail.ReadWrite: limit who can use it first
     assert step.method == "PATCH"
     assert step.path is not None
     assert step.path.startswith("/oauth2PermissionGrants/")
@@ -72,7 +73,8 @@ def test_partial_admin_grant_is_patched_once_with_the_union_of_scopes() -> None:
 
 
 def test_missing_admin_grant_is_created_by_one_post() -> None:
-    (step,) = _plan(with_grants(healthy()))
+    limit, step = _plan(with_grants(healthy()))
+    assert limit.kind == "manual"
     assert step.method == "POST"
     assert step.path == "/oauth2PermissionGrants"
     assert step.body is not None
@@ -108,7 +110,8 @@ def test_conditional_access_block_is_a_manual_step_with_its_trade_off() -> None:
     assert step.powershell is None
     assert "Block all" in step.summary
     assert step.trade_off is not None
-    assert "security decision" in step.trade_off
+    assert "Tenant-wide" in step.trade_off
+    assert "never loosen an emergency or lockdown policy" in step.trade_off
     assert step.finding_ids == ["CA_POLICY_BLOCKS"]
 
 
@@ -183,7 +186,10 @@ def test_admin_center_names_the_tenant() -> None:
     (step,) = _writes(report)
     assert step.portal_path is not None
     snap = load_snapshot(EXAMPLES / "partial-scopes.json")
-    assert step.portal_path.endswith(f"Grant admin consent for {snap.tenant.display_name}")
+    assert step.portal_path.endswith("Recruitee > Permissions")
+    assert step.detail is not None
+    assert f"'Grant admin consent for {snap.tenant.display_name}' button" in step.detail
+    assert "not the same change" in step.detail
 
 
 def test_findings_follow_the_causal_chain_then_severity() -> None:

@@ -68,7 +68,7 @@ def test_missing_scope_with_user_consent_off_is_an_error_naming_the_scope() -> N
     assert f.evidence["missing_scopes"] == ["Calendars.ReadWrite"]
     assert "Calendars.ReadWrite" not in f.evidence["admin_grant_scopes"]
     assert f.title == "Calendar sync is missing Calendars.ReadWrite"
-    assert_portal(f, "Enterprise applications > Recruitee > Permissions > Grant admin consent")
+    assert_portal(f, "Enterprise apps > All applications > Recruitee > Permissions")
     request = _planned_request(report, f)
     assert request is not None
     assert request.startswith(f"PATCH /v1.0/oauth2PermissionGrants/{f.evidence['admin_grant_id']}")
@@ -161,7 +161,8 @@ def test_missing_scope_users_may_consent_to_decision_is_recorded() -> None:
             "allowed": True,
             "reason": "allowed by policy 'microsoft-user-default-legacy' (unless Microsoft's "
             "risk-based step-up consent flags the request as risky: Recruitee has no verified "
-            "publisher, and then users see AADSTS90094)",
+            "publisher, and whether step-up is on (BlockUserConsentForRiskyApps) is not read; "
+            "then users must ask for approval through an admin consent request (AADSTS90095))",
         }
     ]
 
@@ -247,7 +248,7 @@ def test_extra_admin_scope_is_info_naming_scope_and_who_granted_it() -> None:
     assert f.features == []
     assert f.evidence["extra_scopes"]["Files.Read.All"]["admin"] is True
     assert f.evidence["extra_scopes"]["Files.Read.All"]["users"] == 0
-    assert_portal(f, "Enterprise applications > Recruitee > Permissions")
+    assert_portal(f, "Enterprise apps > All applications > Recruitee > Permissions")
     assert statuses(report) == {"mailbox": "pass", "calendar": "pass", "rooms": "pass"}
 
 

@@ -158,7 +158,7 @@ def test_grant_revoked_while_admin_consent_is_still_missing_is_a_warning() -> No
 
     f = one(report, "GRANT_REVOKED")
     assert f.severity.value == "warning"
-    assert "cannot sync until they reconnect" in f.detail
+    assert "the next background refresh fails with AADSTS65001" in f.detail
 
 
 def test_sign_in_failure_followed_by_success_is_not_failing_now() -> None:

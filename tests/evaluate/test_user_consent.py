@@ -54,7 +54,7 @@ def test_user_consent_off_with_admin_consent_missing_is_error_for_those_features
     assert f.severity.value == "error"
     assert f.features == ["calendar"]
     assert f.evidence == {"permissionGrantPoliciesAssigned": []}
-    assert_portal(f, "Enterprise applications > Consent and permissions > User consent settings")
+    assert_portal(f, "Entra ID > Enterprise apps > Consent and permissions > User consent settings")
     assert statuses(report)["calendar"] == "fail"
     assert statuses(report)["rooms"] == "pass"
 
@@ -169,7 +169,9 @@ def test_workflow_off_when_users_cannot_consent_and_admin_consent_missing_is_err
     assert f.features == ["calendar"]
     assert f.evidence == {"isEnabled": False, "reviewers": 0}
     assert "Need admin approval" in f.detail
-    assert_portal(f, "Enterprise applications > Consent and permissions > Admin consent settings")
+    assert_portal(
+        f, "Entra ID > Enterprise apps > Consent and permissions > Admin consent settings"
+    )
     assert first_broken_link(report, "calendar") == "consent"
 
 
@@ -232,7 +234,7 @@ def test_pending_request_for_recruitee_is_a_warning_naming_requester() -> None:
     assert f.evidence["pending_scopes"] == ["Calendars.ReadWrite"]
     assert f.evidence["requests"][0]["user"] == "user0@contoso.com"
     assert "user0@contoso.com on 2025-01-12" in f.detail
-    assert_portal(f, "Enterprise applications > Admin consent requests")
+    assert_portal(f, "Entra ID > Enterprise apps > Admin consent requests")
 
 
 def test_pending_request_matched_by_display_name_when_app_id_differs() -> None:

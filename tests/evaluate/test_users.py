@@ -59,7 +59,7 @@ def test_user_not_found_is_an_error_naming_the_query() -> None:
     assert f.severity.value == "error"
     assert f.features == ["mailbox", "calendar", "rooms"]
     assert f.evidence == {"query": "megan.bowne@contoso.com"}
-    assert_portal(f, "Identity > Users > All users")
+    assert_portal(f, "Entra ID > Users > All users")
     assert statuses(report) == {"mailbox": "fail", "calendar": "fail", "rooms": "fail"}
     assert first_broken_link(report, "rooms") == "user"
     assert "DATA_UNAVAILABLE" not in codes(report)
@@ -80,7 +80,7 @@ def test_disabled_user_fails_every_feature() -> None:
     assert f.features == ["mailbox", "calendar", "rooms"]
     assert f.evidence == {"user_id": USER_ID, "accountEnabled": False}
     assert "AADSTS50057" in f.detail
-    assert_portal(f, "Identity > Users > All users")
+    assert_portal(f, "Entra ID > Users > All users")
     assert first_broken_link(report, "mailbox") == "user"
 
 

@@ -101,7 +101,7 @@ def test_forbidden_part_makes_verdict_unknown_not_fail() -> None:
         "permission": "Directory.Read.All",
     }
     assert f.features == ["mailbox", "calendar", "rooms"]
-    assert_portal(f, "Identity > Roles & admins > Global Reader")
+    assert_portal(f, "Entra ID > Roles & admins > Global Reader")
     assert first_broken_link(report, "calendar") == "consent"
     assert report.summary.status.value == "unknown"
 

@@ -62,28 +62,37 @@ def check_apps(ctx: AuditContext, out: Outcome) -> None:
         _duplicates(ctx, out)
     for app in ctx.apps:
         sp = app.service_principal
-        if sp.account_enabled is False or (
-            sp.disabled_by_microsoft_status
-            and sp.disabled_by_microsoft_status.casefold() != "notdisabled"
-        ):
-            by_microsoft = sp.disabled_by_microsoft_status
-            why = (
-                f"Microsoft disabled it ({by_microsoft})"
-                if by_microsoft and by_microsoft.casefold() != "notdisabled"
-                else "'Enabled for users to sign-in?' is No"
+        by_microsoft = sp.disabled_by_microsoft_status
+        evidence = {
+            "object_id": sp.id,
+            "accountEnabled": sp.account_enabled,
+            "disabledByMicrosoftStatus": by_microsoft,
+        }
+        if by_microsoft and by_microsoft.casefold() != "notdisabled":
+            # Microsoft disabled the application: no tenant setting undoes it, so this is
+            # never APP_DISABLED (whose fix, and plan step, enables sign-in).
+            out.add(
+                finding(
+                    "APP_DISABLED_BY_MICROSOFT",
+                    f"{ctx.app_label(sp)} (object id {sp.id}) was disabled by Microsoft "
+                    f"({by_microsoft}). No user can sign in to it, so every sync stops, and no "
+                    "setting in this tenant brings it back: contact Recruitee and treat the "
+                    "application as suspect until they explain.",
+                    features=ctx.feature_names,
+                    app_object_id=sp.id,
+                    evidence=evidence,
+                    remediation=remediation.microsoft_disabled(sp, by_microsoft),
+                )
             )
+        elif sp.account_enabled is False:
             out.add(
                 finding(
                     "APP_DISABLED",
-                    f"{ctx.app_label(sp)} (object id {sp.id}) is disabled: {why}. No user can "
-                    "sign in to it, so every sync stops.",
+                    f"{ctx.app_label(sp)} (object id {sp.id}) is disabled: 'Enabled for users "
+                    "to sign-in?' is No. No user can sign in to it, so every sync stops.",
                     features=ctx.feature_names,
                     app_object_id=sp.id,
-                    evidence={
-                        "object_id": sp.id,
-                        "accountEnabled": sp.account_enabled,
-                        "disabledByMicrosoftStatus": by_microsoft,
-                    },
+                    evidence=evidence,
                     remediation=remediation.enable_app(sp),
                 )
             )

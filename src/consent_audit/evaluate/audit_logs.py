@@ -1,10 +1,15 @@
 """What the logs say: removed consent (directory audits) and failed sign-ins (sign-in log).
 
-Directory audit activities (entra-docs reference-audit-activities.md, ApplicationManagement):
-"Remove delegated permission grant", "Remove service principal", "Hard delete service
-principal", "Remove app role assignment from service principal", "Revoke consent". Sign-in
-error codes come from entra-docs reference-error-codes.md (bundled in data/aadsts_codes.json).
-Sign-in logs need Entra ID P1/P2; a licence gap is reported as unavailable, not as a finding.
+Directory audit activities (entra-docs reference-audit-activities.md, ApplicationManagement)
+that remove Recruitee's delegated consent: "Remove delegated permission grant", "Remove
+service principal", "Hard delete service principal", "Revoke consent". "Remove app role
+assignment from service principal" is not one of them: it removes an app role (an application
+permission, or a user's assignment), not a delegated grant. The log reaches back 7 days on
+Entra ID Free and 30 days with P1/P2 (entra-docs reference-reports-data-retention.md), so the
+finding states that window. Sign-in error codes come from entra-docs reference-error-codes.md
+(bundled in data/aadsts_codes.json, which quotes the one text per mechanism,
+evaluate/mechanisms.py). Sign-in logs need Entra ID P1/P2; a licence gap is reported as
+unavailable, not as a finding.
 
 Sign-in failures decide a verdict only while they last: per person, only when their latest
 Recruitee sign-in failed (a later success means they reconnected). Background refreshes are
@@ -25,6 +30,7 @@ from typing import Any
 from consent_audit.evaluate import remediation
 from consent_audit.evaluate.conditional_access import mfa_features
 from consent_audit.evaluate.context import AuditContext, Outcome
+from consent_audit.evaluate.mechanisms import expand, mechanism
 from consent_audit.evaluate.registry import finding
 from consent_audit.graph_objects import DirectoryAudit, SignIn
 from consent_audit.report import Severity
@@ -39,7 +45,6 @@ REVOKING_ACTIVITIES = {
     "remove delegated permission grant",
     "remove service principal",
     "hard delete service principal",
-    "remove app role assignment from service principal",
     "revoke consent",
 }
 
@@ -74,7 +79,7 @@ def aadsts_catalog() -> dict[int, dict[str, Any]]:
     )
     return {
         int(entry["code"]): {
-            k: fill_placeholders(v) if isinstance(v, str) else v for k, v in entry.items()
+            k: fill_placeholders(expand(v)) if isinstance(v, str) else v for k, v in entry.items()
         }
         for entry in raw["codes"]
     }
@@ -137,13 +142,8 @@ def check_revocations(ctx: AuditContext, out: Outcome) -> None:
             "GRANT_REVOKED",
             f"The audit log shows {len(rows)} removal(s) of Recruitee's consent or "
             f"application; the latest: '{latest['activity']}' by {latest['by'] or 'unknown'} "
-            f"on {str(latest['when'])[:10]}. "
-            + (
-                "Admin consent covers every feature again."
-                if covered
-                else "People whose consent was removed cannot sync until they reconnect and "
-                "accept, or an administrator consents again (AADSTS65001 until then)."
-            ),
+            f"on {str(latest['when'])[:10]} ({remediation.AUDIT_WINDOW}). "
+            + ("Admin consent covers every feature again." if covered else mechanism("revocation")),
             severity=Severity.INFO if covered else Severity.WARNING,
             features=[],
             evidence={"events": rows[:20]},
@@ -267,11 +267,7 @@ def _app_sign_in_failures(
         )
         effect = f" {', '.join(features).capitalize()} sync is failing now for {whom}."
         if set(failing.values()) & MFA_CODES:
-            effect += (
-                " AADSTS50076 means the refresh token lacks the MFA claim: the person "
-                "connected without MFA before an MFA policy covered these resources, and must "
-                "reconnect Recruitee (doing MFA) once."
-            )
+            effect += " " + mechanism("mfa")
     else:
         effect = (
             " Each was followed by a successful sign-in"

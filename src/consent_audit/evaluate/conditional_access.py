@@ -62,6 +62,7 @@ from consent_audit.evaluate.ca_conditions import (
     excludes_locations,
 )
 from consent_audit.evaluate.context import AuditContext, Outcome
+from consent_audit.evaluate.mechanisms import mechanism
 from consent_audit.evaluate.registry import finding
 from consent_audit.graph_objects import (
     ConditionalAccessPolicy,
@@ -332,6 +333,8 @@ class PolicyEffect:
     code: str
     detail: str
     change: str
+    """What helps: a key of remediation.CA_CHANGES (a change to the policy, stated with its
+    tenant-wide effect), or the words of a step that changes nothing in the policy."""
     features: tuple[str, ...]
     unknown: tuple[ConditionNote, ...] = ()
     """Conditions or controls that could not be evaluated: the features' verdict is unknown."""
@@ -356,11 +359,6 @@ def recruitee_view(policy: ConditionalAccessPolicy) -> RecruiteeView:
 
 
 MEDIUM = " (Medium confidence: Entra evaluates {what}.)"
-TENANT_WIDE_TRUST = (
-    "Trusting Recruitee's server addresses as a named location is a tenant-wide change: every "
-    "policy that uses trusted locations, and Identity Protection's risk scores, then treat "
-    "them as trusted."
-)
 
 
 def _then(view: RecruiteeView) -> str:
@@ -429,7 +427,7 @@ def _background_effect(
             "servers, which cannot provide that, so background sync fails (AADSTS53000) even "
             "after a successful connect."
             + MEDIUM.format(what="app-based controls through a broker on the person's phone"),
-            "exclude the users who sync from the device or risk controls, or require MFA instead.",
+            "device",
             background,
         )
     if need is Need.MFA_CLAIM and excludes_locations(policy):
@@ -507,9 +505,7 @@ def policy_effects(
                 "CA_POLICY_BLOCKS",
                 f"Policy '{name}' blocks {target.reason} for {subject}{when}. It stops {what}."
                 + trusted,
-                "exclude the users who sync (excluding Recruitee itself does not exempt its "
-                "Exchange or directory token requests), or narrow its conditions"
-                + (f". {TENANT_WIDE_TRUST}" if trusted else "."),
+                "location" if trusted else "block",
                 features,
             )
         )
@@ -552,12 +548,9 @@ def policy_effects(
             PolicyEffect(
                 "CA_POLICY_SIGNIN_FREQUENCY",
                 f"Policy '{name}' requires {subject} to sign in again {every} for "
-                f"{target.reason}{when}. On confidential clients such as Recruitee, sign-in "
-                "frequency on non-interactive sign-ins is deferred until the next interactive "
-                "sign-in: background sync is not interrupted, and people sign in again when they "
-                "next connect Recruitee." + _refresh_failures_note(ctx, sp),
-                "nothing to change for background sync; expect people to sign in again when "
-                "they reconnect Recruitee.",
+                f"{target.reason}{when}. {mechanism('sign_in_frequency')}"
+                + _refresh_failures_note(ctx, sp),
+                "sign_in_frequency",
                 (),
             )
         )
@@ -608,7 +601,6 @@ def _judge(
     who: str,
 ) -> None:
     report_only = policy.state.casefold() == "enabledforreportingbutnotenforced"
-    name = policy.display_name or policy.id
     evidence: dict[str, object] = {
         "policy_id": policy.id,
         "state": policy.state,
@@ -643,7 +635,7 @@ def _judge(
                 features=features,
                 app_object_id=sp.id,
                 evidence=here,
-                remediation=remediation.conditional_access(name, effect.change),
+                remediation=remediation.ca_change(policy, effect.change),
             )
         )
 

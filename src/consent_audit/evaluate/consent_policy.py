@@ -81,6 +81,9 @@ class ConsentInputs:
     catalog: PermissionCatalog
     resource_app_id: str
     tenant_id: str
+    consent_requests_on: bool | None = None
+    """Whether admin consent requests are on (adminConsentRequestPolicy ``isEnabled``);
+    ``None`` when unread. Decides what a person sees when step-up consent applies."""
 
 
 def scope_id_key(scope_id: str) -> str:
@@ -300,7 +303,8 @@ def decide(scope: str, app: ServicePrincipal, inputs: ConsentInputs) -> ConsentD
             return ConsentDecision(
                 permission.value,
                 True,
-                f"allowed by policy {policy.id!r}{_step_up_caveat(permission, app)}",
+                f"allowed by policy {policy.id!r}"
+                f"{_step_up_caveat(permission, app, inputs.consent_requests_on)}",
                 policy.id,
             )
         if allowed is None:
@@ -329,17 +333,32 @@ def decide(scope: str, app: ServicePrincipal, inputs: ConsentInputs) -> ConsentD
     )
 
 
-def _step_up_caveat(permission: _Permission, app: ServicePrincipal) -> str:
+def _step_up_caveat(
+    permission: _Permission, app: ServicePrincipal, consent_requests_on: bool | None
+) -> str:
     """Risk-based step-up consent (entra-docs configure-risk-based-step-up-consent.md):
     "consent requests for newly registered multitenant apps that aren't publisher verified
     and require nonbasic permissions are considered risky ... the request requires a
     'step-up' to admin consent instead. This step-up capability is enabled by default".
-    Whether Entra deems Recruitee "newly registered" is not visible in Graph, so this is a
-    caveat on an allowed decision, not a refusal."""
+    Whether Entra deems Recruitee "newly registered" is not visible in Graph, and the setting
+    (``BlockUserConsentForRiskyApps``, directory settings) is not read, so this is a caveat on
+    an allowed decision, not a refusal. What the person then sees depends on the admin consent
+    workflow: "If the admin consent request workflow isn't enabled" AADSTS90094 (same page);
+    with it on, a request for approval (AADSTS90095). One story: mechanisms.step_up_consent."""
     verified = app.verified_publisher and app.verified_publisher.verified_publisher_id
     if verified or permission.value.casefold() in BASIC_SCOPES:
         return ""
+    if consent_requests_on is True:
+        then = "then users must ask for approval through an admin consent request (AADSTS90095)"
+    elif consent_requests_on is False:
+        then = "then users see AADSTS90094, as admin consent requests are off"
+    else:
+        then = (
+            "then users need admin consent: AADSTS90094 if admin consent requests are off, "
+            "a request for approval if they are on"
+        )
     return (
         " (unless Microsoft's risk-based step-up consent flags the request as risky: "
-        "Recruitee has no verified publisher, and then users see AADSTS90094)"
+        "Recruitee has no verified publisher, and whether step-up is on "
+        f"(BlockUserConsentForRiskyApps) is not read; {then})"
     )

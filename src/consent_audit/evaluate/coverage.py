@@ -97,6 +97,11 @@ def consent_inputs(ctx: AuditContext) -> ConsentInputs:
         catalog=ctx.catalog,
         resource_app_id=ctx.manifest.resource_app_id,
         tenant_id=snap.tenant.id,
+        consent_requests_on=(
+            snap.admin_consent_request_policy.data.is_enabled
+            if snap.admin_consent_request_policy.ok and snap.admin_consent_request_policy.data
+            else None
+        ),
     )
 
 

@@ -8,11 +8,20 @@ each other when applied in order. So the plan holds one request per grant with t
 every scope the findings need, and the findings point at its steps instead of carrying their
 own requests.
 
-Changes consent-audit can make through Graph, with the least write permission each needs:
-- a disabled service principal: PATCH /servicePrincipals/{id} ``accountEnabled``;
-  Application.ReadWrite.All (serviceprincipal-update.md);
+Changes consent-audit can make through Graph, with the least write permission each needs (and
+the least-privileged role, report.LEAST_PRIVILEGED_ROLE):
+- a service principal disabled in this tenant: PATCH /servicePrincipals/{id}
+  ``accountEnabled``; Application.ReadWrite.All (serviceprincipal-update.md). Never for an app
+  Microsoft disabled (``disabledByMicrosoftStatus``): no tenant setting undoes that, and
+  nothing is granted to or assigned on such an app either; it is suspect until its vendor
+  explains (APP_DISABLED_BY_MICROSOFT);
 - missing admin consent: add the scopes to the ``AllPrincipals`` grant (PATCH, existing
-  scopes kept) or create it (POST); DelegatedPermissionGrant.ReadWrite.All;
+  scopes kept) or create it (POST); DelegatedPermissionGrant.ReadWrite.All. This is not the
+  admin center's "Grant admin consent", which may revoke permissions already granted
+  tenant-wide and opens the app to every user unless assignment is required
+  (grant-admin-consent.md): the step says so. When it adds Mail.ReadWrite or Mail.Send and the
+  app does not require assignment, a manual step comes first: limit who can use the app
+  (assign the people who sync, then require assignment), then consent for everyone;
 - a user not assigned: POST /servicePrincipals/{id}/appRoleAssignedTo with the default role
   ``00000000-0000-0000-0000-000000000000``; AppRoleAssignment.ReadWrite.All
   (serviceprincipal-post-approleassignedto.md).
@@ -73,8 +82,10 @@ TRADE_OFF = {
         "reviewers you choose receive every request and must answer them."
     ),
     "CONDITIONAL_ACCESS": (
-        "A security decision: excluding Recruitee or relaxing the control weakens the policy "
-        "for Recruitee's sign-ins. Agree the change with whoever owns the policy."
+        "Tenant-wide: any change to a Conditional Access policy applies to every user and app "
+        "it covers, not only to Recruitee (excluding Recruitee itself changes nothing for its "
+        "access to Exchange Online or the directory). Agree it with the policy's owner; never "
+        "loosen an emergency or lockdown policy for Recruitee."
     ),
     "ASSIGNMENT": "Setting 'Assignment required?' to No lets every user in the tenant use it.",
 }
@@ -94,6 +105,8 @@ _MANUAL_SUMMARY = {
     "APP_NOT_FOUND": "Have an administrator connect Recruitee and consent for everyone",
     "APP_DUPLICATE": "Ask Recruitee which application is in use; remove the leftover one",
     "APP_LOOKALIKE": "Grant nothing to the app only named like Recruitee; find who registered it",
+    "APP_DISABLED_BY_MICROSOFT": "Contact Recruitee: Microsoft disabled its application; "
+    "treat it as suspect",
     "USER_CONSENT_DISABLED": "Decide whether users may consent to apps (tenant-wide)",
     "USER_CONSENT_RESTRICTED": "Decide whether users may consent to Recruitee's scopes",
     "ADMIN_CONSENT_WORKFLOW_DISABLED": "Turn on admin consent requests so users can ask",
@@ -136,6 +149,8 @@ class _Draft:
     position: int
     rank: int
     findings: list[Finding] = field(default_factory=list)
+    first: bool = False
+    """Taken before the other steps at its position (limit who can use the app, then consent)."""
 
 
 def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanStep], list[Finding]]:
@@ -151,11 +166,14 @@ def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanSte
     resolved: dict[int, _Draft] = {}
     manual: dict[tuple[str, ...], _Draft] = {}
     leftovers = {a.service_principal.id for a in ctx.apps if ctx.is_leftover(a)}
+    suspect = {a.service_principal.id for a in ctx.apps if microsoft_disabled(a.service_principal)}
     for f in findings:
         if id(f) in covered or f.severity.rank < Severity.WARNING.rank:
             continue
         if f.app_object_id in leftovers and f.id != "APP_DUPLICATE":
             continue  # a leftover is deleted (APP_DUPLICATE's step), not repaired
+        if f.app_object_id in suspect and f.id != "APP_DISABLED_BY_MICROSOFT":
+            continue  # nothing is granted to an app Microsoft disabled: ask its vendor first
         grant = _resolving_grant(f, drafts, consent_fixed)
         if grant is not None:
             resolved[id(f)] = grant
@@ -168,7 +186,7 @@ def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanSte
         draft.rank = max(draft.rank, f.severity.rank)
     ordered = sorted(
         [*drafts, *manual.values()],
-        key=lambda d: (d.position, -d.rank, d.step.kind != "graph"),
+        key=lambda d: (d.position, not d.first, -d.rank, d.step.kind != "graph"),
     )
     steps: list[PlanStep] = []
     number_of: dict[int, int] = {}
@@ -203,6 +221,8 @@ def _graph_drafts(ctx: AuditContext, findings: list[Finding]) -> list[_Draft]:
         if ctx.is_leftover(app):
             continue  # never enable or grant to a leftover: APP_DUPLICATE says to delete it
         sp = app.service_principal
+        if microsoft_disabled(sp):
+            continue  # no tenant change enables it; nothing is granted to a suspect app
         mine = [f for f in findings if f.app_object_id == sp.id and f.id in FIXABLE]
         disabled = [f for f in mine if f.id == "APP_DISABLED"]
         if disabled:
@@ -210,8 +230,12 @@ def _graph_drafts(ctx: AuditContext, findings: list[Finding]) -> list[_Draft]:
         missing = [f for f in mine if f.id == "SCOPE_MISSING"]
         if missing and ctx.graph_sp is not None:
             wanted = set(_features(missing))
-            step = _grant_step(ctx, app, [n for n in ctx.feature_names if n in wanted])
-            if step is not None:
+            planned = _grant_step(ctx, app, [n for n in ctx.feature_names if n in wanted])
+            if planned is not None:
+                step, added = planned
+                limit = _limit_users_step(ctx, sp, step, added)
+                if limit is not None:
+                    drafts.append(_Draft(limit, chain_position("SCOPE_MISSING"), 0, first=True))
                 drafts.append(_draft(step, missing))
         unassigned = [f for f in mine if f.id == "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED"]
         if unassigned and ctx.user is not None:
@@ -230,6 +254,50 @@ def _draft(step: PlanStep, findings: list[Finding]) -> _Draft:
 
 def _features(findings: Iterable[Finding]) -> list[str]:
     return list(dict.fromkeys(name for f in findings for name in f.features))
+
+
+def microsoft_disabled(sp: ServicePrincipal) -> bool:
+    """Microsoft disabled the application (serviceprincipal.md ``disabledByMicrosoftStatus``)."""
+    status = sp.disabled_by_microsoft_status
+    return bool(status) and (status or "").casefold() != "notdisabled"
+
+
+MAIL_SCOPES = ("mail.readwrite", "mail.send")
+"""Consent to these lets the app read, change and send every connecting person's mail."""
+
+
+def _limit_users_step(
+    ctx: AuditContext, sp: ServicePrincipal, grant: PlanStep, added: list[str]
+) -> PlanStep | None:
+    """Before admin consent to Mail.ReadWrite / Mail.Send for everyone: limit who can use the
+    app. "By default, granting tenant-wide admin consent to an application allows all users to
+    access the application unless otherwise restricted ... configure the app to require user
+    assignment and then assign users or groups" (grant-admin-consent.md). Assign first, then
+    require assignment: people not assigned can no longer sign in to it."""
+    mail = [s for s in added if s.casefold() in MAIL_SCOPES]
+    if not mail or sp.app_role_assignment_required is True:
+        return None
+    return PlanStep(
+        number=0,
+        kind="manual",
+        summary=f"Limit who can use {ctx.app_label(sp)} before consenting for everyone to "
+        f"{' and '.join(mail)}",
+        finding_ids=["SCOPE_MISSING"],
+        features=grant.features,
+        app_object_id=sp.id,
+        portal_path=app_path(sp, "Users and groups > Add user/group"),
+        detail=(
+            f"Admin consent to {' and '.join(mail)} lets Recruitee read, change and send the "
+            "mail of everyone who connects it. First assign the people who sync (users, or "
+            "groups they are direct members of: nested groups do not count), then set "
+            "'Assignment required?' to Yes under Properties: only they can then use "
+            "Recruitee. Then take the admin consent step."
+        ),
+        trade_off=(
+            "People not assigned can no longer sign in to Recruitee, including anyone who syncs "
+            "today through their own consent: assign all of them first."
+        ),
+    )
 
 
 def _enable_step(ctx: AuditContext, sp: ServicePrincipal) -> PlanStep:
@@ -272,8 +340,11 @@ def _unsendable(common: dict[str, object], error: UnsafeValueError) -> PlanStep:
     )
 
 
-def _grant_step(ctx: AuditContext, app: RecruiteeApp, features: list[str]) -> PlanStep | None:
-    """One request for the app's admin grant, carrying every scope any feature lacks."""
+def _grant_step(
+    ctx: AuditContext, app: RecruiteeApp, features: list[str]
+) -> tuple[PlanStep, list[str]] | None:
+    """One request for the app's admin grant, carrying every scope any feature lacks; and the
+    scopes it adds."""
     sp, graph = app.service_principal, ctx.graph_sp
     assert graph is not None
     missing = ScopeSet()
@@ -295,10 +366,17 @@ def _grant_step(ctx: AuditContext, app: RecruiteeApp, features: list[str]) -> Pl
         "finding_ids": ["SCOPE_MISSING"],
         "features": features,
         "app_object_id": sp.id,
-        "portal_path": app_path(sp, f"Permissions > Grant admin consent for {tenant_name(ctx)}"),
+        # The Permissions page to review what is granted; its "Grant admin consent for
+        # <tenant>" button is a different change (the detail says how), so it is not offered
+        # as this request's admin-center equivalent.
+        "portal_path": app_path(sp, "Permissions"),
         "permission": GRANT_WRITE,
-        "detail": f"Adds {', '.join(wanted)}. Review the permissions with your security "
-        "officer first: admin consent applies to every user.",
+        "detail": f"Adds {', '.join(wanted)} and keeps what is already granted. Review the "
+        "permissions with your security officer first: admin consent applies to every user. "
+        f"The admin center's 'Grant admin consent for {tenant_name(ctx)}' button on that page is "
+        "not the same change: it may revoke "
+        "permissions already granted tenant-wide, and opens the app to every user unless "
+        "assignment is required.",
     }
     try:
         if existing is not None:
@@ -340,8 +418,8 @@ def _grant_step(ctx: AuditContext, app: RecruiteeApp, features: list[str]) -> Pl
                 ),
             }
     except UnsafeValueError as error:
-        return _unsendable(common, error)
-    return PlanStep.model_validate({**common, **request})
+        return _unsendable(common, error), list(wanted)
+    return PlanStep.model_validate({**common, **request}), list(wanted)
 
 
 def _assign_step(ctx: AuditContext, sp: ServicePrincipal) -> PlanStep:
@@ -488,5 +566,6 @@ __all__ = [
     "chain_position",
     "graph_steps",
     "manual_steps",
+    "microsoft_disabled",
     "tenant_name",
 ]

@@ -2,7 +2,8 @@
 
 It is the single source of truth for what is the same for every occurrence of a code: title,
 default severity and the *only* severities a rule may give it, meaning, causes, admin-center
-path, the causal-chain link it belongs to, and the Microsoft documents it encodes. Rules write
+path, the causal-chain link it belongs to, and the Microsoft documents it encodes. A text may
+quote a mechanism as ``{mechanism.NAME}`` (evaluate/mechanisms.py): one story per cause. Rules write
 the detail, evidence and remediation. Docs are generated from it, ``verdicts.py`` builds the
 causal chain from its ``link`` keys, and :func:`finding` refuses a severity the code does not
 list (a programming error, caught by the tests that run every example tenant).
@@ -16,6 +17,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from consent_audit.evaluate.mechanisms import expand
 from consent_audit.report import Finding, RemediationStep, Severity
 
 if sys.version_info >= (3, 11):
@@ -55,7 +57,7 @@ class FindingSpec:
 @lru_cache(maxsize=1)
 def registry() -> dict[str, FindingSpec]:
     raw = tomllib.loads(
-        resources.files("consent_audit.data").joinpath("findings.toml").read_text("utf-8")
+        expand(resources.files("consent_audit.data").joinpath("findings.toml").read_text("utf-8"))
     )
     specs = {
         code: FindingSpec(

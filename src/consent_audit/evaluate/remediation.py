@@ -1,21 +1,49 @@
 """Remediation steps: the Entra admin center path first, then the Graph / PowerShell way.
 
-Admin-center paths follow Recruitee's own troubleshooting article (the seed document) and
-the current Entra admin center navigation.
+A fix never makes things worse: every step that changes more than Recruitee says what else it
+changes (tenant-wide effects), and no step loosens an emergency or lockdown policy. The rules
+each step encodes, and the Microsoft page it comes from:
+- Conditional Access is enforced on the resource, so excluding Recruitee from a policy is never
+  offered (concept-conditional-access-cloud-apps.md); what does help (excluding the people who
+  sync, a named location, a different control) changes the policy for everyone it covers, and a
+  named location marked *trusted* counts in every policy that uses trusted locations and in
+  Identity Protection's sign-in risk (concept-assignment-network.md).
+- The admin center's "Grant admin consent" may revoke permissions already granted tenant-wide
+  and opens the app to every user unless assignment is required (grant-admin-consent.md); the
+  plan's PATCH adds scopes and keeps what exists.
+- An app Microsoft disabled (``disabledByMicrosoftStatus``) cannot be enabled by the tenant
+  (Graph resources/serviceprincipal.md): contact the vendor, treat the app as suspect.
+- Admin consent requests expire after ``requestDurationInDays``; reviewers added later do not
+  get requests made before (configure-admin-consent-workflow.md).
+- The directory audit log covers 7 days on Entra ID Free, 30 days with P1/P2
+  (reference-reports-data-retention.md).
+
+Admin-center paths follow the current Entra admin center navigation as entra-docs writes it
+("Entra ID > Enterprise apps > All applications", "Entra ID > Conditional Access > Policies",
+"Entra ID > Monitoring & health > Audit logs"; grant-admin-consent.md and the pages it links).
 """
 
 from __future__ import annotations
 
-from consent_audit.graph_objects import ServicePrincipal
+import re
+
+from consent_audit.evaluate.mechanisms import mechanism
+from consent_audit.graph_objects import ConditionalAccessPolicy, ServicePrincipal
 from consent_audit.report import RemediationStep
 
-ENTERPRISE_APPS = "Entra admin center > Identity > Applications > Enterprise applications"
+ADMIN_CENTER = "Entra admin center > Entra ID"
+ENTERPRISE_APPS = f"{ADMIN_CENTER} > Enterprise apps"
+CONDITIONAL_ACCESS = f"{ADMIN_CENTER} > Conditional Access > Policies"
+MONITORING = f"{ADMIN_CENTER} > Monitoring & health"
+GLOBAL_READER = f"{ADMIN_CENTER} > Roles & admins > Global Reader"
+AUDIT_WINDOW = "the audit log covers the last 7 days (Entra ID Free) or 30 days (P1/P2)"
+"""How far back the directory audit log reaches (entra-docs reference-reports-data-retention.md)."""
 
 
 def app_path(app: ServicePrincipal | None, blade: str) -> str:
     """The admin-center path to one of Recruitee's blades, named as the portal shows it."""
     name = (app.display_name if app else None) or "Recruitee"
-    return f"{ENTERPRISE_APPS} > {name} > {blade}"
+    return f"{ENTERPRISE_APPS} > All applications > {name} > {blade}"
 
 
 def grant_admin_consent(app: ServicePrincipal, scopes: list[str]) -> list[RemediationStep]:
@@ -55,11 +83,36 @@ def first_consent(app_name: str) -> list[RemediationStep]:
 
 
 def enable_app(app: ServicePrincipal) -> list[RemediationStep]:
+    """Sign-in disabled in this tenant ('Enabled for users to sign-in?' = No)."""
     return [
         RemediationStep(
             action="Set 'Enabled for users to sign-in?' to Yes and save.",
             portal_path=app_path(app, "Properties"),
         )
+    ]
+
+
+def microsoft_disabled(app: ServicePrincipal, status: str) -> list[RemediationStep]:
+    """Microsoft disabled the application (``disabledByMicrosoftStatus``, for example
+    DisabledDueToViolationOfServicesAgreement: "suspicious, abusive, or malicious activity",
+    Graph resources/serviceprincipal.md). No tenant setting undoes that, so nothing here
+    enables it: the vendor must answer, and until then the app is suspect."""
+    return [
+        RemediationStep(
+            action=(
+                f"Microsoft disabled this application ({status}); no setting in your tenant "
+                "brings it back, and 'Enabled for users to sign-in?' does not. Contact Recruitee "
+                f"and ask why, quoting its appId {app.app_id}."
+            ),
+        ),
+        RemediationStep(
+            action=(
+                "Until Recruitee explains, treat the application as suspect: review the "
+                "permissions it was granted and its recent sign-ins and audit events "
+                f"({AUDIT_WINDOW}), and remove its grants if you no longer trust it."
+            ),
+            portal_path=app_path(app, "Permissions"),
+        ),
     ]
 
 
@@ -94,14 +147,32 @@ def admin_consent_settings() -> list[RemediationStep]:
                 "answer every request."
             ),
             portal_path=f"{ENTERPRISE_APPS} > Consent and permissions > Admin consent settings",
-        )
+        ),
+        RemediationStep(
+            action=(
+                "Requests expire unanswered after the number of days set there ('Consent "
+                "request expires after'), and reviewers you add later do not receive requests "
+                "made before: people whose request reached nobody ask again once reviewers are "
+                "set."
+            ),
+        ),
     ]
 
 
-def review_requests() -> list[RemediationStep]:
+def review_requests(duration_days: int | None = None) -> list[RemediationStep]:
+    """A reviewer's decision (no Graph method approves a request: consentrequests-overview.md).
+    Requests expire after ``requestDurationInDays``, and reviewers added after a request was
+    made never receive it (configure-admin-consent-workflow.md): nothing waits forever."""
+    expiry = (
+        f"after {duration_days} day(s)" if duration_days else "after the configured number of days"
+    )
     return [
         RemediationStep(
-            action="Ask a reviewer to approve (or deny) the pending request for Recruitee.",
+            action=(
+                "Ask a reviewer to approve (or deny) the pending request for Recruitee before it "
+                f"expires ({expiry} from the request). Reviewers added after the request was "
+                "made do not see it: then the person asks again, or an administrator consents."
+            ),
             portal_path=f"{ENTERPRISE_APPS} > Admin consent requests",
         )
     ]
@@ -135,9 +206,117 @@ def conditional_access(policy_name: str, change: str) -> list[RemediationStep]:
     return [
         RemediationStep(
             action=f"Review policy '{policy_name}': {change}",
-            portal_path="Entra admin center > Protection > Conditional Access > Policies",
+            portal_path=CONDITIONAL_ACCESS,
         )
     ]
+
+
+_EXCLUDE_PEOPLE = (
+    "exclude the people who sync (they then lose this policy's protection for every app it "
+    "covers, not only Recruitee)"
+)
+CA_CHANGES = {
+    "block": (
+        f"{_EXCLUDE_PEOPLE}, or narrow its conditions (that narrows it for everyone it covers)."
+    ),
+    "location": (
+        "add Recruitee's egress IP ranges (ask Recruitee for them) as a named location and "
+        "exclude it from this policy only: your users' sign-ins from those addresses then skip "
+        "this policy. Do not mark that location trusted: a trusted location counts in every "
+        "policy that uses trusted locations and lowers Identity Protection's sign-in risk for "
+        f"those addresses. Or {_EXCLUDE_PEOPLE}."
+    ),
+    "device": (
+        f"{_EXCLUDE_PEOPLE}, or require MFA instead of the device or app control (that weakens "
+        "the policy for everyone it covers; refreshes then meet it through the MFA claim of "
+        "the sign-in they came from)."
+    ),
+    "sign_in_frequency": (
+        f"nothing to change for background sync. {mechanism('sign_in_frequency')}"
+    ),
+}
+"""What helps for each kind of policy effect, with what else it changes (tenant-wide)."""
+
+_EMERGENCY_NAME = re.compile(
+    r"\b(emergency|lock[- ]?down|incident|breach|compromised?|kill[- ]?switch)\b", re.IGNORECASE
+)
+
+
+def emergency_policy(policy: ConditionalAccessPolicy) -> str | None:
+    """Why ``policy`` looks like an emergency or lockdown policy, or ``None``.
+
+    Such a policy is switched on to stop sign-ins during an incident; loosening it for one
+    app defeats it, so no fix suggests that. Recognised by what it does or what its owner
+    called it, because Entra has no flag for it:
+    - a block of every user on every resource under every condition (``includeUsers`` All,
+      ``includeApplications`` All, grant control ``block``, and no location, platform, device,
+      client app, authentication flow or risk condition narrowing it): nothing but an incident
+      justifies that, and Microsoft's guidance is to exclude only emergency access accounts
+      from it (entra-docs security-emergency-access.md). A block limited by a condition (for
+      example outside trusted locations) is an ordinary policy;
+    - a display name that says so: emergency, lockdown, incident, breach, compromise(d),
+      kill switch (whatever its controls).
+    """
+    name = policy.display_name or ""
+    found = _EMERGENCY_NAME.search(name)
+    if found:
+        return f"its name says '{found.group(0)}'"
+    users = policy.conditions.users
+    apps = policy.conditions.applications
+    grant = policy.grant_controls
+    blocks = grant is not None and "block" in {c.casefold() for c in grant.built_in_controls}
+    everyone = users is not None and "all" in {u.casefold() for u in users.include_users}
+    everything = apps is not None and "all" in {a.casefold() for a in apps.include_applications}
+    if blocks and everyone and everything and not _narrowed(policy):
+        return "it blocks every user on every resource"
+    return None
+
+
+def _narrowed(policy: ConditionalAccessPolicy) -> bool:
+    """A condition limits when the policy applies (so it is not a block of everything)."""
+    c = policy.conditions
+    locations = c.locations
+    if locations is not None and (
+        locations.exclude_locations
+        or {loc.casefold() for loc in locations.include_locations} - {"all"}
+    ):
+        return True
+    client_types = {t.casefold() for t in c.client_app_types} - {"all"}
+    risks = c.sign_in_risk_levels or c.user_risk_levels or c.service_principal_risk_levels
+    return bool(
+        client_types
+        or risks
+        or c.insider_risk_levels
+        or c.platforms is not None
+        or c.devices is not None
+        or c.authentication_flows is not None
+    )
+
+
+def ca_change(policy: ConditionalAccessPolicy, kind: str) -> list[RemediationStep]:
+    """What to do about a Conditional Access policy's effect on Recruitee: never "exclude
+    Recruitee" (CA is enforced on the resource), every option's tenant-wide effect stated,
+    and nothing loosened on an emergency or lockdown policy (:func:`emergency_policy`).
+    ``kind`` is a key of :data:`CA_CHANGES`; any other text is a step that leaves the policy
+    as it is (check a condition, reconnect with MFA) and is used as written."""
+    name = policy.display_name or policy.id
+    if kind not in CA_CHANGES:
+        return conditional_access(name, kind)  # changes nothing in the policy (check, reconnect)
+    lockdown = emergency_policy(policy) if kind != "sign_in_frequency" else None
+    if lockdown is not None:
+        change = (
+            f"it looks like an emergency or lockdown policy ({lockdown}): do not loosen it for "
+            "Recruitee. Sync resumes when its owner turns it off after the incident; people "
+            "whose refreshes failed meanwhile reconnect Recruitee then."
+        )
+    elif kind == "sign_in_frequency":
+        change = CA_CHANGES[kind]
+    else:
+        change = (
+            f"{mechanism('resource_enforcement')} Each option is tenant-wide, so agree it with "
+            f"the policy's owner: {CA_CHANGES[kind]}"
+        )
+    return conditional_access(name, change)
 
 
 def grant_reader_role(permission: str | None) -> list[RemediationStep]:
@@ -148,7 +327,7 @@ def grant_reader_role(permission: str | None) -> list[RemediationStep]:
                 "Run the audit as a user with the Global Reader role, with the read "
                 f"permissions consented{needed}, then audit again."
             ),
-            portal_path="Entra admin center > Identity > Roles & admins > Global Reader",
+            portal_path=GLOBAL_READER,
         )
     ]
 
@@ -169,7 +348,7 @@ def user_account(upn: str) -> list[RemediationStep]:
     return [
         RemediationStep(
             action=f"Check the UPN {upn!r}, or enable the account if it should sync.",
-            portal_path="Entra admin center > Identity > Users > All users",
+            portal_path=f"{ADMIN_CENTER} > Users > All users",
         )
     ]
 
@@ -203,10 +382,7 @@ def find_app_in_use(app_name: str) -> list[RemediationStep]:
                 f"{app_name}). Run the audit again with --app-id <that appId>, then delete the "
                 "other enterprise applications."
             ),
-            portal_path=(
-                "Entra admin center > Identity > Monitoring & health > Sign-in logs "
-                "(filter: Application)"
-            ),
+            portal_path=f"{MONITORING} > Sign-in logs (filter: Application)",
         )
     ]
 
@@ -237,13 +413,12 @@ def revoked_consent(by: str) -> list[RemediationStep]:
     return [
         RemediationStep(
             action=(
-                f"Ask {by} (who removed it, per the audit log) why, and agree on the fix; then "
-                "grant admin consent again on the application's Permissions page, or ask the "
-                "people who sync to reconnect Recruitee and accept."
+                f"{mechanism('revocation')} Ask {by} (who removed it, per the audit log; "
+                f"{AUDIT_WINDOW}) why, and agree on the fix; then add the scopes to the admin "
+                "grant again, or ask the people who sync to reconnect Recruitee and accept."
             ),
             portal_path=(
-                "Entra admin center > Identity > Monitoring & health > Audit logs "
-                "(filter: Activity 'Remove delegated permission grant')"
+                f"{MONITORING} > Audit logs (filter: Activity 'Remove delegated permission grant')"
             ),
             url="https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities",
         )
@@ -255,7 +430,7 @@ def sign_in_failures(codes: list[tuple[str, str | None]]) -> list[RemediationSte
     steps = [
         RemediationStep(
             action=f"{code}: {fix or 'look the code up and fix its cause'}",
-            portal_path="Entra admin center > Identity > Monitoring & health > Sign-in logs",
+            portal_path=f"{MONITORING} > Sign-in logs",
             url="https://learn.microsoft.com/entra/identity-platform/reference-error-codes",
         )
         for code, fix in codes[:5]
@@ -280,13 +455,13 @@ def data_unavailable(
             "This part needs Microsoft Entra ID P1 or P2 in the tenant; without it, nothing "
             f"to grant. With the licence, run `{rerun}` again."
         )
-        path = "Entra admin center > Identity > Billing > Licenses"
+        path = f"{ADMIN_CENTER} > Billing > Licenses"
     elif status == "forbidden":
         action = (
             f"Give the auditor the Global Reader role and consent to {permission} for the "
             f"sign-in app, then run `{rerun}` again."
         )
-        path = "Entra admin center > Identity > Roles & admins > Global Reader"
+        path = GLOBAL_READER
     elif status == "incomplete":
         # The part was read, but what Graph sent leaves the question open (a field Graph
         # answered null, an enum member it did not name), or a snapshot from an older
@@ -325,7 +500,7 @@ def data_partial(permission: str, rerun: str) -> list[RemediationStep]:
                 f"role), then run `{rerun}` again. If an item stays unreadable, send the "
                 "snapshot (`consent-audit snapshot --output FILE`) to support."
             ),
-            portal_path="Entra admin center > Identity > Roles & admins > Global Reader",
+            portal_path=GLOBAL_READER,
             url="https://learn.microsoft.com/graph/permissions-reference",
         )
     ]

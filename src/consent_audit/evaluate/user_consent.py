@@ -20,6 +20,7 @@ from consent_audit.evaluate.consent_policy import decide, self_consent_policy_id
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.coverage import consent_inputs, consent_outlook, stand_in_app
 from consent_audit.evaluate.registry import finding
+from consent_audit.graph_objects import IdentityRef
 from consent_audit.report import Finding, Severity
 from consent_audit.scopes import ScopeSet
 
@@ -201,7 +202,9 @@ def check_admin_consent_workflow(ctx: AuditContext, out: Outcome) -> None:
                 finding(
                     "ADMIN_CONSENT_NO_REVIEWERS",
                     "Admin consent requests are on, but no reviewer is configured: requests "
-                    "for Recruitee reach nobody."
+                    "for Recruitee reach nobody and expire unanswered after "
+                    + _expiry(policy.request_duration_in_days)
+                    + ". Reviewers added later do not receive requests made before."
                     + (f" Users need them for {', '.join(blocked)}." if blocked else ""),
                     severity=Severity.ERROR if blocked else Severity.WARNING,
                     features=blocked,
@@ -235,6 +238,23 @@ def check_admin_consent_workflow(ctx: AuditContext, out: Outcome) -> None:
     )
 
 
+def _expiry(days: int | None) -> str:
+    """How long a request lives (adminConsentRequestPolicy ``requestDurationInDays``;
+    configure-admin-consent-workflow.md "Consent request expires after (days)")."""
+    return f"{days} day(s)" if days else "the configured number of days"
+
+
+def _requester(user: IdentityRef | None) -> str | None:
+    """Who asked, as a person reads it: display name and UPN (Graph returns both on
+    ``userConsentRequests``' ``createdBy.user``); the object id only when Graph named nobody."""
+    if user is None:
+        return None
+    name, upn = user.display_name, user.user_principal_name
+    if name and upn and name.casefold() != upn.casefold():
+        return f"{name} ({upn})"
+    return name or upn or (f"user with object id {user.id}" if user.id else None)
+
+
 def check_pending_requests(ctx: AuditContext, out: Outcome) -> None:
     part = ctx.snapshot.app_consent_requests
     if not part.ok:
@@ -259,13 +279,17 @@ def check_pending_requests(ctx: AuditContext, out: Outcome) -> None:
                 "user": (u.created_by.user.user_principal_name or u.created_by.user.id)
                 if u.created_by and u.created_by.user
                 else None,
+                "display_name": u.created_by.user.display_name
+                if u.created_by and u.created_by.user
+                else None,
+                "named": _requester(u.created_by.user if u.created_by else None),
                 "created": u.created_date_time.isoformat() if u.created_date_time else None,
                 "reason": u.reason,
             }
             for u in waiting
         ]
         who = ", ".join(
-            f"{a['user'] or 'unknown user'} on {(a['created'] or '?')[:10]}"
+            f"{a['named'] or 'unknown user'} on {(a['created'] or '?')[:10]}"
             + (f": '{a['reason']}'" if a["reason"] else "")
             for a in askers
         )
@@ -283,8 +307,11 @@ def check_pending_requests(ctx: AuditContext, out: Outcome) -> None:
                 for c in consent_outlook(ctx)
             )
         ]
+        acr = ctx.snapshot.admin_consent_request_policy
+        days = acr.data.request_duration_in_days if acr.ok and acr.data else None
         effect = (
-            f" {', '.join(features).capitalize()} cannot sync until a reviewer approves."
+            f" {', '.join(features).capitalize()} cannot sync until a reviewer approves; "
+            f"unanswered, a request expires after {_expiry(days)}."
             if features
             else " What it asks for is already covered; a reviewer can close it."
         )
@@ -303,8 +330,8 @@ def check_pending_requests(ctx: AuditContext, out: Outcome) -> None:
                     "request_id": request.id,
                     "app_id": request.app_id,
                     "pending_scopes": scopes,
-                    "requests": askers,
+                    "requests": [{k: v for k, v in a.items() if k != "named"} for a in askers],
                 },
-                remediation=remediation.review_requests(),
+                remediation=remediation.review_requests(days),
             )
         )
