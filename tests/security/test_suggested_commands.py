@@ -69,7 +69,12 @@ def _audit(snap: TenantSnapshot, user: str | None = "alice@contoso.example") -> 
 
 
 def _grant_step(report: Report) -> PlanStep:
-    return next(s for s in report.plan if "SCOPE_MISSING" in s.finding_ids)
+    """The admin-consent step (not the step before it that limits who can use the app)."""
+    return next(
+        s
+        for s in report.plan
+        if "SCOPE_MISSING" in s.finding_ids and not s.summary.startswith("Limit who")
+    )
 
 
 def _all_outputs(report: Report) -> dict[str, str]:

@@ -418,7 +418,10 @@ def _grant_step(
                 ),
             }
     except UnsafeValueError as error:
-        return _unsendable(common, error), list(wanted)
+        # No request can be shown: the admin center's button is then the way, with the
+        # detail's warning of what else it changes.
+        button = app_path(sp, f"Permissions > Grant admin consent for {tenant_name(ctx)}")
+        return _unsendable({**common, "portal_path": button}, error), list(wanted)
     return PlanStep.model_validate({**common, **request}), list(wanted)
 
 
