@@ -804,7 +804,7 @@ def _unreadable(ctx: AuditContext, out: Outcome) -> None:
                     "Office 365, Exchange Online, Windows Azure Active Directory, All "
                     f"resources or Recruitee. With a licence, run `{rerun}` again."
                 ),
-                portal_path="Entra admin center > Protection > Conditional Access > Policies",
+                portal_path=remediation.CONDITIONAL_ACCESS,
             )
         ]
     else:
