@@ -519,7 +519,7 @@ def investigate_lookalike(app: ServicePrincipal, real_name: str) -> list[Remedia
                 "events), revoke the permissions it holds, and delete it unless its owner "
                 f"explains it. Confirm {real_name}'s appId and owner tenant with {real_name}."
             ),
-            portal_path=f"{ENTERPRISE_APPS} > {app.display_name or real_name} > Permissions",
+            portal_path=app_path(app, "Permissions"),
             url="https://learn.microsoft.com/entra/identity/enterprise-apps/manage-application-permissions",
         )
     ]
