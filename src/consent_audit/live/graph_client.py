@@ -270,6 +270,7 @@ class GraphClient:
         self._clock = clock
         self._log = log
         self._deadline = deadline
+        self._too_slow: str | None = None
         self._token: str | None = None
         self._refreshed = False
         self.stats = ClientStats()
@@ -373,6 +374,10 @@ class GraphClient:
         """One HTTP request with the bearer token, its answer read within the size and time
         bounds (live/transport.py); a 401 gets one fresh token, a second one is an
         AccessError (the token, not the tenant, is the problem)."""
+        if self._too_slow is not None:
+            # One answer already trickled for two read timeouts: asking this endpoint again
+            # would spend as long for each request left (a drip of every answer).
+            return GraphError(0, TOO_SLOW, self._too_slow)
         for _ in range(2):
             started = self._clock()
             limit = RESPONSE_TIME_FACTOR * self._timeout[1]
@@ -402,6 +407,8 @@ class GraphClient:
                 # "IncompleteRead") or undecodable, too large or too slow: all transport-level.
                 self._line(f"{method} {url} failed: {exc.code}", started)
                 detail = exc.message if exc.code in FINAL else f"cannot reach {self.root} ({exc})"
+                if exc.code == TOO_SLOW:
+                    self._too_slow = f"not sent: an earlier answer from this endpoint ({detail})"
                 return GraphError(0, exc.code, detail)
             self._line(
                 f"{method} {url} {response.status_code}{' ' + note if note else ''}", started
