@@ -286,7 +286,7 @@ def test_the_action_is_composite_and_keeps_inputs_out_of_its_scripts() -> None:
     assert {"tenant-id", "client-id", "app-id", "manifest", "fail-on", "baseline"} <= set(
         action["inputs"]
     )
-    assert action["inputs"]["fail-on"]["default"] == "error"
+    assert action["inputs"]["fail-on"]["default"] == "unknown"  # issue 20 item 7: fails safe
     assert {"json", "junit", "markdown", "html", "exit-code"} <= set(action["outputs"])
     for step in action["runs"]["steps"]:
         assert "uses" not in step, "no third-party action inside: the pin covers everything run"
@@ -298,7 +298,7 @@ def test_the_action_audits_with_federation_and_sets_outputs_and_summary(job: Job
     code, outputs, stderr = job.run_action(
         {"tenant-id": job.identity.tenant_domain, "client-id": CLIENT_ID}
     )
-    assert code == 1, stderr  # never-consented has errors at the default --fail-on error
+    assert code == 1, stderr  # never-consented has errors (default fail-on unknown)
     assert "Traceback" not in stderr
     assert job.audiences == [FEDERATED_AUDIENCE]
     [exchange] = job.identity.token_requests("client_credentials")
@@ -325,48 +325,43 @@ def test_the_action_audits_with_federation_and_sets_outputs_and_summary(job: Job
 
 
 def test_the_action_passes_baseline_app_id_and_fail_on(job: Job, tmp_path: Path) -> None:
-    """--write-baseline from the same tenant accepts every finding: with it, exit 0; the
-    app-id input picks Recruitee by appId; fail-on never passes whatever is found."""
-    baseline = tmp_path / "baseline.toml"
-    written = subprocess.run(
-        [
-            str(Path(job.runner._carried()["CONSENT_AUDIT_BIN"])),
-            "check",
-            "--snapshot",
-            str(TENANT_FILE),
-            "--write-baseline",
-            str(baseline),
-            "--fail-on",
-            "never",
-            "-q",
-        ],
-        capture_output=True,
-        text=True,
-        env={**job.runner.job_env, "HOME": str(tmp_path)},
-        check=False,
+    """The baseline bootstrap through the action's inputs, as the GitHub recipe runs it:
+    ``baseline`` with ``baseline-reason`` writes the file (every finding, that reason) and the
+    step passes (exit 0 once written); the scheduled run with ``baseline`` alone reads it and
+    passes; without the file it stops (exit 2). The app-id input picks Recruitee by appId;
+    fail-on never passes whatever is found."""
+    baseline = tmp_path / "consent-audit-baseline.toml"
+    given = {"tenant-id": job.identity.tenant_domain, "client-id": CLIENT_ID}
+    code, outputs, stderr = job.run_action({**given, "baseline": str(baseline)})
+    assert (code, outputs["exit-code"]) == (2, "2"), stderr  # not committed yet: red
+    assert "consent-audit-baseline.toml" in stderr
+    reason = "accepted at rollout, ticket 4711"
+    code, outputs, stderr = job.run_action(
+        {**given, "baseline": str(baseline), "baseline-reason": reason}
     )
-    assert written.returncode == 0, written.stderr
+    assert (code, outputs["exit-code"]) == (0, "0"), stderr
+    text = baseline.read_text(encoding="utf-8")
+    assert text.count(f'reason = "{reason}"') == text.count("[[accept]]") > 0
     app_id = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
     code, outputs, stderr = job.run_action(
-        {
-            "tenant-id": job.identity.tenant_domain,
-            "client-id": CLIENT_ID,
-            "baseline": str(baseline),
-            "app-id": app_id,
-        }
+        {**given, "baseline": str(baseline), "app-id": app_id}
     )
     assert code == 0, stderr
     assert outputs["exit-code"] == "0"
     report = json.loads((job.runner.workspace / outputs["json"]).read_text())
     assert report["gate"]["exit_code"] == 0
+    assert report["gate"]["fail_on"] == "unknown"
     assert report["gate"]["baseline"] is not None
-    assert report["gate"]["accepted"] > 0
+    assert report["gate"]["accepted"] == len(report["findings"]) > 0
+    assert not list(ET.parse(job.runner.workspace / outputs["junit"]).getroot().iter("skipped"))
     targets = [r.target for r in job.graph.requests]
     assert any(f"appId in ('{app_id}')" in t for t in targets), "app-id reached the collector"
 
-    code, outputs, _ = job.run_action(
-        {"tenant-id": job.identity.tenant_domain, "client-id": CLIENT_ID, "fail-on": "never"}
-    )
+    code, outputs, stderr = job.run_action({**given, "baseline-reason": reason})
+    assert (code, outputs["exit-code"]) == (2, "2")  # a reason needs the file to write
+    assert "baseline-reason is given without baseline" in stderr
+
+    code, outputs, _ = job.run_action({**given, "fail-on": "never"})
     assert (code, outputs["exit-code"]) == (0, "0")
 
 

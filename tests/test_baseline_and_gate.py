@@ -129,23 +129,126 @@ def _write(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-def test_write_baseline_then_use_it_turns_exit_1_into_0(tmp_path: Path) -> None:
+def test_write_baseline_exits_0_once_written_with_the_reason_given(tmp_path: Path) -> None:
+    """Issue 20 item 7: the bootstrap step passes (exit 0 once written; it was 1), every entry
+    carries the --reason a person gave, and a run with the file exits 0 too."""
     written = tmp_path / "b.toml"
-    code, _, _ = run("check", "-s", PARTIAL, "--write-baseline", str(written), "-q")
-    assert code == 1
+    reason = "Accepted at rollout, ticket 4711"
+    code, out, err = run(
+        "check",
+        "-s",
+        PARTIAL,
+        "--write-baseline",
+        str(written),
+        "--reason",
+        reason,
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    assert json.loads(out)["gate"]["exit_code"] == 0  # the report says what the exit code does
     text = written.read_text(encoding="utf-8")
     base = load_baseline(written)
     report = evaluate(load_snapshot(Path(PARTIAL)), load_manifest())
     assert [e.fingerprint for e in base.entries] == [f.fingerprint for f in report.findings]
-    assert all(e.reason for e in base.entries)
+    assert {e.reason for e in base.entries} == {reason}
+    assert "present when" not in text
     assert "SCOPE_MISSING" in text
     code, accepted = check_json("-s", PARTIAL, "--baseline", str(written))
     assert code == 0
     findings = accepted["findings"]
     assert len(findings) == len(report.findings)  # accepted findings stay in the report
-    assert all(f["accepted"]["reason"] for f in findings)  # type: ignore[index]
+    assert {f["accepted"]["reason"] for f in findings} == {reason}  # type: ignore[index]
     assert accepted["gate"]["accepted"] == len(findings)  # type: ignore[index]
     assert accepted["gate"]["failing"] == []  # type: ignore[index]
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_write_baseline_without_a_reason_is_refused_before_any_work(
+    tmp_path: Path, reason: str | None
+) -> None:
+    written = tmp_path / "b.toml"
+    args = ["check", "-s", PARTIAL, "--write-baseline", str(written)]
+    if reason is not None:
+        args += ["--reason", reason]
+    code, out, err = run(*args)
+    assert code == 2
+    assert "--reason" in err
+    assert not written.exists()
+    assert out == ""
+
+
+def test_a_baseline_never_accepts_data_that_could_not_be_read(tmp_path: Path) -> None:
+    """CA_UNREADABLE describes the CI identity's permissions, not a tenant state to accept:
+    left out of the written baseline, so --fail-on unknown stays red for it, and the
+    bootstrap run says so with exit 1 rather than hiding it."""
+    written = tmp_path / "b.toml"
+    code, _, err = run(
+        "check",
+        "-s",
+        CA_UNREADABLE,
+        "--fail-on",
+        "unknown",
+        "--write-baseline",
+        str(written),
+        "--reason",
+        "rollout",
+    )
+    assert code == 1
+    assert "left out 1" in err
+    assert "CA_UNREADABLE" not in written.read_text(encoding="utf-8")
+    code, report = check_json(
+        "-s", CA_UNREADABLE, "--fail-on", "unknown", "--baseline", str(written)
+    )
+    assert code == 1
+    assert "CA_UNREADABLE" in report["gate"]["reason"]  # type: ignore[index]
+
+
+def test_rewriting_a_baseline_keeps_the_reasons_people_gave(tmp_path: Path) -> None:
+    report = evaluate(load_snapshot(Path(PARTIAL)), load_manifest())
+    first = report.findings[0]
+    old = _write(
+        tmp_path,
+        f'[[accept]]\nfingerprint = "{first.fingerprint}"\nreason = "Vendor ticket 4711"\n'
+        "expires = 2099-12-31\n",
+    )
+    written = tmp_path / "new.toml"
+    code, _, _ = run(
+        "check",
+        "-s",
+        PARTIAL,
+        "--baseline",
+        old,
+        "--write-baseline",
+        str(written),
+        "--reason",
+        "the rest at rollout",
+    )
+    assert code == 0
+    entries = {e.fingerprint: e for e in load_baseline(written).entries}
+    assert entries[first.fingerprint].reason == "Vendor ticket 4711"
+    assert entries[first.fingerprint].expires == date(2099, 12, 31)
+    others = {e.reason for fp, e in entries.items() if fp != first.fingerprint}
+    assert others == {"the rest at rollout"}
+
+
+def test_an_entry_with_the_reason_consent_audit_used_to_fill_in_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Older versions wrote "present when this baseline was written on <date>" into every
+    entry; a file committed unread would accept everything. Refused, naming the fix."""
+    report = evaluate(load_snapshot(Path(PARTIAL)), load_manifest())
+    baseline = _write(
+        tmp_path,
+        f'[[accept]]\nfingerprint = "{report.findings[0].fingerprint}"\n'
+        'reason = "present when this baseline was written on 2026-11-30"\n',
+    )
+    code, out, err = run("check", "-s", PARTIAL, "--baseline", baseline)
+    assert code == 2
+    assert out == ""
+    assert "entry 1" in err
+    assert "not a reason a person gave" in err
+    assert "--reason" in err
 
 
 def test_an_accepted_finding_is_marked_in_every_format(tmp_path: Path) -> None:

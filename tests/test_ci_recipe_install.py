@@ -28,16 +28,18 @@ from pathlib import Path
 import pytest
 
 from tests.test_ci_recipes import (
+    BASELINE_IF,
+    LIVE_OPTIONS,
     PIN,
     PIN_CHECK,
     PLACEHOLDER,
     RECIPES,
     SCRIPTED,
-    _commands,
     _load,
-    _offline,
     _outputs,
     _strings,
+    audit_block,
+    bootstrap_and_gated,
     shell_lines,
 )
 
@@ -90,7 +92,11 @@ def _git(*args: str, cwd: Path) -> str:
 
 def _pin_lines(name: str) -> list[str]:
     """The recipe's own lines that check the pin and fetch and check out consent-audit."""
-    return [line for line in shell_lines(name) if line.startswith(("if [", "git "))]
+    return [
+        line
+        for line in shell_lines(name)
+        if line.startswith(("if [", "git ")) and line != BASELINE_IF
+    ]
 
 
 def _run_pin(
@@ -241,27 +247,93 @@ def test_the_installed_package_is_the_wheel(installed: tuple[Path, Path]) -> Non
     assert str(ROOT / "src") not in where
 
 
+SHIM = """#!{python}
+import os, sys
+live = {live!r}
+args, skip = [], False
+for arg in sys.argv[1:]:
+    if skip:
+        skip = False
+        continue
+    option = arg.split("=", 1)[0]
+    if option in live:
+        skip = live[option] and "=" not in arg
+        continue
+    args.append(arg)
+os.execv({real!r}, [{real!r}, *args, "--demo"])
+"""
+
+
+def _shim(bin_dir: Path, where: Path) -> Path:
+    """A ``consent-audit`` first on PATH: the installed one, live sign-in options replaced by
+    ``--demo`` (no network here), so the recipe's shell lines run as written."""
+    where.mkdir()
+    shim = where / "consent-audit"
+    shim.write_text(
+        SHIM.format(
+            python=bin_dir / "python", live=LIVE_OPTIONS, real=str(bin_dir / "consent-audit")
+        ),
+        encoding="utf-8",
+    )
+    shim.chmod(0o755)
+    return where
+
+
+def _run_audit_step(
+    name: str, cwd: Path, home: Path, **step_env: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "CONSENT_AUDIT_"))}
+    env.update({"HOME": str(home), "CI": "true", "GITHUB_STEP_SUMMARY": "", **step_env})
+    env["PATH"] = f"{home / 'shim'}{os.pathsep}{env.get('PATH', '')}"
+    # Azure's inline script keeps the exit code in $status and exits with it after the summary.
+    script = f"set -eu\nstatus=0\n{audit_block(name)}\nexit $status\n"
+    return subprocess.run(
+        ["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=240
+    )
+
+
 @pytest.mark.parametrize("name", SCRIPTED)  # GitHub's: tests/test_action.py
 def test_recipe_audit_step_runs_from_the_installed_wheel(
     name: str, installed: tuple[Path, Path], tmp_path: Path
 ) -> None:
+    """The recipe's own audit lines in bash, from the installed wheel: the scheduled run
+    without a committed baseline stops (exit 2, naming it); the run started by hand with a
+    reason writes it and exits 0; the scheduled run gated by it exits 0 with every finding
+    accepted with that reason, and JUnit has no skipped case."""
     _work, bin_dir = installed
-    (argv,) = _commands(name)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "CONSENT_AUDIT_"))}
-    env.update({"HOME": str(tmp_path), "CI": "true", "GITHUB_STEP_SUMMARY": ""})
-    proc = subprocess.run(
-        [str(bin_dir / "consent-audit"), *_offline(argv)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 1, proc.stderr  # the demo tenant has errors: the job fails
+    home = tmp_path / "home"
+    home.mkdir()
+    _shim(bin_dir, home / "shim")
+    team = tmp_path / "team"  # the team's repository, where the baseline is committed
+    team.mkdir()
+    baseline = team / "consent-audit-baseline.toml"
+    bootstrap, gated = bootstrap_and_gated(name)
+    scheduled = {"CONSENT_AUDIT_BASELINE": str(baseline)}
+
+    proc = _run_audit_step(name, team, home, **scheduled)
+    assert proc.returncode == 2, proc.stderr
+    assert "consent-audit-baseline.toml" in proc.stderr
     assert "Traceback" not in proc.stderr
-    for out in _outputs(argv):
-        assert (tmp_path / out).stat().st_size > 0, out
-    report = json.loads((tmp_path / "consent-audit.json").read_text())
-    assert report["gate"]["exit_code"] == 1
-    assert ET.parse(tmp_path / "consent-audit.xml").getroot().tag == "testsuites"
+
+    reason = "accepted at rollout, ticket 4711"
+    proc = _run_audit_step(name, team, home, **scheduled, CONSENT_AUDIT_BASELINE_REASON=reason)
+    assert proc.returncode == 0, proc.stderr  # written: the bootstrap step passes
+    assert "Traceback" not in proc.stderr
+    for out in _outputs(bootstrap):
+        assert (team / out).stat().st_size > 0, out
+    assert baseline.is_file()
+    text = baseline.read_text(encoding="utf-8")
+    assert text.count(f'reason = "{reason}"') == text.count("[[accept]]") > 0
+
+    proc = _run_audit_step(name, team, home, **scheduled)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((team / "consent-audit.json").read_text())
+    assert report["gate"]["fail_on"] == "unknown"
+    assert report["gate"]["exit_code"] == 0
+    assert report["gate"]["accepted"] == len(report["findings"]) > 0
+    assert {f["accepted"]["reason"] for f in report["findings"]} == {reason}
+    root = ET.parse(team / "consent-audit.xml").getroot()
+    assert root.tag == "testsuites"
+    assert not list(root.iter("skipped"))
+    for out in _outputs(gated):
+        assert (team / out).stat().st_size > 0, out

@@ -4,6 +4,12 @@ Each `consent-audit ...` command line is run through the CLI with the live sign-
 replaced by --demo (no network here), from a temporary directory: it must parse, write the
 JSON, JUnit and Markdown reports it names, and exit 0 or 1 (never 2 = bad usage).
 
+Failing safe (issue 20, item 7): every recipe gates with ``--fail-on unknown`` (a CI identity
+that lost a permission turns the job red) and shows the baseline bootstrap: a run started by
+hand with a reason writes ``consent-audit-baseline.toml``, the scheduled run reads it. The
+scripted recipes hold both commands in one ``if``; GitHub's passes the action ``baseline`` and
+``baseline-reason`` (the action decides, tests/test_action.py runs it).
+
 Pinning (README "In CI: pin a version"): the repository has no release tags, so each recipe
 names one commit by its full sha in ``CONSENT_AUDIT_COMMIT``, shipped as a placeholder that
 a check stops the job at before consent-audit is built; every checkout uses it.
@@ -38,6 +44,9 @@ PIN_CHECK = "must be the full 40-character sha"
 """What the check before the checkout says when ``CONSENT_AUDIT_COMMIT`` is not a sha."""
 CHECKOUT_PIN = 'checkout --quiet "$CONSENT_AUDIT_COMMIT"'
 # Options that only matter for a live sign-in, with whether they take a value.
+BASELINE_FILE = "consent-audit-baseline.toml"
+BASELINE_IF = 'if [ -n "$(printf \'%s\' "${CONSENT_AUDIT_BASELINE_REASON:-}" | tr -d \'[:space:]\')" ]; then'
+"""The scripted recipes' choice between the bootstrap and the gated audit (the same in both)."""
 LIVE_OPTIONS = {
     "--auth": True,
     "--tenant": True,
@@ -115,26 +124,105 @@ def test_recipe_is_valid_yaml(name: str) -> None:
     assert isinstance(_load(name), dict)
 
 
+def bootstrap_and_gated(name: str) -> tuple[list[str], list[str]]:
+    """The recipe's two audit commands: (writes the baseline, gated by it)."""
+    commands = _commands(name)
+    assert len(commands) == 2, commands
+    [bootstrap] = [c for c in commands if "--write-baseline" in c]
+    [gated] = [c for c in commands if "--baseline" in c]
+    return bootstrap, gated
+
+
+def with_env(argv: list[str], env: dict[str, str]) -> list[str]:
+    """``argv`` with ``$VAR`` expanded from ``env`` as the shell would (values quoted)."""
+    return [re.sub(r"\$(\w+)", lambda m: env.get(m.group(1), ""), arg) for arg in argv]
+
+
+def audit_block(name: str) -> str:
+    """The recipe's ``if ... fi`` choosing between the bootstrap and the gated audit."""
+    lines = shell_lines(name)
+    start = _index(lines, BASELINE_IF)
+    end = next(i for i in range(start, len(lines)) if lines[i] == "fi")
+    return "\n".join(lines[start : end + 1])
+
+
 @pytest.mark.parametrize("name", SCRIPTED)
-def test_recipe_command_runs_against_the_real_cli(
+def test_recipe_gates_on_unknown_with_a_baseline_bootstrap(name: str) -> None:
+    """Issue 20 item 7: --fail-on unknown in both commands; the bootstrap writes the baseline
+    with the reason a person gave when starting the run, the other reads it."""
+    bootstrap, gated = bootstrap_and_gated(name)
+    for argv in (bootstrap, gated):
+        assert argv[0] == "check"
+        assert argv[argv.index("--auth") + 1] == "federated"
+        assert argv[argv.index("--fail-on") + 1] == "unknown"
+        assert {Path(o).suffix for o in _outputs(argv)} >= {".json", ".xml", ".md"}
+    assert bootstrap[bootstrap.index("--reason") + 1] == "$CONSENT_AUDIT_BASELINE_REASON"
+    assert "--baseline" not in bootstrap
+    assert gated[gated.index("--baseline") + 1] == "$CONSENT_AUDIT_BASELINE"
+    assert "--write-baseline" not in gated
+    assert "--reason" not in gated
+    text = (CI / name).read_text(encoding="utf-8")
+    assert "--fail-on error" not in text
+    assert BASELINE_FILE in text
+
+
+def test_github_recipe_gates_on_unknown_with_a_baseline_bootstrap() -> None:
+    """GitHub's recipe runs the action: fail-on unknown, the committed baseline, and the
+    reason typed when the workflow is run by hand (empty on the schedule: gated run)."""
+    recipe = _load("github-actions.yml")
+    inputs = recipe[True]["workflow_dispatch"]["inputs"]  # YAML 1.1 reads `on:` as True
+    assert inputs["baseline_reason"]["required"] is False
+    steps = recipe["jobs"]["audit"]["steps"]
+    [audit] = [s for s in steps if s.get("uses") == "./consent-audit"]
+    assert audit["with"]["fail-on"] == "unknown"
+    assert audit["with"]["baseline"] == BASELINE_FILE
+    assert audit["with"]["baseline-reason"] == "${{ inputs.baseline_reason }}"
+    own = [s for s in steps if s.get("uses", "").startswith("actions/checkout@") and "with" not in s]
+    assert own, "the workflow's own repository (it keeps the baseline) is checked out"
+    assert steps.index(own[0]) < steps.index(audit)
+    [keep] = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert BASELINE_FILE in keep["with"]["path"]
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    assert action["inputs"]["fail-on"]["default"] == "unknown"
+    assert "baseline-reason" in action["inputs"]
+
+
+@pytest.mark.parametrize("name", SCRIPTED)
+def test_recipe_commands_run_against_the_real_cli(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    commands = _commands(name)
-    assert len(commands) == 1, commands
-    argv = commands[0]
-    assert argv[0] == "check"
-    assert argv[argv.index("--auth") + 1] == "federated"
-    assert argv[argv.index("--fail-on") + 1] == "error"
-    outputs = _outputs(argv)
-    assert {Path(o).suffix for o in outputs} >= {".json", ".xml", ".md"}
+    """The bootstrap run exits 0 once the baseline is written (the demo's findings all
+    accepted, each with the reason given); the scheduled run reads it and exits 0; without
+    the file it stops with exit 2 naming it."""
+    bootstrap, gated = bootstrap_and_gated(name)
     monkeypatch.chdir(tmp_path)
+    baseline = tmp_path / BASELINE_FILE
+    env = {"CONSENT_AUDIT_BASELINE": str(baseline)}
+    missing = CliRunner().invoke(app, _offline(with_env(gated, env)))
+    assert missing.exit_code == 2, missing.output
+    assert BASELINE_FILE in missing.stderr
+
+    env["CONSENT_AUDIT_BASELINE_REASON"] = "accepted at rollout, ticket 4711"
+    argv = with_env(bootstrap, env)
     result = CliRunner().invoke(app, _offline(argv), env={"GITHUB_STEP_SUMMARY": ""})
-    assert result.exit_code in {0, 1}, result.output
-    assert result.exit_code == 1  # the demo tenant has errors: the job would fail
-    for out in outputs:
+    assert result.exit_code == 0, result.output  # written: the bootstrap step passes
+    assert baseline.is_file()
+    reasons = re.findall(r'^reason = "(.*)"$', baseline.read_text(), flags=re.M)
+    assert reasons
+    assert set(reasons) == {"accepted at rollout, ticket 4711"}
+    for out in _outputs(bootstrap):
         assert (tmp_path / out).stat().st_size > 0, out
-    json.loads((tmp_path / "consent-audit.json").read_text())
-    assert ET.parse(tmp_path / "consent-audit.xml").getroot().tag == "testsuites"
+
+    result = CliRunner().invoke(
+        app, _offline(with_env(gated, env)), env={"GITHUB_STEP_SUMMARY": ""}
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "consent-audit.json").read_text())
+    assert report["gate"]["fail_on"] == "unknown"
+    assert report["gate"]["accepted"] == len(report["findings"]) > 0
+    root = ET.parse(tmp_path / "consent-audit.xml").getroot()
+    assert root.tag == "testsuites"
+    assert not list(root.iter("skipped"))
 
 
 @pytest.mark.parametrize("name", RECIPES)

@@ -24,10 +24,18 @@ Format (TOML)::
 
 An entry matches a finding when every key it gives (fingerprint, code, app_id, feature)
 matches; ``note`` is free text for people and never matched.
+
+The reason is a person's: ``--write-baseline`` takes it from ``--reason`` and never invents
+one, and the sentence older versions filled in ("present when this baseline was written on
+...") is refused when read, so a file committed unread cannot quietly accept everything.
+Findings saying the data a verdict needs could not be read (gate.py's ``unknown`` level) are
+never written into a baseline: they describe the CI identity's permissions, not a state of
+the tenant a team can decide to live with.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -46,6 +54,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 BASELINE_VERSION = 1
+_FILLED_IN = re.compile(r"^present when this baseline was written on\b", re.IGNORECASE)
+"""The reason consent-audit itself wrote before ``--reason`` existed: no person gave it."""
 _MATCH_KEYS = ("fingerprint", "code", "app_id", "feature")
 _KEYS = {*_MATCH_KEYS, "reason", "expires", "note"}
 
@@ -128,6 +138,13 @@ def _entry(name: str, index: int, raw: Any) -> BaselineEntry:
             f"{where} has no reason.",
             fix='Say why the finding is accepted: reason = "..." (it is shown in every report).',
         )
+    if _FILLED_IN.match(reason):
+        raise InputError(
+            f"{where}'s reason ({reason!r}) is the sentence consent-audit filled in, not a "
+            "reason a person gave.",
+            fix='Replace it with why the team accepts this finding (reason = "..."), or write '
+            'the file again with --write-baseline FILE --reason "...".',
+        )
     if not (raw.get("fingerprint") or raw.get("code")):
         raise InputError(
             f"{where} names no finding.",
@@ -197,27 +214,61 @@ def apply_baseline(
     return marked, BaselineResult(path=baseline.path, entries=results)
 
 
-def baseline_toml(report: Report, today: date) -> str:
-    """A starting baseline accepting every finding of ``report``, one entry per fingerprint.
+def check_reason(reason: str | None) -> str:
+    """The ``--reason`` given with ``--write-baseline``: required, and a person's own words."""
+    text = " ".join((reason or "").split())
+    if not text:
+        raise InputError(
+            "--write-baseline needs --reason: every accepted finding carries why it is accepted.",
+            fix='Add --reason "..." (e.g. "accepted at rollout, ticket 4711"); it is written '
+            "into each entry and shown in every report.",
+        )
+    if _FILLED_IN.match(text):
+        raise InputError(
+            "--reason repeats the sentence consent-audit used to fill in.",
+            fix="Say why the team accepts these findings.",
+        )
+    return text
 
-    The reason says only when it was written: replace it with the team's actual reason.
+
+def baseline_entries(report: Report, reason: str, today: date) -> list[dict[str, Any]]:
+    """One entry per finding of ``report`` the team can accept, with ``reason``.
+
+    A finding an earlier baseline accepted keeps that entry's reason and end date. Findings at
+    gate.py's ``unknown`` level (data a verdict needs could not be read) are left out.
     """
+    from consent_audit.gate import level
+
     entries = []
     for f in report.findings:
+        if level(f) == "unknown":
+            continue
         subject = f.subject
         entry: dict[str, Any] = {"fingerprint": f.fingerprint or "", "code": f.id}
         if subject and subject.app_id:
             entry["app_id"] = subject.app_id
         if subject and subject.feature:
             entry["feature"] = subject.feature
-        entry["reason"] = f"present when this baseline was written on {today.isoformat()}"
-        entry["note"] = f"{f.severity.value}: {f.title}"
+        entry["reason"] = f.accepted.reason if f.accepted else reason
+        if f.accepted and f.accepted.expires:
+            entry["expires"] = f.accepted.expires
+        entry["note"] = f"{f.severity.value}: {f.title} (written {today.isoformat()})"
         entries.append(entry)
+    return entries
+
+
+def baseline_toml(entries: list[dict[str, Any]]) -> str:
+    """The baseline file for ``entries`` (see :func:`baseline_entries`)."""
     header = (
-        "# consent-audit baseline: findings accepted on purpose. Each entry needs a reason;\n"
-        "# add expires = YYYY-MM-DD to make the build fail again after that day.\n"
+        "# consent-audit baseline: findings accepted on purpose, each with a reason a person\n"
+        "# gave; add expires = YYYY-MM-DD to make the build fail again after that day.\n"
         "# Use it with: consent-audit check --baseline FILE\n"
     )
     from consent_audit.render.safe_text import toml_safe
 
     return header + toml_safe(tomli_w.dumps({"version": BASELINE_VERSION, "accept": entries}))
+
+
+def as_baseline(path: str, entries: list[dict[str, Any]]) -> Baseline:
+    """The baseline ``entries`` make, as :func:`load_baseline` would read it back."""
+    return Baseline(path, tuple(_entry(path, n, e) for n, e in enumerate(entries, 1)))

@@ -251,24 +251,36 @@ def _load_baseline(path: Path | None) -> Baseline | None:
     return load_baseline(path)
 
 
-def _write_baseline(report: Report, path: Path, today: date, quiet: bool) -> None:
-    from consent_audit.baseline import baseline_toml
+def _write_baseline(report: Report, path: Path, reason: str, today: date, quiet: bool) -> Baseline:
+    """Write the baseline accepting ``report``'s findings; return it, to gate this run with.
+
+    The run then exits as the next one reading the file will: 0 once written, unless a
+    finding no baseline accepts (data a verdict needs could not be read) counts.
+    """
+    from consent_audit.baseline import as_baseline, baseline_entries, baseline_toml
     from consent_audit.files import shown, write_text_atomic
 
+    entries = baseline_entries(report, reason, today)
     try:
-        write_text_atomic(path, baseline_toml(report, today))
+        write_text_atomic(path, baseline_toml(entries))
     except OSError as exc:
         raise InputError(
             f"{shown(path)}: cannot write the baseline ({exc.strerror}).",
             fix="Check the directory exists and is writable.",
         ) from None
+    left_out = len(report.findings) - len(entries)
     if not quiet:
         typer.echo(
-            f"wrote a baseline of {len(report.findings)} finding(s) to {shown(path)}; "
-            "replace each "
-            "reason with why it is accepted",
+            f"wrote a baseline of {len(entries)} finding(s) to {shown(path)}"
+            + (
+                f"; left out {left_out} saying data could not be read (give the "
+                "identity the permissions they name)"
+                if left_out
+                else ""
+            ),
             err=True,
         )
+    return as_baseline(shown(path), entries)
 
 
 def _snapshot_user(snap: TenantSnapshot, quiet: bool) -> str | None:
@@ -354,7 +366,15 @@ def check(
         Path | None,
         typer.Option(
             "--write-baseline",
-            help="Write this run's findings as a starting baseline file (edit the reasons).",
+            help="Write this run's findings as a baseline file, each with --reason; the run "
+            "then exits as the next one with --baseline FILE will (0 unless data could not be "
+            "read).",
+        ),
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            "--reason", help="With --write-baseline: why the team accepts these findings."
         ),
     ] = None,
     tenant: TenantOpt = None,
@@ -381,7 +401,7 @@ def check(
 
       consent-audit check --tenant contoso.onmicrosoft.com -o report.json --fail-on warning
 
-      consent-audit check --demo --write-baseline baseline.toml
+      consent-audit check --demo --write-baseline baseline.toml --reason "ticket 4711"
 
       consent-audit check --demo --baseline baseline.toml --fail-on unknown
 
@@ -400,6 +420,10 @@ def check(
             _refuse_over_inputs(write_baseline, "--write-baseline", [*inputs, *reports])
         options = _render_options(details)
         accepted = _load_baseline(baseline)
+        if write_baseline is not None:
+            from consent_audit.baseline import check_reason
+
+            reason = check_reason(reason)
         from consent_audit.run_source import choose_source
 
         live = live_options(
@@ -436,6 +460,9 @@ def check(
 
         today = datetime.now(timezone.utc).date()
         report = decide(report, fail_on, accepted, today)
+        if write_baseline is not None:
+            written = _write_baseline(report, write_baseline, reason or "", today, quiet)
+            report = decide(report, fail_on, written, today)
         if verbose and source.kind != "live":
             from consent_audit.files import shown
             from consent_audit.render.common import source_label
@@ -450,8 +477,6 @@ def check(
 
         finish_stdout()  # a reader gone with the report unread: exit 5 before the summary
         _append_step_summary(report, options, quiet)
-        if write_baseline is not None:
-            _write_baseline(report, write_baseline, today, quiet)
         code = report.gate.exit_code
         if not quiet and (output or output_format is not Format.TEXT):
             s = report.summary

@@ -155,3 +155,32 @@ def test_case_names_carry_no_scope_and_no_title(demo_report: Report) -> None:
     missing = [n for n in names if n.startswith("SCOPE_MISSING")]
     assert missing
     assert all(" - feature " in n and " - app " in n for n in missing)
+
+
+@pytest.mark.parametrize("fail_on", THRESHOLDS, ids=lambda s: s.value)
+def test_below_threshold_is_never_skipped_but_in_properties_and_system_out(
+    report: Report, fail_on: FailOn
+) -> None:
+    """Issue 20 item 7: a finding below --fail-on was checked and found, not skipped. CI views
+    count skipped cases as tests that did not run; such a case passes and says why in its
+    properties and system-out."""
+    report = decide(report, fail_on)
+    root = ET.fromstring(render_junit(report, RenderOptions()))
+    assert not list(root.iter("skipped"))
+    assert root.get("skipped") == "0"
+    suite = next(s for s in root.iter("testsuite") if s.get("name") == "consent-audit.findings")
+    cases = list(suite.iter("testcase"))
+    assert len(cases) == len(report.findings)
+    for case, finding in zip(cases, report.findings, strict=True):
+        if finding.fingerprint in report.gate.failing:
+            assert case.find("failure") is not None
+            continue
+        assert case.find("failure") is None
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        assert props["severity"] == finding.severity.value
+        assert props["gated"] == "false"
+        assert props["why"]
+        out = case.find("system-out")
+        assert out is not None
+        assert "does not fail the run" in (out.text or "")
+        assert finding.title in (out.text or "")

@@ -4,14 +4,19 @@ Two suites in one ``<testsuites>`` document:
 
 - ``consent-audit.verdicts``: one test case per (app, feature) verdict, named
   ``<feature> - app <appId>``. A verdict is a ``<failure>`` when a finding that fails the run
-  (``report.gate``: ``--fail-on`` and the baseline) affects it; a ``fail`` or ``unknown``
-  verdict that nothing gates is ``<skipped>`` (visible, not failing); ``warn`` passes with its
-  message in ``<system-out>`` (starting "WARN: "); ``pass`` passes.
+  (``report.gate``: ``--fail-on`` and the baseline) affects it; any other verdict passes,
+  a ``fail``, ``unknown`` or ``warn`` one with its word and why in ``<system-out>``
+  (starting e.g. "WARN: ") and in the case's ``<properties>`` (``status``, ``gated`` false).
 - ``consent-audit.findings``: one test case per finding, named from its code and subject
   (``SCOPE_MISSING - feature calendar - app <appId>``), never from titles or scope lists, so
   CI test history follows a finding while the tenant changes. A finding that fails the run
   is a ``<failure>``; any other (below ``--fail-on``, or accepted by the baseline, with the
-  reason) is ``<skipped>`` with its detail.
+  reason) passes, its detail in ``<system-out>`` and ``severity``, ``level``, ``gated``
+  (false) and ``why`` in ``<properties>``.
+
+Never ``<skipped>``: CI views show skipped cases as tests that did not run (GitLab and Azure
+DevOps count them apart, some reporters turn a run with many of them yellow), and a finding
+below the threshold was checked and found, not skipped.
 
 The gate is the report's own (gate.py), so the document has failures exactly when ``check``
 exits 1.
@@ -22,6 +27,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from consent_audit.gate import level
 from consent_audit.render import RenderOptions
 from consent_audit.render.common import (
     STATUS_WORD,
@@ -112,18 +118,28 @@ def _verdict_case(
         body.append(f"Causal chain for {feature.title}{several}:")
         body += [f"{link.status.value:>9}  {link.name}: {link.detail}" for link in feature.chain]
     failed = row.status is not VerdictStatus.PASS and _gating(gating, row)
-    skipped = not failed and row.status in (VerdictStatus.FAIL, VerdictStatus.UNKNOWN)
+    word = STATUS_WORD[row.status]
     if failed:
-        word = STATUS_WORD[row.status]
         _sub(case, "failure", "\n".join(body), message=f"{word}: {reason}", type="verdict")
-    elif skipped:
-        word = STATUS_WORD[row.status]
-        _sub(case, "skipped", message=f"{word}: {reason} (does not fail the run)")
-        _sub(case, "system-out", "\n".join(body))
-    elif row.status is VerdictStatus.WARN:
+    elif row.status is not VerdictStatus.PASS:
         # JUnit has no "passed with a warning": the case passes and says why on stdout.
-        _sub(case, "system-out", "\n".join([f"{STATUS_WORD[row.status]}: {reason}", *body]))
-    return failed, skipped
+        _case_properties(case, status=row.status.value, gated="false")
+        gate = f" (does not fail the run: {_threshold(report)})"
+        extra = gate if row.status is not VerdictStatus.WARN else ""
+        _sub(case, "system-out", "\n".join([f"{word}: {reason}{extra}", *body]))
+    return failed, False
+
+
+def _threshold(report: Report) -> str:
+    fail_on = report.gate.fail_on
+    return "--fail-on never" if fail_on == "never" else f"below --fail-on {fail_on}"
+
+
+def _case_properties(case: ET.Element, **values: str) -> None:
+    """Per-case ``<properties>`` (as pytest's ``record_property`` writes them)."""
+    props = _sub(case, "properties")
+    for key, value in values.items():
+        _sub(props, "property", name=key, value=value)
 
 
 def _finding_case(suite: ET.Element, report: Report, f: Finding, name: str) -> tuple[bool, bool]:
@@ -139,10 +155,10 @@ def _finding_case(suite: ET.Element, report: Report, f: Finding, name: str) -> t
     if fails_run(report, f):
         _sub(case, "failure", body, message=f"{f.id}: {f.title}", type=f.severity.value)
         return True, False
-    why = accepted or f"{f.severity.value} below --fail-on {report.gate.fail_on}"
-    _sub(case, "skipped", message=f"{why}: {f.title}")
-    _sub(case, "system-out", body)
-    return False, True
+    why = accepted or f"{f.severity.value}, {_threshold(report)}"
+    _case_properties(case, severity=f.severity.value, level=level(f), gated="false", why=why)
+    _sub(case, "system-out", f"{why} (does not fail the run): {f.title}\n{body}")
+    return False, False
 
 
 def finding_case_name(f: Finding) -> str:
