@@ -50,8 +50,8 @@ def test_written_report_and_baseline_paths_are_one_inert_line(tmp_path: Path) ->
     report = tmp_path / (HOSTILE + ".json")
     baseline = tmp_path / (HOSTILE + ".toml")
     code, _, err = _invoke(
-        "check", "--demo", "-o", str(report), "--write-baseline", str(baseline), "--fail-on",
-        "never",
+        "check", "--demo", "-o", str(report), "--write-baseline", str(baseline), "--reason",
+        "rollout", "--fail-on", "never",
     )  # fmt: skip
     assert code == 0, err
     assert report.is_file()
