@@ -343,9 +343,7 @@ def test_the_action_passes_baseline_app_id_and_fail_on(job: Job, tmp_path: Path)
     text = baseline.read_text(encoding="utf-8")
     assert text.count(f'reason = "{reason}"') == text.count("[[accept]]") > 0
     app_id = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
-    code, outputs, stderr = job.run_action(
-        {**given, "baseline": str(baseline), "app-id": app_id}
-    )
+    code, outputs, stderr = job.run_action({**given, "baseline": str(baseline), "app-id": app_id})
     assert code == 0, stderr
     assert outputs["exit-code"] == "0"
     report = json.loads((job.runner.workspace / outputs["json"]).read_text())

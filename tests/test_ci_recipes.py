@@ -45,7 +45,9 @@ PIN_CHECK = "must be the full 40-character sha"
 CHECKOUT_PIN = 'checkout --quiet "$CONSENT_AUDIT_COMMIT"'
 # Options that only matter for a live sign-in, with whether they take a value.
 BASELINE_FILE = "consent-audit-baseline.toml"
-BASELINE_IF = 'if [ -n "$(printf \'%s\' "${CONSENT_AUDIT_BASELINE_REASON:-}" | tr -d \'[:space:]\')" ]; then'
+BASELINE_IF = (
+    "if [ -n \"$(printf '%s' \"${CONSENT_AUDIT_BASELINE_REASON:-}\" | tr -d '[:space:]')\" ]; then"
+)
 """The scripted recipes' choice between the bootstrap and the gated audit (the same in both)."""
 LIVE_OPTIONS = {
     "--auth": True,
@@ -177,7 +179,9 @@ def test_github_recipe_gates_on_unknown_with_a_baseline_bootstrap() -> None:
     assert audit["with"]["fail-on"] == "unknown"
     assert audit["with"]["baseline"] == BASELINE_FILE
     assert audit["with"]["baseline-reason"] == "${{ inputs.baseline_reason }}"
-    own = [s for s in steps if s.get("uses", "").startswith("actions/checkout@") and "with" not in s]
+    own = [
+        s for s in steps if s.get("uses", "").startswith("actions/checkout@") and "with" not in s
+    ]
     assert own, "the workflow's own repository (it keeps the baseline) is checked out"
     assert steps.index(own[0]) < steps.index(audit)
     [keep] = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@")]
