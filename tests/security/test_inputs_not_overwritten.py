@@ -95,7 +95,9 @@ def test_report_never_replaces_the_baseline_read(alias: Alias, tmp_path: Path) -
     snapshot, _ = _files(tmp_path)
     baseline = tmp_path / "baseline.toml"
     made = run_cli(
-        ["check", "-s", str(snapshot), "--write-baseline", str(baseline)], None, tmp_path
+        ["check", "-s", str(snapshot), "--write-baseline", str(baseline), "--reason", "known"],
+        None,
+        tmp_path,
     )
     assert baseline.exists(), made.stderr
     args = ["check", "-s", str(snapshot), "--baseline", str(baseline)]
