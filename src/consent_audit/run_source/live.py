@@ -26,7 +26,6 @@ class LiveSource(RunSource):
 
     def obtain(self, manifest: Manifest) -> Obtained:
         from consent_audit.live import collect
-        from consent_audit.report import SourceInfo
 
         users = list(dict.fromkeys(u.casefold() for u in self.users))
         if len(users) <= 1:
@@ -37,6 +36,9 @@ class LiveSource(RunSource):
             snap = merge_users(
                 [collect(replace(self.options, user=wanted[u]), manifest) for u in users]
             )
+        # After collecting: the first request goes out before the report models are built.
+        from consent_audit.report import SourceInfo
+
         return Obtained(snap, SourceInfo(kind="live", collected_at=snap.collected_at))
 
 
