@@ -1,0 +1,229 @@
+"""What a short run imports stays within a listed set, so the start-up gain does not erode.
+
+Each run is a fresh interpreter running the CLI's entry point; what it has imported at the end
+is checked against the lists below (issue 22, docs/performance.md). Python's standard library
+is allowed except the network and concurrency modules listed in ``NEVER_STDLIB``; third-party
+packages and consent-audit's own modules must be listed. A new import on these paths either
+belongs here (add it, with what it costs in docs/performance.md) or belongs inside the command
+that needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Typer and what it imports (older Typer releases import click instead of their own copy);
+# the setuptools editable-install hook and the interpreter's own entries.
+TYPER = {"typer", "click", "shellingham", "annotated_doc", "_distutils_hack", "__main__"}
+# pydantic and its parts; this Typer builds each parameter's converter with pydantic.
+PYDANTIC = {
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "typing_extensions",
+    "typing_inspection",
+}
+RICH = {"rich", "markdown_it", "mdurl", "pygments"}
+SITE = {"_sysconfigdata__linux_x86_64-linux-gnu", "_sysconfigdata__darwin_darwin", "tomli_w"}
+SITE |= {"tomli"}  # Python 3.10 reads TOML with tomli
+
+NEVER_STDLIB = {"ssl", "http", "asyncio", "concurrent", "sqlite3", "xml", "multiprocessing"}
+
+HELP_OWN = {
+    "consent_audit",
+    "consent_audit.cli",
+    "consent_audit.cli_diff",
+    "consent_audit.cli_options",
+    "consent_audit.cli_remediation",
+    "consent_audit.errors",
+    "consent_audit.gate",
+    "consent_audit.live_options",
+    "consent_audit.stdio",
+    "consent_audit.stdout_guard",
+}
+# A demo audit reads, evaluates and renders: any of consent-audit's modules but these.
+DEMO_NEVER_OWN = (
+    "consent_audit.live.",  # the Graph client, MSAL, requests
+    "consent_audit.diff",
+    "consent_audit.docs_gen",
+    "consent_audit.report_schema",
+    "consent_audit.redaction_key",
+    "consent_audit.render.html",
+    "consent_audit.render.junit",
+    "consent_audit.render.markdown",
+)
+
+SCRIPT = """
+import json, sys
+from consent_audit.cli import main
+sys.argv = ["consent-audit", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+"""
+
+
+def imported(argv: list[str]) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(argv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "internal error" not in proc.stderr
+    line = proc.stderr.rsplit("\nMODULES ", 1)[-1]
+    return set(json.loads(line))
+
+
+def outside(modules: set[str], third_party: set[str]) -> list[str]:
+    """Modules neither in the standard library (less NEVER_STDLIB) nor in ``third_party``."""
+    found = []
+    for name in modules:
+        top = name.split(".")[0]
+        if top == "consent_audit":
+            continue
+        if top in sys.stdlib_module_names:
+            if top in NEVER_STDLIB:
+                found.append(name)
+        elif top not in third_party:
+            found.append(name)
+    return sorted(found)
+
+
+def test_help_imports_typer_and_the_command_modules_only() -> None:
+    modules = imported(["--help"])
+    assert outside(modules, TYPER | SITE) == []
+    assert {m for m in modules if m.split(".")[0] == "consent_audit"} == HELP_OWN
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_demo_imports_the_listed_packages_and_no_live_code(fmt: str) -> None:
+    modules = imported(["check", "--demo", "--fail-on", "never", "--format", fmt, "-q"])
+    allowed = TYPER | PYDANTIC | SITE | (RICH if fmt == "text" else set())
+    assert outside(modules, allowed) == []
+    own = {m for m in modules if m.split(".")[0] == "consent_audit"}
+    assert sorted(m for m in own if m == "consent_audit.live" or m.startswith(DEMO_NEVER_OWN)) == []
+    # Nothing that signs in or talks HTTP, whatever else changes.
+    assert not {"msal", "msal_extensions", "requests", "urllib3", "cryptography"} & {
+        m.split(".")[0] for m in modules
+    }
+
+
+def test_the_checker_sees_a_forbidden_import() -> None:
+    """The lists bite: a live run's imports (requests, the Graph client) are outside them."""
+    modules = {"requests", "requests.sessions", "urllib3", "ssl", "json", "typer"}
+    assert outside(modules, TYPER | PYDANTIC) == ["requests", "requests.sessions", "ssl", "urllib3"]
+
+
+FIRST_CONNECT = """
+import json, os, sys
+def hook(event, args):
+    if event == "socket.connect":
+        own = sorted(m for m in sys.modules if m.startswith("consent_audit"))
+        os.write(2, ("\\nAT-FIRST-CONNECT " + json.dumps(own) + "\\n").encode())
+        os._exit(0)
+sys.addaudithook(hook)
+from consent_audit.cli import main
+sys.argv = ["consent-audit", "check", "--format", "json", "--fail-on", "never"]
+main()
+"""
+
+
+def test_a_live_check_sends_its_first_request_before_building_report_models() -> None:
+    """With the token from the environment, a live run asks Graph before it loads the report
+    models, the renderers or the evaluation: those wait for the answers (issue 22)."""
+    import os
+
+    from tests.emulator import GraphEmulator
+
+    tenant = "examples/tenants/assignment-required.json"
+    with GraphEmulator(tenant, token="startup-token") as emu:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "CONSENT_"))}
+        env |= {"CONSENT_AUDIT_GRAPH_URL": emu.url, "CONSENT_AUDIT_ACCESS_TOKEN": "startup-token"}
+        proc = subprocess.run(
+            [sys.executable, "-c", FIRST_CONNECT],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+    assert "AT-FIRST-CONNECT " in proc.stderr, proc.stderr[-2000:]
+    own = set(json.loads(proc.stderr.rsplit("AT-FIRST-CONNECT ", 1)[1].splitlines()[0]))
+    assert "consent_audit.live.graph_client" in own  # the check did reach the live path
+    assert (
+        sorted(
+            own
+            & {"consent_audit.report", "consent_audit.evaluate", "consent_audit.render.json_format"}
+        )
+        == []
+    )
+
+
+BUILT = """
+import json, sys
+import typer.main
+built = []
+original = typer.main.get_command_from_info
+def counting(command_info, *args, **kwargs):
+    command = original(command_info, *args, **kwargs)
+    built.append(command.name)
+    return command
+typer.main.get_command_from_info = counting
+from consent_audit.cli import main
+sys.argv = ["consent-audit", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nBUILT " + json.dumps(sorted(built)) + "\\n")
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "built"),
+    [
+        (["check", "--demo", "--fail-on", "never", "-q", "--format", "json"], ["check"]),
+        (["explain", "AADSTS65001"], ["explain"]),
+        (["manifest", "show"], ["show", "validate"]),
+    ],
+)
+def test_typer_builds_only_the_command_that_runs(argv: list[str], built: list[str]) -> None:
+    """Typer builds every command's parameters before running one; a run that names its
+    command builds that one (``--help`` and unknown names still see them all)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", BUILT, json.dumps(argv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert json.loads(proc.stderr.rsplit("BUILT ", 1)[1].splitlines()[0]) == built
+
+
+def test_help_and_a_misspelt_command_still_see_every_command() -> None:
+    help_text = subprocess.run(
+        [sys.executable, "-c", BUILT, json.dumps(["--help"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    names = json.loads(help_text.stderr.rsplit("BUILT ", 1)[1].splitlines()[0])
+    assert {"check", "snapshot", "login", "logout", "explain", "fix", "diff"} <= set(names)
+    typo = subprocess.run(
+        [sys.executable, "-m", "consent_audit", "chek"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert typo.returncode == 2
+    assert "Did you mean 'check'?" in typo.stderr
