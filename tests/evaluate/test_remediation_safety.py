@@ -464,3 +464,32 @@ def test_a_revocation_states_the_audit_window() -> None:
     assert window in f.detail
     assert window in f.remediation[0].action or any(window in (s.detail or "") for s in report.plan)
     assert "7 days on Entra ID Free, 30 days with P1 or P2" in registry()["GRANT_REVOKED"].meaning
+
+
+# ----------------------------------------------------------------------------- consent policy
+
+
+def test_every_consent_policy_change_states_its_tenant_wide_consequence(
+    texts: list[tuple[str, str]],
+) -> None:
+    """Allowing user consent, widening a consent policy or turning on admin consent requests
+    changes it for every app, not only Recruitee (configure-user-consent.md,
+    configure-admin-consent-workflow.md); 'Assignment required?' No opens the app to every
+    user (howto-restrict-your-app-to-a-set-of-users.md)."""
+    raw = tomllib.loads((DATA / "findings.toml").read_text("utf-8"))
+    for code in (
+        "USER_CONSENT_DISABLED",
+        "USER_CONSENT_RESTRICTED",
+        "ADMIN_CONSENT_WORKFLOW_DISABLED",
+    ):
+        assert "tenant-wide" in raw[code]["fix"].casefold(), code
+    from consent_audit.evaluate import remediation
+
+    for steps in (remediation.user_consent_settings(), remediation.admin_consent_settings()):
+        assert "tenant-wide" in steps[0].action.casefold()
+    opening = [
+        (where, text)
+        for where, text in texts
+        if "'Assignment required?' to No" in text and "every user" not in text
+    ]
+    assert opening == []

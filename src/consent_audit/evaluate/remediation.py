@@ -143,8 +143,9 @@ def admin_consent_settings() -> list[RemediationStep]:
             action=(
                 "Set 'Users can request admin consent to apps they are unable to consent to' "
                 "to Yes, choose reviewers, and save. Users then see 'Approval required' and "
-                "can send a request instead of 'Need admin approval'; the reviewers must "
-                "answer every request."
+                "can send a request instead of 'Need admin approval'. Tenant-wide: users may "
+                "then request any app they cannot consent to, and the reviewers receive every "
+                "request."
             ),
             portal_path=f"{ENTERPRISE_APPS} > Consent and permissions > Admin consent settings",
         ),
@@ -183,7 +184,8 @@ def assign_principal(app: ServicePrincipal) -> list[RemediationStep]:
         RemediationStep(
             action=(
                 "Assign the user, or a group the user is a *direct* member of (nested groups "
-                "do not count), to Recruitee. Or set 'Assignment required?' to No."
+                "do not count), to Recruitee. Or set 'Assignment required?' to No, which lets "
+                "every user in the tenant use Recruitee."
             ),
             portal_path=app_path(app, "Users and groups > Add user/group"),
         )
@@ -195,7 +197,7 @@ def assignment_properties(app: ServicePrincipal) -> list[RemediationStep]:
         RemediationStep(
             action=(
                 "Assign the users or groups who sync with Recruitee, or set 'Assignment "
-                "required?' to No if every user may use it."
+                "required?' to No if every user in the tenant may use it (that is what it does)."
             ),
             portal_path=app_path(app, "Users and groups"),
         )
