@@ -143,7 +143,7 @@ def test_an_unusable_batch_envelope_everywhere_is_exit_3(
 # -- nothing read is exit 3 (item 7) ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [503, 429, 431])
+@pytest.mark.parametrize("status", [503, 429, 431, 403])
 def test_graph_failing_every_request_is_exit_3(
     status: int, graph_emulator_factory: Factory, tmp_path: Path
 ) -> None:
@@ -155,6 +155,8 @@ def test_graph_failing_every_request_is_exit_3(
     assert run.stderr.startswith("error: nothing could be read from Microsoft Graph")
     assert f"HTTP {status}" in run.stderr
     assert "fix: " in run.stderr
+    if status == 403:
+        assert "Global Reader" in run.stderr
     assert elapsed < 60
 
 
