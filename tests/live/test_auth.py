@@ -182,6 +182,37 @@ def test_other_msal_errors_carry_error_and_description(
         auth.sign_in()
 
 
+def test_an_identity_server_echoing_a_token_or_assertion_is_scrubbed(
+    rsps: responses.RequestsMock, tmp_path: Path
+) -> None:
+    """Server text (issue #19 item 8): the sign-in error never carries a bearer credential
+    or a JWT (a client assertion, a federated token) the identity server repeats."""
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhcHAifQ.c2lnbmF0dXJlLXNlY3JldA"
+    base = m.discovery(rsps)
+    m.device_code(rsps, base)
+    rsps.add(
+        responses.POST,
+        f"{base}/oauth2/v2.0/token",
+        status=400,
+        json={
+            "error": f"invalid_grant {jwt}",
+            "error_description": f"AADSTS50000: bad assertion {jwt}; Authorization: Bearer a.b.c",
+        },
+    )
+    auth = Authenticator(
+        LiveOptions(tenant=m.TENANT),
+        env=_env(tmp_path),
+        interactive=lambda: True,
+        out=io.StringIO(),
+    )
+    with pytest.raises(AccessError) as raised:
+        auth.sign_in()
+    text = f"{raised.value.problem} {raised.value.fix}"
+    assert "AADSTS50000: bad assertion [redacted]" in text
+    assert "eyJhbGci" not in text
+    assert "a.b.c" not in text
+
+
 def _app_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return _env(tmp_path, AZURE_TENANT_ID=m.TENANT, AZURE_CLIENT_ID="my-app", **extra)
 

@@ -55,6 +55,7 @@ from consent_audit.live.credentials import (
     choose_settings,
     federated_assertion,
 )
+from consent_audit.live.scrub import scrub
 from consent_audit.live.token_cache import (
     TokenStore,
     notify_once,
@@ -153,8 +154,9 @@ def raise_for_msal_error(
     scopes: list[str],
 ) -> NoReturn:
     """Turn MSAL's error dict into an AccessError; consent errors name the ways out."""
-    error = str(result.get("error") or "unknown_error")
-    description = _first_line(str(result.get("error_description") or ""))
+    # The identity server's text: scrubbed of tokens and assertions it may echo (scrub.py).
+    error = scrub(str(result.get("error") or "unknown_error"))
+    description = scrub(_first_line(str(result.get("error_description") or "")))
     codes = {int(c) for c in result.get("error_codes") or [] if str(c).isdigit()}
     codes |= {int(m) for m in re.findall(r"AADSTS(\d+)", description)}
     consent = bool(codes & CONSENT_CODES) or "consent_required" in (
