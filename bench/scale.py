@@ -13,6 +13,9 @@ For each size and page size it reports, in one run:
 * ``naive``: the yardstick (issue #10) -- a script that GETs every page of what a tenant-wide
   audit reads (grants, assignments, CA policies, consent policies) with plain ``requests``
   GETs and keeps the JSON: CPU seconds (user + system), wall time, peak RSS.
+* ``stdlib``: the same client written with the standard library only (``urllib.request``,
+  ``json``): what a bare hand-written client costs, start-up included (issue 22). Each round
+  runs naive, stdlib, then ``check``; the stdlib CPU and RSS ratios pair runs of one round.
 * ``cli``: the installed ``consent-audit check --format json`` as a subprocess (what a user
   runs): CPU seconds, wall time and peak RSS, and the ratio to the naive client. All three
   come from ``os.wait4`` in a small launcher process (see Launcher), so they are the measured
@@ -70,6 +73,31 @@ def naive(url: str, sp_ids: list[str]) -> None:
         link: str | None = f"{url}/v1.0{path}"
         while link:
             page = session.get(link, timeout=120).json()
+            kept.append(page)
+            link = page.get("@odata.nextLink")
+    items = sum(len(p.get("value") or []) for p in kept)
+    print(json.dumps({"pages": len(kept), "items": items}))
+
+
+def stdlib_naive(url: str, sp_ids: list[str]) -> None:
+    """The same yardstick with only the standard library: urllib GETs, ``json.load``, kept.
+
+    What a hand-written client costs with nothing to import: no requests, no pydantic, no CLI
+    framework (issue 22: the tool's start-up against a bare client's).
+    """
+    import urllib.request
+
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
+    kept: list[Any] = []
+    paths = [f"/servicePrincipals/{sp}/oauth2PermissionGrants" for sp in sp_ids]
+    paths += [f"/servicePrincipals/{sp}/appRoleAssignedTo" for sp in sp_ids]
+    paths += ["/identity/conditionalAccess/policies", "/policies/permissionGrantPolicies"]
+    for path in paths:
+        link: str | None = f"{url}/v1.0{path}"
+        while link:
+            request = urllib.request.Request(link, headers=headers)
+            with urllib.request.urlopen(request, timeout=120) as response:
+                page = json.load(response)
             kept.append(page)
             link = page.get("@odata.nextLink")
     items = sum(len(p.get("value") or []) for p in kept)
@@ -237,10 +265,10 @@ def spawn(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     return LAUNCHER.run(argv, env)
 
 
-def run_naive(url: str, sp_ids: list[str]) -> dict[str, Any]:
-    r = spawn([sys.executable, __file__, "--naive", url, *sp_ids])
+def run_naive(url: str, sp_ids: list[str], flag: str = "--naive") -> dict[str, Any]:
+    r = spawn([sys.executable, __file__, flag, url, *sp_ids])
     if r["code"] != 0:
-        raise SystemExit(f"naive client exited {r['code']}: {r['err']}")
+        raise SystemExit(f"{flag} client exited {r['code']}: {r['err']}")
     counts = json.loads(r["out"].strip().splitlines()[-1])
     return {"cpu_s": r["cpu"], "wall_s": r["wall"], "maxrss_mb": r["rss"], **counts}
 
@@ -293,6 +321,7 @@ def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[
     with GraphEmulator(tenant.snapshot, token=TOKEN, page_size=page_size) as emu:
         users = (None, tenant.audited_upn)
         naive_runs: list[dict[str, Any]] = []
+        stdlib_runs: list[dict[str, Any]] = []
         cli_runs: dict[str | None, list[dict[str, Any]]] = {user: [] for user in users}
         reads: dict[str | None, dict[str, int]] = {}
         # Rounds of naive, cli, cli --user back to back: each ratio pairs runs made under
@@ -300,6 +329,7 @@ def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[
         for _ in range(args.repeat):
             if not args.skip_naive:
                 naive_runs.append(run_naive(emu.url, sp_ids))
+                stdlib_runs.append(run_naive(emu.url, sp_ids, "--stdlib-naive"))
             for user in users:
                 emu.clear_requests()
                 cli_runs[user].append(run_cli(emu.url, user))
@@ -314,6 +344,13 @@ def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[
             ratios = [
                 c["cpu_s"] / n["cpu_s"] for c, n in zip(cli_runs[user], naive_runs, strict=False)
             ]
+            stdlib_ratios = [
+                c["cpu_s"] / n["cpu_s"] for c, n in zip(cli_runs[user], stdlib_runs, strict=False)
+            ]
+            stdlib_rss_ratios = [
+                c["maxrss_mb"] / n["maxrss_mb"]
+                for c, n in zip(cli_runs[user], stdlib_runs, strict=False)
+            ]
             rows.append(
                 {
                     "grants": grants,
@@ -322,7 +359,11 @@ def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[
                     "tenant_build_s": built,
                     "naive": _median_run(naive_runs),
                     "cli": _median_run(cli_runs[user]),
+                    "stdlib": _median_run(stdlib_runs),
                     "naive_runs": naive_runs,
+                    "stdlib_runs": stdlib_runs,
+                    "stdlib_cpu_ratios": stdlib_ratios,
+                    "stdlib_rss_ratios": stdlib_rss_ratios,
                     "cli_runs": cli_runs[user],
                     "cpu_ratios": ratios,
                     **reads[user],
@@ -361,6 +402,13 @@ def show(row: dict[str, Any]) -> None:
             f"ours/naive CPU {_ratios(row['cpu_ratios'])}, "
             f"RSS {cli['maxrss_mb'] / naive_run['maxrss_mb']:.2f}x | "
         )
+    stdlib = row.get("stdlib")
+    if stdlib:
+        versus += (
+            f"stdlib {stdlib['cpu_s']:5.2f} s CPU {stdlib['wall_s']:5.2f} s wall "
+            f"{stdlib['maxrss_mb']:4.0f} MB | ours/stdlib CPU {_ratios(row['stdlib_cpu_ratios'])}, "
+            f"RSS {_ratios(row['stdlib_rss_ratios'])} | "
+        )
     print(
         f"{row['grants']:>7,d} grants page {row['page_size']:>3d} {row['mode']:11s} | "
         f"cli {cli['cpu_s']:5.2f} s CPU {cli['wall_s']:6.2f} s wall {cli['maxrss_mb']:5.0f} MB | "
@@ -392,6 +440,7 @@ def main() -> None:
         help="rounds of naive + cli runs per size; figures are the median run (default 1)",
     )
     parser.add_argument("--naive", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--stdlib-naive", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write all rows to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-user", help=argparse.SUPPRESS)
@@ -403,6 +452,9 @@ def main() -> None:
         return
     if args.naive:
         naive(args.naive[0], args.naive[1:])
+        return
+    if args.stdlib_naive:
+        stdlib_naive(args.stdlib_naive[0], args.stdlib_naive[1:])
         return
     if args.child:
         child(args.child, args.child_user, args.child_trace)
