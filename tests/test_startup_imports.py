@@ -116,6 +116,31 @@ def test_demo_imports_the_listed_packages_and_no_live_code(fmt: str) -> None:
     }
 
 
+EXPLAIN_OWN = HELP_OWN | {
+    "consent_audit.data",
+    "consent_audit.evaluate",
+    "consent_audit.evaluate.aadsts",
+    "consent_audit.evaluate.mechanisms",
+    "consent_audit.evaluate.registry",
+    "consent_audit.render",
+    "consent_audit.render.safe_text",
+    "consent_audit.reported_phrases",
+    "consent_audit.severity",
+}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["explain", "AADSTS65001"], ["explain", "SCOPE_MISSING"], ["explain", "Need admin approval"]],
+)
+def test_explain_reads_the_catalogs_without_building_the_models(argv: list[str]) -> None:
+    """explain needs the finding registry and the AADSTS catalog: no report, snapshot or Graph
+    model, no rule (issue 22: it loaded every model through the evaluate package)."""
+    modules = imported(argv)
+    assert outside(modules, TYPER | PYDANTIC | SITE) == []
+    assert {m for m in modules if m.split(".")[0] == "consent_audit"} <= EXPLAIN_OWN
+
+
 def test_the_checker_sees_a_forbidden_import() -> None:
     """The lists bite: a live run's imports (requests, the Graph client) are outside them."""
     modules = {"requests", "requests.sessions", "urllib3", "ssl", "json", "typer"}

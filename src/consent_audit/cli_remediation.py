@@ -79,7 +79,7 @@ def explain(
 
 
 def explain_text(code: str) -> str:
-    from consent_audit.evaluate.audit_logs import aadsts_catalog
+    from consent_audit.evaluate.aadsts import aadsts_catalog
     from consent_audit.evaluate.registry import registry
 
     spec = registry().get(code.strip().upper())

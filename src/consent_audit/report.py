@@ -13,21 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from consent_audit.severity import Severity as Severity  # defined apart, without pydantic
+
 REPORT_SCHEMA_VERSION = 1
 
 
 class ReportModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Severity(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        return {"error": 3, "warning": 2, "info": 1}[self.value]
 
 
 class VerdictStatus(str, Enum):

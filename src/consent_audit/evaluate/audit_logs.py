@@ -20,17 +20,13 @@ their failures are what "sync stopped" looks like.
 
 from __future__ import annotations
 
-import json
-import re
 from collections import defaultdict
-from functools import lru_cache
-from importlib import resources
-from typing import Any
 
 from consent_audit.evaluate import remediation
+from consent_audit.evaluate.aadsts import aadsts_catalog
 from consent_audit.evaluate.conditional_access import mfa_features
 from consent_audit.evaluate.context import AuditContext, Outcome
-from consent_audit.evaluate.mechanisms import expand, mechanism
+from consent_audit.evaluate.mechanisms import mechanism
 from consent_audit.evaluate.registry import finding
 from consent_audit.graph_objects import DirectoryAudit, SignIn
 from consent_audit.report import Severity
@@ -47,42 +43,6 @@ REVOKING_ACTIVITIES = {
     "hard delete service principal",
     "revoke consent",
 }
-
-
-# Microsoft's error texts carry the values of one sign-in as {placeholders}; a report about
-# many sign-ins says what they stand for instead of printing the braces.
-PLACEHOLDER_WORDS = {
-    "issueDate": "the time the user signed in",
-    "date": "the time the user signed in",
-    "time": "the limit the policy sets",
-    "appId": "the application's ID",
-    "appName": "the application's name",
-    "applicationId": "the application's ID",
-    "resourceId": "the resource's ID",
-    "email": "the user's address",
-    "idp": "the identity provider",
-    "tenant": "the tenant",
-    "name": "the resource",
-}
-_PLACEHOLDER = re.compile(r"'?\{(\w+)\}'?")
-
-
-def fill_placeholders(text: str) -> str:
-    """``text`` with Microsoft's ``{placeholder}`` tokens said in words."""
-    return _PLACEHOLDER.sub(lambda m: PLACEHOLDER_WORDS.get(m.group(1), f"the {m.group(1)}"), text)
-
-
-@lru_cache(maxsize=1)
-def aadsts_catalog() -> dict[int, dict[str, Any]]:
-    raw = json.loads(
-        resources.files("consent_audit.data").joinpath("aadsts_codes.json").read_text("utf-8")
-    )
-    return {
-        int(entry["code"]): {
-            k: fill_placeholders(expand(v)) if isinstance(v, str) else v for k, v in entry.items()
-        }
-        for entry in raw["codes"]
-    }
 
 
 def _mentions(entry: DirectoryAudit, ids: set[str], name: str) -> bool:

@@ -1,4 +1,4 @@
-"""Evaluation: pure functions from (snapshot, manifest, user) to a report. No I/O."""
+"""The evaluation pipeline: the rules, in order, over (snapshot, manifest, user), and the report."""
 
 from __future__ import annotations
 

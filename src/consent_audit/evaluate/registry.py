@@ -15,10 +15,13 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consent_audit.evaluate.mechanisms import expand
-from consent_audit.report import Finding, RemediationStep, Severity
+from consent_audit.severity import Severity
+
+if TYPE_CHECKING:
+    from consent_audit.report import Finding, RemediationStep
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -104,6 +107,10 @@ def finding(
 ) -> Finding:
     """Build a finding for a registered code (an unregistered code, or a severity the
     registry does not list for it, is a programming error)."""
+    # The report models are imported here, not with the module: ``explain`` reads the
+    # registry without building them.
+    from consent_audit.report import Finding
+
     spec = registry()[code]
     chosen = severity or spec.severity
     if chosen not in spec.severities:
