@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from consent_audit.live.writes import ActionResult
     from consent_audit.manifest import Manifest
-    from consent_audit.report import Report
+    from consent_audit.report import PlanStep, Report
     from consent_audit.snapshot import TenantSnapshot
 
 AUTHORITY_HOSTS = {
@@ -297,6 +297,15 @@ def fix(
         bool, typer.Option("--apply", help="Perform the changes (asks first).")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    manual_steps_done: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--manual-steps-done",
+            help="With --apply: this manual step of the printed plan is done (repeatable). "
+            "A Graph change printed after a manual step is sent only once that step is done.",
+            metavar="STEP",
+        ),
+    ] = None,
     snapshot: Annotated[
         Path | None, typer.Option("--snapshot", "-s", help="Plan from a snapshot (no --apply).")
     ] = None,
@@ -332,6 +341,13 @@ def fix(
       consent-audit fix --snapshot examples/tenants/partial-scopes.json
 
       consent-audit fix --user adele.vance@contoso.com --apply --yes
+
+      consent-audit fix --apply --yes --manual-steps-done 1
+
+    Every step is safe only in the order printed: a Graph change that comes after a manual
+    step (for Mail.ReadWrite / Mail.Send: limit who can use Recruitee, then consent) is sent
+    only once that step is done. --apply asks about each such step (default no); with --yes,
+    name the manual steps you did with --manual-steps-done, or the run stops before them.
     """
     try:
         if apply and (snapshot is not None or demo):
@@ -358,19 +374,21 @@ def fix(
         ids = options.app_ids
         snap = _read(snapshot, demo, options, full)
         before = _audit(snap, chosen, full, user, ids)
-        from consent_audit.evaluate.fixes import graph_steps
+        from consent_audit.evaluate.fixes import graph_steps, writes_in_order
 
         writes = graph_steps(before.plan)
         typer.echo(render_plan(before))
         if not apply:
             if writes:
                 typer.echo(
-                    "Nothing was changed. Run again with --apply to make the Graph changes.",
+                    "Nothing was changed. Run again with --apply to make the Graph changes"
+                    f"{_manual_first(before.plan)}.",
                     err=True,
                 )
             raise typer.Exit(exit_code(decide(before, fail_on)))
         if not writes:
             raise typer.Exit(exit_code(decide(before, fail_on)))
+        done = _manual_steps_named(before.plan, manual_steps_done or [])
         if not yes:
             # sys.stdin is None when stdin is closed (`<&-`).
             if sys.stdin is None or sys.stdin.closed or not sys.stdin.isatty():
@@ -378,10 +396,17 @@ def fix(
                     "--apply needs confirmation and standard input is not a terminal.",
                     fix="Pass --yes to confirm non-interactively.",
                 )
-            if not _confirmed(f"Make these {len(writes)} change(s) in the tenant?"):
-                # Declining is not a failure and not a finding: exit 0, tenant untouched.
-                typer.echo("Nothing changed.", err=True)
-                raise typer.Exit(int(ExitCode.OK))
+            done |= _ask_manual_steps(before.plan, done)
+        writes, pending = writes_in_order(before.plan, done)
+        if pending is not None:
+            typer.echo(_pending_message(before.plan, pending, writes), err=True)
+        if not writes:
+            # The tenant is as audited: its findings decide the exit, as without --apply.
+            raise typer.Exit(exit_code(decide(before, fail_on)))
+        if not yes and not _confirmed(f"Make these {len(writes)} change(s) in the tenant?"):
+            # Declining is not a failure and not a finding: exit 0, tenant untouched.
+            typer.echo("Nothing changed.", err=True)
+            raise typer.Exit(int(ExitCode.OK))
         from consent_audit.live import apply_fixes
 
         results = apply_fixes(options, writes)
@@ -467,6 +492,74 @@ def render_before_after(before: Report, after: Report) -> str:
         f"warnings: {before.summary.warnings} -> {after.summary.warnings}"
     )
     return "\n".join(rows)
+
+
+def _manual_first(plan: Sequence[PlanStep]) -> str:
+    """The dry run's reminder that --apply sends a write only after the manual steps before
+    it are done."""
+    from consent_audit.evaluate.fixes import manual_steps_before_writes
+
+    numbers = [str(s.number) for s in manual_steps_before_writes(list(plan))]
+    if not numbers:
+        return ""
+    flags = " ".join(f"--manual-steps-done {n}" for n in numbers)
+    return f", once manual step(s) {', '.join(numbers)} are done (with --yes: {flags})"
+
+
+def _manual_steps_named(plan: Sequence[PlanStep], numbers: Sequence[int]) -> set[int]:
+    """--manual-steps-done, checked against the plan just printed: a number that is not a
+    manual step of it (the plan changed since it was read, or a typo) is bad input, never
+    taken as consent to send a write."""
+    manual = {s.number for s in plan if s.kind == "manual"}
+    wrong = sorted(set(numbers) - manual)
+    if wrong:
+        listed = ", ".join(str(n) for n in sorted(manual)) or "none"
+        raise InputError(
+            f"--manual-steps-done {wrong[0]}: step {wrong[0]} is not a manual step of the plan "
+            f"printed above (its manual steps: {listed}).",
+            fix="Read the plan again (it may have changed since) and name the manual steps "
+            "you have done.",
+        )
+    return set(numbers)
+
+
+def _ask_manual_steps(plan: Sequence[PlanStep], done: set[int]) -> set[int]:
+    """Ask, in plan order, whether each manual step printed before a Graph change is done
+    (default no); stop at the first no: the writes after it stay unsent."""
+    from consent_audit.evaluate.fixes import manual_steps_before_writes
+    from consent_audit.render.safe_text import clean
+
+    confirmed: set[int] = set()
+    for step in manual_steps_before_writes(list(plan)):
+        if step.number in done:
+            continue
+        if not _confirmed(clean(f"Step {step.number} is yours to do: {step.summary}. Done?")):
+            break
+        confirmed.add(step.number)
+    return confirmed
+
+
+def _pending_message(
+    plan: Sequence[PlanStep], pending: PlanStep, writes: Sequence[PlanStep]
+) -> str:
+    """Which manual step holds the writes back, and how to go on (one cleaned line each)."""
+    from consent_audit.render.safe_text import clean
+
+    held = [s.number for s in plan if s.kind == "graph" and s.number > pending.number]
+    steps = ", ".join(str(n) for n in held)
+    sent = f"Steps before it are sent ({len(writes)} change(s)). " if writes else ""
+    return "\n".join(
+        [
+            clean(
+                f"Not sent: step(s) {steps}, as manual step {pending.number} comes first and "
+                f"is not done: {pending.summary}."
+            ),
+            clean(
+                f"{sent}Do step {pending.number} in the admin center, then run this command "
+                f"again with --manual-steps-done {pending.number} (or answer yes when asked)."
+            ),
+        ]
+    )
 
 
 def _confirmed(question: str) -> bool:

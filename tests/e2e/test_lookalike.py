@@ -40,7 +40,9 @@ def test_fix_apply_grants_the_real_app_and_never_the_lookalike(
     fake = _lookalike(snapshot)
     emu = graph_emulator_factory(snapshot)
     before = [dict(g) for g in emu.tenant.grants if g["clientId"] == fake["object_id"]]
-    run = run_cli(["fix", "--apply", "--yes"], emu.url, tmp_path)
+    # Steps 1 and 2 are the admin's (leave the look-alike alone; limit who can use Recruitee).
+    done = ["--manual-steps-done", "1", "--manual-steps-done", "2"]
+    run = run_cli(["fix", "--apply", "--yes", *done], emu.url, tmp_path)
     writes = _writes(emu)
     assert writes, run.stdout + run.stderr  # the real app's admin grant was extended
     assert all(fake["object_id"] not in w for w in writes), writes

@@ -40,7 +40,8 @@ def test_fix_apply_adds_missing_scopes_and_reaudit_passes(
     graph_emulator_factory: Factory, tmp_path: Path
 ) -> None:
     emu = graph_emulator_factory(EXAMPLES / "partial-scopes.json")
-    run = run_cli(["fix", "--apply", "--yes"], emu.url, tmp_path)
+    # Step 1 (limit who can use Recruitee) is the admin's, done before the grant.
+    run = run_cli(["fix", "--apply", "--yes", "--manual-steps-done", "1"], emu.url, tmp_path)
     assert run.code == 0, run.stdout + run.stderr
     assert "done: Grant admin consent (for everyone) to Recruitee for mailbox sync" in run.stdout
     assert "Mailbox sync: fail -> pass" in run.stdout
@@ -88,7 +89,7 @@ def test_fix_apply_reports_a_forbidden_write_with_the_role(
         message="Insufficient privileges to complete the operation.",
     )
     emu = graph_emulator_factory(EXAMPLES / "partial-scopes.json", faults=[fault])
-    run = run_cli(["fix", "--apply", "--yes"], emu.url, tmp_path)
+    run = run_cli(["fix", "--apply", "--yes", "--manual-steps-done", "1"], emu.url, tmp_path)
     assert run.code == 3
     assert "FAILED" in run.stdout
     assert "Cloud Application Administrator or Application Administrator" in run.stdout

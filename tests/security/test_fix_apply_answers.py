@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def test_a_write_answered_with_a_redirect_is_not_done(
         count=None,
     )
     emu = graph_emulator_factory(EXAMPLES / "partial-scopes.json", faults=[fault])
-    run = run_cli(["fix", "--apply", "--yes"], emu.url, tmp_path)
+    run = run_cli(["fix", "--apply", "--yes", "--manual-steps-done", "1"], emu.url, tmp_path)
     assert run.code == 3, run.stdout + run.stderr
     assert "FAILED" in run.stdout
     assert "done: " not in run.stdout
@@ -74,6 +75,9 @@ def test_declining_the_prompt_changes_nothing_and_exits_0(
         env=_env(emu, tmp_path),
     )
     os.close(terminal)
+    # Step 1 (limit who can use Recruitee) is done; the changes are declined.
+    os.write(controller, b"y\n")
+    time.sleep(0.2)
     os.write(controller, b"n\n")
     _, err = proc.communicate(timeout=60)
     os.close(controller)

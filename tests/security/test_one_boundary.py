@@ -96,7 +96,7 @@ def test_item1_fix_apply_failed_line_shows_graph_error_text_inert(
         method="PATCH",
     )
     emu = graph_emulator_factory(str(EXAMPLES / "partial-scopes.json"), faults=[fault])
-    run = _cli(tmp_path, "fix", "--apply", "--yes", graph_url=emu.url)
+    run = _cli(tmp_path, "fix", "--apply", "--yes", "--manual-steps-done", "1", graph_url=emu.url)
     assert fault.fired >= 1
     assert run.code == 3, run.stdout + run.stderr
     failed = [line for line in run.stdout.splitlines() if line.startswith("FAILED")]

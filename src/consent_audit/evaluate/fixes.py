@@ -563,12 +563,48 @@ def manual_steps(plan: list[PlanStep]) -> list[PlanStep]:
     return [s for s in plan if s.kind == "manual"]
 
 
+def manual_steps_before_writes(plan: list[PlanStep]) -> list[PlanStep]:
+    """The manual steps printed before a Graph write: the ones ``fix --apply`` must see
+    confirmed before it sends the writes after them. A manual step after the last write (ask
+    users to reconnect, read a code's meaning) holds nothing back."""
+    numbers = [s.number for s in graph_steps(plan)]
+    if not numbers:
+        return []
+    return [s for s in manual_steps(plan) if s.number < max(numbers)]
+
+
+def writes_in_order(
+    plan: list[PlanStep], done: Iterable[int]
+) -> tuple[list[PlanStep], PlanStep | None]:
+    """The Graph writes that are safe to send, and the manual step that holds the rest back.
+
+    Every step is safe only in the order printed (grant-admin-consent.md: consent for
+    everyone "allows all users to access the application unless otherwise restricted", so
+    "Limit who can use Recruitee" comes before consenting to Mail.ReadWrite / Mail.Send): a
+    write is sent only when every manual step printed before it is in ``done`` (the admin
+    said so). Returns the writes before the first manual step not done, and that step
+    (``None`` when every write may go)."""
+    confirmed = set(done)
+    allowed: list[PlanStep] = []
+    for step in plan:
+        if step.kind == "manual":
+            if step.number in confirmed:
+                continue
+            if any(s.kind == "graph" and s.number > step.number for s in plan):
+                return allowed, step
+            continue
+        allowed.append(step)
+    return allowed, None
+
+
 __all__ = [
     "ENTERPRISE_APPS",
     "build_plan",
     "chain_position",
     "graph_steps",
     "manual_steps",
+    "manual_steps_before_writes",
     "microsoft_disabled",
     "tenant_name",
+    "writes_in_order",
 ]
