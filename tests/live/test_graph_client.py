@@ -7,6 +7,7 @@ import responses
 from consent_audit.errors import AccessError, InputError
 from consent_audit.live.graph_client import GraphCall, parse_retry_after, retry_backoff
 from consent_audit.live.graph_errors import (
+    BAD_RESPONSE,
     CONNECTION_FAILED,
     FOREIGN_NEXT_LINK,
     NEXT_LINK_LOOP,
@@ -162,6 +163,34 @@ def test_a_401_on_a_page_gets_one_fresh_token_then_fails_clearly(
     graph.add("/big?p=2", error_body("InvalidAuthenticationToken", "expired"), 401)
     with pytest.raises(AccessError, match="even after a refresh"):
         make_client().run([GraphCall("1", "/big")])
+
+
+@pytest.mark.parametrize(
+    "later",
+    [{}, {"value": "x"}, {"value": [2], "@odata.nextLink": 5}, Raw("<html>login</html>")],
+    ids=["empty", "value_not_a_list", "next_link_not_a_url", "html"],
+)
+def test_an_unusable_later_page_makes_the_request_an_error_not_a_short_list(
+    later: object, rsps: responses.RequestsMock
+) -> None:
+    """A list cut short by an unusable page would read as complete (issue #19 item 5)."""
+    graph = FakeGraph().install(rsps)
+    graph.add("/things", {"value": [1], "@odata.nextLink": f"{ROOT}/v1.0/things?p=2"})
+    graph.add("/things?p=2", later)
+    out = make_client().run([GraphCall("a", "/things")])
+    assert isinstance(out["a"], GraphError)
+    assert out["a"].code == BAD_RESPONSE
+
+
+def test_an_unusable_answer_inside_the_batch_is_an_error(rsps: responses.RequestsMock) -> None:
+    graph = FakeGraph().install(rsps)
+    graph.add("/html", "<html>proxy</html>")
+    graph.add("/null", None)
+    graph.add("/link", {"value": [], "@odata.nextLink": ["x"]})
+    out = make_client().run([GraphCall(k, f"/{k}") for k in ("html", "null", "link")])
+    for key in ("html", "null", "link"):
+        assert isinstance(out[key], GraphError), key
+        assert out[key].code == BAD_RESPONSE
 
 
 def test_next_link_seen_before_stops_with_loop_error(rsps: responses.RequestsMock) -> None:

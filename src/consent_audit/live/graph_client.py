@@ -497,6 +497,12 @@ class GraphClient:
     ) -> list[_Pending]:
         value = body.get("value")
         next_link = body.get("@odata.nextLink")
+        if next_link is not None and not isinstance(next_link, str):
+            # A nextLink that is not a URL: the list goes on but cannot be followed.
+            results[pending.call.id] = GraphError(
+                200, BAD_RESPONSE, "the answer's @odata.nextLink is not a URL"
+            )
+            return []
         if pending.items is not None and not isinstance(value, list):
             # A later page of a collection without its 'value' list: what was read so far is
             # not the whole collection, so the request is unknown rather than cut short.
