@@ -85,9 +85,11 @@ def diff(
     """What changed between two snapshots (or two JSON reports) of one tenant.
 
     Verdicts per feature and per app, findings appeared/resolved (by fingerprint), grants
-    whose scopes were added or removed, Conditional Access policies and consent settings.
-    Exit 1 when something got worse (a verdict dropped or a new error), 0 otherwise, 2 for
-    bad input.
+    whose scopes were added or removed, Conditional Access policies and consent settings,
+    and in their own section security-relevant Conditional Access changes (a policy no
+    longer enforced, exclusions added, grant controls removed or weakened, deleted).
+    Exit 1 when sync got worse (a verdict dropped or a new error), 0 otherwise, 2 for bad
+    input: the security section never changes the exit code.
 
     Example: consent-audit diff examples/diff/before.json examples/diff/after.json --format markdown
     """

@@ -9,7 +9,9 @@ tenant consent settings. Pure: two reports (and, when given, the two snapshots) 
 ``TenantDiff`` out; rendering is separate.
 
 "Worse" (exit 1) means a feature's or an app's verdict got worse (pass < warn < unknown <
-fail) or a new error finding appeared.
+fail) or a new error finding appeared: the exit code is about sync. Changes that weaken a
+Conditional Access policy (diff_security.py) are listed in their own section whatever they do
+to sync, and never change the exit code.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from consent_audit.diff_security import (
+    SecurityChange,
+    security_from_reports,
+    security_from_snapshots,
+)
 from consent_audit.report import Report, Severity, VerdictStatus
 from consent_audit.snapshot import TenantSnapshot
 
@@ -77,6 +84,10 @@ class TenantDiff(DiffModel):
     grants: list[GrantChange] = Field(default_factory=list)
     policies: list[PolicyChange] = Field(default_factory=list)
     settings: list[SettingChange] = Field(default_factory=list)
+    security: list[SecurityChange] = Field(default_factory=list)
+    """Changes that weaken a Conditional Access policy; not counted in ``worse``."""
+    security_compared: Literal["snapshots", "reports"] = "snapshots"
+    """``reports``: only policies that target Recruitee, summarised (diff_security.py)."""
     worse: bool
     why_worse: list[str] = Field(default_factory=list)
 
@@ -260,6 +271,7 @@ def diff_reports(
     policies = (
         _policies_from_snapshots(*snapshots) if snapshots else _policies_from_reports(old, new)
     )
+    security = security_from_snapshots(*snapshots) if snapshots else security_from_reports(old, new)
     return TenantDiff(
         before=before_label,
         after=after_label,
@@ -269,6 +281,8 @@ def diff_reports(
         grants=_grants(old, new),
         policies=policies,
         settings=_settings(old, new),
+        security=security,
+        security_compared="snapshots" if snapshots else "reports",
         worse=bool(why),
         why_worse=why,
     )

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from consent_audit.diff import FindingRef, TenantDiff, VerdictChange
+from consent_audit.diff_security import SecurityChange
 from consent_audit.render.markdown import cell, text
 from consent_audit.render.safe_text import (
     clean,
@@ -36,10 +37,29 @@ def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
+SECURITY_HEADING = "Security-relevant Conditional Access changes"
+EXIT_NOTE = "not counted in the exit code, which is about sync"
+
+
+def _security_title(diff: TenantDiff) -> str:
+    scope = (
+        "; from two reports: only policies that target Recruitee, diff the snapshots for all"
+        if diff.security_compared == "reports"
+        else ""
+    )
+    return f"{SECURITY_HEADING} ({len(diff.security)}; {EXIT_NOTE}{scope})"
+
+
+def _security_line(change: SecurityChange) -> str:
+    name = f" ({change.name})" if change.name else ""
+    return f"policy {change.policy_id}{name}: {change.detail}"
+
+
 def _lines(diff: TenantDiff) -> list[tuple[str, list[str]]]:
     """(section heading, lines) in reading order; shared by text and Markdown."""
     sections: list[tuple[str, list[str]]] = [
         ("Verdicts", [f"{_where(v)}: {_status(v)}" for v in diff.verdicts]),
+        (_security_title(diff), [_security_line(c) for c in diff.security]),
         (f"Findings resolved ({len(diff.resolved)})", [_finding(r) for r in diff.resolved]),
         (f"Findings appeared ({len(diff.appeared)})", [_finding(r) for r in diff.appeared]),
         (
@@ -74,11 +94,17 @@ def _lines(diff: TenantDiff) -> list[tuple[str, list[str]]]:
 
 
 def _result(diff: TenantDiff) -> str:
+    security = (
+        f"; {len(diff.security)} security-relevant Conditional Access change(s) listed above, "
+        f"{EXIT_NOTE}"
+        if diff.security
+        else ""
+    )
     if diff.worse:
-        return "Result: worse (exit 1): " + "; ".join(diff.why_worse)
+        return "Result: worse for sync (exit 1): " + "; ".join(diff.why_worse) + security
     if diff.unchanged:
         return "Result: no change (exit 0)"
-    return "Result: nothing got worse (exit 0)"
+    return "Result: nothing got worse for sync (exit 0)" + security
 
 
 def render_diff_text(diff: TenantDiff) -> str:
