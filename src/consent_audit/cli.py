@@ -41,6 +41,7 @@ from consent_audit.cli_options import (
     live_options,
 )
 from consent_audit.cli_remediation import register as register_remediation
+from consent_audit.cli_unredact import register as register_unredact
 from consent_audit.errors import ConsentAuditError, ExitCode, InputError
 from consent_audit.gate import FailOn
 from consent_audit.live_options import Cloud
@@ -77,6 +78,7 @@ manifest_app = typer.Typer(
 app.add_typer(manifest_app, name="manifest")
 register_remediation(app)
 register_diff(app)
+register_unredact(app)
 
 
 def _version(value: bool) -> None:
@@ -287,18 +289,24 @@ def _write_baseline(report: Report, path: Path, reason: str, today: date, quiet:
 
 
 def _snapshot_user(snap: TenantSnapshot, quiet: bool) -> str | None:
-    """A snapshot taken with --user is about that user: audit them unless told otherwise."""
+    """A snapshot taken with --user is about that user (the first --user: who reported the
+    problem): audit them unless told otherwise."""
     from consent_audit.render.safe_text import clean
 
     queries = [clean(lookup.query) for lookup in snap.users]
-    if len(queries) == 1:
+    reporter = snap.find_user(snap.reported_by) if snap.reported_by else None
+    if len(queries) == 1 or reporter is not None:
+        chosen = reporter or snap.users[0]
+        others = [q for q in queries if q != clean(chosen.query)]
+        also = f"; it also holds {', '.join(others)}" if others else ""
+        who = "who reported the problem" if reporter else "the user this snapshot was taken for"
         if not quiet:
             typer.echo(
-                f"auditing {queries[0]}, the user this snapshot was taken for "
+                f"auditing {clean(chosen.query)}, {who}{also} "
                 "(--user picks another, --tenant-only the tenant alone)",
                 err=True,
             )
-        return snap.users[0].query
+        return chosen.query
     if queries and not quiet:
         typer.echo(
             f"the snapshot holds {len(queries)} users ({', '.join(queries)}): auditing the "
@@ -517,7 +525,10 @@ def snapshot_cmd(
     user: Annotated[
         list[str] | None,
         typer.Option(
-            "--user", "-u", help="Also read this user (UPN or object id); repeatable, all kept."
+            "--user",
+            "-u",
+            help="Also read this user (UPN or object id); repeatable, all kept. The first is "
+            "recorded as the person the snapshot is taken for (who reported the problem).",
         ),
     ] = None,
     redact: Annotated[
@@ -581,6 +592,10 @@ def snapshot_cmd(
             verbose=verbose,
         )
         snap = LiveSource(options, tuple(user or ())).obtain(full_manifest).snapshot
+        if user:
+            from consent_audit.snapshot import taken_for
+
+            snap = taken_for(snap, user[0])
         from consent_audit.live import redact as redact_snapshot
         from consent_audit.snapshot import dump_snapshot
 

@@ -44,8 +44,14 @@ def _load(
         snap = parse_snapshot(text, name)
         if user is None and len(snap.users) == 1:
             user = snap.users[0].query
+        elif user is None and snap.reported_by and snap.find_user(snap.reported_by):
+            user = snap.reported_by
         info = SourceInfo(
-            kind="snapshot", path=name, collected_at=snap.collected_at, redacted=snap.redacted
+            kind="snapshot",
+            path=name,
+            collected_at=snap.collected_at,
+            redacted=snap.redacted,
+            reported_by=snap.reported_by,
         )
         report = evaluate(snap, manifest, user=user, app_ids=app_ids, source=info)
         return report, snap, f"{name} (snapshot of {snap.collected_at:%Y-%m-%d %H:%M} UTC)"

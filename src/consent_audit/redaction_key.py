@@ -57,6 +57,21 @@ def load_or_create_key(path: Path | None = None) -> tuple[bytes, Path, bool]:
     return key, target, False
 
 
+def load_key(path: Path | None = None) -> tuple[bytes, Path]:
+    """The existing key at ``path`` (default: the config dir); never makes one.
+
+    For the way back (``unredact``): a new key could only give new pseudonyms.
+    """
+    target = path or default_key_path()
+    if not target.exists():
+        raise InputError(
+            f"no redaction key at {shown(target)}.",
+            fix="Pass the key the redacted snapshot was made with: --redact-key FILE.",
+        )
+    key, where, _ = load_or_create_key(target)
+    return key, where
+
+
 def _create(target: Path) -> bytes:
     key = secrets.token_bytes(KEY_BYTES)
     try:

@@ -244,6 +244,10 @@ class SourceInfo(ReportModel):
     path: str | None = None
     collected_at: datetime
     redacted: bool = False
+    reported_by: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    """The person the snapshot was taken for, who reported the problem (its first
+    ``snapshot --user``); a snapshot may hold other users for comparison. Absent when the
+    snapshot does not say (older snapshots, the demo, a live run)."""
 
 
 class TenantSummary(ReportModel):

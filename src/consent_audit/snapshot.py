@@ -33,6 +33,11 @@ from consent_audit.graph_objects import (
 from consent_audit.validation_messages import describe_validation_error
 
 SCHEMA_VERSION = 1
+REPORTED_BY_VERSION = 2
+"""A snapshot that records who reported the problem (``reported_by``) is written as version
+2, so an older consent-audit refuses it with its clear "schema_version" message instead of
+an unknown field; one without it stays version 1. Both are read."""
+SCHEMA_VERSIONS = (SCHEMA_VERSION, REPORTED_BY_VERSION)
 GROUP_IDS = 5
 """Grant ids kept per PrincipalGrantGroup, for evidence."""
 
@@ -291,6 +296,9 @@ class TenantSnapshot(SnapshotModel):
     app_consent_requests: Part[list[AppConsentRequest]] = Field(default_factory=_not_collected)
     conditional_access_policies: Part[list[ConditionalAccessPolicy]]
     users: list[UserLookup] = []
+    reported_by: str | None = None
+    """The ``--user`` the snapshot was taken for: the person who reported the problem (the
+    first ``snapshot --user``). Other users it holds are for comparison."""
     directory_audits: Part[list[DirectoryAudit]] = Field(default_factory=_not_collected)
     sign_ins: Part[list[SignIn]] = Field(default_factory=_not_collected)
 
@@ -304,6 +312,11 @@ class TenantSnapshot(SnapshotModel):
             if user and wanted in (user.user_principal_name.casefold(), user.id.casefold()):
                 return lookup
         return None
+
+
+def taken_for(snapshot: TenantSnapshot, query: str) -> TenantSnapshot:
+    """``snapshot`` recording that it was taken for ``query`` (who reported the problem)."""
+    return snapshot.model_copy(update={"reported_by": query, "schema_version": REPORTED_BY_VERSION})
 
 
 def parse_snapshot(text: str, source: str) -> TenantSnapshot:
@@ -320,10 +333,10 @@ def parse_snapshot(text: str, source: str) -> TenantSnapshot:
         )
     version = raw.get("schema_version")
     # An integer, as documented: JSON's true and 1.0 compare equal to 1 in Python.
-    if type(version) is not int or version != SCHEMA_VERSION:
+    if type(version) is not int or version not in SCHEMA_VERSIONS:
         raise InputError(
             f"{source}: snapshot schema_version is {version!r}; this consent-audit reads "
-            f"schema_version {SCHEMA_VERSION}.",
+            f"schema_version {' and '.join(map(str, SCHEMA_VERSIONS))}.",
             fix="Take the snapshot again with this version of consent-audit, or use the "
             "version that wrote it.",
         )

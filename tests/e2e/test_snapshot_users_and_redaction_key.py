@@ -1,5 +1,6 @@
-"""snapshot --user A --user B keeps both; --redact with a kept key gives the same pseudonyms;
-check --snapshot audits the snapshot's user by default and says so."""
+"""snapshot --user A --user B keeps both and records A as who reported the problem;
+--redact with a kept key gives the same pseudonyms; check --snapshot audits the snapshot's
+user (of several, the reporter) by default and says so."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def test_snapshot_with_two_users_keeps_both_and_each_replays_like_live(
     assert run_cli(args, emu.url, tmp_path).code == 0
     snap = load_snapshot(out)
     assert [u.query for u in snap.users] == TWO
+    assert snap.reported_by == TWO[0]  # issue 20 item 8: who reported the problem
+    assert snap.schema_version == 2
     for user in TWO:
         replay = run_cli(
             ["check", "-s", str(out), "--user", user, "--format", "json"], None, tmp_path, None
@@ -38,8 +41,13 @@ def test_snapshot_with_two_users_keeps_both_and_each_replays_like_live(
         assert replay.report["user"]["query"] == user
         assert comparable(replay.report) == comparable(live.report)
     both = run_cli(["check", "-s", str(out), "--format", "json"], None, tmp_path, None)
-    assert both.report["user"] is None
-    assert "holds 2 users" in both.stderr
+    assert both.report["user"]["query"] == TWO[0]
+    assert both.report["source"]["reported_by"] == TWO[0]
+    assert f"auditing {TWO[0]}, who reported the problem; it also holds {TWO[1]}" in both.stderr
+    tenant = run_cli(
+        ["check", "-s", str(out), "--tenant-only", "--format", "json"], None, tmp_path, None
+    )
+    assert tenant.report["user"] is None
 
 
 def test_redaction_with_the_kept_key_gives_the_same_pseudonyms(
@@ -57,6 +65,7 @@ def test_redaction_with_the_kept_key_gives_the_same_pseudonyms(
     run_cli([*base, "--redact-key", str(key_file), "-o", str(other)], emu.url, tmp_path)
     a, b, c = (load_snapshot(p) for p in (first, second, other))
     assert a.users[0].query == b.users[0].query != c.users[0].query
+    assert a.reported_by == a.users[0].query  # redacted like the lookup it names
     assert a.users[0].user.data == b.users[0].user.data
     # Object ids do not depend on the key: fingerprints stay comparable with any key.
     assert a.users[0].user.data is not None

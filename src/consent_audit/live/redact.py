@@ -243,6 +243,31 @@ def redact(snapshot: TenantSnapshot, key: bytes | None = None) -> TenantSnapshot
     ``key`` is the customer's redaction key (redaction_key.py); without one a random key is
     used, so names cannot be linked to any other snapshot.
     """
+    raw, _ = _redacted(snapshot, key)
+    return TenantSnapshot.model_validate(raw)
+
+
+def pseudonym_names(snapshot: TenantSnapshot, key: bytes) -> dict[str, str]:
+    """Every pseudonym ``redact(snapshot, key)`` writes, with the value it replaces.
+
+    The way back for the customer, who holds the key and their own unredacted snapshot
+    (``consent-audit unredact``): the same computation, read the other way. Object ids are
+    unkeyed (pseudonymous_ids.py), so every GUID the snapshot holds is mapped, also one
+    redaction itself never met (an id only a report names).
+    """
+    if snapshot.redacted:
+        raise ValueError("the snapshot is already redacted")
+    _, p = _redacted(snapshot, key)
+    names: dict[str, str] = {}
+    for original, pseudonym in p.replacements.items():
+        names.setdefault(pseudonym, original)
+    document = snapshot.model_dump_json(by_alias=True)
+    for guid in dict.fromkeys(GUID.findall(document)):
+        names.setdefault(stable_object_id(snapshot.tenant.id, guid), guid)
+    return names
+
+
+def _redacted(snapshot: TenantSnapshot, key: bytes | None) -> tuple[dict[str, Any], Pseudonyms]:
     p = Pseudonyms(snapshot.tenant.id, key)
     raw: dict[str, Any] = snapshot.model_dump(mode="json", by_alias=True)
     _learn_all(p, raw)
@@ -270,5 +295,7 @@ def redact(snapshot: TenantSnapshot, key: bytes | None = None) -> TenantSnapshot
             sign_in["userId"] = p.object_id(oid)
     _audits(p, _data(raw.get("directory_audits")) or [])
     _scrub_free_text(p, raw)
+    if raw.get("reported_by"):
+        raw["reported_by"] = p.query(raw["reported_by"])
     raw["redacted"] = True
-    return TenantSnapshot.model_validate(raw)
+    return raw, p

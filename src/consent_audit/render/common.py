@@ -108,6 +108,8 @@ def source_label(report: Report) -> str:
         "live": "live tenant",
     }[src.kind]
     text = f"{origin}, collected {src.collected_at:%Y-%m-%d %H:%M} UTC"
+    if src.reported_by:
+        text += f", taken for {src.reported_by} (who reported the problem)"
     return text + (" (redacted)" if src.redacted else "")
 
 

@@ -124,7 +124,8 @@ def short_source(report: Report) -> str:
         "live": "live",
     }[src.kind]
     redacted = ", redacted" if src.redacted else ""
-    return f"{origin}, {src.collected_at:%Y-%m-%d}{redacted}"
+    reported = f", reported by {src.reported_by}" if src.reported_by else ""
+    return f"{origin}, {src.collected_at:%Y-%m-%d}{redacted}{reported}"
 
 
 def pointer_line(report: Report) -> str:

@@ -25,5 +25,6 @@ class SnapshotFileSource(RunSource):
             path=str(self.path),
             collected_at=snap.collected_at,
             redacted=snap.redacted,
+            reported_by=snap.reported_by,
         )
         return Obtained(snap, info)
