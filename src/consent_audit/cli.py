@@ -299,7 +299,7 @@ def _snapshot_user(snap: TenantSnapshot, quiet: bool) -> str | None:
         chosen = reporter or snap.users[0]
         others = [q for q in queries if q != clean(chosen.query)]
         also = f"; it also holds {', '.join(others)}" if others else ""
-        who = "who reported the problem" if reporter else "the user this snapshot was taken for"
+        who = "who reported the problem" if others else "the user this snapshot was taken for"
         if not quiet:
             typer.echo(
                 f"auditing {clean(chosen.query)}, {who}{also} "
