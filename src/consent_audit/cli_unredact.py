@@ -71,8 +71,8 @@ def unredact(
     Reads only: nothing is sent, no input is written to. Pseudonyms of people the snapshot
     does not hold stay as they are (stderr counts them).
 
-    Example: consent-audit unredact support-report.md --snapshot contoso-unredacted.json
-    """
+    Example: consent-audit unredact examples/unredact/report.md --snapshot examples/tenants/assignment-required.json --redact-key examples/unredact/demo.key
+    """  # noqa: E501 (an example is one line: tests/e2e/test_examples_run.py runs it)
     try:
         from consent_audit.files import read_text_input, shown, write_text_atomic
         from consent_audit.live.redact import pseudonym_names
