@@ -39,6 +39,7 @@ HELP_OWN = {
     "consent_audit.cli_diff",
     "consent_audit.cli_options",
     "consent_audit.cli_remediation",
+    "consent_audit.cli_unredact",
     "consent_audit.errors",
     "consent_audit.gate",
     "consent_audit.live_options",
