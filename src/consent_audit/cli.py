@@ -467,6 +467,13 @@ def check(
             app_ids=live.app_ids,
             source=source,
         )
+        if manifest is not None or tenant_only:
+            # What a suggested command must carry to audit the same way (render/plan.py).
+            shaped: dict[str, object] = {
+                "manifest_path": str(manifest) if manifest else None,
+                "tenant_only": tenant_only and user is None,
+            }
+            report = report.model_copy(update={"options": report.options.model_copy(update=shaped)})
         from consent_audit.gate import decide
 
         today = datetime.now(timezone.utc).date()

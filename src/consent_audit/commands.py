@@ -37,6 +37,7 @@ __all__ = [
     "powershell_quote",
     "scope_string",
     "suggestion",
+    "suggestion_parts",
 ]
 
 
@@ -90,6 +91,27 @@ def consent_audit_line(
     for option, kind, value in params:
         parts += [option, posix_quote(checked(kind, value))]
     return " ".join(parts)
+
+
+def suggestion_parts(
+    subcommand: str,
+    params: Sequence[tuple[str, IdKind, str | None]] = (),
+    flags: Sequence[str] = (),
+) -> tuple[list[str], list[str]]:
+    """:func:`suggestion` as its words, each option with its quoted value kept together
+    (``--user 'o'"'"'brien@x'``), and the notes on what was left out. A renderer that must
+    break a long command breaks it only between these parts."""
+    good: list[str] = ["consent-audit", subcommand, *flags]
+    left_out: list[str] = []
+    for option, kind, value in params:
+        if value is None:
+            continue
+        reason = problem(kind, value)
+        if reason is None:
+            good.append(f"{option} {posix_quote(value)}")
+        else:
+            left_out.append(f"{option} left out: the value given is {reason}")
+    return good, left_out
 
 
 def suggestion(

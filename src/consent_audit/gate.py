@@ -10,8 +10,9 @@ finding on a part no verdict depends on (the logs) stays a warning. Findings a b
 accepts never count.
 
 The decision is written into the report (``gate``: level, exit code, the reason, which
-findings counted) and ``summary.status`` follows it, so the JSON, every renderer and the
-exit code say the same thing. Kept free of pydantic at import so ``--help`` stays fast.
+findings counted); ``summary.status`` is the worst feature verdict whatever the gate says,
+so the headline is the same word in every format and only the exit code and the gate block
+follow ``--fail-on`` and the baseline. Kept free of pydantic at import so ``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -72,7 +73,14 @@ def decide(
     result = None
     if baseline is not None:
         findings, result = apply_baseline(baseline, findings, today or date.today())
-    failing = [f for f in findings if counts(f, fail_on)]
+    # A leftover app's own findings never fail the run: Recruitee does not use it; only its
+    # APP_DUPLICATE (delete it) counts, at its own severity.
+    leftovers = {a.object_id for a in report.apps if a.in_use is False}
+    failing = [
+        f
+        for f in findings
+        if counts(f, fail_on) and not (f.app_object_id in leftovers and f.id != "APP_DUPLICATE")
+    ]
     accepted = sum(f.accepted is not None for f in findings)
     gate = Gate(
         fail_on=fail_on.value,
@@ -85,14 +93,9 @@ def decide(
     worst = max(
         (v.status for v in report.features), key=lambda s: s.rank, default=VerdictStatus.PASS
     )
-    if failing:
-        status = VerdictStatus.FAIL
-    elif worst is VerdictStatus.FAIL:
-        # Failing, but nothing the gate counts (accepted, or --fail-on never): not a red run.
-        status = VerdictStatus.WARN
-    else:
-        status = worst
-    summary = report.summary.model_copy(update={"status": status})
+    # The headline answers "can Recruitee sync?" in every format: the worst feature verdict.
+    # --fail-on and a baseline decide only the exit code and the gate block.
+    summary = report.summary.model_copy(update={"status": worst})
     return report.model_copy(update={"findings": findings, "gate": gate, "summary": summary})
 
 

@@ -387,6 +387,45 @@ class Gate(ReportModel):
     baseline: BaselineResult | None = None
 
 
+class AuditOptions(ReportModel):
+    """The options that shaped this audit besides its source and user: a suggested command
+    (``consent-audit fix ...``) carries them, so run as printed it answers the same question."""
+
+    app_ids: list[str] = Field(default_factory=list)
+    """``--app-id``: only these Recruitee apps were audited."""
+    features: list[str] = Field(default_factory=list)
+    """``--feature``: only these features (empty: every feature of the manifest)."""
+    manifest_path: str | None = None
+    """``--manifest``: the file the required scopes came from (None: the bundled one)."""
+    tenant_only: bool = False
+    """``--tenant-only``: a snapshot's user was left out on purpose."""
+
+
+class PredictedFeature(ReportModel):
+    name: str
+    title: str
+    status: VerdictStatus
+
+
+class Prediction(ReportModel):
+    """What the plan's Graph steps lead to, worked out offline before anything is sent.
+
+    The steps are applied to the audited snapshot as Graph would apply their requests
+    (evaluate/simulate.py) and the result audited again with the same options: the verdicts
+    after ``steps``, and who must still act (``people_must_reconnect``; ``manual_steps`` a
+    person decides). ``fix --apply`` compares its own re-audit with it.
+    """
+
+    steps: list[int]
+    features: list[PredictedFeature]
+    people_must_reconnect: int | None = None
+    """People whose own consent (after they reconnect) is still needed for a feature that is
+    not covered for everyone; None when it cannot be counted."""
+    manual_steps: list[int] = Field(default_factory=list)
+    """Steps the prediction does not apply: a person decides or acts (admin center)."""
+    summary: str
+
+
 class Report(ReportModel):
     schema_version: int = REPORT_SCHEMA_VERSION
     tool_version: str
@@ -408,6 +447,9 @@ class Report(ReportModel):
     apply (per policy: ``conditional_access[].decided_by``)."""
     plan: list[PlanStep] = Field(default_factory=list)
     """The one fix plan, ordered along the causal chain; every request any output shows."""
+    prediction: Prediction | None = None
+    """The verdicts once the plan's Graph steps are made (None: the plan has none)."""
+    options: AuditOptions = Field(default_factory=AuditOptions)
     summary: Summary
     gate: Gate
 

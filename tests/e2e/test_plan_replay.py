@@ -5,6 +5,10 @@ For every example tenant (and the demo), with and without its users: read the pl
 again. No fixable error may remain, and the new plan has no Graph step left. A plan whose
 requests undo each other (two PATCHes of one grant) or collide (a second POST of a grant
 gets 409) fails here.
+
+The plan proves itself: the prediction the first report carries (its Graph steps applied to
+the snapshot offline, evaluate/simulate.py) equals the verdicts of the re-audit after the
+same requests were sent to the emulator.
 """
 
 from __future__ import annotations
@@ -72,6 +76,15 @@ def test_following_the_plan_leaves_no_fixable_error(
         assert answer.status_code < 300, (step["summary"], answer.status_code, answer.text)
     after = run_cli(args, emu.url, tmp_path)
     assert after.code == 0, after.stderr
+    predicted = before.report["prediction"]
+    if writes:
+        assert predicted is not None, "a plan with Graph steps and no prediction"
+        assert predicted["steps"] == [s["number"] for s in writes]
+        assert {p["name"]: p["status"] for p in predicted["features"]} == {
+            v["name"]: v["status"] for v in after.report["features"]
+        }, predicted["summary"]
+    else:
+        assert predicted is None
     assert _fixable_errors(after.report) == []
     assert [s for s in after.report["plan"] if s["kind"] == "graph"] == []
     # Every feature a Graph step was for now passes its consent and app links.

@@ -267,6 +267,9 @@ def check_commands(name: str, out: str, *, markdown: bool = False) -> int:
     """Every command line in ``out`` (text, fix, Markdown, HTML); returns how many."""
     if markdown:
         out = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", out)
+    # A long suggested command is broken between arguments with a backslash-newline, which
+    # the shell removes: read it as the one line the shell runs.
+    out = re.sub(r" \\\n\s*", " ", out)
     count = 0
     for line in out.splitlines():
         field = re.fullmatch(r'\s*"\w+": ("(?:[^"\\]|\\.)*"),?\s*', line)

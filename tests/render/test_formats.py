@@ -99,7 +99,7 @@ def _with_status(report: Report, status: VerdictStatus) -> Report:
         for f in report.features
     ]
     summary = report.summary.model_copy(update={"status": status})
-    return report.model_copy(update={"features": features, "summary": summary})
+    return report.model_copy(update={"features": features, "summary": summary, "prediction": None})
 
 
 def test_every_format_shows_warn_distinctly(demo_report: Report) -> None:

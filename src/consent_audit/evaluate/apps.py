@@ -85,11 +85,17 @@ def check_apps(ctx: AuditContext, out: Outcome) -> None:
                 )
             )
         elif sp.account_enabled is False:
+            # A leftover stops nothing: Recruitee signs in through the app in use.
+            effect = (
+                "Recruitee does not use it, so no sync depends on it."
+                if ctx.is_leftover(app)
+                else "No user can sign in to it, so every sync stops."
+            )
             out.add(
                 finding(
                     "APP_DISABLED",
                     f"{ctx.app_label(sp)} (object id {sp.id}) is disabled: 'Enabled for users "
-                    "to sign-in?' is No. No user can sign in to it, so every sync stops.",
+                    f"to sign-in?' is No. {effect}",
                     features=ctx.feature_names,
                     app_object_id=sp.id,
                     evidence=evidence,
@@ -174,10 +180,10 @@ def _duplicates(ctx: AuditContext, out: Outcome) -> None:
         out.add(
             finding(
                 "APP_DUPLICATE",
-                f"{sp.display_name or name} (appId {sp.app_id}, object id {sp.id}) also "
-                f"matches {name}, but Recruitee uses {used.display_name or name} (appId "
-                f"{used.app_id}). {choice.sentence} This leftover's findings do not decide the "
-                "verdicts; delete it once Recruitee confirms it no longer uses that appId.",
+                f"A second enterprise application named {sp.display_name or name} (appId "
+                f"{sp.app_id}, object id {sp.id}) is a leftover. {choice.sentence} The "
+                "leftover's findings do not decide the verdicts; delete it once Recruitee "
+                f"confirms it no longer uses appId {sp.app_id}.",
                 features=ctx.feature_names,
                 app_object_id=sp.id,
                 evidence={
@@ -212,7 +218,10 @@ def cap_leftover_findings(ctx: AuditContext, out: Outcome) -> None:
         out.findings[i] = f.model_copy(
             update={
                 "severity": severity,
-                "detail": LEFTOVER_NOTE + f.detail,
+                # Its own detail describes sync failing, which is not so for an app Recruitee
+                # does not sign in through: say what it is and what deleting it does.
+                "detail": f"{LEFTOVER_NOTE}{f.title}. Recruitee does not sign in through it, "
+                "so no sync depends on this; deleting the leftover removes it too.",
                 "remediation": remediation.delete_leftover_app(
                     app.service_principal, in_use.service_principal
                 ),

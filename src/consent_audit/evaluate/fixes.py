@@ -506,6 +506,8 @@ def _manual_draft(ctx: AuditContext, f: Finding) -> _Draft:
         summary = "Look at the Conditional Access policy list: policies outlive the licence"
     elif f.id == "DATA_UNAVAILABLE":
         summary = _UNAVAILABLE_SUMMARY.get(str(f.evidence.get("status")), _UNAVAILABLE_OTHER)
+    elif f.id == "APP_DUPLICATE" and f.app_object_id is not None:
+        return _housekeeping_draft(ctx, f)
     elif f.id == "SIGNIN_FAILURES" and f.evidence.get("codes"):
         codes = [str(g["code"]) for g in f.evidence["codes"] if isinstance(g, dict)][:3]
         summary = f"Read what the failed sign-ins mean: consent-audit explain {codes[0]}"
@@ -522,6 +524,43 @@ def _manual_draft(ctx: AuditContext, f: Finding) -> _Draft:
         trade_off=TRADE_OFF[trade] if trade else None,
     )
     return _Draft(step=step, position=chain_position(f.id), rank=f.severity.rank)
+
+
+_SAFE_BECAUSE = {
+    "known_app_id": "its appId is not one the manifest lists as Recruitee's",
+    "sign_ins": "Recruitee's recent successful sign-ins all use the other one",
+}
+
+
+def _housekeeping_draft(ctx: AuditContext, f: Finding) -> _Draft:
+    """A leftover Recruitee app: one line, last in the plan (nothing waits on it), naming the
+    leftover and why deleting it is safe (how the app in use was told apart from it)."""
+    leftover = next(
+        (a.service_principal for a in ctx.apps if a.service_principal.id == f.app_object_id),
+        None,
+    )
+    why = _SAFE_BECAUSE.get(str(f.evidence.get("chosen_by")))
+    if why is None and leftover is not None:
+        facts = []
+        if leftover.account_enabled is False:
+            facts.append("it is disabled, nothing signs in through it")
+        app = next(a for a in ctx.apps if a.service_principal.id == leftover.id)
+        if app.oauth2_permission_grants.ok and not app.oauth2_permission_grants.data:
+            facts.append("it holds no permission grants")
+        why = " and ".join(facts) or "Recruitee uses the other one"
+    name = f"appId {leftover.app_id}" if leftover is not None else f.app_object_id
+    first = f.remediation[0] if f.remediation else None
+    step = PlanStep(
+        number=0,
+        kind="manual",
+        summary=f"Housekeeping: delete leftover {name} (safe: {why})",
+        finding_ids=[f.id],
+        app_object_id=f.app_object_id,
+        portal_path=first.portal_path if first else None,
+        detail=first.action if first else f.detail,
+    )
+    # After every step that repairs sync: nothing waits on a leftover.
+    return _Draft(step=step, position=_AFTER_CHAIN + 1, rank=f.severity.rank)
 
 
 # Findings point at the plan ----------------------------------------------------------------
@@ -552,6 +591,11 @@ def _resolved_by(f: Finding, step: PlanStep) -> list[RemediationStep]:
         ),
         *alternative,
     ]
+
+
+def is_housekeeping(step: PlanStep) -> bool:
+    """The leftover app's step: nothing about sync waits on it."""
+    return step.finding_ids == ["APP_DUPLICATE"] and step.app_object_id is not None
 
 
 def graph_steps(plan: list[PlanStep]) -> list[PlanStep]:

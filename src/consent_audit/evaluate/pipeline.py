@@ -18,6 +18,7 @@ from consent_audit.evaluate.consent_policy import self_consent_policy_ids
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.fixes import build_plan, chain_position
 from consent_audit.evaluate.grants import check_extra_scopes, check_scopes
+from consent_audit.evaluate.prediction import predict_plan
 from consent_audit.evaluate.tenant_settings import check_app_registration
 from consent_audit.evaluate.user_consent import (
     check_admin_consent_workflow,
@@ -35,6 +36,7 @@ from consent_audit.manifest import Manifest
 from consent_audit.report import (
     AppInUse,
     AppSummary,
+    AuditOptions,
     Finding,
     Gate,
     GrantRow,
@@ -87,8 +89,12 @@ def evaluate(
     app_ids: tuple[str, ...] = (),
     source: SourceInfo | None = None,
     now: datetime | None = None,
+    predict: bool = True,
 ) -> Report:
-    """Audit a snapshot. ``user`` must be one the snapshot was collected for."""
+    """Audit a snapshot. ``user`` must be one the snapshot was collected for.
+
+    With ``predict``, the plan's Graph steps are also applied to the snapshot offline
+    (simulate.py) and the result audited again: ``Report.prediction``."""
     lookup = None
     if user is not None:
         lookup = snapshot.find_user(user)
@@ -147,6 +153,22 @@ def evaluate(
         conditional_access=ca_rows(ctx),
         conditional_access_source=conditional_access_source(ctx),
         plan=plan,
+        prediction=(
+            predict_plan(
+                snapshot, manifest, plan, full_manifest=full_manifest, user=user, app_ids=app_ids
+            )
+            if predict
+            else None
+        ),
+        options=AuditOptions(
+            app_ids=list(app_ids),
+            features=(
+                ctx.feature_names
+                if full_manifest is not None
+                and ctx.feature_names != [f.name for f in full_manifest.features]
+                else []
+            ),
+        ),
         summary=Summary(
             errors=counts["error"],
             warnings=counts["warning"],

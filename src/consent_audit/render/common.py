@@ -136,6 +136,49 @@ def why(verdict: FeatureVerdict) -> str:
     return broken.detail if broken else "all checks pass"
 
 
+def leftover_ids(report: Report) -> set[str]:
+    """Object ids of Recruitee apps that are not the one in use (leftovers)."""
+    return {a.object_id for a in report.apps if a.in_use is False}
+
+
+def is_leftover_finding(report: Report, f: Finding) -> bool:
+    """A finding about a leftover app: grouped under it, never a cause of a verdict."""
+    return f.app_object_id is not None and f.app_object_id in leftover_ids(report)
+
+
+_DECIDING_SEVERITY = {
+    VerdictStatus.FAIL: ("error",),
+    VerdictStatus.WARN: ("warning",),
+    VerdictStatus.UNKNOWN: ("warning", "error", "info"),
+}
+
+
+def deciding_finding(report: Report, verdict: FeatureVerdict) -> Finding | None:
+    """The finding that decides ``verdict``: the first (findings are in causal-chain order)
+    that affects the feature with the severity the verdict has, never a leftover app's.
+
+    A cause line is made from it, so the first screen says what the findings below say."""
+    wanted = _DECIDING_SEVERITY.get(verdict.status)
+    if wanted is None:
+        return None
+    leftovers = leftover_ids(report)
+    mine = [
+        f
+        for f in report.findings
+        if verdict.name in f.features and (f.app_object_id or "") not in leftovers
+    ]
+    if verdict.status is VerdictStatus.UNKNOWN:
+        from consent_audit.gate import UNREADABLE_CODES
+
+        mine.sort(key=lambda f: f.id not in UNREADABLE_CODES)
+    # The chain's verdict link names its finding (its detail is that finding's title); the
+    # missing grant itself comes before what only matters because it is missing (a policy
+    # that stops users consenting, the request workflow).
+    link = first_broken(verdict)
+    mine.sort(key=lambda f: (link is None or f.title != link.detail, f.id != "SCOPE_MISSING"))
+    return next((f for sev in wanted for f in mine if f.severity.value == sev), None)
+
+
 def app_label(report: Report, object_id: str | None) -> str:
     """'Recruitee (appId …)', naming the appId so duplicates can be told apart."""
     if object_id is None:
@@ -458,6 +501,14 @@ def acceptance_note(f: Finding) -> str | None:
         return None
     until = f" (until {f.accepted.expires.isoformat()})" if f.accepted.expires else ""
     return f"Accepted by baseline entry {f.accepted.entry}: {f.accepted.reason}{until}"
+
+
+def gate_differs(report: Report) -> bool:
+    """Whether the exit code is not what the headline alone suggests (FAIL exits 1): then
+    the first screen shows the gate's line too (--fail-on, a baseline)."""
+    gate = report.gate
+    fails = headline_status(report) is VerdictStatus.FAIL
+    return gate.fail_on != "error" or gate.baseline is not None or fails != (gate.exit_code == 1)
 
 
 def gate_lines(report: Report) -> list[str]:

@@ -35,6 +35,7 @@ from consent_audit.render.common import (
     finding_anchor,
     gate_lines,
     headline_status,
+    leftover_ids,
     not_checked_line,
     source_label,
     step_lines,
@@ -147,7 +148,9 @@ def _card(report: Report, feature: FeatureVerdict) -> str:
     ]
     if missing:
         parts.append(f'<p class="small">Missing scopes: {escape(missing)}</p>')
-    rows = [VerdictRow(feature, app) for app in feature.apps]
+    # A leftover app's verdict decides nothing: it is not listed in the feature's card.
+    leftovers = leftover_ids(report)
+    rows = [VerdictRow(feature, app) for app in feature.apps if app.object_id not in leftovers]
     if len(rows) > 1:
         parts.append('<ul class="apps">')
         for row in rows:

@@ -36,6 +36,7 @@ from consent_audit.render.common import (
     app_label,
     chain_scope,
     fails_run,
+    leftover_ids,
     source_label,
     step_lines,
     tenant_label,
@@ -117,6 +118,13 @@ def _verdict_case(
         several = chain_scope(report, feature)
         body.append(f"Causal chain for {feature.title}{several}:")
         body += [f"{link.status.value:>9}  {link.name}: {link.detail}" for link in feature.chain]
+    leftover = row.app is not None and row.app.object_id in leftover_ids(report)
+    if leftover:
+        # Not the app in use: its verdict decides nothing, so it never fails (item 2).
+        word = STATUS_WORD[row.status]
+        note = f"{word}: leftover application, not in use; it decides nothing"
+        _sub(case, "system-out", "\n".join([note, *body]))
+        return False, False
     failed = row.status is not VerdictStatus.PASS and _gating(gating, row)
     word = STATUS_WORD[row.status]
     if failed:

@@ -9,8 +9,9 @@ can be copied.
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import Any
 
-from consent_audit.render.common import PlainTable
+from consent_audit.render.common import PlainTable, deciding_finding, user_label
 from consent_audit.report import (
     LEAST_PRIVILEGED_ROLE,
     FeatureVerdict,
@@ -32,7 +33,6 @@ CONSENT_TYPE_WORDS = {
     "principal": "a user's own consent",
     "unknown": "unknown (Graph answered a null consentType)",
 }
-USER_CONSENT_CAUSES = ("USER_CONSENT_DISABLED", "USER_CONSENT_RESTRICTED")
 
 
 def consent_words(consent_type: str) -> str:
@@ -44,12 +44,67 @@ def _affecting(report: Report, verdict: FeatureVerdict) -> list[Finding]:
     return [f for f in report.findings if verdict.name in f.features]
 
 
-def feature_cause(report: Report, verdict: FeatureVerdict) -> str:
-    """The verdict's cause in one line: the first broken link, said as a cause.
+_NAMED_SCOPES = 3
 
-    A consent link that fails names why nobody can fill the gap (no admin consent, and users
-    may not consent), not the scope list, which the details and the plan already carry.
+
+def _scope_words(scopes: list[str]) -> str:
+    if len(scopes) <= _NAMED_SCOPES:
+        return ", ".join(scopes)
+    return f"{', '.join(scopes[:_NAMED_SCOPES])} and {len(scopes) - _NAMED_SCOPES} more"
+
+
+def _consent_cause(report: Report, verdict: FeatureVerdict, f: Finding) -> str:
+    """A SCOPE_MISSING finding's cause, from its evidence: what admin consent lacks, and
+    whether the person (or people) may fill the gap themselves by reconnecting."""
+    missing = [str(s) for s in f.evidence.get("missing_scopes") or verdict.missing_scopes]
+    answers = [a for a in f.evidence.get("user_consent") or [] if isinstance(a, dict)]
+    refused = [str(a.get("scope")) for a in answers if a.get("allowed") is False]
+    unsure = [a for a in answers if a.get("allowed") is None]
+    who = user_label(report) or "people"
+    gap = "no admin consent"
+    covered = f.evidence.get("people_covered")
+    others = who
+    if f.severity.value == "warning" and isinstance(covered, int) and covered:
+        people = "1 person" if covered == 1 else f"{covered} people"
+        gap = f"{gap}; works for {people} who consented"
+        others = "others"
+    found = {
+        g.id for g in _affecting(report, verdict) if g.app_object_id in (None, f.app_object_id)
+    }
+    if "ADMIN_CONSENT_REQUEST_PENDING" in found:
+        return f"{gap}; a consent request is waiting for a reviewer"
+    if refused:
+        what = "them" if set(refused) == set(missing) else _scope_words(refused)
+        return f"{gap}, and {others} cannot consent to {what}"
+    if answers and not unsure:
+        return f"{gap}; {others} may consent when they reconnect"
+    return gap
+
+
+def _policy_named(report: Report, f: Finding) -> str:
+    """' (policy 'NAME')' for a Conditional Access finding: which policy, on the first screen."""
+    policy = f.evidence.get("policy_id")
+    row = next((r for r in report.conditional_access if r.id == policy), None)
+    if not f.id.startswith("CA_POLICY_") or row is None:
+        return ""
+    return f": '{row.display_name or row.id}'"
+
+
+def feature_cause(report: Report, verdict: FeatureVerdict) -> str:
+    """The verdict's cause in one line, made from the finding that decides it
+    (:func:`deciding_finding`), so the first screen says what the findings say.
+
+    Missing consent is said from that finding's evidence (what admin consent lacks, whether
+    the person may consent themselves); any other finding by its title. A verdict no finding
+    decides (a chain link unread) gives the first link that does not pass.
     """
+    if verdict.status is VerdictStatus.PASS:
+        return "works"
+    f = deciding_finding(report, verdict)
+    if f is not None:
+        if f.id == "SCOPE_MISSING":
+            return _consent_cause(report, verdict, f)
+        return f"{f.title}{_policy_named(report, f)}"
     # A link not checked is no cause: the first screen names it on a line of its own.
     broken = next(
         (
@@ -59,20 +114,7 @@ def feature_cause(report: Report, verdict: FeatureVerdict) -> str:
         ),
         None,
     )
-    if broken is None:
-        return "works"
-    if broken.name != "consent" or verdict.status is not VerdictStatus.FAIL:
-        return broken.detail
-    found = {f.id: f for f in _affecting(report, verdict)}
-    for code in USER_CONSENT_CAUSES:
-        if code in found:
-            title = found[code].title
-            return f"no admin consent, and {title[0].lower()}{title[1:]}"
-    if "ADMIN_CONSENT_REQUEST_PENDING" in found:
-        return "no admin consent yet; a consent request is waiting for a reviewer"
-    if "SCOPE_MISSING" in found:
-        return "no admin consent for what it needs, and users cannot consent to it"
-    return broken.detail
+    return broken.detail if broken is not None else "works"
 
 
 def plan_reference(step: PlanStep) -> str:
@@ -100,19 +142,67 @@ def plan_step_lines(step: PlanStep, indent: str = "   ") -> list[str]:
     return lines
 
 
-def suggested_command(report: Report, subcommand: str) -> str:
-    """``consent-audit SUB`` with the options that name this audit's source and user, each
-    validated and shell-quoted (commands.py): the snapshot's path and the user come from the
-    data, and a user query like ``$(curl ...|sh)`` must not run when the line is pasted."""
-    from consent_audit.commands import IdKind, suggestion
+def _suggestion_params(report: Report, subcommand: str) -> tuple[list[Any], list[str]]:
+    """Every option that shaped this audit, as (option, kind, value), and literal flags."""
+    from consent_audit.commands import IdKind
 
-    src = report.source
+    src, opts = report.source, report.options
     params: list[tuple[str, IdKind, str | None]] = []
     if src.kind == "snapshot":
         params.append(("--snapshot", IdKind.FILE, src.path or ""))
     if report.user is not None:
         params.append(("--user", IdKind.USER, report.user.query))
-    return suggestion(subcommand, params, ["--demo"] if src.kind == "demo" else [])
+    params += [("--app-id", IdKind.APP_ID, a) for a in opts.app_ids]
+    params += [("--feature", IdKind.FILE, f) for f in opts.features]
+    if opts.manifest_path is not None:
+        params.append(("--manifest", IdKind.FILE, opts.manifest_path))
+    flags = ["--demo"] if src.kind == "demo" else []
+    if subcommand == "check" and opts.tenant_only:
+        flags.append("--tenant-only")
+    return params, flags
+
+
+def suggested_command(report: Report, subcommand: str, extra: tuple[str, ...] = ()) -> str:
+    """``consent-audit SUB`` with every option that shaped this audit (its source, user,
+    ``--app-id``, ``--feature``, ``--manifest``), each validated and shell-quoted
+    (commands.py): run as printed it answers the same question. A path or a user query like
+    ``$(curl ...|sh)`` must not run when the line is pasted."""
+    from consent_audit.commands import suggestion
+
+    params, flags = _suggestion_params(report, subcommand)
+    line = suggestion(subcommand, params, flags)
+    if not extra:
+        return line
+    # The literal flags go after the options, before any note on what was left out.
+    head, note, tail = line.partition(" (")
+    return f"{head} {' '.join(extra)}{note}{tail}"
+
+
+def suggested_command_lines(
+    report: Report, label: str, subcommand: str, width: int, extra: tuple[str, ...] = ()
+) -> list[str]:
+    """``label`` and the suggested command, broken only between arguments when wider than
+    ``width``: each broken line ends with `` \\`` (the shell joins them), never inside a
+    quoted value, so a pasted command runs whole."""
+    from consent_audit.commands import suggestion_parts
+
+    params, flags = _suggestion_params(report, subcommand)
+    parts, left_out = suggestion_parts(subcommand, params, flags)
+    parts += extra
+    note = [f"({'; '.join(left_out)})"] if left_out else []
+    one = f"{label} {' '.join(parts)}"
+    if len(one) <= width:
+        return [one, *note]
+    lines: list[str] = []
+    current = f"{label} {parts[0]} {parts[1]}"
+    for part in parts[2:]:
+        if len(current) + 1 + len(part) + 2 > width:
+            lines.append(current + " \\")
+            current = "    " + part
+        else:
+            current += " " + part
+    lines.append(current)
+    return [*lines, *note]
 
 
 def short_source(report: Report) -> str:
@@ -129,19 +219,19 @@ def short_source(report: Report) -> str:
 
 
 def pointer_line(report: Report) -> str:
-    """The last line of the first screen: where the rest is."""
+    """Where the rest is, as one line: the same audit with ``--details``, and its requests."""
     fix = f" Requests: {suggested_command(report, 'fix')}" if report.plan else ""
-    return f"Details: add --details.{fix}"
+    return f"Details: {suggested_command(report, 'check', ('--details',))}.{fix}"
 
 
 def pointer_lines(report: Report, width: int) -> list[str]:
-    """:func:`pointer_line`, or when it is wider than ``width``, the command on a line of its
-    own: a suggested command is never broken across lines (a pasted line break runs the
-    first half, or ends up inside a quoted argument)."""
-    line = pointer_line(report)
-    if len(line) <= width or not report.plan:
-        return [line]
-    return ["Details: add --details. Requests:", f"  {suggested_command(report, 'fix')}"]
+    """The last lines of the first screen: the command that shows everything, and the one
+    that shows (and makes) the plan's requests; each reproduces this audit, and none is
+    broken inside an argument (a pasted line break would run half a command)."""
+    lines = suggested_command_lines(report, "Details:", "check", width, ("--details",))
+    if report.plan:
+        lines += suggested_command_lines(report, "Requests:", "fix", width)
+    return lines
 
 
 # Said once ------------------------------------------------------------------------------

@@ -43,8 +43,10 @@ from consent_audit.render.common import (
     chain_title,
     conditional_access_note,
     conditional_access_tables,
+    gate_differs,
     gate_lines,
     headline_status,
+    is_leftover_finding,
     not_checked_line,
     summary_line,
     user_label,
@@ -398,6 +400,32 @@ def _finding_block(report: Report, f: Finding, once: FirstMention, width: int) -
     return lines
 
 
+def _leftover_lines(report: Report, width: int) -> list[Text]:
+    """Per leftover app: one heading saying it is not in use and its fix once (delete it),
+    then its findings one line each. Nothing about it stops sync, so nothing here reads as a
+    failure or repeats the same fix per finding."""
+    lines: list[Text] = []
+    for app in report.apps:
+        if app.in_use is not False:
+            continue
+        found = [f for f in report.findings if f.app_object_id == app.object_id]
+        if not found:
+            continue
+        lines.append(Text())
+        head = f"Leftover application {app_label(report, app.object_id)}: not in use"
+        lines.append(_wrapped(Text(), head, width))
+        lines[-1].stylize("bold")
+        fix = next((f for f in found if f.id == "APP_DUPLICATE"), found[0])
+        for step in fix.remediation[:1]:
+            lines.append(_indented(f"  Fix: {step.action}", width))
+        for f in found:
+            if f.id == "APP_DUPLICATE":
+                continue
+            word = f.severity.value
+            lines.append(_wrapped(Text(f"  {word} {f.id}: "), f.title, width))
+    return lines
+
+
 def render_to_console(report: Report, console: Console, *, details: bool = False) -> None:
     """The report on ``console``; make it with :func:`report_console` (no markup parsing).
 
@@ -424,24 +452,32 @@ def render_to_console(report: Report, console: Console, *, details: bool = False
             console.print(Text(f"{PLAN_HEADING}:", style="bold"))
             for line in _plan_lines(report, width):
                 console.print(line)
+            if report.prediction is not None:
+                console.print(
+                    _wrapped(Text(), report.prediction.summary, width), style="bold", soft_wrap=True
+                )
             console.print()
         for pointer in pointer_lines(report, width):
             console.print(Text(pointer), style="dim", soft_wrap=True)
-        for baseline_line in gate_lines(report)[1:]:  # expired or stale baseline entries
-            console.print(_wrapped(Text(), baseline_line, width), soft_wrap=True)
+        gate = gate_lines(report)
+        for gate_line in gate if gate_differs(report) else gate[1:]:
+            console.print(_wrapped(Text(), gate_line, width), soft_wrap=True)
         return
     console.print()
     if report.plan:
         _plan_in_full(report, console)
         console.print()
     once = FirstMention()
-    if report.findings:
+    mine = [f for f in report.findings if not is_leftover_finding(report, f)]
+    if mine:
         console.print(Text("Findings (along the causal chain, worst first)", style="bold"))
-        for f in report.findings:
+        for f in mine:
             for block_line in _finding_block(report, f, once, width):
                 console.print(block_line, soft_wrap=True)
-    else:
+    elif not report.findings:
         console.print(Text("No findings.", style="green"))
+    for line in _leftover_lines(report, width):
+        console.print(line, soft_wrap=True)
     console.print()
     _details(report, console, once)
     parts: list[Table | Text | Group] = [_apps(report, width), _settings(report)]
