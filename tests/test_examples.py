@@ -74,6 +74,9 @@ def test_expert_expectations(check: dict[str, Any]) -> None:
     if "app_in_use" in check:
         chosen = data["app_in_use"] or {}
         assert (chosen.get("app_id") or "undecided") == check["app_in_use"]
+    report_text = json.dumps(data)
+    for phrase in check.get("report_says", []):
+        assert phrase in report_text, f"the report does not say: {phrase}"
     if "exit_code" in check:
         errors = any(f["severity"] == Severity.ERROR.value for f in data["findings"])
         assert int(errors) == check["exit_code"]

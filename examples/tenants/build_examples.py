@@ -33,6 +33,8 @@ from typing import Any
 
 from consent_audit import __version__
 from consent_audit.graph_objects import (
+    CONSENT_POLICY_SETTINGS_TEMPLATE_ID,
+    STEP_UP_SETTING,
     AdminConsentRequestPolicy,
     AppConsentRequest,
     AppRoleAssignment,
@@ -48,6 +50,7 @@ from consent_audit.graph_objects import (
     DefaultUserRolePermissions,
     DelegatedPermissionClassification,
     DirectoryAudit,
+    GroupSetting,
     IdentityRef,
     IdentitySet,
     ModifiedProperty,
@@ -58,6 +61,7 @@ from consent_audit.graph_objects import (
     PersistentBrowser,
     ReviewerScope,
     ServicePrincipal,
+    SettingValue,
     SignIn,
     SignInFrequency,
     SignInStatus,
@@ -627,7 +631,10 @@ def snapshot(
     requests: list[AppConsentRequest] | None = None,
     audits: list[DirectoryAudit] | None = None,
     sign_ins: list[SignIn] | None = None,
+    consent_settings: list[GroupSetting] | None = None,
 ) -> TenantSnapshot:
+    """``consent_settings`` None: the tenant has no Consent Policy Settings object (most
+    tenants: the template's defaults apply, step-up consent on)."""
     return TenantSnapshot(
         tool_version=__version__,
         collected_at=t.collected,
@@ -643,6 +650,18 @@ def snapshot(
         users=users or [],
         directory_audits=Part[list[DirectoryAudit]](data=audits or []),
         sign_ins=Part[list[SignIn]](data=sign_ins or []),
+        consent_policy_settings=Part[list[GroupSetting]](data=consent_settings or []),
+    )
+
+
+def consent_policy_settings(t: Tenant, block_risky: str) -> GroupSetting:
+    """The Consent Policy Settings object as GET /groupSettings returns it (values are strings,
+    configure-risk-based-step-up-consent.md sets "True"/"False"), with only the value kept."""
+    return GroupSetting(
+        id=gid(t.key, "consent-policy-settings"),
+        display_name="Consent Policy Settings",
+        template_id=CONSENT_POLICY_SETTINGS_TEMPLATE_ID,
+        values=[SettingValue(name=STEP_UP_SETTING, value=block_risky)],
     )
 
 
@@ -1161,6 +1180,8 @@ def recommended_policy_tenant() -> TenantSnapshot:
         acr=workflow(t, True, t.upn("Lee", "Gu"), t.upn("Miriam", "Graham")),
         ca=ca_ok(block_legacy_auth(t), require_mfa(t)),
         users=[user(t, patti, "Patti Fernandez")],
+        # Step-up consent switched on explicitly (configure-risk-based-step-up-consent.md).
+        consent_settings=[consent_policy_settings(t, "True")],
         requests=[
             pending_request(
                 t, patti, 3, "I need mailbox and calendar sync in Recruitee to schedule interviews."

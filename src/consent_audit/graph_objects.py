@@ -449,3 +449,33 @@ class SignIn(GraphObject):
     is_interactive: bool | None = None
     status: SignInStatus | None = Field(default_factory=SignInStatus)
     conditional_access_status: str | None = None
+
+
+CONSENT_POLICY_SETTINGS_TEMPLATE_ID = "dffd5d46-495d-40a9-8e21-954ff55e198a"
+"""The "Consent Policy Settings" directory settings template (entra-docs
+configure-risk-based-step-up-consent.md): its ``BlockUserConsentForRiskyApps`` switches
+risk-based step-up consent."""
+
+
+STEP_UP_SETTING = "BlockUserConsentForRiskyApps"
+"""The Consent Policy Settings value that switches risk-based step-up consent (a string
+"true"/"false" in ``values[]``; the template's default is on)."""
+
+
+class SettingValue(GraphObject):
+    """One name/value pair of a directory setting (v1.0 settingValue): the value is a string
+    on the wire ("true"/"false" for a boolean setting)."""
+
+    name: str | None = None
+    value: str | None = None
+
+
+class GroupSetting(GraphObject):
+    """A tenant-wide directory setting (v1.0 groupSetting, ``GET /groupSettings``,
+    groupsetting-list.md). A tenant that never changed a template's settings has no object
+    for it; the template's defaults then apply."""
+
+    id: str | None = None
+    display_name: str | None = None
+    template_id: str | None = None
+    values: list[SettingValue] | None = []

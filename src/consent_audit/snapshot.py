@@ -24,6 +24,7 @@ from consent_audit.graph_objects import (
     ConditionalAccessPolicy,
     DelegatedPermissionClassification,
     DirectoryAudit,
+    GroupSetting,
     OAuth2PermissionGrant,
     PermissionGrantPolicy,
     ServicePrincipal,
@@ -81,6 +82,7 @@ class SnapshotPart(str, Enum):
     DIRECTORY_AUDITS = "directory_audits"
     SIGN_INS = "sign_ins"
     CONDITIONAL_ACCESS_WHAT_IF = "conditional_access_what_if"
+    CONSENT_POLICY_SETTINGS = "consent_policy_settings"
 
     @property
     def label(self) -> str:
@@ -110,6 +112,8 @@ _PART_LABELS = {
     SnapshotPart.DIRECTORY_AUDITS: "directory audit logs",
     SnapshotPart.SIGN_INS: "sign-in logs",
     SnapshotPart.CONDITIONAL_ACCESS_WHAT_IF: "Entra's Conditional Access What-If for the user",
+    SnapshotPart.CONSENT_POLICY_SETTINGS: "the Consent Policy Settings (risk-based step-up "
+    "consent, BlockUserConsentForRiskyApps)",
 }
 _PART_PERMISSIONS = {
     SnapshotPart.RECRUITEE_APPS: "Application.Read.All",
@@ -127,6 +131,7 @@ _PART_PERMISSIONS = {
     SnapshotPart.DIRECTORY_AUDITS: "AuditLog.Read.All",
     SnapshotPart.SIGN_INS: "AuditLog.Read.All",
     SnapshotPart.CONDITIONAL_ACCESS_WHAT_IF: "Policy.Read.ConditionalAccess",
+    SnapshotPart.CONSENT_POLICY_SETTINGS: "Directory.Read.All",
 }
 
 
@@ -301,6 +306,10 @@ class TenantSnapshot(SnapshotModel):
     first ``snapshot --user``). Other users it holds are for comparison."""
     directory_audits: Part[list[DirectoryAudit]] = Field(default_factory=_not_collected)
     sign_ins: Part[list[SignIn]] = Field(default_factory=_not_collected)
+    consent_policy_settings: Part[list[GroupSetting]] = Field(default_factory=_not_collected)
+    """The tenant's "Consent Policy Settings" directory setting objects (none: the template's
+    defaults apply), with only BlockUserConsentForRiskyApps kept. ``not_collected`` in a
+    snapshot taken before the tool read it."""
 
     def find_user(self, query: str) -> UserLookup | None:
         """Find a user lookup by the query, UPN or object id (case-insensitive)."""

@@ -268,6 +268,7 @@ class Router:
             "organization": self._organization,
             "users": self._users,
             "auditlogs": self._audit_logs,
+            "groupsettings": self._group_settings,
         }
         handler = handlers.get(name.casefold())
         if handler is None:
@@ -687,6 +688,19 @@ class Router:
                     None,
                 )
         raise Reply(unknown_path(req))
+
+    def _group_settings(self, req: GraphRequest, key: str | None, rest: list[str]) -> GraphResponse:
+        """``GET /groupSettings`` (v1.0 groupsetting-list.md): the tenant-wide directory
+        settings, groupSetting objects ``{id, displayName, templateId, values: [{name,
+        value}]}`` with string values; "$filter is not supported". The snapshot keeps the
+        Consent Policy Settings objects only, so a tenant without one answers ``[]``."""
+        if key is not None or rest:
+            raise Reply(unknown_path(req))
+        if "$filter" in req.query:
+            raise Reply(unsupported_query("$filter is not supported on groupSettings."))
+        return self._list(
+            req, self.tenant.group_settings, "groupSettings", NO_FILTERS, "groupSettings"
+        )
 
     def _singleton(
         self, req: GraphRequest, entity: dict[str, Any], context: str, part: str

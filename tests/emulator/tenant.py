@@ -99,7 +99,7 @@ class EmulatorTenant:
     ``delegatedPermissionClassifications``, ``authorizationPolicy``,
     ``permissionGrantPolicies``, ``adminConsentRequestPolicy``, ``appConsentRequests``,
     ``conditionalAccessPolicies``, ``conditionalAccessWhatIf`` (the evaluate action),
-    ``directoryAudits``, ``signIns``, and per app
+    ``directoryAudits``, ``signIns``, ``groupSettings``, and per app
     ``oauth2PermissionGrants:{spId}`` and ``appRoleAssignedTo:{spId}``.
     """
 
@@ -162,6 +162,8 @@ class EmulatorTenant:
         self.directory_audits = _dumps(snapshot.directory_audits)
         put("signIns", snapshot.sign_ins)
         self.sign_ins = _dumps(snapshot.sign_ins)
+        put("groupSettings", snapshot.consent_policy_settings)
+        self.group_settings = _dumps(snapshot.consent_policy_settings)
 
         self.users = [
             UserEntry(lookup.query, _state(lookup.user), lookup.user.data)

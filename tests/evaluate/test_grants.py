@@ -161,8 +161,9 @@ def test_missing_scope_users_may_consent_to_decision_is_recorded() -> None:
             "allowed": True,
             "reason": "allowed by policy 'microsoft-user-default-legacy' (unless Microsoft's "
             "risk-based step-up consent flags the request as risky: Recruitee has no verified "
-            "publisher, and whether step-up is on (BlockUserConsentForRiskyApps) is not read; "
-            "then users must ask for approval through an admin consent request (AADSTS90095))",
+            "publisher, and whether step-up is on is unknown: the Consent Policy Settings "
+            "(BlockUserConsentForRiskyApps) were not read; then users must ask for approval "
+            "through an admin consent request (AADSTS90095))",
         }
     ]
 

@@ -36,6 +36,7 @@ MODEL_TYPES: dict[type, str] = {
     g.DirectoryAudit: "directoryAudit",
     g.SignIn: "signIn",
     g.WhatIfAnalysisResult: "whatIfAnalysisResult",
+    g.GroupSetting: "groupSetting",
 }
 """Each Graph model read straight from a response, and the Graph type it is read as (the
 versions come from the plan: the requests whose path addresses that type)."""

@@ -40,6 +40,7 @@ def _named(ctx: AuditContext) -> list[tuple[str, Part[Any], str | None]]:
         ("permission_grant_policies", snap.permission_grant_policies, None),
         ("admin_consent_request_policy", snap.admin_consent_request_policy, None),
         ("app_consent_requests", snap.app_consent_requests, None),
+        ("consent_policy_settings", snap.consent_policy_settings, None),
         ("directory_audits", snap.directory_audits, None),
         ("sign_ins", snap.sign_ins, None),
     ]

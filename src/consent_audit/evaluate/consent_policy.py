@@ -23,16 +23,20 @@ of the snapshot was unavailable), with the reason and the deciding policy.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from consent_audit.catalog import PermissionCatalog
 from consent_audit.graph_objects import (
+    CONSENT_POLICY_SETTINGS_TEMPLATE_ID,
+    STEP_UP_SETTING,
+    GroupSetting,
     PermissionGrantConditionSet,
     PermissionGrantPolicy,
     PermissionScope,
     ServicePrincipal,
 )
 from consent_audit.scopes import scope_key
+from consent_audit.snapshot import Part, PartStatus
 
 SELF_PREFIX = "managepermissiongrantsforself."
 MICROSOFT_MANAGED = {
@@ -84,6 +88,66 @@ class ConsentInputs:
     consent_requests_on: bool | None = None
     """Whether admin consent requests are on (adminConsentRequestPolicy ``isEnabled``);
     ``None`` when unread. Decides what a person sees when step-up consent applies."""
+    step_up: StepUp = field(default_factory=lambda: step_up_state(None))
+    """Whether risk-based step-up consent is on (BlockUserConsentForRiskyApps)."""
+
+
+@dataclass(frozen=True)
+class StepUp:
+    """Risk-based step-up consent in this tenant: ``on`` ``None`` when it cannot be told;
+    ``how`` says how it is known (or why not), in words for a reason."""
+
+    on: bool | None
+    how: str
+
+
+def step_up_state(part: Part[list[GroupSetting]] | None) -> StepUp:
+    """Read BlockUserConsentForRiskyApps from the Consent Policy Settings directory setting.
+
+    entra-docs configure-risk-based-step-up-consent.md: "This step-up capability is enabled by
+    default"; read "the Consent Policy Settings directory settings ... If they aren't created,
+    use the values from the corresponding directory settings template" (template
+    dffd5d46-495d-40a9-8e21-954ff55e198a); the value is a string on the wire
+    (groupsetting-list.md: ``values`` of name/value strings; the page sets "True"/"False").
+    No object, or an object without the value: the template's default, on. A part not read
+    (a snapshot from before, or Graph refused it) or a value neither true nor false: unknown."""
+    where = "the Consent Policy Settings (BlockUserConsentForRiskyApps)"
+    if part is None or part.status is PartStatus.NOT_COLLECTED:
+        return StepUp(None, f"{where} were not read")
+    if part.status is not PartStatus.OK or part.data is None:
+        return StepUp(
+            None,
+            f"{where} could not be read ({part.status.value}; reading them needs "
+            "Directory.Read.All)",
+        )
+    settings = [
+        s
+        for s in part.data
+        if (s.template_id or "").casefold() == CONSENT_POLICY_SETTINGS_TEMPLATE_ID
+    ]
+    if not settings:
+        return StepUp(
+            True,
+            "on by default (the tenant has no Consent Policy Settings object, so "
+            "BlockUserConsentForRiskyApps has its default, true)",
+        )
+    values = [
+        (v.value or "").strip().casefold()
+        for s in settings
+        for v in s.values or []
+        if (v.name or "").casefold() == STEP_UP_SETTING.casefold()
+    ]
+    if not values:
+        return StepUp(
+            True,
+            "on by default (the Consent Policy Settings object does not set "
+            "BlockUserConsentForRiskyApps)",
+        )
+    if all(v == "true" for v in values):
+        return StepUp(True, "on (BlockUserConsentForRiskyApps is true)")
+    if all(v == "false" for v in values):
+        return StepUp(False, "off (BlockUserConsentForRiskyApps is false)")
+    return StepUp(None, "BlockUserConsentForRiskyApps has a value that is neither true nor false")
 
 
 def scope_id_key(scope_id: str) -> str:
@@ -304,7 +368,7 @@ def decide(scope: str, app: ServicePrincipal, inputs: ConsentInputs) -> ConsentD
                 permission.value,
                 True,
                 f"allowed by policy {policy.id!r}"
-                f"{_step_up_caveat(permission, app, inputs.consent_requests_on)}",
+                f"{_step_up_caveat(permission, app, inputs.consent_requests_on, inputs.step_up)}",
                 policy.id,
             )
         if allowed is None:
@@ -334,20 +398,29 @@ def decide(scope: str, app: ServicePrincipal, inputs: ConsentInputs) -> ConsentD
 
 
 def _step_up_caveat(
-    permission: _Permission, app: ServicePrincipal, consent_requests_on: bool | None
+    permission: _Permission,
+    app: ServicePrincipal,
+    consent_requests_on: bool | None,
+    step_up: StepUp,
 ) -> str:
     """Risk-based step-up consent (entra-docs configure-risk-based-step-up-consent.md):
     "consent requests for newly registered multitenant apps that aren't publisher verified
     and require nonbasic permissions are considered risky ... the request requires a
     'step-up' to admin consent instead. This step-up capability is enabled by default".
-    Whether Entra deems Recruitee "newly registered" is not visible in Graph, and the setting
-    (``BlockUserConsentForRiskyApps``, directory settings) is not read, so this is a caveat on
-    an allowed decision, not a refusal. What the person then sees depends on the admin consent
-    workflow: "If the admin consent request workflow isn't enabled" AADSTS90094 (same page);
-    with it on, a request for approval (AADSTS90095). One story: mechanisms.step_up_consent."""
+    Whether Entra deems Recruitee "newly registered" is not visible in Graph, so with step-up
+    on (``BlockUserConsentForRiskyApps``, step_up_state) this is a caveat on an allowed
+    decision, not a refusal; with it off there is no step-up; unread, it is named unknown.
+    What the person then sees depends on the admin consent workflow: "If the admin consent
+    request workflow isn't enabled" AADSTS90094 (same page); with it on, a request for approval
+    (AADSTS90095). One story: mechanisms.step_up_consent."""
     verified = app.verified_publisher and app.verified_publisher.verified_publisher_id
     if verified or permission.value.casefold() in BASIC_SCOPES:
         return ""
+    if step_up.on is False:
+        return (
+            f" (risk-based step-up consent is {step_up.how}: Recruitee's missing verified "
+            "publisher does not turn this consent into a need for admin consent)"
+        )
     if consent_requests_on is True:
         then = "then users must ask for approval through an admin consent request (AADSTS90095)"
     elif consent_requests_on is False:
@@ -357,8 +430,13 @@ def _step_up_caveat(
             "then users need admin consent: AADSTS90094 if admin consent requests are off, "
             "a request for approval if they are on"
         )
+    if step_up.on is True:
+        return (
+            f" (unless Microsoft's risk-based step-up consent, {step_up.how}, flags the request "
+            f"as risky: Recruitee has no verified publisher; {then})"
+        )
     return (
         " (unless Microsoft's risk-based step-up consent flags the request as risky: "
-        "Recruitee has no verified publisher, and whether step-up is on "
-        f"(BlockUserConsentForRiskyApps) is not read; {then})"
+        "Recruitee has no verified publisher, and whether step-up is on is unknown: "
+        f"{step_up.how}; {then})"
     )

@@ -15,6 +15,7 @@ from consent_audit.evaluate.consent_policy import (
     ConsentInputs,
     decide,
     scope_id_key,
+    step_up_state,
 )
 from consent_audit.evaluate.context import AuditContext
 from consent_audit.graph_objects import PermissionScope, ServicePrincipal
@@ -102,6 +103,7 @@ def consent_inputs(ctx: AuditContext) -> ConsentInputs:
             if snap.admin_consent_request_policy.ok and snap.admin_consent_request_policy.data
             else None
         ),
+        step_up=step_up_state(snap.consent_policy_settings),
     )
 
 

@@ -25,6 +25,8 @@ from consent_audit import __version__
 from consent_audit.errors import AccessError
 from consent_audit.graph_ids import IdKind, is_valid
 from consent_audit.graph_objects import (
+    CONSENT_POLICY_SETTINGS_TEMPLATE_ID,
+    STEP_UP_SETTING,
     AdminConsentRequestPolicy,
     AppConsentRequest,
     AppRoleAssignment,
@@ -32,6 +34,7 @@ from consent_audit.graph_objects import (
     ConditionalAccessPolicy,
     DelegatedPermissionClassification,
     DirectoryAudit,
+    GroupSetting,
     OAuth2PermissionGrant,
     PermissionGrantPolicy,
     ServicePrincipal,
@@ -745,4 +748,29 @@ def collect_with(
             else not_collected
         ),
         sign_ins=_sign_ins(results, len(apps)) if logs_ok else not_collected,
+        consent_policy_settings=_consent_policy_settings(results),
     )
+
+
+def _consent_policy_settings(results: _Results) -> Part[list[GroupSetting]]:
+    """The tenant's Consent Policy Settings objects (``GET /groupSettings``, v1.0,
+    groupsetting-list.md: "$filter is not supported", so every tenant-wide setting comes back
+    and the others are dropped here), each with only BlockUserConsentForRiskyApps: the
+    snapshot keeps what the audit reads, not the tenant's other settings."""
+    part = results.part("consent_policy_settings", _values(GroupSetting))
+    if part.data is None:
+        return part
+    kept = [
+        setting.model_copy(
+            update={
+                "values": [
+                    v
+                    for v in setting.values or []
+                    if (v.name or "").casefold() == STEP_UP_SETTING.casefold()
+                ]
+            }
+        )
+        for setting in part.data
+        if (setting.template_id or "").casefold() == CONSENT_POLICY_SETTINGS_TEMPLATE_ID
+    ]
+    return part.model_copy(update={"data": kept})

@@ -210,6 +210,13 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             required=("isEnabled",),
         ),
         PlannedCall(
+            "consent_policy_settings",
+            1,
+            SnapshotPart.CONSENT_POLICY_SETTINGS,
+            "/groupSettings?$select=id,displayName,templateId,values",
+            DIR_READ,
+        ),
+        PlannedCall(
             "conditional_access",
             1,
             SnapshotPart.CONDITIONAL_ACCESS_POLICIES,
