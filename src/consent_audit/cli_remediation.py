@@ -421,6 +421,10 @@ def fix(
             )
         after = _audit(_read(None, False, options, full), chosen, full, user, ids)
         typer.echo(render_before_after(before, after))
+        sent_ok = [r.action.number for r in results if r.ok]
+        check = render_prediction_check(before, after, sent_ok)
+        if check:
+            typer.echo(check)
         if failed:
             raise typer.Exit(int(ExitCode.NO_ACCESS))
         raise typer.Exit(exit_code(decide(after, fail_on)))
@@ -492,6 +496,39 @@ def render_before_after(before: Report, after: Report) -> str:
         f"warnings: {before.summary.warnings} -> {after.summary.warnings}"
     )
     return "\n".join(rows)
+
+
+def render_prediction_check(before: Report, after: Report, made: list[int]) -> str | None:
+    """The re-audit against what the plan predicted before anything was sent
+    (``Report.prediction``): where they agree, and every feature where they differ."""
+    from consent_audit.evaluate.prediction import STATUS_WORD, step_range
+    from consent_audit.render.safe_text import clean_report
+
+    before, after = clean_report(before), clean_report(after)
+    predicted = before.prediction
+    if predicted is None:
+        return None
+    if sorted(made) != sorted(predicted.steps):
+        return (
+            f"Predicted: {predicted.summary}. That assumed {step_range(predicted.steps)} made; "
+            + (f"{step_range(sorted(made))} made" if made else "none was made")
+            + ", so the re-audit is not compared with it."
+        )
+    now = {f.name: f.status for f in after.features}
+    differ = [
+        f"{p.title}: predicted {STATUS_WORD[p.status]}, re-audit "
+        f"{STATUS_WORD[now[p.name]] if p.name in now else 'not audited'}"
+        for p in predicted.features
+        if now.get(p.name) is not p.status
+    ]
+    if not differ:
+        return f"Predicted before sending: {predicted.summary}. The re-audit agrees."
+    return (
+        f"Predicted before sending: {predicted.summary}. The re-audit differs: "
+        + "; ".join(differ)
+        + ". The tenant changed in ways the plan's requests do not explain (another change "
+        "made meanwhile, or Graph not yet showing the write): audit again in a few minutes."
+    )
 
 
 def _manual_first(plan: Sequence[PlanStep]) -> str:

@@ -19,19 +19,25 @@ what was left out).
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from consent_audit.graph_ids import IdKind, UnsafeValueError, checked, path_segment, problem
 
 _PS_QUOTES = re.compile("['\u2018\u2019\u201a\u201b]")
 
 __all__ = [
+    "GRAPH_ROOT",
     "IdKind",
     "UnsafeValueError",
+    "az_rest_line",
+    "connect_line",
     "consent_audit_line",
     "graph_path",
+    "invoke_line",
     "posix_quote",
     "powershell_line",
     "powershell_quote",
@@ -136,3 +142,53 @@ def suggestion(
             left_out.append(f"{option} left out: the value given is {reason}")
     line = consent_audit_line(subcommand, good, flags)
     return f"{line} ({'; '.join(left_out)})" if left_out else line
+
+
+GRAPH_ROOT = "https://graph.microsoft.com"
+"""Microsoft Graph in the global cloud; a national cloud's admin uses its own host."""
+_GRAPH_PATH = re.compile(r"/[A-Za-z0-9/_.%$()=',-]*")
+
+
+def _request_url(path: str) -> str:
+    """The absolute v1.0 URL of a plan request's path (already built by :func:`graph_path`
+    from validated ids); a path with anything else in it is refused, never printed."""
+    if not _GRAPH_PATH.fullmatch(path):
+        raise UnsafeValueError(IdKind.OBJECT_ID, "not a Graph request path")
+    return f"{GRAPH_ROOT}/v1.0{path}"
+
+
+def _body(body: dict[str, Any] | None) -> str:
+    return json.dumps(body or {}, ensure_ascii=True)
+
+
+def connect_line(scopes: Sequence[str]) -> str:
+    """``Connect-MgGraph -Scopes 'A','B'``: the sign-in a Graph PowerShell line needs, with
+    only the permissions that request needs (each validated as a permission name)."""
+    return "Connect-MgGraph -Scopes " + ",".join(
+        powershell_quote(checked(IdKind.SCOPE, s)) for s in scopes
+    )
+
+
+def invoke_line(method: str, path: str, body: dict[str, Any] | None) -> str:
+    """The request as ``Invoke-MgGraphRequest`` (Microsoft.Graph.Authentication), its URL and
+    JSON body single-quoted for PowerShell."""
+    return (
+        f"Invoke-MgGraphRequest -Method {checked_method(method)} "
+        f"-Uri {powershell_quote(_request_url(path))} -Body {powershell_quote(_body(body))} "
+        "-ContentType 'application/json'"
+    )
+
+
+def az_rest_line(method: str, path: str, body: dict[str, Any] | None) -> str:
+    """The request as ``az rest`` (Azure CLI) for a POSIX shell: URL and body shell-quoted."""
+    return (
+        f"az rest --method {checked_method(method).lower()} "
+        f"--url {posix_quote(_request_url(path))} "
+        f"--headers Content-Type=application/json --body {posix_quote(_body(body))}"
+    )
+
+
+def checked_method(method: str) -> str:
+    if method not in ("GET", "PATCH", "POST", "DELETE"):
+        raise UnsafeValueError(IdKind.OBJECT_ID, "not an HTTP method")
+    return method

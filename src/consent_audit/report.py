@@ -99,6 +99,11 @@ class PlanStep(ReportModel):
     body: dict[str, Any] | None = None
     powershell: str | None = None
     permission: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    """Every Graph permission the request needs (least privilege, from its API page): what
+    ``Connect-MgGraph -Scopes`` asks for before it."""
+    names: dict[str, str] = Field(default_factory=dict)
+    """What each id in the request is ("Microsoft Graph", "Recruitee (appId ...)", a user)."""
     detail: str | None = None
     trade_off: str | None = None
 
@@ -108,6 +113,42 @@ class PlanStep(ReportModel):
         if self.method is None or self.path is None:
             return None
         return f"{self.method} /v1.0{self.path} {json.dumps(self.body or {})}"
+
+    @property
+    def connect(self) -> str | None:
+        """``Connect-MgGraph -Scopes ...`` that the PowerShell lines need."""
+        from consent_audit.commands import UnsafeValueError, connect_line
+
+        if self.method is None or not self.scopes:
+            return None
+        try:
+            return connect_line(self.scopes)
+        except UnsafeValueError:
+            return None
+
+    @property
+    def invoke(self) -> str | None:
+        """The request as ``Invoke-MgGraphRequest``."""
+        from consent_audit.commands import UnsafeValueError, invoke_line
+
+        if self.method is None or self.path is None:
+            return None
+        try:
+            return invoke_line(self.method, self.path, self.body)
+        except UnsafeValueError:
+            return None
+
+    @property
+    def az_rest(self) -> str | None:
+        """The request as ``az rest`` for a POSIX shell."""
+        from consent_audit.commands import UnsafeValueError, az_rest_line
+
+        if self.method is None or self.path is None:
+            return None
+        try:
+            return az_rest_line(self.method, self.path, self.body)
+        except UnsafeValueError:
+            return None
 
 
 class FindingSubject(ReportModel):

@@ -45,6 +45,9 @@ def test_fix_apply_adds_missing_scopes_and_reaudit_passes(
     assert run.code == 0, run.stdout + run.stderr
     assert "done: Grant admin consent (for everyone) to Recruitee for mailbox sync" in run.stdout
     assert "Mailbox sync: fail -> pass" in run.stdout
+    # The plan's prediction, made offline before anything was sent, against the re-audit.
+    assert "Predicted before sending: After step 2: Mailbox PASS" in run.stdout
+    assert "The re-audit agrees." in run.stdout
     writes = _writes(emu)
     assert len(writes) == 1
     assert writes[0].startswith("PATCH /v1.0/oauth2PermissionGrants/")

@@ -181,7 +181,7 @@ def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanSte
         key = _manual_key(f)
         draft = manual.get(key)
         if draft is None:
-            draft = manual[key] = _manual_draft(ctx, f)
+            draft = manual[key] = _manual_draft(ctx, f, findings)
         draft.findings.append(f)
         draft.rank = max(draft.rank, f.severity.rank)
     ordered = sorted(
@@ -193,9 +193,10 @@ def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanSte
     for n, draft in enumerate(ordered, 1):
         ids = list(dict.fromkeys(f.id for f in draft.findings)) or draft.step.finding_ids
         features = _features(draft.findings) or draft.step.features
-        steps.append(
-            draft.step.model_copy(update={"number": n, "finding_ids": ids, "features": features})
-        )
+        update: dict[str, object] = {"number": n, "finding_ids": ids, "features": features}
+        if draft.step.method is not None:
+            update |= _request_context(ctx, draft.step)
+        steps.append(draft.step.model_copy(update=update))
         for f in draft.findings:
             number_of[id(f)] = n
     by_number = {s.number: s for s in steps}
@@ -210,6 +211,40 @@ def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanSte
         else:
             out.append(f)
     return steps, out
+
+
+CONNECT_SCOPES = {
+    GRANT_WRITE: [GRANT_WRITE],
+    APP_WRITE: [APP_WRITE],
+    ASSIGN_WRITE: [ASSIGN_WRITE, "Application.Read.All"],
+}
+"""Least-privileged delegated permissions per write, from each API page's permissions table
+(microsoft-graph-docs-contrib api-reference/v1.0/api/): oauth2permissiongrant-post.md and
+-update.md (DelegatedPermissionGrant.ReadWrite.All), serviceprincipal-update.md
+(Application.ReadWrite.All), serviceprincipal-post-approleassignedto.md
+(AppRoleAssignment.ReadWrite.All *and* Application.Read.All)."""
+
+
+def _request_context(ctx: AuditContext, step: PlanStep) -> dict[str, object]:
+    """What ``Connect-MgGraph`` must ask for, and a name beside each id the request carries,
+    so a pasted request is not a row of GUIDs."""
+    known: dict[str, str] = {}
+    for app in ctx.apps:
+        sp = app.service_principal
+        label = f"{sp.display_name or 'Recruitee'} (appId {sp.app_id})"
+        known[sp.id] = label
+        for grant in ctx.graph_grants(app):
+            if (grant.consent_type or "").casefold() == "allprincipals":
+                known[grant.id] = f"admin consent of {label} to Microsoft Graph"
+    if ctx.graph_sp is not None:
+        known[ctx.graph_sp.id] = "Microsoft Graph"
+    if ctx.user is not None and ctx.user.user_principal_name:
+        known[ctx.user.id] = ctx.user.user_principal_name
+    text = f"{step.path} {step.body}".casefold()
+    return {
+        "scopes": CONNECT_SCOPES.get(step.permission or "", []),
+        "names": {i: name for i, name in known.items() if i.casefold() in text},
+    }
 
 
 # Graph changes -----------------------------------------------------------------------------
@@ -485,6 +520,51 @@ def _resolving_grant(f: Finding, drafts: list[_Draft], consent_fixed: set[str]) 
     return next((d for d in drafts if "SCOPE_MISSING" in d.step.finding_ids and d.findings), None)
 
 
+_CAUSE_OF_CODE = {
+    "AADSTS70043": ("CA_POLICY_SIGNIN_FREQUENCY", "sign-in frequency"),
+    "AADSTS50076": ("CA_POLICY_REQUIRES", "MFA"),
+    "AADSTS50079": ("CA_POLICY_REQUIRES", "MFA registration"),
+    "AADSTS53003": ("CA_POLICY_BLOCKS", "blocked by Conditional Access"),
+    "AADSTS65001": ("GRANT_REVOKED", "consent missing or removed"),
+}
+"""The finding that names the cause of a sign-in error code, and the cause in a few words
+(entra-docs reference-error-codes; the mechanism texts in data/mechanisms.toml)."""
+
+
+def _sign_in_failure_summary(ctx: AuditContext, f: Finding, findings: list[Finding]) -> str:
+    """The failing sign-ins' step, answered in place: the code, its cause in this tenant (the
+    policy, or the revocation, another finding names) and what to do. ``explain`` stays for
+    codes a person brings; the step does not send them there."""
+    group = next((g for g in f.evidence["codes"] if isinstance(g, dict)), {})
+    code = str(group.get("code", ""))
+    users = group.get("users")
+    who = (
+        "the person whose sign-in failed"
+        if users == 1
+        else f"the {users} people whose sign-in failed"
+        if isinstance(users, int)
+        else "the people whose sign-in failed"
+    )
+    cause_code, words = _CAUSE_OF_CODE.get(code, ("", ""))
+    cause = next((c for c in findings if c.id == cause_code), None)
+    named = ""
+    if cause is not None and cause.id.startswith("CA_POLICY_"):
+        policy = _policy_name(ctx, str(cause.evidence.get("policy_id", "")))
+        named = f", policy '{policy}'" if policy else ""
+    elif code == "AADSTS65001":
+        words = "consent removed, per the audit log" if cause is not None else "consent missing"
+    what = f" ({words}{named})" if words else ""
+    act = "reconnect Recruitee" + (" and complete MFA" if words.startswith("MFA") else "")
+    return f"Sign-ins fail with {code}{what}: ask {who} to {act}"
+
+
+def _policy_name(ctx: AuditContext, policy_id: str) -> str | None:
+    for policy in ctx.snapshot.conditional_access_policies.data or []:
+        if policy.id == policy_id:
+            return policy.display_name or policy.id
+    return None
+
+
 def _manual_key(f: Finding) -> tuple[str, ...]:
     """Findings that one decision settles share a key (one CA policy across two apps)."""
     if f.id.startswith("CA_POLICY_"):
@@ -495,7 +575,7 @@ def _manual_key(f: Finding) -> tuple[str, ...]:
     return (f.id, first)
 
 
-def _manual_draft(ctx: AuditContext, f: Finding) -> _Draft:
+def _manual_draft(ctx: AuditContext, f: Finding, findings: list[Finding]) -> _Draft:
     first = f.remediation[0] if f.remediation else None
     trade = _MANUAL_TRADE_OFF.get(f.id)
     if f.id.startswith("CA_POLICY_"):
@@ -509,8 +589,7 @@ def _manual_draft(ctx: AuditContext, f: Finding) -> _Draft:
     elif f.id == "APP_DUPLICATE" and f.app_object_id is not None:
         return _housekeeping_draft(ctx, f)
     elif f.id == "SIGNIN_FAILURES" and f.evidence.get("codes"):
-        codes = [str(g["code"]) for g in f.evidence["codes"] if isinstance(g, dict)][:3]
-        summary = f"Read what the failed sign-ins mean: consent-audit explain {codes[0]}"
+        summary = _sign_in_failure_summary(ctx, f, findings)
     else:
         summary = _MANUAL_SUMMARY.get(f.id, f.title)
     step = PlanStep(

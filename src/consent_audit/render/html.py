@@ -201,7 +201,11 @@ def _plan_step(step: PlanStep) -> str:
         parts.append(f"<p>{escape(step.detail)}</p>")
     rows = [
         ("Graph", step.graph, True),
+        ("Ids", "; ".join(f"{i} = {n}" for i, n in step.names.items()) or None, False),
+        ("Sign in (PowerShell)", step.connect, True),
         ("PowerShell", step.powershell, True),
+        ("PowerShell request", step.invoke, True),
+        ("Azure CLI (bash)", step.az_rest, True),
         ("Admin center", step.portal_path, False),
         ("Trade-off", step.trade_off, False),
         ("Needs", step.permission, False),

@@ -124,6 +124,14 @@ def _fence(value: str) -> list[str]:
     return [f"   {fence}", f"   {' '.join(value.split())}", f"   {fence}"]
 
 
+def _fence_lines(value: str) -> list[str]:
+    """A fenced block of several commands, one per line."""
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = [f"   {' '.join(line.split())}" for line in value.splitlines()]
+    return [f"   {fence}", *body, f"   {fence}"]
+
+
 def _plan_step(step: PlanStep) -> list[str]:
     fixes = ", ".join(f"`{i}`" for i in step.finding_ids)
     lines = [f"{step.number}. **{text(step.summary)}** (resolves {fixes})"]
@@ -131,8 +139,16 @@ def _plan_step(step: PlanStep) -> list[str]:
         lines += ["", f"   {text(step.detail)}"]
     if step.graph:
         lines += ["", "   Graph:", "", *_fence(step.graph)]
+    if step.names:
+        named = "; ".join(f"{i} = {n}" for i, n in step.names.items())
+        lines += ["", f"   Ids: {text(named)}"]
     if step.powershell:
         lines += ["", "   PowerShell:", "", *_fence(step.powershell)]
+    if step.connect and step.invoke:
+        block = f"{step.connect}\n{step.invoke}"
+        lines += ["", "   PowerShell request:", "", *_fence_lines(block)]
+    if step.az_rest:
+        lines += ["", "   Azure CLI (bash):", "", *_fence(step.az_rest)]
     if step.portal_path:
         lines += ["", f"   Admin center: {text(step.portal_path)}"]
     if step.trade_off:

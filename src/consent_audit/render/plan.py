@@ -22,6 +22,14 @@ from consent_audit.report import (
 )
 
 PLAN_HEADING = "Do this next"
+COMMAND_LABELS = (
+    "Graph: ",
+    "PowerShell: ",
+    "Sign in (PowerShell): ",
+    "PowerShell request: ",
+    "Azure CLI (bash): ",
+)
+"""Lines that hold a command: printed whole, never wrapped (a copy takes the whole line)."""
 PLAN_INTRO = (
     "One plan for the whole audit, in order: each step unblocks what follows. Changes "
     "consent-audit can make show their Graph request (consent-audit fix --apply sends them); "
@@ -129,8 +137,17 @@ def plan_step_lines(step: PlanStep, indent: str = "   ") -> list[str]:
         lines.append(f"{indent}{step.detail}")
     if step.graph:
         lines.append(f"{indent}Graph: {step.graph}")
+    if step.names:
+        named = "; ".join(f"{i} = {name}" for i, name in step.names.items())
+        lines.append(f"{indent}Ids: {named}")
+    if step.connect:
+        lines.append(f"{indent}Sign in (PowerShell): {step.connect}")
     if step.powershell:
         lines.append(f"{indent}PowerShell: {step.powershell}")
+    if step.invoke:
+        lines.append(f"{indent}PowerShell request: {step.invoke}")
+    if step.az_rest:
+        lines.append(f"{indent}Azure CLI (bash): {step.az_rest}")
     if step.portal_path:
         lines.append(f"{indent}Admin center: {step.portal_path}")
     if step.trade_off:

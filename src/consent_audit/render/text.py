@@ -53,6 +53,7 @@ from consent_audit.render.common import (
     what_if_fallback_line,
 )
 from consent_audit.render.plan import (
+    COMMAND_LABELS,
     PLAN_HEADING,
     FirstMention,
     consent_words,
@@ -371,7 +372,7 @@ def _plan_in_full(report: Report, console: Console) -> None:
             _wrapped(Text(f"{number} ", style="bold"), summary, console.width), soft_wrap=True
         )
         for line in rest:
-            if line.lstrip().startswith(("Graph: ", "PowerShell: ")):
+            if line.lstrip().startswith(COMMAND_LABELS):
                 console.print(Text(line), soft_wrap=True)
             else:
                 console.print(_indented(line, console.width), soft_wrap=True)
