@@ -467,6 +467,8 @@ def render_plan(report: Report) -> str:
     lines = [f"Fix plan ({len(report.plan)} step(s), in this order):"]
     for step in report.plan:
         lines += plan_step_lines(step)
+    if report.prediction is not None:
+        lines.append(f"{report.prediction.summary} (worked out offline, before any change)")
     return clean_lines("\n".join(lines))
 
 

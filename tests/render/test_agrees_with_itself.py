@@ -251,3 +251,22 @@ def test_every_format_says_the_worst_verdict_and_shows_the_gate(fail_on: str) ->
     props = {p.get("name"): p.get("value") for p in ET.fromstring(xml).iter("property")}
     assert props["status"] == worst
     assert props["exit_code"] == str(report["gate"]["exit_code"])
+
+
+# The plan proves itself: its prediction in every format ----------------------------------
+
+
+def test_the_prediction_is_shown_wherever_the_plan_is() -> None:
+    args = ("check", "--demo", "--user", "adele.vance@contoso.com")
+    report = _report(*args)
+    summary = report["prediction"]["summary"]
+    assert summary.startswith("After step")
+    assert [p["name"] for p in report["prediction"]["features"]] == [
+        f["name"] for f in report["features"]
+    ]
+    flat = " ".join(summary.split())
+    for extra in ([], ["--details"], ["--format", "markdown"], ["--format", "html"]):
+        _, out = _cli(*args, *extra)
+        assert flat in " ".join(out.split()), extra
+    _, planned = _cli("fix", "--demo", "--user", "adele.vance@contoso.com")
+    assert flat in " ".join(planned.split())

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from consent_audit.cli_remediation import render_prediction_check
 from consent_audit.evaluate import evaluate
 from consent_audit.manifest import load_manifest
 from consent_audit.render.plan import plan_step_lines
@@ -134,6 +133,8 @@ def _report_with(statuses: dict[str, VerdictStatus]) -> Any:
 
 
 def test_fix_apply_says_where_the_re_audit_differs_from_the_prediction() -> None:
+    from consent_audit.cli_remediation import render_prediction_check
+
     before = evaluate(load_snapshot(EXAMPLES / "partial-scopes.json"), load_manifest())
     assert before.prediction is not None
     steps = before.prediction.steps

@@ -229,6 +229,11 @@ def _plan(report: Report) -> str:
     parts.append('<ol class="fix plan">')
     parts += [_plan_step(step) for step in report.plan]
     parts.append("</ol>")
+    if report.prediction is not None:
+        parts.append(
+            f'<p class="prediction"><b>{escape(report.prediction.summary)}</b> '
+            '<span class="small">(worked out offline, before any change)</span></p>'
+        )
     return "\n".join(parts)
 
 

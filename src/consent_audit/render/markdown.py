@@ -164,6 +164,11 @@ def _plan(report: Report) -> list[str]:
     lines = [text(PLAN_INTRO), ""]
     for step in report.plan:
         lines += _plan_step(step)
+    if report.prediction is not None:
+        lines += [
+            f"**{text(report.prediction.summary)}** (worked out offline, before any change)",
+            "",
+        ]
     return lines
 
 

@@ -467,6 +467,9 @@ def render_to_console(report: Report, console: Console, *, details: bool = False
     console.print()
     if report.plan:
         _plan_in_full(report, console)
+        if report.prediction is not None:
+            summary = f"{report.prediction.summary} (worked out offline, before any change)"
+            console.print(_wrapped(Text(), summary, width), style="bold", soft_wrap=True)
         console.print()
     once = FirstMention()
     mine = [f for f in report.findings if not is_leftover_finding(report, f)]
