@@ -195,7 +195,9 @@ def main() -> None:
         for _ in range(args.runs):
             for command, argv in COMMANDS.items():
                 for name, python in versions.items():
-                    cpu, _ = run_cpu([script_of(python), *argv], base_env())
+                    cpu, done = run_cpu([script_of(python), *argv], base_env())
+                    if done.returncode != 0:  # every command here succeeds (--fail-on never)
+                        raise SystemExit(f"{name}: {command} exited {done.returncode}")
                     results[(command, name)].append(cpu)
             if emulator is not None:
                 for name, python in versions.items():
@@ -214,16 +216,20 @@ def main() -> None:
     names = list(versions)
     commands = [*COMMANDS, *([] if emulator is None else [LIVE_FIRST, LIVE_WHOLE])]
     print(f"\nCPU seconds (user + system), median (min-max) of {args.runs} interleaved runs\n")
-    header = "| command | " + " | ".join(names) + (" | change |" if len(names) == 2 else " |")
+    # The last version's change against each earlier one (medians).
+    last, earlier = names[-1], names[:-1]
+    header = "| command | " + " | ".join(names) + " |"
+    header += "".join(f" {last} vs {name} |" for name in earlier)
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
     for command in commands:
         cells = [fmt(results[(command, name)]) for name in names]
-        change = ""
-        if len(names) == 2:
-            a, b = (statistics.median(results[(command, n)]) for n in names)
-            change = f" {100 * (b - a) / a:+.0f}% |"
-        print(f"| `{command}` | " + " | ".join(cells) + " |" + change)
+        after = statistics.median(results[(command, last)])
+        changes = ""
+        for name in earlier:
+            before = statistics.median(results[(command, name)])
+            changes += f" {100 * (after - before) / before:+.0f}% |"
+        print(f"| `{command}` | " + " | ".join(cells) + " |" + changes)
     if args.importtime:
         for name, python in versions.items():
             print(f"\npython -X importtime, check --demo, {name} (median of {args.importtime}):")
