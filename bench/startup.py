@@ -29,9 +29,9 @@ Before measuring, each version's package is byte-compiled (``python -m compileal
 only writes what is stale): where ``PYTHONDONTWRITEBYTECODE`` is set (these machines), an
 editable install would otherwise recompile its sources on every start.
 
-``--importtime N``: also the top 10 of ``python -X importtime`` for ``check --demo`` per
-version: the median over N runs of each module's own import time, summed per top-level
-package (``consent_audit`` split by subpackage).
+``--importtime N``: also the top 10 of ``python -X importtime`` for ``check --demo`` and
+``explain AADSTS65001`` per version: the median over N runs of each module's own import
+time, summed per top-level package (``consent_audit`` split by subpackage).
 """
 
 from __future__ import annotations
@@ -231,10 +231,11 @@ def main() -> None:
             changes += f" {100 * (after - before) / before:+.0f}% |"
         print(f"| `{command}` | " + " | ".join(cells) + " |" + changes)
     if args.importtime:
-        for name, python in versions.items():
-            print(f"\npython -X importtime, check --demo, {name} (median of {args.importtime}):")
-            for line in importtime_top(python, COMMANDS["check --demo"], args.importtime):
-                print("  " + line)
+        for command in ("check --demo", "explain AADSTS65001"):
+            for name, python in versions.items():
+                print(f"\npython -X importtime, {command}, {name} (median of {args.importtime}):")
+                for line in importtime_top(python, COMMANDS[command], args.importtime):
+                    print("  " + line)
 
 
 if __name__ == "__main__":
