@@ -64,11 +64,10 @@ def main() -> None:
         a, b = report(python_a, argv), report(python_b, argv)
         if a != b:
             print(f"DIFFERENT: consent-audit {' '.join(argv)} (exit {a[0]} / {b[0]})")
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    a[1].splitlines(True), b[1].splitlines(True), name_a, name_b, n=2
-                )
+            diff = difflib.unified_diff(
+                a[1].splitlines(True), b[1].splitlines(True), name_a, name_b, n=2
             )
+            sys.stdout.writelines(list(diff)[:80])
             raise SystemExit(1)
         compared += 1
     print(f"{compared} JSON reports identical between {name_a} and {name_b} (generated_at aside)")
