@@ -309,3 +309,29 @@ def test_a_several_user_snapshot_is_audited_for_the_reporter_and_every_report_sa
     old = runner.invoke(app, ["check", "-s", str(THREE), "--format", "json"])
     assert json.loads(old.stdout)["user"] is None
     assert "holds 3 users" in old.stderr
+
+
+@pytest.mark.parametrize("kind", ["text", "markdown", "json"])
+def test_unredact_names_the_group_a_policy_excludes(tmp_path: Path, kind: str) -> None:
+    """A redacted report names the group CA900 excludes by its pseudonym (not "1 group(s)"),
+    and unredact maps it back to the customer's group name and object id."""
+    own, sent, key = _files(
+        tmp_path, TENANTS / "ca-block-excluded-admins.json", "miriam.graham@woodgrovebank.com"
+    )
+    real_id = "1e78782f-f4d3-4ebc-b672-7f85a20c7458"
+    report = _support_reports(tmp_path, sent)[kind]
+    before = report.read_text(encoding="utf-8")
+    assert "group(s)" not in before
+    assert "CA-Exclude-Tier0-Admins" not in before
+    assert real_id not in before
+    assert re.search(r"group 'Group [0-9a-f]{8}'", before)
+    result = runner.invoke(app, ["unredact", str(report), "-s", str(own), "--redact-key", str(key)])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "group 'CA-Exclude-Tier0-Admins'" in out.replace("\\-", "-")
+    if kind == "json":
+        rows = json.loads(out)["conditional_access"]
+        excluded = [p for row in rows for p in row["excluded"] if p["kind"] == "group"]
+        assert {"kind": "group", "id": real_id, "display_name": "CA-Exclude-Tier0-Admins"} in (
+            excluded
+        )

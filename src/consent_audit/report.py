@@ -360,6 +360,16 @@ class ConditionalAccessSource(ReportModel):
     detail: str
 
 
+class CaPrincipal(ReportModel):
+    """A user, group or directory role a Conditional Access policy names, by the best name the
+    snapshot holds (evaluate/ca_names.py); ``display_name`` is None when it holds none."""
+
+    kind: str
+    """``user``, ``group`` or ``role`` (a directory role template id)."""
+    id: str
+    display_name: str | None = None
+
+
 class ConditionalAccessRow(ReportModel):
     """A Conditional Access policy that targets Recruitee, and what it does to it."""
 
@@ -369,6 +379,11 @@ class ConditionalAccessRow(ReportModel):
     app_object_id: str
     targets: str
     users: str
+    """Who it targets in one line: the first few of each kind by name, then "and N more"."""
+    included: list[CaPrincipal] = Field(default_factory=list)
+    """Every user, group and role it includes by id (``All`` and guests are in ``users``)."""
+    excluded: list[CaPrincipal] = Field(default_factory=list)
+    """Every user, group and role it excludes: whether the person who syncs is among them."""
     applies_to_user: bool | None = None
     grant_controls: list[str] = Field(default_factory=list)
     session_controls: list[str] = Field(default_factory=list)

@@ -371,19 +371,47 @@ def test_signin_frequency_points_to_refresh_failures_when_the_log_shows_them() -
     assert first_broken_link(report, "mailbox") == "session"
 
 
-def test_block_on_recruitee_itself_stops_connecting_only() -> None:
+def test_block_on_recruitee_itself_stops_connecting_and_may_stop_mailbox_refreshes() -> None:
     """A policy on Recruitee's own appId applies when a person connects (ID token), so a block
-    there fails every feature; device controls there are met on the person's device."""
+    there fails every feature; it may also cover the mailbox's refreshes, which ask for an ID
+    token (openid): the text says "may", never that those connected keep syncing."""
     block = ca_policy(include_apps=[RECRUITEE_APP_ID], display_name="Block Recruitee")
     f = one(run(with_ca_policy(healthy(), block)), "CA_POLICY_BLOCKS")
     assert f.features == ["mailbox", "calendar", "rooms"]
     assert "cannot connect Recruitee" in f.detail
+    assert "may stop their mailbox refreshes" in f.detail
+    assert "keep syncing" not in f.detail
     assert f.evidence["at_connect"] is True
     assert f.evidence["background_features"] == []
 
-    device = ca_policy(include_apps=[RECRUITEE_APP_ID], controls=["compliantDevice"])
+
+@pytest.mark.parametrize("control", ["compliantDevice", "domainJoinedDevice"])
+def test_device_control_on_recruitee_itself_may_apply_to_mailbox_refreshes(control: str) -> None:
+    """entra-behaviour.md: a confidential client that asks for an ID token is also a target,
+    so a policy on Recruitee's appId may apply to refreshes of the mailbox (openid is among
+    its scopes): not documented either way. The mailbox is unknown, never a certain pass;
+    calendar and rooms (no openid) are not touched (concept-conditional-access-cloud-apps)."""
+    device = ca_policy(
+        include_apps=[RECRUITEE_APP_ID], controls=[control], display_name="Devices for Recruitee"
+    )
     report = run(with_ca_policy(healthy(), device))
-    assert [c for c in codes(report) if c.startswith("CA_")] == []
+    f = one(report, "CA_POLICY_UNDETERMINED")
+    assert f.features == ["mailbox"]
+    assert "may apply to them too" in f.detail
+    assert "not documented either way" in f.detail
+    assert "does not" not in f.detail
+    assert f.evidence["not_evaluated"][0]["condition"] == "Recruitee's own appId"
+    assert statuses(report) == {"mailbox": "unknown", "calendar": "pass", "rooms": "pass"}
+    (row,) = [r for r in report.conditional_access if r.display_name == "Devices for Recruitee"]
+    assert "unknown for Recruitee" in row.effect
+    assert "none for Recruitee" not in row.effect
+
+
+def test_mfa_on_recruitee_itself_may_apply_to_mailbox_refreshes_met_by_the_claim() -> None:
+    policy = ca_policy(include_apps=[RECRUITEE_APP_ID], controls=["mfa"], display_name="MFA R")
+    report = run(with_ca_policy(healthy(), policy))
+    (row,) = [r for r in report.conditional_access if r.display_name == "MFA R"]
+    assert "may also apply to mailbox refreshes" in row.effect
     assert statuses(report) == ALL_PASS
 
 
@@ -771,15 +799,16 @@ def test_report_only_undetermined_policy_is_report_only_information() -> None:
 
 def test_conditions_for_a_connect_make_a_location_block_conditional() -> None:
     """A block on Recruitee's own appId from some countries stops people connecting only from
-    there: context, not a failure, and not a question about Recruitee's servers."""
+    there: context, not a failure. It may also cover the mailbox's refreshes (they ask for an
+    ID token), from Recruitee's servers, whose country is unknown: mailbox unknown."""
     policy = ca_policy(
         include_apps=[RECRUITEE_APP_ID],
         locations=ConditionalAccessLocations(include_locations=["blocked-countries"]),
     )
     report = run(with_ca_policy(healthy(), policy))
 
-    assert _ca_codes(report) == ["CA_POLICY_CONDITIONAL"]
-    assert statuses(report) == ALL_PASS
+    assert _ca_codes(report) == ["CA_POLICY_UNDETERMINED", "CA_POLICY_CONDITIONAL"]
+    assert statuses(report) == {"mailbox": "unknown", "calendar": "pass", "rooms": "pass"}
     view = conditions_for(policy, refresh=False)
     assert view.state is Condition.ONLY_WHILE
     assert conditions_for(policy, refresh=True).state is Condition.UNKNOWN
@@ -792,3 +821,41 @@ def test_controls_for_refresh_follow_the_operator() -> None:
     assert controls_for_refresh(either).need is Need.MFA_CLAIM
     assert controls_for_refresh(both).need is Need.UNMET
     assert controls_for_refresh(ca_policy()).need is Need.BLOCK
+
+
+# ------------------------------------------------------------------ who a policy names
+
+
+def test_excluded_users_groups_and_roles_are_named_first_three_then_how_many_more() -> None:
+    """Not "except 1 group(s)": each excluded group is named from the snapshot (the audited
+    user's groups), else by object id; the line names three of a kind and counts the rest;
+    the row keeps every one (JSON)."""
+    groups = [GROUP, NESTED_PARENT, *(f"9e000000-0000-0000-0000-0000000000d{i}" for i in range(3))]
+    policy = ca_policy(
+        include_apps=[EXCHANGE_ONLINE],
+        exclude_users=[USER_ID],
+        exclude_groups=groups,
+        include_roles=[ROLE],
+        include_users=[],
+        display_name="Named",
+    )
+    snap = with_user(
+        with_ca_policy(healthy(), policy),
+        group_display_names={GROUP: "Sync staff", NESTED_PARENT: "Break glass"},
+    )
+    report = run(snap)
+    (row,) = [r for r in report.conditional_access if r.display_name == "Named"]
+    assert row.users == (
+        "role 'Global Administrator' except user 'Megan Bowen'; groups 'Sync staff', "
+        "'Break glass', 9e000000-0000-0000-0000-0000000000d0 and 2 more"
+    )
+    assert "group(s)" not in row.users
+    assert [(p.kind, p.id, p.display_name) for p in row.excluded if p.kind == "group"] == [
+        ("group", GROUP, "Sync staff"),
+        ("group", NESTED_PARENT, "Break glass"),
+        *(("group", g, None) for g in groups[2:]),
+    ]
+    assert [(p.kind, p.display_name) for p in row.included] == [("role", "Global Administrator")]
+    excluded_user = next(p for p in row.excluded if p.kind == "user")
+    assert excluded_user.id == USER_ID
+    assert excluded_user.display_name

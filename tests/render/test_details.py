@@ -198,7 +198,10 @@ def test_ca_table_says_the_lockdown_policy_blocks_nestor() -> None:
     row = next(r for r in table.rows if r[0].startswith("CA900"))
     assert row[3:] == ["yes", "block", "-", "blocks Recruitee"]
     md = render_markdown(report)
-    assert "| enabled | all users except 1 user(s), 1 group(s) | yes | block | - | blocks" in md
+    assert (
+        "| enabled | all users except user 76e6084b-4e00-4221-8260-5d7b074762bd; group "
+        "'CA-Exclude-Tier0-Admins' | yes | block | - | blocks"
+    ) in md
     html = render_html(report)
     assert '<td data-label="Effect on Recruitee">blocks Recruitee</td>' in html
 

@@ -12,9 +12,14 @@ Rules encoded (each read in Microsoft's documentation):
   - rooms (only low-privilege directory scopes such as User.ReadBasic.All) is "evaluated as
     directory access", Windows Azure Active Directory (00000002-0000-0000-c000-000000000000),
     or All resources (same page, "New Conditional Access behavior ...");
-  - a policy on Recruitee's own appId applies when a person connects (the interactive sign-in
-    that requests an ID token), not to background refreshes: a block there stops connecting;
-    MFA or device controls there are met on the person's device when they connect;
+  - a policy on Recruitee's own appId applies when a person connects: "Conditional Access
+    applies to the resources requested by the client and the confidential client itself if
+    it requests an ID token" (concept-conditional-access-cloud-apps.md, "Conditional Access
+    for different client types"). The mailbox feature asks for ``openid``, so its refreshes
+    may request an ID token too: whether such a policy covers them is not documented either
+    way, so the tool says "may", never "does not" (mailbox unknown, CA_POLICY_UNDETERMINED,
+    for controls a server cannot meet; MFA is met by the claim of that connect). A block
+    there stops connecting;
   - excluding Recruitee from an All-resources policy does not exempt its Exchange or
     directory token requests ("Conditional Access continues to be enforced based on the
     SharePoint resource", same page), so it is never offered as the fix.
@@ -46,10 +51,11 @@ Rules encoded (each read in Microsoft's documentation):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from consent_audit.evaluate import remediation, what_if
+from consent_audit.evaluate import ca_names, remediation, what_if
 from consent_audit.evaluate.availability import rerun_command
 from consent_audit.evaluate.ca_conditions import (
     Applicability,
@@ -174,11 +180,14 @@ def applies_to_user(policy: ConditionalAccessPolicy, user: AuditedUser) -> bool:
     )
 
 
-def audience(policy: ConditionalAccessPolicy) -> str | None:
-    """Who a policy targets, in words; ``None`` when it targets nobody."""
+def audience(policy: ConditionalAccessPolicy, names: Mapping[str, str] | None = None) -> str | None:
+    """Who a policy targets, in words, naming users, groups and roles by the best name the
+    snapshot holds (``names``, ca_names.directory_names; else the object id), the first few
+    of each kind; ``None`` when it targets nobody."""
     users = policy.conditions.users
     if users is None:
         return None
+    known = names or {}
     inc = [u for u in users.include_users if u.casefold() != "none"]
     if not (
         inc or users.include_groups or users.include_roles or users.include_guests_or_external_users
@@ -188,24 +197,18 @@ def audience(policy: ConditionalAccessPolicy) -> str | None:
     if any(u.casefold() == "all" for u in inc):
         parts.append("all users")
     else:
-        named = [u for u in inc if u.casefold() not in ("all",)]
-        if named:
-            parts.append(f"{len(named)} user(s)")
-        if users.include_groups:
-            parts.append(f"{len(users.include_groups)} group(s)")
-        if users.include_roles:
-            parts.append(f"{len(users.include_roles)} role(s)")
-        if users.include_guests_or_external_users:
+        parts.extend(ca_names.summary(ca_names.assigned(policy, known, include=True)))
+        if users.include_guests_or_external_users or any(
+            u.casefold() == "guestsorexternalusers" for u in inc
+        ):
             parts.append("guests")
-    excluded = []
-    if users.exclude_users:
-        excluded.append(f"{len(users.exclude_users)} user(s)")
-    if users.exclude_groups:
-        excluded.append(f"{len(users.exclude_groups)} group(s)")
-    if users.exclude_roles:
-        excluded.append(f"{len(users.exclude_roles)} role(s)")
-    text = ", ".join(parts)
-    return f"{text} except {', '.join(excluded)}" if excluded else text
+    excluded = ca_names.summary(ca_names.assigned(policy, known, include=False))
+    if users.exclude_guests_or_external_users or any(
+        u.casefold() == "guestsorexternalusers" for u in users.exclude_users
+    ):
+        excluded.append("guests")
+    text = "; ".join(parts)
+    return f"{text} except {'; '.join(excluded)}" if excluded else text
 
 
 def _narrowing(policy: ConditionalAccessPolicy) -> list[str]:
@@ -316,8 +319,9 @@ def check_conditional_access(ctx: AuditContext, out: Outcome) -> None:
         return  # the user could not be read; USER_NOT_FOUND or DATA_UNAVAILABLE says so
     features = _feature_scopes(ctx)
     view = what_if.what_if_view(ctx)
+    names = ca_names.directory_names(ctx.snapshot)
     for policy in part.data or []:
-        who = audience(policy) or "the users Entra's What-If names"
+        who = audience(policy, names) or "the users Entra's What-If names"
         for app in ctx.apps:
             target, decision = policy_targeting(ctx, policy, app.service_principal, features, view)
             for disagreement in decision.findings:
@@ -459,6 +463,53 @@ def _background_effect(
     return None
 
 
+ID_TOKEN_SCOPE = "openid"
+
+
+def id_token_features(ctx: AuditContext, target: Targeting) -> tuple[str, ...]:
+    """Features a policy on Recruitee's own appId *may* cover on refresh as well as at
+    connect: those whose scopes ask for an ID token (``openid``; the mailbox), when the
+    policy covers the connect but not already their resource. Entra applies a policy to "the
+    confidential client itself if it requests an ID token" (entra-docs
+    concept-conditional-access-cloud-apps.md); whether a refresh that asks for ``openid``
+    counts is not documented either way."""
+    if not target.at_connect:
+        return ()
+    return tuple(
+        f.name
+        for f in ctx.manifest.features
+        if f.name not in target.features and any(s.casefold() == ID_TOKEN_SCOPE for s in f.scopes)
+    )
+
+
+def _id_token_effect(
+    policy: ConditionalAccessPolicy,
+    view: RecruiteeView,
+    features: tuple[str, ...],
+    subject: str,
+) -> PolicyEffect | None:
+    """What a policy on Recruitee's appId may do to refreshes that ask for an ID token: the
+    background reading with one more unknown condition (that it covers them at all)."""
+    if not features or view.refresh.state is Applies.NO:
+        return None
+    note = ConditionNote(
+        "Recruitee's own appId",
+        Applies.UNKNOWN,
+        "it targets Recruitee itself, and Microsoft applies such a policy to a confidential "
+        "client that requests an ID token; Recruitee's "
+        f"{', '.join(features)} refreshes ask for one ({ID_TOKEN_SCOPE}), so it may apply to "
+        "them too (not documented either way)",
+        "the sign-in log's non-interactive sign-ins of Recruitee show whether this policy was "
+        "applied to its refreshes (Conditional Access tab)",
+    )
+    maybe = RecruiteeView(
+        Applicability(Applies.UNKNOWN, (*view.refresh.notes, note)), view.connect, view.controls
+    )
+    target = Targeting(features, True, "Recruitee itself")
+    effect = _background_effect(policy, maybe, target, subject)
+    return effect if isinstance(effect, PolicyEffect) else None
+
+
 def policy_effects(
     ctx: AuditContext,
     policy: ConditionalAccessPolicy,
@@ -471,7 +522,9 @@ def policy_effects(
     Background sync (``target.features``) and connecting (``target.at_connect``) are judged
     separately: only a block stops connecting (MFA and device controls are met on the
     person's own device when they connect); Recruitee's refreshes are judged by
-    ca_conditions.py as a confidential client's, from its own servers.
+    ca_conditions.py as a confidential client's, from its own servers. A policy on
+    Recruitee's appId may also cover refreshes that ask for an ID token
+    (:func:`id_token_features`): never said not to.
     """
     subject = ctx.user.user_principal_name if ctx.user else who
     if len(ctx.apps) > 1:
@@ -484,13 +537,23 @@ def policy_effects(
     background = _background_effect(policy, view, target, subject)
     connect = view.connect.state if target.at_connect else Applies.NO
     blocks = view.controls.need is Need.BLOCK
+    maybe = id_token_features(ctx, target)
+    may_refresh = None
+    if background is None and not (blocks and connect is Applies.YES):
+        background = may_refresh = _id_token_effect(policy, view, maybe, subject)
     if background == "block" or (blocks and connect is Applies.YES):
         at_connect = blocks and connect is Applies.YES
         features = tuple(ctx.feature_names) if at_connect else target.features
         what = (
             "connecting: people cannot connect Recruitee (the policy applies to the sign-in "
-            "when they connect), and those connected keep syncing only until they must "
-            "reconnect"
+            + (
+                "when they connect); those connected sync at most until they must reconnect, "
+                f"and it may stop their {', '.join(maybe)} refreshes sooner (they ask for an ID "
+                "token; not documented either way)"
+                if maybe
+                else "when they connect), and those connected keep syncing only until they must "
+                "reconnect"
+            )
             if at_connect and background != "block"
             else "Recruitee's token requests, so sync cannot run"
         )
@@ -513,7 +576,7 @@ def policy_effects(
         effects.append(background)
     if blocks and connect is Applies.UNKNOWN:
         notes = view.connect.with_effect(Applies.UNKNOWN)
-        if effects and effects[0].code == "CA_POLICY_UNDETERMINED":
+        if effects and effects[0].code == "CA_POLICY_UNDETERMINED" and effects[0] != may_refresh:
             first = effects[0]
             effects[0] = PolicyEffect(
                 first.code, first.detail, first.change, tuple(ctx.feature_names), first.unknown
@@ -530,7 +593,7 @@ def policy_effects(
                     tuple(notes),
                 )
             )
-    elif blocks and connect is Applies.ONLY_WHILE and not effects:
+    elif blocks and connect is Applies.ONLY_WHILE and all(e == may_refresh for e in effects):
         while_ = "; ".join(n.detail for n in view.connect.with_effect(Applies.ONLY_WHILE))
         effects.append(
             PolicyEffect(
@@ -714,7 +777,16 @@ def _row_effect(
             "(AADSTS50076 in the sign-in log shows who did not)"
         )
     elif _requires_mfa(policy) and target.at_connect:
-        words.append("MFA: met at connect")
+        maybe = id_token_features(ctx, target)
+        words.append(
+            "MFA: met at connect"
+            + (
+                f"; may also apply to {', '.join(maybe)} refreshes (they ask for an ID token), "
+                "met by the MFA claim of that connect"
+                if maybe and view.refresh.state is not Applies.NO
+                else ""
+            )
+        )
     if words:
         return ", ".join(words)
     if target.features and view.refresh.state is Applies.NO:
@@ -729,9 +801,10 @@ def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
     part = ctx.snapshot.conditional_access_policies
     view = what_if.what_if_view(ctx)
     rows: list[ConditionalAccessRow] = []
+    names = ca_names.directory_names(ctx.snapshot)
     for policy in part.data or [] if part.ok else []:
         static_row = policy.state.casefold() != "disabled" and not _legacy_only(policy)
-        who = audience(policy)
+        who = audience(policy, names)
         controls, session = _controls(policy)
         conditions = _narrowing(policy)
         if policy.conditions.client_app_types:
@@ -765,6 +838,8 @@ def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
                     app_object_id=sp.id,
                     targets=target.reason,
                     users=shown,
+                    included=ca_names.assigned(policy, names, include=True),
+                    excluded=ca_names.assigned(policy, names, include=False),
                     applies_to_user=applies,
                     grant_controls=controls,
                     session_controls=session,
