@@ -8,6 +8,7 @@ and the demo.
 from __future__ import annotations
 
 import functools
+import html as html_module
 import json
 import re
 import shlex
@@ -166,6 +167,18 @@ def test_the_leftover_is_one_housekeeping_line_last_and_never_stops_sync() -> No
         for case in ET.fromstring(xml).iter("testcase"):
             if DEMO_LEFTOVER in (case.get("name") or ""):
                 assert case.find("failure") is None, (fail_on, case.get("name"))
+    for fmt in ("markdown", "html"):
+        _, doc = _cli(*args, "--format", fmt)
+        doc = html_module.unescape(doc) if fmt == "html" else doc.replace("\\", "")
+        before, _, after = doc.partition("Leftover application")
+        assert after, fmt
+        leftover_id = next(a["object_id"] for a in report["apps"] if a["in_use"] is False)
+        for f in report["findings"]:  # each leftover finding only under its heading
+            if f["app_object_id"] == leftover_id and f["id"] != "APP_DUPLICATE":
+                words = f["detail"].split()[-6:]  # its own closing words, as rendered
+                assert " ".join(words) in " ".join(after.split()), (fmt, f["id"])
+        findings_part = before.split("Findings", 2)[-1]
+        assert "Not the Recruitee app in use" not in findings_part, fmt
     _, html = _cli(*args, "--format", "html")
     calendar = html.split("<h3>Calendar sync</h3>", 1)[1].split("</section>", 1)[0]
     assert 'class="badge warn"' not in calendar

@@ -116,7 +116,7 @@ _MANUAL_SUMMARY = {
     "CA_UNREADABLE": "Audit again as Global Reader to read Conditional Access",
     "DATA_PARTIAL": "Audit again as Global Reader; look up any item Graph sent unreadable",
     "GRANT_REVOKED": "Ask the affected users to reconnect Recruitee",
-    "SIGNIN_FAILURES": "Read what the failed sign-ins mean with consent-audit explain",
+    "SIGNIN_FAILURES": "Look up the failed Recruitee sign-ins in the sign-in log",
 }
 
 

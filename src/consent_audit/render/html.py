@@ -35,6 +35,7 @@ from consent_audit.render.common import (
     finding_anchor,
     gate_lines,
     headline_status,
+    is_leftover_finding,
     leftover_ids,
     not_checked_line,
     source_label,
@@ -434,7 +435,19 @@ def render_html(report: Report, options: RenderOptions | None = None) -> str:
         f'<h2 id="findings">Findings ({len(report.findings)})</h2>',
     ]
     if report.findings:
-        parts += [_finding(report, i, f, options) for i, f in enumerate(report.findings, 1)]
+        numbered = list(enumerate(report.findings, 1))
+        parts += [
+            _finding(report, i, f, options)
+            for i, f in numbered
+            if not is_leftover_finding(report, f)
+        ]
+        # A leftover app's findings under it: not in use, so none of them stops sync.
+        for app in report.apps:
+            found = [(i, f) for i, f in numbered if f.app_object_id == app.object_id]
+            if app.in_use is False and found:
+                label = app_label(report, app.object_id)
+                parts.append(f"<h2>Leftover application {escape(label)}: not in use</h2>")
+                parts += [_finding(report, i, f, options) for i, f in found]
     else:
         parts.append("<p>No findings.</p>")
     parts.append(_details_section(report))

@@ -35,6 +35,7 @@ from consent_audit.render.common import (
     fails_run,
     gate_lines,
     headline_status,
+    is_leftover_finding,
     not_checked_line,
     source_label,
     step_lines,
@@ -360,7 +361,16 @@ def render_markdown(report: Report, options: RenderOptions | None = None) -> str
     ]
     if report.findings:
         for f in report.findings:
-            lines += _finding(report, f, options)
+            if not is_leftover_finding(report, f):
+                lines += _finding(report, f, options)
+        # A leftover app's findings under it: not in use, so none of them stops sync.
+        for app in report.apps:
+            found = [f for f in report.findings if f.app_object_id == app.object_id]
+            if app.in_use is False and found:
+                label = app_label(report, app.object_id)
+                lines += [f"## Leftover application {text(label)}: not in use", ""]
+                for f in found:
+                    lines += _finding(report, f, options)
     else:
         lines += ["No findings.", ""]
     lines += _details(report)
