@@ -279,3 +279,64 @@ def test_the_run_is_frozen_before_the_exit_collection() -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     frozen = int(proc.stderr.rsplit("FROZEN ", 1)[1].split()[0])
     assert frozen > 10_000  # the models, schemas, commands and report (~40,000 objects)
+
+
+@pytest.mark.parametrize("columns", ["80", "52"])
+def test_the_top_level_help_is_the_whole_apps_page(columns: str) -> None:
+    """``--help`` lists the commands without building their parameters; the page is the one
+    the whole app prints, at any width."""
+    import os
+
+    env = {**os.environ, "COLUMNS": columns}
+    listed = subprocess.run(
+        [sys.executable, "-c", "from consent_audit.cli import main; main()", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    whole = subprocess.run(
+        [sys.executable, "-c", "from consent_audit.cli import app; app()", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert listed.returncode == whole.returncode == 0
+    assert "Commands" in listed.stdout
+    assert listed.stdout == whole.stdout
+
+
+PARAMS_BUILT = """
+import json, sys
+import typer.main
+built = {}
+original = typer.main.get_command_from_info
+def counting(command_info, *args, **kwargs):
+    command = original(command_info, *args, **kwargs)
+    built[command.name] = len(command.params)
+    return command
+typer.main.get_command_from_info = counting
+from consent_audit.cli import main
+sys.argv = ["consent-audit", "--help"]
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nBUILT " + json.dumps(built) + "\\n")
+"""
+
+
+def test_the_top_level_help_builds_no_command_parameters() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", PARAMS_BUILT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    built = json.loads(proc.stderr.rsplit("BUILT ", 1)[1].splitlines()[0])
+    assert built["check"] == 0
+    assert built["explain"] == 0

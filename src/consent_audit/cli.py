@@ -736,6 +736,8 @@ def _only_the_command(argv: list[str]) -> typer.Typer:
     and errors are the same; anything else (``--help``, ``--version``, a typo that wants the
     list of commands) gets the whole app.
     """
+    if argv == ["--help"] and not any(name.endswith("_COMPLETE") for name in os.environ):
+        return _listing_app()
     if not argv or argv[0].startswith("-"):
         return app
     commands = [
@@ -751,6 +753,30 @@ def _only_the_command(argv: list[str]) -> typer.Typer:
     one.registered_commands = commands
     one.registered_groups = groups
     return one
+
+
+def _listing_app() -> typer.Typer:
+    """The app for the top-level ``--help``: every command with its help, no parameters.
+
+    That page lists each command's name and first help line; building their parameters
+    (~8 ms) changes nothing on it (tests/test_startup_imports.py compares the two pages).
+    Shell completion, which needs the parameters, is left out by the caller.
+    """
+    listing = copy.copy(app)
+    listing.registered_commands = []
+    for info in app.registered_commands:
+        if info.callback is None:  # pragma: no cover - every command has one
+            return app
+
+        def bare() -> None:  # pragma: no cover - only listed, never run
+            """Stands in for a command whose help is listed."""
+
+        bare.__name__ = info.callback.__name__
+        bare.__doc__ = info.callback.__doc__
+        listed = copy.copy(info)
+        listed.callback = bare
+        listing.registered_commands.append(listed)
+    return listing
 
 
 def _run_app() -> None:
