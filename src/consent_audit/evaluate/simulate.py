@@ -1,9 +1,10 @@
 """The plan's Graph steps applied to a snapshot offline: snapshot in, snapshot out.
 
 Why: before anyone changes a tenant, the plan can show what its changes lead to. Each step
-carries the request ``fix --apply`` sends (``method``, ``path``, ``body``: evaluate/fixes.py
-builds them from :data:`WRITES`); this module applies that same request to the snapshot the
-way Graph applies it, and evaluation audits the result again (``Report.prediction``).
+carries the request ``fix --apply`` sends (``method``, ``path``, ``body``, built by
+evaluate/fixes.py); this module recognises it as one of :data:`WRITES`, applies that same
+request to the snapshot the way Graph applies it, and evaluation audits the result again
+(``Report.prediction``).
 
 How Graph applies each write (microsoft-graph-docs-contrib api-reference/v1.0/api/):
 - ``PATCH /servicePrincipals/{id}`` sets the properties sent (serviceprincipal-update.md);
@@ -38,7 +39,7 @@ WRITES: dict[str, tuple[str, re.Pattern[str]]] = {
     "create_grant": ("POST", _GRANTS),
     "assign": ("POST", _ASSIGN),
 }
-"""Every write the plan makes: (method, path pattern). fixes.py builds only these."""
+"""Every write the plan makes: (method, path pattern). A step matching none is refused."""
 
 
 class UnknownWrite(ValueError):
