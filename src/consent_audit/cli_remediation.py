@@ -229,6 +229,7 @@ def _app_id_from(snap: TenantSnapshot | None, source: str, manifest: Manifest) -
         genuine = sorted({a.app_id for a in report.apps if a.identity != "lookalike"})
         in_use = report.app_in_use.app_id if report.app_in_use is not None else None
         if in_use is not None:
+            _refuse_unconfirmed(report, in_use, source, manifest)
             return in_use
         if genuine:
             raise InputError(
@@ -251,6 +252,23 @@ def _app_id_from(snap: TenantSnapshot | None, source: str, manifest: Manifest) -
         fix="Pass --app-id (Entra admin center > Enterprise applications > Recruitee > "
         "Application ID) or --snapshot FILE from the tenant.",
     )
+
+
+def _refuse_unconfirmed(report: Report, app_id: str, source: str, manifest: Manifest) -> None:
+    """No consent URL for an app only its name says is Recruitee's: Graph did not report its
+    owner tenant or sign-in audience (identity ``unconfirmed``) and no appId named it
+    (entra-behaviour.md: "Never grant to it on name alone"). --app-id, or the manifest's
+    known appIds, name it."""
+    named = {a.casefold() for a in manifest.known_app_ids}
+    if app_id.casefold() in named:
+        return
+    if any(a.app_id == app_id and a.identity == "unconfirmed" for a in report.apps):
+        raise InputError(
+            f"{source}: Graph did not report the owner tenant or sign-in audience of the "
+            f"application named Recruitee (appId {app_id}), so only its name says it is "
+            "Recruitee's: no consent URL is made for it.",
+            fix="Confirm Recruitee's appId with Recruitee and pass it with --app-id.",
+        )
 
 
 def _refuse_lookalike(snap: TenantSnapshot | None, app_id: str, manifest: Manifest) -> None:

@@ -85,3 +85,27 @@ def test_consent_url_never_links_a_lookalike(tmp_path: Path) -> None:
     )
     assert named.code == 2
     assert "client_id" not in named.stdout
+
+
+def test_consent_url_never_links_an_app_known_only_by_its_name(tmp_path: Path) -> None:
+    """Graph did not report the app's owner tenant (identity unconfirmed): no consent URL
+    unless --app-id names it (entra-behaviour.md: "Never grant to it on name alone")."""
+    raw = json.loads((EXAMPLES / "partial-scopes.json").read_text(encoding="utf-8"))
+    sp = raw["recruitee_apps"]["data"][0]["service_principal"]
+    sp["appOwnerOrganizationId"] = None
+    snapshot = tmp_path / "unconfirmed.json"
+    snapshot.write_text(json.dumps(raw), encoding="utf-8")
+
+    refused = run_cli(["consent-url", "--snapshot", str(snapshot)], None, tmp_path, token=None)
+    assert refused.code == 2, refused.stdout
+    assert "client_id" not in refused.stdout
+    assert "--app-id" in refused.stderr
+
+    named = run_cli(
+        ["consent-url", "--snapshot", str(snapshot), "--app-id", sp["appId"]],
+        None,
+        tmp_path,
+        token=None,
+    )
+    assert named.code == 0, named.stderr
+    assert f"client_id={sp['appId']}" in named.stdout

@@ -18,12 +18,14 @@ from consent_audit.report import Report
 
 from .builders import (
     COLLECTED_AT,
+    RECRUITEE_APP_ID,
     RECRUITEE_SP_ID,
     RECRUITEE_TENANT_ID,
     SECOND_APP_ID,
     SECOND_SP_ID,
     TENANT_ID,
     codes,
+    findings,
     grant,
     healthy,
     manifest,
@@ -151,3 +153,34 @@ def test_an_owner_graph_did_not_report_is_unconfirmed_not_a_lookalike_without_pi
     pinned = replace(manifest(), owner_tenant_ids=(RECRUITEE_TENANT_ID,))
     strict = evaluate(snap, pinned, now=COLLECTED_AT)
     assert "APP_LOOKALIKE" in codes(strict)
+
+
+def test_an_unconfirmed_app_gets_no_write_until_its_app_id_is_named() -> None:
+    """Graph did not report the owner tenant: only the name says the app is Recruitee's, so
+    the plan grants nothing to it (entra-behaviour.md: "Never grant to it on name alone"); a
+    manual step asks to confirm its appId. Named by --app-id or the manifest's known appIds,
+    it gets its admin-consent step."""
+    app = recruitee_app(recruitee_sp(app_owner_organization_id=None), grants=[grant("User.Read")])
+    snap = with_apps(healthy(), app)
+
+    by_name = run(snap)
+    assert report_identity(by_name) == "unconfirmed"
+    assert _writes_to(by_name, RECRUITEE_SP_ID) == []
+    confirm = by_name.plan[0]
+    assert confirm.kind == "manual"
+    assert confirm.summary.startswith("Confirm with Recruitee")
+    assert f"--app-id {RECRUITEE_APP_ID}" in (confirm.detail or "")
+    for f in findings(by_name, "SCOPE_MISSING"):
+        assert f.remediation[0].plan_step == confirm.number
+        assert all(r.graph is None and r.powershell is None for r in f.remediation)
+
+    for named in (
+        run(snap, app_ids=(RECRUITEE_APP_ID,)),
+        evaluate(snap, replace(manifest(), known_app_ids=(RECRUITEE_APP_ID,)), now=COLLECTED_AT),
+    ):
+        assert _writes_to(named, RECRUITEE_SP_ID), named.plan
+        assert not any(s.summary.startswith("Confirm with Recruitee") for s in named.plan)
+
+
+def report_identity(report: Report) -> str:
+    return report.apps[0].identity

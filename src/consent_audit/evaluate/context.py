@@ -120,6 +120,23 @@ class AuditContext:
         """Whose application ``sp`` is, by its owner tenant, audience and publisher."""
         return app_identity(sp, self.snapshot.tenant.id, self.manifest)
 
+    def named_by_app_id(self, sp: ServicePrincipal) -> bool:
+        """Whether ``sp``'s appId was named as Recruitee's (``--app-id`` or the manifest's
+        known appIds) rather than found by display name."""
+        named = {a.casefold() for a in (*self.app_ids, *self.manifest.known_app_ids)}
+        return sp.app_id.casefold() in named
+
+    def may_change(self, sp: ServicePrincipal) -> bool:
+        """Whether a fix may grant to, enable or assign on ``sp``. Recruitee's application
+        by owner and audience (or the manifest's pins) may; an ``unconfirmed`` one (Graph
+        did not report its owner tenant or audience) only when its appId was named, since
+        otherwise only its name says it is Recruitee's (entra-behaviour.md, "Remediation that
+        does not make things worse": "Never grant to it on name alone")."""
+        kind = self.identity(sp).kind
+        if kind == "unconfirmed":
+            return self.named_by_app_id(sp)
+        return kind != "lookalike"
+
     @cached_property
     def apps(self) -> list[RecruiteeApp]:
         """Recruitee's service principals: the candidates that are not look-alikes. Only

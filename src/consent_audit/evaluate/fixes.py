@@ -151,6 +151,8 @@ class _Draft:
     findings: list[Finding] = field(default_factory=list)
     first: bool = False
     """Taken before the other steps at its position (limit who can use the app, then consent)."""
+    confirm: bool = False
+    """Confirm the app is Recruitee's: stands in for the changes a name alone does not allow."""
 
 
 def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanStep], list[Finding]]:
@@ -159,7 +161,7 @@ def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanSte
     consent_fixed = {
         feature
         for d in drafts
-        if "SCOPE_MISSING" in d.step.finding_ids
+        if "SCOPE_MISSING" in d.step.finding_ids and not d.confirm
         for feature in d.step.features
     }
     covered = {id(f) for d in drafts for f in d.findings}
@@ -200,11 +202,13 @@ def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanSte
         for f in draft.findings:
             number_of[id(f)] = n
     by_number = {s.number: s for s in steps}
+    confirm = {n for n, draft in enumerate(ordered, 1) if draft.confirm}
     out: list[Finding] = []
     for f in findings:
         if id(f) in number_of:
             step = by_number[number_of[id(f)]]
-            out.append(f.model_copy(update={"remediation": _refer(f, step)}))
+            refer = _confirm_first(f, step) if step.number in confirm else _refer(f, step)
+            out.append(f.model_copy(update={"remediation": refer}))
         elif id(f) in resolved:
             step = by_number[number_of[id(resolved[id(f)].findings[0])]]
             out.append(f.model_copy(update={"remediation": _resolved_by(f, step)}))
@@ -259,6 +263,10 @@ def _graph_drafts(ctx: AuditContext, findings: list[Finding]) -> list[_Draft]:
         if microsoft_disabled(sp):
             continue  # no tenant change enables it; nothing is granted to a suspect app
         mine = [f for f in findings if f.app_object_id == sp.id and f.id in FIXABLE]
+        if not ctx.may_change(sp):
+            if mine:
+                drafts.append(_confirm_draft(ctx, sp, mine))
+            continue  # only its name says it is Recruitee's: no grant, no enable, no assignment
         disabled = [f for f in mine if f.id == "APP_DISABLED"]
         if disabled:
             drafts.append(_draft(_enable_step(ctx, sp), disabled))
@@ -285,6 +293,39 @@ def _draft(step: PlanStep, findings: list[Finding]) -> _Draft:
         rank=max(f.severity.rank for f in findings),
         findings=list(findings),
     )
+
+
+def _confirm_draft(ctx: AuditContext, sp: ServicePrincipal, findings: list[Finding]) -> _Draft:
+    """The changes an app known only by its name would need (``unconfirmed``: Graph did not
+    report its owner tenant or sign-in audience), held back behind one manual step: confirm
+    its appId with Recruitee, then name it. "Never grant to it on name alone"
+    (entra-behaviour.md, "Remediation that does not make things worse")."""
+    from consent_audit.graph_ids import problem
+
+    named = (
+        f"plan again with --app-id {sp.app_id}"
+        if problem(IdKind.APP_ID, sp.app_id) is None
+        else "plan again with --app-id and the appId Recruitee gives you"
+    )
+    step = PlanStep(
+        number=0,
+        kind="manual",
+        summary=f"Confirm with Recruitee that {sp.display_name or 'the application'} (appId "
+        f"{sp.app_id}) is its application",
+        finding_ids=list(dict.fromkeys(f.id for f in findings)),
+        features=_features(findings),
+        app_object_id=sp.id,
+        portal_path=app_path(sp, "Properties"),
+        detail=(
+            "Only its name says this application is Recruitee's: "
+            f"{ctx.identity(sp).reason}. consent-audit grants nothing to it, enables nothing "
+            f"and assigns nobody on it until its appId is named: if Recruitee confirms appId "
+            f"{sp.app_id}, {named} (or add it to the manifest's known_app_ids)."
+        ),
+    )
+    draft = _draft(step, findings)
+    draft.confirm = True
+    return draft
 
 
 def _features(findings: Iterable[Finding]) -> list[str]:
@@ -517,7 +558,14 @@ def _resolving_grant(f: Finding, drafts: list[_Draft], consent_fixed: set[str]) 
         return None
     if not set(f.features) <= consent_fixed:
         return None
-    return next((d for d in drafts if "SCOPE_MISSING" in d.step.finding_ids and d.findings), None)
+    return next(
+        (
+            d
+            for d in drafts
+            if "SCOPE_MISSING" in d.step.finding_ids and d.findings and not d.confirm
+        ),
+        None,
+    )
 
 
 _CAUSE_OF_CODE = {
@@ -659,6 +707,15 @@ def _refer(f: Finding, step: PlanStep) -> list[RemediationStep]:
         first_is_own = bool(f.remediation) and f.remediation[0] in own
         return [*own, ref] if first_is_own else [ref, *own]
     return [r.model_copy(update={"graph": None, "plan_step": step.number}) for r in f.remediation]
+
+
+def _confirm_first(f: Finding, step: PlanStep) -> list[RemediationStep]:
+    """The finding's own fix, after the step that confirms the app is Recruitee's."""
+    first = RemediationStep(
+        action=f"First, plan step {step.number}: {step.summary}.", plan_step=step.number
+    )
+    later = [r.model_copy(update={"graph": None, "powershell": None}) for r in f.remediation]
+    return [first, *later]
 
 
 def _resolved_by(f: Finding, step: PlanStep) -> list[RemediationStep]:

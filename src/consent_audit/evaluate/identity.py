@@ -41,7 +41,9 @@ class AppIdentity:
     - ``pinned``: owner tenant and/or verified publisher match the manifest's pins;
     - ``multi_tenant``: a multi-tenant application another tenant owns (no pins to compare);
     - ``unconfirmed``: Graph did not report the owner or the audience (null), or this
-      tenant's id is not known, so "not ours" cannot be checked; not proof of a look-alike;
+      tenant's id is not known, so "not ours" cannot be checked; not proof of a look-alike,
+      but only its name vouches for it: no fix writes to it and no consent URL links it
+      unless its appId is named (``--app-id``, the manifest's known appIds);
     - ``lookalike``: registered in this tenant, not multi-tenant, or not matching a pin.
     """
 
