@@ -20,6 +20,7 @@ from .builders import (
     run,
     sign_in,
     statuses,
+    with_admin_scopes,
     with_allowed_to_create_apps,
     with_audits,
     with_grants,
@@ -91,9 +92,10 @@ def test_other_audit_events_are_not_grant_revoked(activity: str, target: str, re
 
 
 def test_failed_recruitee_sign_ins_are_grouped_by_code_with_meaning() -> None:
+    # Admin consent lacks the mail scopes: the AADSTS65001 failures have not been ended.
     report = run(
         with_sign_ins(
-            healthy(),
+            with_admin_scopes(healthy(), "offline_access User.Read"),
             sign_in(65001, user_id="u1"),
             sign_in(65001, user_id="u2"),
             sign_in(50105, user_id="u1"),
@@ -176,11 +178,34 @@ def test_sign_in_failure_followed_by_success_is_not_failing_now() -> None:
 
 
 def test_with_user_only_that_persons_failures_decide() -> None:
+    # AADSTS70043 (sign-in frequency): a failure consent does not end.
     report = run(
-        with_user(with_sign_ins(healthy(), sign_in(65001, user_id="other"))), user=USER_UPN
+        with_user(with_sign_ins(healthy(), sign_in(70043, user_id="other"))), user=USER_UPN
     )
     assert one(report, "SIGNIN_FAILURES").severity.value == "info"
-    report = run(with_user(with_sign_ins(healthy(), sign_in(65001))), user=USER_UPN)
+    report = run(with_user(with_sign_ins(healthy(), sign_in(70043))), user=USER_UPN)
     # That person's latest sign-in failed: they cannot sync now.
     assert one(report, "SIGNIN_FAILURES").severity.value == "error"
     assert statuses(report) == {"mailbox": "fail", "calendar": "fail", "rooms": "fail"}
+
+
+def test_consent_given_since_an_aadsts65001_ends_it_as_grant_revoked_says() -> None:
+    """A refresh without consent fails with AADSTS65001 "until the user reconnects or an
+    admin consents" (entra-behaviour.md): once the admin grant covers every feature, a
+    person whose latest sign-in failed with it is not failing now, and SIGNIN_FAILURES
+    tells GRANT_REVOKED's story ("Admin consent covers every feature again"), not FAIL."""
+    revoked = directory_audit("Remove delegated permission grant")
+    covered = with_audits(with_user(with_sign_ins(healthy(), sign_in(65001))), revoked)
+
+    report = run(covered, user=USER_UPN)
+    f = one(report, "SIGNIN_FAILURES")
+    assert f.severity.value == "info"
+    assert f.features == []
+    assert "get a token at the next refresh" in f.detail
+    assert one(report, "GRANT_REVOKED").severity.value == "info"
+    assert statuses(report) == ALL_PASS
+
+    # Without the admin grant it still fails for them (with --user an error).
+    uncovered = run(with_grants(covered), user=USER_UPN)
+    assert one(uncovered, "SIGNIN_FAILURES").severity.value == "error"
+    assert one(uncovered, "GRANT_REVOKED").severity.value == "warning"

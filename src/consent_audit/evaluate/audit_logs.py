@@ -30,6 +30,7 @@ from consent_audit.evaluate.mechanisms import mechanism
 from consent_audit.evaluate.registry import finding
 from consent_audit.graph_objects import DirectoryAudit, SignIn
 from consent_audit.report import Severity
+from consent_audit.scopes import ScopeSet
 from consent_audit.snapshot import (
     BACKGROUND_SIGN_INS_UNREAD,
     PartStatus,
@@ -170,6 +171,32 @@ def _failing_people(entries: list[SignIn]) -> dict[str, int]:
     return {key: code for key, (_, code) in latest.items() if code}
 
 
+CONSENT_MISSING = 65001
+"""AADSTS65001 DelegationDoesNotExist: the refresh asked for a scope nobody consented to."""
+
+
+def _consented_since(ctx: AuditContext, app: RecruiteeApp, failing: dict[str, int]) -> set[str]:
+    """People whose latest sign-in failed with AADSTS65001 but whom consent covers now (the
+    admin grant with their own grant covers every feature's scopes). A missing or deleted
+    grant fails "the next refresh ... (AADSTS65001) until the user reconnects or an admin
+    consents" (entra-behaviour.md, Consent and grants; Graph oauth2permissiongrant-delete.md),
+    so the consent there is now ends it without the person doing anything: the same story
+    GRANT_REVOKED tells ("Admin consent covers every feature again")."""
+    if not ctx.grants_readable(app):
+        return set()
+    admin = ctx.admin_scopes(app)
+    own = ctx.own_grants(app)
+    return {
+        person
+        for person, code in failing.items()
+        if code == CONSENT_MISSING
+        and all(
+            not f.scope_set.minus(admin.union(own.get(person, ScopeSet())))
+            for f in ctx.manifest.features
+        )
+    }
+
+
 def _affected_features(ctx: AuditContext, app: RecruiteeApp, codes: set[int]) -> list[str]:
     """Which features the failing refreshes break. An MFA failure (a refresh token without
     the MFA claim, entra-behaviour: MFA) breaks only the features behind an MFA policy; any
@@ -197,6 +224,8 @@ def _app_sign_in_failures(
     if ctx.user is not None:
         who = {ctx.user.id.casefold(), ctx.user.user_principal_name.casefold()}
         failing = {k: v for k, v in failing.items() if k in who}
+    consented = _consented_since(ctx, app, failing)
+    failing = {k: v for k, v in failing.items() if k not in consented}
     catalog = aadsts_catalog()
     groups = []
     for code in sorted(by_code, key=lambda c: (-len(by_code[c]), c)):
@@ -228,6 +257,12 @@ def _app_sign_in_failures(
         effect = f" {', '.join(features).capitalize()} sync is failing now for {whom}."
         if set(failing.values()) & MFA_CODES:
             effect += " " + mechanism("mfa")
+    elif consented:
+        effect = (
+            " Consent now covers what the AADSTS65001 refreshes asked for, so "
+            + (ctx.user.user_principal_name if ctx.user else f"{len(consented)} person(s)")
+            + " whose latest Recruitee sign-in failed with it get a token at the next refresh."
+        )
     else:
         effect = (
             " Each was followed by a successful sign-in"
