@@ -35,3 +35,11 @@ def test_an_unknown_message_is_one_clear_error() -> None:
     with pytest.raises(InputError) as caught:
         explain_text("the printer is on fire")
     assert "Need admin approval" in (caught.value.fix or "")
+
+
+def test_a_code_missing_from_microsofts_page_says_so_once() -> None:
+    """AADSTS530003 is not on Microsoft's error-code page: its heading says so once, not
+    the catalog's placeholder name and the note after it."""
+    heading = explain_text("AADSTS530003").splitlines()[0]
+    assert heading == "AADSTS530003 (not in Microsoft's error-code page)"
+    assert explain_text("AADSTS65001").splitlines()[0] == "AADSTS65001 DelegationDoesNotExist"

@@ -113,10 +113,13 @@ def explain_text(code: str) -> str:
             "Conditional Access and token codes.",
             fix=f"See https://login.microsoftonline.com/error?code={number}. Known: {known}.",
         )
-    verified = "" if entry.get("verified", True) else " (not in Microsoft's error-code page)"
+    # An unverified code has no name from Microsoft's page (the catalog says "(not in page)"):
+    # the heading says that once.
+    verified = entry.get("verified", True)
+    heading = entry["name"] if verified else "(not in Microsoft's error-code page)"
     said = f"That message is {seen}; Entra records it as AADSTS{number}.\n\n" if seen else ""
     return (
-        f"{said}AADSTS{number} {entry['name']}{verified}\n\n"
+        f"{said}AADSTS{number} {heading}\n\n"
         f"Meaning: {entry['meaning']}\n\n"
         f"Usual cause with Recruitee: {entry['cause']}\n\n"
         f"Fix: {entry['fix']}\n"
