@@ -209,3 +209,14 @@ def test_consent_given_since_an_aadsts65001_ends_it_as_grant_revoked_says() -> N
     uncovered = run(with_grants(covered), user=USER_UPN)
     assert one(uncovered, "SIGNIN_FAILURES").severity.value == "error"
     assert one(uncovered, "GRANT_REVOKED").severity.value == "warning"
+
+
+def test_an_unread_sign_in_log_names_where_with_logs_goes() -> None:
+    """Replaying a snapshot taken without logs, ``check --snapshot --with-logs`` reads
+    nothing more: the advice says --with-logs belongs to a live run (check or snapshot)."""
+    report = run(with_part_status(healthy(), "sign_ins", PartStatus.NOT_COLLECTED))
+    session = [link for v in report.features for link in v.chain if link.name == "session"]
+    assert session
+    for link in session:
+        assert link.status.value == "not_checked"
+        assert "--with-logs, live" in link.detail

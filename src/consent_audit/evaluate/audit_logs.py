@@ -134,7 +134,10 @@ def sign_in_log_unread(snapshot: TenantSnapshot) -> str | None:
             )
         return None
     if part.status is PartStatus.NOT_COLLECTED:
-        return f"the sign-in log was not read. Check with --with-logs (needs {LOG_REQUIREMENTS})"
+        # A replay reads no logs: --with-logs belongs to a live check or snapshot.
+        return (
+            f"the sign-in log was not read. Check with --with-logs, live (needs {LOG_REQUIREMENTS})"
+        )
     if part.status is PartStatus.FORBIDDEN:
         return (
             f"reading the sign-in log was refused. Check with {permission} and a role such "
