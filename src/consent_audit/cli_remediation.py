@@ -182,18 +182,33 @@ def consent_url(
         if app_id:
             _refuse_lookalike(snap, app_id, chosen)
         recruitee = app_id or _app_id_from(snap, origin, chosen)
+        _refuse_microsoft_disabled(snap, recruitee)
         where = tenant or (snap.tenant.id if snap is not None else "organizations")
         _check_url_values(recruitee, where, redirect_uri)
         url = admin_consent_url(chosen, recruitee, where, cloud, redirect_uri)
         from consent_audit.render.safe_text import clean
 
         typer.echo(clean(url))
+        mail = sorted(
+            (s for s in chosen.all_scopes if s.casefold() in ("mail.readwrite", "mail.send")),
+            key=str.casefold,
+        )
+        if mail:
+            # The careful order (grant-admin-consent.md; the fix plan's manual step first).
+            typer.echo(
+                f"note: admin consent to {' and '.join(mail)} lets Recruitee read, change and "
+                "send the mail of everyone who connects it: first limit who can use Recruitee "
+                "(assign the people who sync, then set 'Assignment required?' to Yes); "
+                "`consent-audit fix` prints that order.",
+                err=True,
+            )
         if redirect_uri is None:
             typer.echo(
                 "note: the v2 admin-consent endpoint redirects to one of Recruitee's registered "
                 "reply URLs; if Microsoft reports a redirect URI error after you accept, the "
-                "consent is not recorded: use Entra admin center > Enterprise applications > "
-                "Recruitee > Permissions > Grant admin consent instead.",
+                "consent is not recorded: use `consent-audit fix` instead (it adds the scopes "
+                "to the admin grant and keeps what is granted; the admin center's 'Grant admin "
+                "consent' may revoke permissions already granted tenant-wide).",
                 err=True,
             )
     except ConsentAuditError as error:
@@ -250,11 +265,33 @@ def _app_id_from(snap: TenantSnapshot | None, source: str, manifest: Manifest) -
             )
     if manifest.known_app_ids:
         return manifest.known_app_ids[0]
+    from consent_audit.evaluate.remediation import ENTERPRISE_APPS
+
     raise InputError(
         "Recruitee's appId is not known: no public appId is published and the manifest lists none.",
-        fix="Pass --app-id (Entra admin center > Enterprise applications > Recruitee > "
+        fix=f"Pass --app-id ({ENTERPRISE_APPS} > All applications > Recruitee > Properties > "
         "Application ID) or --snapshot FILE from the tenant.",
     )
+
+
+def _refuse_microsoft_disabled(snap: TenantSnapshot | None, app_id: str) -> None:
+    """No consent URL for an application Microsoft disabled (``disabledByMicrosoftStatus``):
+    the fix plan grants nothing to it either; it is suspect until Recruitee explains
+    (entra-behaviour.md, "Remediation that does not make things worse")."""
+    if snap is None:
+        return
+    from consent_audit.evaluate.fixes import microsoft_disabled
+
+    for app in snap.recruitee_apps.data or []:
+        sp = app.service_principal
+        if sp.app_id.casefold() == app_id.casefold() and microsoft_disabled(sp):
+            raise InputError(
+                f"Microsoft disabled the application with appId {app_id} "
+                f"({sp.disabled_by_microsoft_status}): no consent URL is made for it, and no "
+                "consent in this tenant brings it back (APP_DISABLED_BY_MICROSOFT).",
+                fix="Contact Recruitee and ask why; treat the application as suspect until "
+                "they explain.",
+            )
 
 
 def _refuse_unconfirmed(report: Report, app_id: str, source: str, manifest: Manifest) -> None:

@@ -220,3 +220,39 @@ def test_sign_in_logs_without_licence_are_unavailable_not_a_crash(
         f["evidence"]["part"] == "sign_ins" and f["evidence"]["status"] == "not_licensed"
         for f in unavailable
     )
+
+
+def test_consent_url_tells_the_plans_story(tmp_path: Path) -> None:
+    """consent-url agrees with the fix plan: no URL for an application Microsoft disabled
+    (the plan grants nothing to it); for the mail scopes, limit who can use Recruitee first;
+    a failed redirect points at `consent-audit fix`, not the admin center's 'Grant admin
+    consent' (which may revoke permissions already granted tenant-wide)."""
+    disabled = run_cli(
+        ["consent-url", "--snapshot", str(EXAMPLES / "microsoft-disabled.json")],
+        None,
+        tmp_path,
+        token=None,
+    )
+    assert disabled.code == 2
+    assert "client_id" not in disabled.stdout
+    assert "APP_DISABLED_BY_MICROSOFT" in disabled.stderr
+
+    mail = run_cli(
+        ["consent-url", "--snapshot", str(EXAMPLES / "partial-scopes.json")],
+        None,
+        tmp_path,
+        token=None,
+    )
+    assert mail.code == 0, mail.stderr
+    assert "first limit who can use Recruitee" in mail.stderr
+    assert "use `consent-audit fix` instead" in mail.stderr
+    assert "Enterprise applications >" not in mail.stderr
+
+    rooms = run_cli(
+        ["consent-url", "--snapshot", str(EXAMPLES / "partial-scopes.json"), "-f", "rooms"],
+        None,
+        tmp_path,
+        token=None,
+    )
+    assert rooms.code == 0, rooms.stderr
+    assert "limit who can use" not in rooms.stderr
