@@ -130,17 +130,8 @@ def suggestion(
     ``flags`` are the command's own literal options (``--demo``). A value that fails its
     kind is left out of the command, and the line says which option was left out and why,
     after the command (never inside it)."""
-    good: list[tuple[str, IdKind, str]] = []
-    left_out: list[str] = []
-    for option, kind, value in params:
-        if value is None:
-            continue
-        reason = problem(kind, value)
-        if reason is None:
-            good.append((option, kind, value))
-        else:
-            left_out.append(f"{option} left out: the value given is {reason}")
-    line = consent_audit_line(subcommand, good, flags)
+    parts, left_out = suggestion_parts(subcommand, params, flags)
+    line = " ".join(parts)
     return f"{line} ({'; '.join(left_out)})" if left_out else line
 
 
