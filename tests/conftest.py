@@ -38,7 +38,15 @@ def small_snapshot(
     ca_status: PartStatus = PartStatus.OK,
 ) -> TenantSnapshot:
     """Calendar admin-consented; mailbox and rooms not; user consent off; workflow off."""
-    sp = ServicePrincipal(id=RECRUITEE_SP_ID, app_id=RECRUITEE_APP_ID, display_name="Recruitee")
+    # Recruitee's multi-tenant application, registered in Recruitee's own tenant: an app
+    # Graph reports no owner or audience for gets no write (evaluate/identity.py).
+    sp = ServicePrincipal(
+        id=RECRUITEE_SP_ID,
+        app_id=RECRUITEE_APP_ID,
+        display_name="Recruitee",
+        app_owner_organization_id="e0a7b3c6-2d58-4f19-8b4e-6c91f2a03d7b",
+        sign_in_audience="AzureADMultipleOrgs",
+    )
     grant = OAuth2PermissionGrant(
         id="grant-admin",
         client_id=RECRUITEE_SP_ID,
