@@ -237,3 +237,28 @@ def test_demo_plan_does_not_enable_the_leftover() -> None:
     full = load_manifest(None)
     report = evaluate(demo_snapshot(), full, full_manifest=full)
     assert not [s for s in _writes(report) if s.body == {"accountEnabled": True}]
+
+
+def test_sign_ins_failing_only_for_missing_consent_are_resolved_by_the_admin_grant() -> None:
+    """AADSTS65001 lasts "until the user reconnects or an admin consents" (entra-behaviour.md):
+    with the plan's admin grant, SIGNIN_FAILURES gets no step asking people to reconnect; it
+    points at the grant, and the plan's prediction passes."""
+    from .builders import sign_in, with_sign_ins
+
+    snap = with_sign_ins(
+        with_admin_scopes(healthy(), "offline_access User.Read"),
+        sign_in(65001, user_id="u1"),
+        sign_in(65001, user_id="u2"),
+    )
+    report = run(snap)
+    failures = next(f for f in report.findings if f.id == "SIGNIN_FAILURES")
+    assert failures.severity.value == "warning"
+    grant_step = next(s for s in report.plan if s.kind == "graph")
+    assert not any("SIGNIN_FAILURES" in s.finding_ids for s in report.plan)
+    assert failures.remediation[0].plan_step == grant_step.number
+    assert report.prediction is not None
+    assert {p.status.value for p in report.prediction.features} == {"pass"}
+
+    # Another code (sign-in frequency) is not consent's to end: it keeps its own step.
+    other = run(with_sign_ins(snap, sign_in(65001, user_id="u1"), sign_in(70043, user_id="u3")))
+    assert any("SIGNIN_FAILURES" in s.finding_ids for s in other.plan)

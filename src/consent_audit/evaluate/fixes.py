@@ -42,6 +42,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from consent_audit.commands import IdKind, UnsafeValueError, graph_path, powershell_line
+from consent_audit.evaluate.audit_logs import CONSENT_MISSING
 from consent_audit.evaluate.context import AuditContext
 from consent_audit.evaluate.remediation import ENTERPRISE_APPS, app_path
 from consent_audit.evaluate.verdicts import CHAIN
@@ -553,8 +554,14 @@ def _feature_words(features: list[str]) -> str:
 
 
 def _resolving_grant(f: Finding, drafts: list[_Draft], consent_fixed: set[str]) -> _Draft | None:
-    """The admin-grant step that makes ``f`` moot, when ``f`` only matters without it."""
-    if f.id not in RESOLVED_BY_ADMIN_CONSENT or not f.features:
+    """The admin-grant step that makes ``f`` moot, when ``f`` only matters without it. Sign-ins
+    failing only with AADSTS65001 are among them: that refresh fails "until the user
+    reconnects or an admin consents" (entra-behaviour.md), and evaluate/audit_logs.py counts
+    nobody covered by consent as failing, so the re-audit after the grant passes."""
+    resolvable = f.id in RESOLVED_BY_ADMIN_CONSENT or (
+        f.id == "SIGNIN_FAILURES" and _codes(f) == {f"AADSTS{CONSENT_MISSING}"}
+    )
+    if not resolvable or not f.features:
         return None
     if not set(f.features) <= consent_fixed:
         return None
@@ -566,6 +573,10 @@ def _resolving_grant(f: Finding, drafts: list[_Draft], consent_fixed: set[str]) 
         ),
         None,
     )
+
+
+def _codes(f: Finding) -> set[str]:
+    return {str(g.get("code")) for g in f.evidence.get("codes") or [] if isinstance(g, dict)}
 
 
 _CAUSE_OF_CODE = {
