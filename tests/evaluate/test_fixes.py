@@ -3,6 +3,7 @@ grant, causal-chain order, tenant-wide decisions without one-liners, findings po
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -259,6 +260,13 @@ def test_sign_ins_failing_only_for_missing_consent_are_resolved_by_the_admin_gra
     assert report.prediction is not None
     assert {p.status.value for p in report.prediction.features} == {"pass"}
 
-    # Another code (sign-in frequency) is not consent's to end: it keeps its own step.
+    # A latest failure of another code (sign-in frequency) is not consent's to end: it keeps
+    # its own step. An older one, followed by AADSTS65001, is history.
     other = run(with_sign_ins(snap, sign_in(65001, user_id="u1"), sign_in(70043, user_id="u3")))
     assert any("SIGNIN_FAILURES" in s.finding_ids for s in other.plan)
+    earlier = sign_in(70043, user_id="u1")
+    later = sign_in(65001, user_id="u1").model_copy(
+        update={"created_date_time": earlier.created_date_time + timedelta(hours=1)}
+    )
+    history = run(with_sign_ins(snap, earlier, later))
+    assert not any("SIGNIN_FAILURES" in s.finding_ids for s in history.plan)

@@ -92,13 +92,18 @@ def test_other_audit_events_are_not_grant_revoked(activity: str, target: str, re
 
 
 def test_failed_recruitee_sign_ins_are_grouped_by_code_with_meaning() -> None:
-    # Admin consent lacks the mail scopes: the AADSTS65001 failures have not been ended.
+    # Admin consent lacks the mail scopes: the AADSTS65001 failures have not been ended; u1's
+    # latest failure is AADSTS50105 (not one an admin grant ends, so the finding keeps its
+    # own remediation).
+    first = sign_in(65001, user_id="u1")
     report = run(
         with_sign_ins(
             with_admin_scopes(healthy(), "offline_access User.Read"),
-            sign_in(65001, user_id="u1"),
+            first,
             sign_in(65001, user_id="u2"),
-            sign_in(50105, user_id="u1"),
+            sign_in(50105, user_id="u1").model_copy(
+                update={"created_date_time": first.created_date_time + timedelta(hours=1)}
+            ),
             sign_in(0),
         )
     )

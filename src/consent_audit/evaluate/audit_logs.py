@@ -282,7 +282,12 @@ def _app_sign_in_failures(
             else Severity.INFO,
             features=features,
             app_object_id=sp.id,
-            evidence={"codes": groups, "failing_now": len(failing)},
+            evidence={
+                "codes": groups,
+                "failing_now": len(failing),
+                # The codes of the latest failures: what a fix must end (fixes.py).
+                "failing_codes": sorted({f"AADSTS{code}" for code in failing.values()}),
+            },
             remediation=remediation.sign_in_failures(
                 [(str(g["code"]), g["fix"] if isinstance(g["fix"], str) else None) for g in groups]
             ),

@@ -555,11 +555,13 @@ def _feature_words(features: list[str]) -> str:
 
 def _resolving_grant(f: Finding, drafts: list[_Draft], consent_fixed: set[str]) -> _Draft | None:
     """The admin-grant step that makes ``f`` moot, when ``f`` only matters without it. Sign-ins
-    failing only with AADSTS65001 are among them: that refresh fails "until the user
-    reconnects or an admin consents" (entra-behaviour.md), and evaluate/audit_logs.py counts
-    nobody covered by consent as failing, so the re-audit after the grant passes."""
+    whose latest failures are all AADSTS65001 are among them (older failures of other codes
+    are history): that refresh fails "until the user reconnects or an admin consents"
+    (entra-behaviour.md), and evaluate/audit_logs.py counts nobody covered by consent as
+    failing, so the re-audit after the grant passes."""
     resolvable = f.id in RESOLVED_BY_ADMIN_CONSENT or (
-        f.id == "SIGNIN_FAILURES" and _codes(f) == {f"AADSTS{CONSENT_MISSING}"}
+        f.id == "SIGNIN_FAILURES"
+        and f.evidence.get("failing_codes") == [f"AADSTS{CONSENT_MISSING}"]
     )
     if not resolvable or not f.features:
         return None
@@ -573,10 +575,6 @@ def _resolving_grant(f: Finding, drafts: list[_Draft], consent_fixed: set[str]) 
         ),
         None,
     )
-
-
-def _codes(f: Finding) -> set[str]:
-    return {str(g.get("code")) for g in f.evidence.get("codes") or [] if isinstance(g, dict)}
 
 
 _CAUSE_OF_CODE = {
