@@ -61,9 +61,25 @@ def test_the_mfa_step_says_mfa_and_what_to_do() -> None:
 
 
 def test_a_revoked_grant_step_says_it_was_removed() -> None:
-    plan = _plan(EXAMPLES / "revoked-grants.json", None)
+    # revoked-grants' latest failures are all AADSTS65001, which the plan's admin grant ends
+    # (fixes.py _resolving_grant): no step of their own. One person still failing with
+    # AADSTS70043 afterwards keeps the step, and it names the removal.
+    snap = load_snapshot(EXAMPLES / "revoked-grants.json")
+    logged = snap.sign_ins.data or []
+    latest = max(logged, key=lambda s: s.created_date_time)
+    frequency = next(s for s in logged if s.status is not None and s.status.error_code == 70043)
+    later = frequency.model_copy(
+        update={"id": "later-70043", "created_date_time": latest.created_date_time}
+    )
+    snap = snap.model_copy(
+        update={"sign_ins": snap.sign_ins.model_copy(update={"data": [*logged, later]})}
+    )
+    plan = evaluate(snap, load_manifest()).plan
     failing = next(s for s in plan if s.summary.startswith("Sign-ins fail"))
     assert "consent removed, per the audit log" in failing.summary
+    assert not any(
+        s.summary.startswith("Sign-ins fail") for s in _plan(EXAMPLES / "revoked-grants.json", None)
+    )
 
 
 @pytest.mark.parametrize(("path", "user"), CASES, ids=IDS)
