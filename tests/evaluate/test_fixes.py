@@ -270,3 +270,14 @@ def test_sign_ins_failing_only_for_missing_consent_are_resolved_by_the_admin_gra
     )
     history = run(with_sign_ins(snap, earlier, later))
     assert not any("SIGNIN_FAILURES" in s.finding_ids for s in history.plan)
+
+
+def test_the_revocation_step_asks_why_not_for_reconnects_the_grant_makes_needless() -> None:
+    """revoked-grants: the admin grant ends AADSTS65001 for everyone (the prediction passes
+    with no reconnect), so GRANT_REVOKED's step is its remediation's question, who removed
+    consent and why, not 'Ask the affected users to reconnect Recruitee'."""
+    report = evaluate(load_snapshot(EXAMPLES / "revoked-grants.json"), load_manifest())
+    step = next(s for s in report.plan if "GRANT_REVOKED" in s.finding_ids)
+    assert step.summary == "Ask who removed Recruitee's consent why, and agree on the fix"
+    assert report.prediction is not None
+    assert report.prediction.people_must_reconnect is None

@@ -116,7 +116,7 @@ _MANUAL_SUMMARY = {
     "ASSIGNMENT_REQUIRED": "Assign the users who sync to Recruitee",
     "CA_UNREADABLE": "Audit again as Global Reader to read Conditional Access",
     "DATA_PARTIAL": "Audit again as Global Reader; look up any item Graph sent unreadable",
-    "GRANT_REVOKED": "Ask the affected users to reconnect Recruitee",
+    "GRANT_REVOKED": "Ask who removed Recruitee's consent why, and agree on the fix",
     "SIGNIN_FAILURES": "Look up the failed Recruitee sign-ins in the sign-in log",
 }
 
