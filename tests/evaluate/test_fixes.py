@@ -281,3 +281,27 @@ def test_the_revocation_step_asks_why_not_for_reconnects_the_grant_makes_needles
     assert step.summary == "Ask who removed Recruitee's consent why, and agree on the fix"
     assert report.prediction is not None
     assert report.prediction.people_must_reconnect is None
+
+
+def test_no_write_targets_either_app_when_the_app_in_use_is_undecided() -> None:
+    """duplicate-apps: two Recruitee apps and nothing shows which one Recruitee uses. A grant
+    to either could give Mail.ReadWrite/Mail.Send tenant-wide to the leftover, so the plan
+    holds every grant, enable and assignment behind asking Recruitee (the mechanism that holds
+    an unconfirmed app's writes), and the findings point at that step first."""
+    report = evaluate(load_snapshot(EXAMPLES / "duplicate-apps.json"), load_manifest())
+    assert report.app_in_use is not None
+    assert report.app_in_use.chosen_by == "undecided"
+    assert [s for s in report.plan if s.kind == "graph"] == []
+    assert not any(s.summary.startswith("Limit who can use") for s in report.plan)
+    ask = report.plan[0]
+    assert ask.kind == "manual"
+    assert ask.summary == (
+        "Ask Recruitee which application is in use, then re-run with --app-id <appId>"
+    )
+    assert "grants nothing" in (ask.detail or "")
+    missing = [f for f in report.findings if f.id == "SCOPE_MISSING"]
+    assert missing
+    for f in missing:
+        assert f.remediation[0].plan_step == ask.number
+        assert all(r.graph is None and r.powershell is None for r in f.remediation)
+    assert report.prediction is None

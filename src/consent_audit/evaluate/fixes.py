@@ -208,7 +208,8 @@ def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanSte
     for f in findings:
         if id(f) in number_of:
             step = by_number[number_of[id(f)]]
-            refer = _confirm_first(f, step) if step.number in confirm else _refer(f, step)
+            held = step.number in confirm and f.id != "APP_DUPLICATE"
+            refer = _confirm_first(f, step) if held else _refer(f, step)
             out.append(f.model_copy(update={"remediation": refer}))
         elif id(f) in resolved:
             step = by_number[number_of[id(resolved[id(f)].findings[0])]]
@@ -257,6 +258,9 @@ def _request_context(ctx: AuditContext, step: PlanStep) -> dict[str, object]:
 
 def _graph_drafts(ctx: AuditContext, findings: list[Finding]) -> list[_Draft]:
     drafts: list[_Draft] = []
+    if ctx.app_in_use.chosen_by == "undecided":
+        held = _undecided_draft(ctx, findings)
+        return [held] if held is not None else []
     for app in ctx.apps:
         if ctx.is_leftover(app):
             continue  # never enable or grant to a leftover: APP_DUPLICATE says to delete it
@@ -325,6 +329,40 @@ def _confirm_draft(ctx: AuditContext, sp: ServicePrincipal, findings: list[Findi
         ),
     )
     draft = _draft(step, findings)
+    draft.confirm = True
+    return draft
+
+
+UNDECIDED_SUMMARY = "Ask Recruitee which application is in use, then re-run with --app-id <appId>"
+
+
+def _undecided_draft(ctx: AuditContext, findings: list[Finding]) -> _Draft | None:
+    """Several Recruitee applications and nothing shows which one Recruitee uses: a grant,
+    enable or assignment could land on the leftover (tenant-wide Mail.ReadWrite/Mail.Send to
+    an app nobody uses), so every such change is held behind asking Recruitee, as for an app
+    only its name vouches for (``_confirm_draft``)."""
+    suspect = {a.service_principal.id for a in ctx.apps if microsoft_disabled(a.service_principal)}
+    ids = {a.service_principal.id for a in ctx.apps} - suspect
+    held = [f for f in findings if f.id in FIXABLE and f.app_object_id in ids]
+    if not held:
+        return None
+    duplicate = [f for f in findings if f.id == "APP_DUPLICATE" and f.app_object_id is None]
+    first = duplicate[0].remediation[0] if duplicate and duplicate[0].remediation else None
+    ask = f"{first.action} " if first is not None else ""
+    step = PlanStep(
+        number=0,
+        kind="manual",
+        summary=UNDECIDED_SUMMARY,
+        finding_ids=list(dict.fromkeys(f.id for f in [*duplicate, *held])),
+        features=_features(held),
+        portal_path=first.portal_path if first is not None else None,
+        detail=(
+            f"{ask}{len(ctx.apps)} Recruitee enterprise applications match and nothing shows "
+            "which one Recruitee uses: consent-audit grants nothing, enables nothing and "
+            "assigns nobody on any of them until --app-id names the one in use."
+        ),
+    )
+    draft = _draft(step, [*duplicate, *held])
     draft.confirm = True
     return draft
 
