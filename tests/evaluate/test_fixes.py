@@ -305,3 +305,20 @@ def test_no_write_targets_either_app_when_the_app_in_use_is_undecided() -> None:
         assert f.remediation[0].plan_step == ask.number
         assert all(r.graph is None and r.powershell is None for r in f.remediation)
     assert report.prediction is None
+
+
+def test_the_microsoft_disabled_step_says_to_treat_the_app_as_suspect() -> None:
+    """The plan step for an app Microsoft disabled carries both of the finding's actions:
+    contact Recruitee, and treat the app as suspect (review its grants and sign-ins), with the
+    Permissions page to do the review on."""
+    report = evaluate(load_snapshot(EXAMPLES / "microsoft-disabled.json"), load_manifest())
+    finding = next(f for f in report.findings if f.id == "APP_DISABLED_BY_MICROSOFT")
+    step = next(s for s in report.plan if "APP_DISABLED_BY_MICROSOFT" in s.finding_ids)
+    detail = step.detail or ""
+    assert "Contact Recruitee" in detail
+    assert "treat the application as suspect" in detail
+    assert "sign-ins" in detail
+    for r in finding.remediation:
+        assert r.action in detail
+    assert step.portal_path is not None
+    assert step.portal_path.endswith("> Permissions")

@@ -687,14 +687,21 @@ def _manual_draft(ctx: AuditContext, f: Finding, findings: list[Finding]) -> _Dr
         summary = _sign_in_failure_summary(ctx, f, findings)
     else:
         summary = _MANUAL_SUMMARY.get(f.id, f.title)
+    detail = first.action if first else f.detail
+    portal_path = first.portal_path if first else None
+    if f.id == "APP_DISABLED_BY_MICROSOFT":
+        # Contacting Recruitee is half of it: the step carries the finding's "treat it as
+        # suspect" action too (its grants and sign-ins), in the finding's own words.
+        detail = " ".join(r.action for r in f.remediation) or f.detail
+        portal_path = next((r.portal_path for r in f.remediation if r.portal_path), None)
     step = PlanStep(
         number=0,
         kind="manual",
         summary=summary,
         finding_ids=[f.id],
         app_object_id=f.app_object_id,
-        portal_path=first.portal_path if first else None,
-        detail=first.action if first else f.detail,
+        portal_path=portal_path,
+        detail=detail,
         trade_off=TRADE_OFF[trade] if trade else None,
     )
     return _Draft(step=step, position=chain_position(f.id), rank=f.severity.rank)
