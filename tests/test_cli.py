@@ -251,3 +251,15 @@ def test_machine_formats_do_not_import_rich(fmt: str) -> None:
     )
     assert "RICH []" in proc.stderr, proc.stderr[-2000:]
     assert "internal error" not in proc.stderr
+
+
+def test_with_logs_on_a_snapshot_is_usage_error(snapshot_file: Path) -> None:
+    """A replay reads nothing from Graph: --with-logs would be silently ignored, so it is
+    refused with the fix (take the snapshot with --with-logs, or run live)."""
+    for source in (["-s", str(snapshot_file)], ["--demo"]):
+        code, out, err = run("check", *source, "--with-logs")
+        assert code == 2, (source, out)
+        assert out == ""
+        assert "--with-logs" in err
+        assert "snapshot --with-logs" in err
+        assert "Traceback" not in err

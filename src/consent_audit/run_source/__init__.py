@@ -36,6 +36,15 @@ def choose_source(snapshot: Path | None, demo: bool, live: LiveOptions) -> RunSo
             "--snapshot and --demo cannot be used together.",
             fix="Pass one of them (or neither, for a live tenant).",
         )
+    if live.with_logs and (demo or snapshot is not None):
+        # A replay reads nothing from Graph: the logs are those the snapshot was taken with.
+        raise InputError(
+            f"--with-logs reads the sign-in and audit logs from Microsoft Graph, but "
+            f"{'--demo' if demo else '--snapshot'} replays a saved tenant and reads nothing: "
+            "its logs are those it was taken with.",
+            fix="Take the snapshot with 'consent-audit snapshot --with-logs', or run "
+            "'consent-audit check --with-logs' against the live tenant.",
+        )
     if demo:
         return DemoSource()
     if snapshot is not None:
