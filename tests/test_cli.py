@@ -263,3 +263,13 @@ def test_with_logs_on_a_snapshot_is_usage_error(snapshot_file: Path) -> None:
         assert "--with-logs" in err
         assert "snapshot --with-logs" in err
         assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["check", "fix"])
+@pytest.mark.parametrize("value", ["nope", "x/../y", "5c8e2f4a-91d3-4b7e-a6f0-3d2b9e71c84"])
+def test_app_id_not_a_guid_is_usage_error(snapshot_file: Path, command: str, value: str) -> None:
+    code, out, err = run(command, "-s", str(snapshot_file), "--app-id", value)
+    assert code == 2, out
+    assert "--app-id is not a GUID" in err
+    assert value not in err
+    assert "Traceback" not in err

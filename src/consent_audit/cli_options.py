@@ -8,7 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from consent_audit.errors import ConsentAuditError
+from consent_audit.errors import ConsentAuditError, InputError
 from consent_audit.gate import FailOn
 from consent_audit.live_options import AuthMethod, Cloud, LiveOptions
 
@@ -125,7 +125,20 @@ def live_options(
     verbose: bool = False,
     deadline: float | None = None,
 ) -> LiveOptions:
-    """The one place command-line values become ``LiveOptions`` (every command that signs in)."""
+    """The one place command-line values become ``LiveOptions`` (every command that signs in).
+
+    Each ``--app-id`` must be a GUID (graph_ids): anything else names no application, and
+    would otherwise end as an audit of nothing (exit 1) instead of bad input (exit 2)."""
+    from consent_audit.graph_ids import IdKind, problem
+
+    for value in app_ids or ():
+        reason = problem(IdKind.APP_ID, value)
+        if reason is not None:
+            raise InputError(
+                f"--app-id is {reason}.",
+                fix="Pass Recruitee's Application ID, a GUID (8-4-4-4-12 hex digits), as the "
+                "admin center shows it under Enterprise apps > Recruitee > Properties.",
+            )
     return LiveOptions(
         tenant=tenant,
         client_id=client_id,
