@@ -27,8 +27,7 @@ from consent_audit.evaluate import evaluate
 from consent_audit.evaluate.fixes import chain_position
 from consent_audit.live.redact import redact
 from consent_audit.manifest import load_manifest
-from consent_audit.render.common import STATUS_WORD
-from consent_audit.report import VerdictStatus
+from consent_audit.report import STATUS_WORD, VerdictStatus
 from consent_audit.snapshot import dump_snapshot, load_snapshot, taken_for
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -561,8 +561,9 @@ def render_before_after(before: Report, after: Report) -> str:
 def render_prediction_check(before: Report, after: Report, made: list[int]) -> str | None:
     """The re-audit against what the plan predicted before anything was sent
     (``Report.prediction``): where they agree, and every feature where they differ."""
-    from consent_audit.evaluate.prediction import STATUS_WORD, step_range
+    from consent_audit.evaluate.prediction import step_range
     from consent_audit.render.safe_text import clean_report
+    from consent_audit.report import STATUS_WORD
 
     before, after = clean_report(before), clean_report(after)
     predicted = before.prediction

@@ -48,6 +48,17 @@ class VerdictStatus(str, Enum):
         return {"pass": 0, "not_checked": 1, "warn": 2, "unknown": 3, "fail": 4}[self.value]
 
 
+STATUS_WORD = {
+    VerdictStatus.PASS: "PASS",
+    VerdictStatus.WARN: "WARN",
+    VerdictStatus.FAIL: "FAIL",
+    VerdictStatus.UNKNOWN: "UNKNOWN",
+    VerdictStatus.NOT_CHECKED: "NOT CHECKED",
+}
+"""The word every output prints for a status. Defined once, beside the statuses, where both
+the prediction (evaluate) and every renderer already import the report model from."""
+
+
 class RemediationStep(ReportModel):
     """One step of a fix: the admin-center path and, where there is one, the API equivalent.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from consent_audit.evaluate.simulate import UnknownWrite, apply_steps
 from consent_audit.manifest import Manifest
 from consent_audit.report import (
+    STATUS_WORD,
     PlanStep,
     PredictedFeature,
     Prediction,
@@ -22,13 +23,6 @@ from consent_audit.report import (
 )
 from consent_audit.snapshot import TenantSnapshot
 
-STATUS_WORD = {
-    VerdictStatus.PASS: "PASS",
-    VerdictStatus.WARN: "WARN",
-    VerdictStatus.FAIL: "FAIL",
-    VerdictStatus.UNKNOWN: "UNKNOWN",
-    VerdictStatus.NOT_CHECKED: "NOT CHECKED",
-}
 RECONNECT = "reconnect"
 """The word remediation texts use for a person's own action in Recruitee (evaluate/
 remediation.py, grants.py): a finding whose first fix is that is one a person must act on."""

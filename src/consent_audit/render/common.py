@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from consent_audit.report import (
+    STATUS_WORD,
     AppFeatureVerdict,
     ChainLink,
     FeatureVerdict,
@@ -20,14 +21,6 @@ from consent_audit.report import (
     VerdictStatus,
     WhatIfAvailability,
 )
-
-STATUS_WORD = {
-    VerdictStatus.PASS: "PASS",
-    VerdictStatus.WARN: "WARN",
-    VerdictStatus.FAIL: "FAIL",
-    VerdictStatus.UNKNOWN: "UNKNOWN",
-    VerdictStatus.NOT_CHECKED: "NOT CHECKED",
-}
 
 
 def tenant_label(report: Report) -> str:

@@ -17,7 +17,6 @@ from consent_audit.render.common import (
     CA_HEADING,
     SCOPES_HEADING,
     SCOPES_INTRO,
-    STATUS_WORD,
     PlainTable,
     VerdictRow,
     acceptance_note,
@@ -46,7 +45,7 @@ from consent_audit.render.common import (
 )
 from consent_audit.render.plan import PLAN_HEADING, PLAN_INTRO, feature_cause
 from consent_audit.render.safe_text import clean_report
-from consent_audit.report import FeatureVerdict, Finding, PlanStep, Report
+from consent_audit.report import STATUS_WORD, FeatureVerdict, Finding, PlanStep, Report
 
 CSS = """
 :root { color-scheme: light dark; --fg:#1b1f24; --muted:#57606a; --bg:#ffffff; --card:#f6f8fa;

@@ -30,7 +30,6 @@ import xml.etree.ElementTree as ET
 from consent_audit.gate import level
 from consent_audit.render import RenderOptions
 from consent_audit.render.common import (
-    STATUS_WORD,
     VerdictRow,
     acceptance_note,
     app_label,
@@ -44,7 +43,7 @@ from consent_audit.render.common import (
     verdict_rows,
 )
 from consent_audit.render.safe_text import clean_report
-from consent_audit.report import Finding, Report, VerdictStatus
+from consent_audit.report import STATUS_WORD, Finding, Report, VerdictStatus
 
 # Characters XML 1.0 cannot carry at all; Graph data is arbitrary text.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

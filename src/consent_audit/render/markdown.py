@@ -17,7 +17,6 @@ from consent_audit.render.common import (
     CA_HEADING,
     SCOPES_HEADING,
     SCOPES_INTRO,
-    STATUS_WORD,
     PlainTable,
     acceptance_note,
     all_scope_tables,
@@ -48,7 +47,7 @@ from consent_audit.render.common import (
 )
 from consent_audit.render.plan import PLAN_HEADING, PLAN_INTRO, feature_cause
 from consent_audit.render.safe_text import clean_report
-from consent_audit.report import Finding, PlanStep, Report
+from consent_audit.report import STATUS_WORD, Finding, PlanStep, Report
 
 COMMAND_LABELS = frozenset({"Graph", "PowerShell"})
 """Remediation parts shown as code: commands built from validated values (commands.py).
