@@ -301,19 +301,25 @@ def _snapshot_user(snap: TenantSnapshot, quiet: bool) -> str | None:
         also = f"; it also holds {', '.join(others)}" if others else ""
         who = "who reported the problem" if others else "the user this snapshot was taken for"
         if not quiet:
-            typer.echo(
+            _notice(
                 f"auditing {clean(chosen.query)}, {who}{also} "
-                "(--user picks another, --tenant-only the tenant alone)",
-                err=True,
+                "(--user picks another, --tenant-only the tenant alone)"
             )
         return chosen.query
     if queries and not quiet:
-        typer.echo(
+        _notice(
             f"the snapshot holds {len(queries)} users ({', '.join(queries)}): auditing the "
-            "tenant; pass --user to audit one of them",
-            err=True,
+            "tenant; pass --user to audit one of them"
         )
     return None
+
+
+def _notice(text: str) -> None:
+    """A note on standard error, wrapped at the terminal's width like the report."""
+    from consent_audit.render.plan import wrap_prose
+    from consent_audit.render.safe_text import report_console
+
+    typer.echo("\n".join(wrap_prose("", text, report_console(stderr=True).width)), err=True)
 
 
 @app.command()

@@ -438,11 +438,14 @@ def fix(
         typer.echo(render_plan(before))
         if not apply:
             if writes:
-                typer.echo(
+                from consent_audit.render.plan import wrap_prose
+                from consent_audit.render.safe_text import report_console
+
+                said = (
                     "Nothing was changed. Run again with --apply to make the Graph changes"
-                    f"{_manual_first(before.plan)}.",
-                    err=True,
+                    f"{_manual_first(before.plan)}."
                 )
+                typer.echo("\n".join(wrap_prose("", said, report_console().width)), err=True)
             raise typer.Exit(exit_code(decide(before, fail_on)))
         if not writes:
             raise typer.Exit(exit_code(decide(before, fail_on)))
@@ -510,8 +513,10 @@ def _audit(
     return evaluate(snap, chosen, full_manifest=full, user=user, app_ids=app_ids)
 
 
-def render_plan(report: Report) -> str:
-    """The plan as `fix` prints it: every step, Graph changes with their request.
+def render_plan(report: Report, width: int | None = None) -> str:
+    """The plan as `fix` prints it: every step, Graph changes with their request, wrapped at
+    ``width`` (the terminal's, like `check`): prose under itself, commands only between
+    arguments with their shell's continuation character.
 
     Tenant text goes through the one boundary (render.safe_text) like every report format:
     the report's strings are cleaned to one inert line each before they are put into lines,
@@ -522,11 +527,16 @@ def render_plan(report: Report) -> str:
     report = clean_report(report)
     if not report.plan:
         return "Nothing to change: no finding needs a fix."
+    from consent_audit.render.plan import wrap_prose
+    from consent_audit.render.safe_text import report_console
+
+    width = report_console().width if width is None else width
     lines = [f"Fix plan ({len(report.plan)} step(s), in this order):"]
     for step in report.plan:
-        lines += plan_step_lines(step)
+        lines += plan_step_lines(step, width=width)
     if report.prediction is not None:
-        lines.append(f"{report.prediction.summary} (worked out offline, before any change)")
+        summary = f"{report.prediction.summary} (worked out offline, before any change)"
+        lines += wrap_prose("", summary, width)
     return clean_lines("\n".join(lines))
 
 

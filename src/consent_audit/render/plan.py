@@ -8,6 +8,8 @@ can be copied.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from pathlib import PurePath
 from typing import Any
 
@@ -130,32 +132,129 @@ def plan_reference(step: PlanStep) -> str:
     return f"step {step.number}: {step.summary}"
 
 
-def plan_step_lines(step: PlanStep, indent: str = "   ") -> list[str]:
-    """A plan step as `fix` and the detailed text print it: one whole line per part."""
-    lines = [f"{step.number}. {step.summary}"]
+class CommandKeepingWrapper(textwrap.TextWrapper):
+    """Wraps at spaces, but never inside a `quoted command`: prose like "run `consent-audit
+    check --user 'x'` again" keeps the command on one line, so a copy of it is whole (a
+    line break pasted into a shell runs the first half)."""
+
+    _CHUNK = re.compile(r"(`[^`\n]*`|\s+)")
+    _LINE_START = re.compile(r"\d+\.|[A-Za-z]+:")
+    """What starts a line of the report itself (a plan step "2.", a "fix:" line): wrapped
+    text never starts a line with it, so tenant text cannot be broken into a forged line."""
+
+    def _split(self, text: str) -> list[str]:
+        chunks: list[str] = []
+        for chunk in self._CHUNK.split(text):
+            if not chunk:
+                continue
+            if (
+                len(chunks) >= 2
+                and chunks[-1].isspace()
+                and not chunks[-2].isspace()
+                and self._LINE_START.match(chunk)
+            ):
+                space = chunks.pop()
+                chunks[-1] += space + chunk
+            else:
+                chunks.append(chunk)
+        return chunks
+
+
+def wrap_prose(head: str, body: str, width: int) -> list[str]:
+    """``head`` then ``body`` wrapped at spaces under itself (never inside a word, an id or a
+    `quoted command`); a token longer than the line stays whole. Without a head, continuation
+    lines hang by two spaces, so they never start where the report's own lines start."""
+    lines = CommandKeepingWrapper(
+        width=max(width - len(head), 20),
+        subsequent_indent="" if head else "  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    ).wrap(body) or [""]
+    return [head + lines[0], *(" " * len(head) + line for line in lines[1:])]
+
+
+COMMAND_TOKEN = re.compile(r"""(?:[^\s'"]+|'[^']*'|"[^"]*")+""")
+"""One shell argument as our commands write it: quoted parts ('...' or "...") stay whole,
+so a scope list or a JSON body is never split (and a JSON body is split only at its
+insignificant whitespace between strings)."""
+
+_CONTINUATION = {
+    "Sign in (PowerShell): ": " `",
+    "PowerShell: ": " `",
+    "PowerShell request: ": " `",
+    "Azure CLI (bash): ": " \\",
+    "Graph: ": "",
+}
+"""How each command's shell joins a broken line: bash's backslash, PowerShell's backtick.
+A Graph request is not pasted into a shell: it breaks only where JSON ignores spaces."""
+
+
+def wrap_command(head: str, label: str, command: str, width: int) -> list[str]:
+    """``head`` + ``label`` + ``command``, broken only between arguments when wider than
+    ``width``, each broken line ending with the shell's continuation character, so a pasted
+    command runs whole. An argument longer than the line stays whole on a line of its own."""
+    one = f"{head}{label}{command}"
+    if len(one) <= width:
+        return [one]
+    cont = _CONTINUATION[label]
+    hang = head + "    "
+    parts = COMMAND_TOKEN.findall(command)
+    if label == "Graph: " and len(parts) > 1:
+        parts[:2] = [f"{parts[0]} {parts[1]}"]  # the method beside its path
+    lines: list[str] = []
+    current = f"{head}{label}{parts[0]}"
+    for part in parts[1:]:
+        if len(current) + 1 + len(part) + len(cont) > width:
+            lines.append(current + cont)
+            current = hang + part
+        else:
+            current += " " + part
+    lines.append(current)
+    return lines
+
+
+def plan_step_body(step: PlanStep) -> list[tuple[str, str]]:
+    """A plan step's parts after its summary, as (label, value): what `fix` and the detailed
+    text print, in this order."""
+    parts: list[tuple[str, str]] = []
     if step.detail:
-        lines.append(f"{indent}{step.detail}")
+        parts.append(("", step.detail))
     if step.graph:
-        lines.append(f"{indent}Graph: {step.graph}")
+        parts.append(("Graph: ", step.graph))
     if step.names:
-        named = "; ".join(f"{i} = {name}" for i, name in step.names.items())
-        lines.append(f"{indent}Ids: {named}")
+        parts.append(("Ids: ", "; ".join(f"{i} = {name}" for i, name in step.names.items())))
     if step.connect:
-        lines.append(f"{indent}Sign in (PowerShell): {step.connect}")
+        parts.append(("Sign in (PowerShell): ", step.connect))
     if step.powershell:
-        lines.append(f"{indent}PowerShell: {step.powershell}")
+        parts.append(("PowerShell: ", step.powershell))
     if step.invoke:
-        lines.append(f"{indent}PowerShell request: {step.invoke}")
+        parts.append(("PowerShell request: ", step.invoke))
     if step.az_rest:
-        lines.append(f"{indent}Azure CLI (bash): {step.az_rest}")
+        parts.append(("Azure CLI (bash): ", step.az_rest))
     if step.portal_path:
-        lines.append(f"{indent}Admin center: {step.portal_path}")
+        parts.append(("Admin center: ", step.portal_path))
     if step.trade_off:
-        lines.append(f"{indent}Trade-off: {step.trade_off}")
+        parts.append(("Trade-off: ", step.trade_off))
     if step.permission:
         role = LEAST_PRIVILEGED_ROLE.get(step.permission)
-        lines.append(f"{indent}Needs: {step.permission}" + (f" (role: {role})" if role else ""))
-    lines.append(f"{indent}Resolves: {', '.join(step.finding_ids)}")
+        parts.append(("Needs: ", step.permission + (f" (role: {role})" if role else "")))
+    parts.append(("Resolves: ", ", ".join(step.finding_ids)))
+    return parts
+
+
+def plan_step_lines(step: PlanStep, indent: str = "   ", width: int | None = None) -> list[str]:
+    """A plan step as `fix` and the detailed text print it: one whole line per part, or, with
+    ``width``, prose wrapped under itself and commands broken only between arguments."""
+    if width is None:
+        lines = [f"{step.number}. {step.summary}"]
+        lines += [f"{indent}{label}{value}" for label, value in plan_step_body(step)]
+        return lines
+    lines = wrap_prose(f"{step.number}. ", step.summary, width)
+    for label, value in plan_step_body(step):
+        if label in COMMAND_LABELS:
+            lines += wrap_command(indent, label, value, width)
+        else:
+            lines += wrap_prose(indent + label, value, width)
     return lines
 
 

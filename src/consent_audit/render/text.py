@@ -16,8 +16,6 @@ parses no markup.
 from __future__ import annotations
 
 import io
-import re
-import textwrap
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
@@ -53,8 +51,8 @@ from consent_audit.render.common import (
     what_if_fallback_line,
 )
 from consent_audit.render.plan import (
-    COMMAND_LABELS,
     PLAN_HEADING,
+    CommandKeepingWrapper,
     FirstMention,
     consent_words,
     feature_cause,
@@ -276,17 +274,6 @@ def _details(report: Report, console: Console, once: FirstMention) -> None:
     console.print()
 
 
-class _CommandKeepingWrapper(textwrap.TextWrapper):
-    """Wraps at spaces, but never inside a `quoted command`: prose like "run `consent-audit
-    check --user 'x'` again" keeps the command on one line, so a copy of it is whole (a
-    line break pasted into a shell runs the first half)."""
-
-    _CHUNK = re.compile(r"(`[^`\n]*`|\s+)")
-
-    def _split(self, text: str) -> list[str]:
-        return [chunk for chunk in self._CHUNK.split(text) if chunk]
-
-
 def _wrapped(head: Text, body: str, width: int) -> Text:
     """``head`` then ``body`` wrapped at spaces under itself: never inside a word, an id or
     a scope name (a token longer than the line stays whole and the terminal folds it: print
@@ -296,7 +283,7 @@ def _wrapped(head: Text, body: str, width: int) -> Text:
     names never starts a line at the left margin, where the report's own lines (a plan step
     "2. ...") start."""
     indent = head.cell_len
-    lines = _CommandKeepingWrapper(
+    lines = CommandKeepingWrapper(
         width=max(width - indent, 20),
         subsequent_indent="" if indent else "  ",
         break_long_words=False,
@@ -362,20 +349,18 @@ def _indented(line: str, width: int, style: str = "") -> Text:
 
 
 def _plan_in_full(report: Report, console: Console) -> None:
-    """Every step with its request: commands on lines of their own, outside any box, never
-    wrapped by us (the terminal may fold them visually; a copy takes the whole line)."""
+    """Every step with its request: prose wrapped under itself, commands outside any box,
+    broken only between arguments with their shell's continuation character (plan.py), so a
+    copy runs whole."""
     console.print(Text(f"{PLAN_HEADING}:", style="bold"))
     for step in report.plan:
-        first, *rest = plan_step_lines(step)
+        first, *rest = plan_step_lines(step, width=console.width)
         number, _, summary = first.partition(" ")
-        console.print(
-            _wrapped(Text(f"{number} ", style="bold"), summary, console.width), soft_wrap=True
-        )
+        head = Text(f"{number} ", style="bold")
+        head.append(summary)
+        console.print(head, soft_wrap=True)
         for line in rest:
-            if line.lstrip().startswith(COMMAND_LABELS):
-                console.print(Text(line), soft_wrap=True)
-            else:
-                console.print(_indented(line, console.width), soft_wrap=True)
+            console.print(Text(line), soft_wrap=True)
 
 
 def _finding_block(report: Report, f: Finding, once: FirstMention, width: int) -> list[Text]:
