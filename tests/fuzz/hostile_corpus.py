@@ -263,6 +263,20 @@ def assert_consent_audit_line(name: str, line: str) -> None:
     assert " ".join(shlex.quote(w) for w in words) == line, f"{name}: not quoted words: {line!r}"
 
 
+def _join_graph_requests(out: str) -> str:
+    """A Graph request read as one line: its broken body joined back."""
+    lines: list[str] = []
+    graph: str | None = None  # the indent of the Graph line being continued
+    for line in out.split("\n"):
+        if lines and graph is not None and line.startswith(graph + "    ") and line.strip():
+            lines[-1] += " " + line.strip()
+            continue
+        lines.append(line)
+        head = re.match(r"(\s*)Graph: ", line)
+        graph = head.group(1) if head else None
+    return "\n".join(lines)
+
+
 def check_commands(name: str, out: str, *, markdown: bool = False) -> int:
     """Every command line in ``out`` (text, fix, Markdown, HTML); returns how many."""
     if markdown:
@@ -270,6 +284,10 @@ def check_commands(name: str, out: str, *, markdown: bool = False) -> int:
     # A long suggested command is broken between arguments with a backslash-newline, which
     # the shell removes: read it as the one line the shell runs.
     out = re.sub(r" \\\n\s*", " ", out)
+    # PowerShell's continuation is a backtick-newline; a Graph request's body continues on
+    # lines hanging under it (broken only at JSON's insignificant spaces).
+    out = re.sub(r" `\n\s*", " ", out)
+    out = _join_graph_requests(out)
     count = 0
     for line in out.splitlines():
         field = re.fullmatch(r'\s*"\w+": ("(?:[^"\\]|\\.)*"),?\s*', line)
