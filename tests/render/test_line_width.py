@@ -87,3 +87,12 @@ def test_a_broken_command_joins_back_whole(source: list[str]) -> None:
             if line.lstrip().startswith(("PowerShell", "Azure CLI", "Sign in"))
         ]
         assert broken == whole
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_a_wrapped_causal_chain_hangs_under_itself(source: list[str]) -> None:
+    """A chain of links wider than the terminal breaks between links and the next line hangs
+    under the first ("  > Session PASS"), never at the left margin where headings start."""
+    lines = _lines("check", *source, "--details")
+    assert not [line for line in lines if line.startswith(">")]
+    assert all(line.startswith("  > ") for line in lines if line.lstrip().startswith("> "))

@@ -182,19 +182,31 @@ def _chain_full(report: Report, verdict: FeatureVerdict) -> Table:
     return table
 
 
-def _chain_compact(report: Report, verdict: FeatureVerdict) -> Text:
-    """Without --user: the links on one line; details only for those that do not pass."""
+def _chain_compact(report: Report, verdict: FeatureVerdict, width: int) -> Text:
+    """Without --user: the links on one line; details only for those that do not pass. A
+    chain wider than ``width`` breaks between links, the next line hanging under the first
+    ("  > Session PASS"), never inside a link and never at the left margin."""
     steps = chain_steps(verdict)
-    text = rich_text(chain_title(report, verdict), style="bold")
+    text = _wrapped(Text(style="bold"), chain_title(report, verdict), width)
     text.append("\n  ")
+    column = 2
     for n, step in enumerate(steps):
-        if n:
+        link = Text(f"{step.label} ")
+        link.append_text(_step_status(step))
+        if n and column + 3 + link.cell_len > width:
+            text.append("\n  > ", style="dim")
+            column = 4
+        elif n:
             text.append(" > ", style="dim")
-        text.append(f"{step.label} ")
-        text.append_text(_step_status(step))
+            column += 3
+        text.append_text(link)
+        column += link.cell_len
     for step in steps:
         if step.status is not VerdictStatus.PASS:
-            text.append(f"\n  {step.number}. {step.label}: {step.detail}")
+            text.append("\n")
+            text.append_text(
+                _wrapped(Text(f"  {step.number}. "), f"{step.label}: {step.detail}", width)
+            )
     return text
 
 
@@ -256,7 +268,7 @@ def _details(report: Report, console: Console, once: FirstMention) -> None:
             if report.user is not None:
                 console.print(_chain_full(report, verdict))
             else:
-                console.print(_chain_compact(report, verdict))
+                console.print(_chain_compact(report, verdict, console.width), soft_wrap=True)
         console.print()
     scopes = merge_identical(all_scope_tables(report))
     if scopes:
