@@ -96,3 +96,17 @@ def test_a_wrapped_causal_chain_hangs_under_itself(source: list[str]) -> None:
     lines = _lines("check", *source, "--details")
     assert not [line for line in lines if line.startswith(">")]
     assert all(line.startswith("  > ") for line in lines if line.lstrip().startswith("> "))
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_the_step_up_caveat_is_said_once_per_feature(source: list[str]) -> None:
+    """The step-up consent paragraph is the same for every non-basic scope of an app: each
+    feature's scope table says it once, and every other scope it applies to still says so."""
+    out = "\n".join(_lines("check", *source, "--details"))
+    sections = [s for s in out.split("\n\n") if "- Scope: " in s or "│ Scope" in s]
+    for section in sections:
+        flat = " ".join(section.split())
+        assert flat.count("risk-based step-up consent") <= 1, section
+        scopes = flat.count("step-up consent")
+        refs = flat.count("(unless step-up consent applies: as for ")
+        assert refs == 0 or scopes == refs + 1, section

@@ -379,9 +379,50 @@ class FirstMention:
         return value
 
     def table(self, table: PlainTable) -> PlainTable:
-        return PlainTable(
-            table.title, table.headers, [[self.strip(v) for v in row] for row in table.rows]
-        )
+        rows = [[self.strip(v) for v in row] for row in table.rows]
+        return PlainTable(table.title, table.headers, said_once_per_table(rows))
+
+
+STEP_UP_CAVEATS = (
+    " (unless Microsoft's risk-based step-up consent",
+    " (risk-based step-up consent is ",
+)
+"""How a consent decision's step-up consent caveat starts (evaluate/consent_policy.py): it is
+the same for every non-basic scope of an app, so a table of scopes says it once."""
+
+
+def _caveat(value: str) -> tuple[int, int] | None:
+    """Where the step-up caveat in ``value`` starts and ends (its balanced parentheses)."""
+    start = min((i for c in STEP_UP_CAVEATS if (i := value.find(c)) >= 0), default=-1)
+    if start < 0:
+        return None
+    depth = 0
+    for end in range(start + 1, len(value)):
+        depth += {"(": 1, ")": -1}.get(value[end], 0)
+        if depth == 0:
+            return start, end + 1
+    return None
+
+
+def said_once_per_table(rows: list[list[str]]) -> list[list[str]]:
+    """Rows whose step-up caveat repeats one said above for another scope (the row's first
+    cell) refer to it instead: the fact (the caveat applies) stays, the paragraph once."""
+    first: dict[str, str] = {}
+    out = []
+    for row in rows:
+        cells = []
+        for value in row:
+            span = _caveat(value)
+            if span is not None:
+                caveat = value[span[0] : span[1]]
+                if caveat in first:
+                    same = f" (unless step-up consent applies: as for {first[caveat]})"
+                    value = value[: span[0]] + same + value[span[1] :]
+                else:
+                    first[caveat] = row[0]
+            cells.append(value)
+        out.append(cells)
+    return out
 
 
 def merge_identical(tables: list[PlainTable]) -> list[PlainTable]:
