@@ -187,6 +187,24 @@ def _table(problems: _Problems, raw: dict[str, Any], key: str) -> dict[str, Any]
     return value
 
 
+def _id_list(
+    problems: _Problems,
+    app: dict[str, Any],
+    key: str,
+    pattern: re.Pattern[str],
+    what: str,
+    example: str,
+) -> list[str]:
+    """The [app] list under ``key`` when every entry matches ``pattern``; else a problem and []."""
+    values = app.get(key, [])
+    if isinstance(values, list) and all(
+        isinstance(v, str) and pattern.fullmatch(v) for v in values
+    ):
+        return values
+    problems.add(f"app.{key}", f"must be a list of {what}.", f"write e.g. {key} = [{example}].")
+    return []
+
+
 def _string(problems: _Problems, table: dict[str, Any], path: str, key: str) -> str:
     value = table.get(key)
     if not isinstance(value, str) or not value.strip():
@@ -281,36 +299,30 @@ def parse_manifest(text: str, source: str, catalog: PermissionCatalog | None = N
     app = _table(problems, raw, "app")
     _unknown_keys(problems, "app", app, _APP_KEYS)
     display_name = _string(problems, app, "app", "display_name")
-    app_ids = app.get("known_app_ids", [])
-    if not isinstance(app_ids, list) or not all(
-        isinstance(a, str) and GUID.fullmatch(a) for a in app_ids
-    ):
-        problems.add(
-            "app.known_app_ids",
-            "must be a list of appId GUIDs.",
-            'write e.g. known_app_ids = ["00000000-0000-0000-0000-000000000000"].',
-        )
-        app_ids = []
-    owners = app.get("owner_tenant_ids", [])
-    if not isinstance(owners, list) or not all(
-        isinstance(t, str) and GUID.fullmatch(t) for t in owners
-    ):
-        problems.add(
-            "app.owner_tenant_ids",
-            "must be a list of tenant id GUIDs.",
-            'write e.g. owner_tenant_ids = ["00000000-0000-0000-0000-000000000000"].',
-        )
-        owners = []
-    publishers = app.get("verified_publisher_ids", [])
-    if not isinstance(publishers, list) or not all(
-        isinstance(p, str) and PUBLISHER_ID.fullmatch(p) for p in publishers
-    ):
-        problems.add(
-            "app.verified_publisher_ids",
-            'must be a list of verified publisher ids (Partner Center ids, e.g. "1234567").',
-            'write e.g. verified_publisher_ids = ["1234567"].',
-        )
-        publishers = []
+    app_ids = _id_list(
+        problems,
+        app,
+        "known_app_ids",
+        GUID,
+        "appId GUIDs",
+        '"00000000-0000-0000-0000-000000000000"',
+    )
+    owners = _id_list(
+        problems,
+        app,
+        "owner_tenant_ids",
+        GUID,
+        "tenant id GUIDs",
+        '"00000000-0000-0000-0000-000000000000"',
+    )
+    publishers = _id_list(
+        problems,
+        app,
+        "verified_publisher_ids",
+        PUBLISHER_ID,
+        'verified publisher ids (Partner Center ids, e.g. "1234567")',
+        '"1234567"',
+    )
     resource = _table(problems, raw, "resource")
     _unknown_keys(problems, "resource", resource, _RESOURCE_KEYS)
     resource_name = _string(problems, resource, "resource", "display_name")
