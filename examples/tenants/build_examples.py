@@ -15,12 +15,14 @@ Run from the repository root::
 
     python examples/tenants/build_examples.py
 
-It rewrites ``examples/tenants/*.json`` and ``src/consent_audit/data/demo_tenant.json``.
+It rewrites ``examples/tenants/*.json`` and ``src/consent_audit/data/demo_tenant.json``
+(``--output-dir DIR``: writes them into DIR instead).
 GUIDs are derived from names, so output is stable between runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import json
@@ -1835,13 +1837,20 @@ SCENARIOS: dict[str, Callable[[], TenantSnapshot]] = {
 }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Write every example where it is committed, or all of them into ``--output-dir`` (the
+    demo tenant as ``demo_tenant.json``): tests/test_examples_reproduced.py compares those with
+    the committed files."""
+    parser = argparse.ArgumentParser(description="Build the example tenant snapshots.")
+    parser.add_argument("--output-dir", type=Path, help="write every file into this directory")
+    out: Path | None = parser.parse_args(argv).output_dir
     for name, build in SCENARIOS.items():
-        path = HERE / f"{name}.json"
+        path = (out or HERE) / f"{name}.json"
         path.write_text(dump_snapshot(build()), encoding="utf-8")
-        print(f"wrote {path.relative_to(HERE.parent.parent)}")
-    DEMO_PATH.write_text(dump_snapshot(demo()), encoding="utf-8")
-    print(f"wrote {DEMO_PATH.relative_to(HERE.parent.parent)}")
+        print(f"wrote {path}")
+    demo_path = out / DEMO_PATH.name if out else DEMO_PATH
+    demo_path.write_text(dump_snapshot(demo()), encoding="utf-8")
+    print(f"wrote {demo_path}")
 
 
 if __name__ == "__main__":
