@@ -324,6 +324,7 @@ def _notice(text: str) -> None:
 
 @app.command()
 def check(
+    ctx: typer.Context,
     snapshot: Annotated[
         Path | None,
         typer.Option("--snapshot", "-s", help="Audit a saved snapshot ('-' = stdin) offline."),
@@ -455,6 +456,7 @@ def check(
             with_logs=with_logs,
             quiet=quiet,
             verbose=verbose,
+            ctx=ctx,
         )
         source_of_run = choose_source(snapshot, demo, live)
         full_manifest = _load_manifest(manifest)

@@ -78,12 +78,15 @@ FailOnOpt = Annotated[
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 DeadlineOpt = Annotated[
-    float | None,
+    # Text, checked when a live run starts (live/transport.run_deadline: one message, exit
+    # 2): a CONSENT_AUDIT_DEADLINE a CI job sets for its live runs never stops a replay.
+    str | None,
     typer.Option(
         "--deadline",
         envvar="CONSENT_AUDIT_DEADLINE",
         metavar="SECONDS",
-        help="Stop reading Graph after this long; unread parts are unknown (default 900).",
+        help="Stop reading Graph after this long; unread parts are unknown (default 900). "
+        "Live runs only.",
     ),
 ]
 VerboseOpt = Annotated[
@@ -111,6 +114,30 @@ def fail(error: ConsentAuditError) -> NoReturn:
     raise typer.Exit(int(error.exit_code))
 
 
+LIVE_ONLY = {
+    "tenant": "--tenant",
+    "client_id": "--client-id",
+    "auth": "--auth",
+    "cloud": "--cloud",
+    "graph_url": "--graph-url",
+    "deadline": "--deadline",
+}
+"""The options (parameter name: flag) that only say how to sign in to and read a live tenant;
+``--with-logs`` is LiveOptions.with_logs."""
+
+
+def _typed(ctx: typer.Context | None) -> tuple[str, ...]:
+    """The LIVE_ONLY flags the command line gave: not their defaults, not the environment
+    (``AZURE_TENANT_ID`` and the like, set for every job of a CI pipeline)."""
+    if ctx is None:
+        return ()
+    return tuple(
+        flag
+        for name, flag in LIVE_ONLY.items()
+        if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+    )
+
+
 def live_options(
     *,
     tenant: str | None,
@@ -123,12 +150,15 @@ def live_options(
     with_logs: bool = False,
     quiet: bool = False,
     verbose: bool = False,
-    deadline: float | None = None,
+    deadline: str | None = None,
+    ctx: typer.Context | None = None,
 ) -> LiveOptions:
     """The one place command-line values become ``LiveOptions`` (every command that signs in).
 
     Each ``--app-id`` must be a GUID (graph_ids): anything else names no application, and
-    would otherwise end as an audit of nothing (exit 1) instead of bad input (exit 2)."""
+    would otherwise end as an audit of nothing (exit 1) instead of bad input (exit 2).
+    ``ctx``, from a command that can also replay (``--snapshot``/``--demo``), records which
+    live-only options were typed, so that a replay can refuse them (run_source)."""
     from consent_audit.graph_ids import IdKind, problem
 
     for value in app_ids or ():
@@ -151,4 +181,5 @@ def live_options(
         quiet=quiet,
         verbose=verbose,
         deadline=deadline,
+        given=_typed(ctx),
     )

@@ -172,6 +172,7 @@ def consent_url(
         if demo or snapshot is not None:
             from consent_audit.run_source import choose_source
 
+            # --tenant and --cloud shape the URL, also from a replay: not refused (no ctx).
             source = choose_source(
                 snapshot, demo, live_options(tenant=None, client_id=None, cloud=cloud)
             )
@@ -350,6 +351,7 @@ def admin_consent_url(
 
 
 def fix(
+    ctx: typer.Context,
     user: UserOpt = None,
     apply: Annotated[
         bool, typer.Option("--apply", help="Perform the changes (asks first).")
@@ -428,6 +430,7 @@ def fix(
             app_ids=app_id,
             quiet=quiet,
             verbose=verbose,
+            ctx=ctx,
         )
         ids = options.app_ids
         snap = _read(snapshot, demo, options, full)

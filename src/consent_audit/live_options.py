@@ -40,5 +40,10 @@ class LiveOptions:
     with_logs: bool = False
     quiet: bool = False
     verbose: bool = False
-    deadline: float | None = None
-    """Seconds the run may spend reading Graph (``--deadline``); None: the default."""
+    deadline: float | str | None = None
+    """Seconds the run may spend on Graph (``--deadline``, checked when a live run starts:
+    live/transport.run_deadline); None: ``CONSENT_AUDIT_DEADLINE`` or the default."""
+    given: tuple[str, ...] = ()
+    """The live-only options typed on the command line (``--tenant``, ``--deadline``, ...),
+    not those taken from the environment: a replay refuses these (run_source.choose_source),
+    while a CI job's ``AZURE_TENANT_ID`` or ``CONSENT_AUDIT_DEADLINE`` leaves it alone."""
