@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,10 +42,12 @@ class Builder:
 
 
 def _in(folder: Path, pattern: str) -> dict[str, Path]:
-    return {path.name: path for path in sorted(folder.glob(pattern))}
+    return {path.name: path for path in sorted(folder.glob(pattern)) if path.is_file()}
 
 
 TENANTS = EXAMPLES / "tenants"
+DIFF = EXAMPLES / "diff"
+UNREDACT = EXAMPLES / "unredact"
 BUILDERS = {
     "tenants": Builder(
         TENANTS / "build_examples.py",
@@ -54,6 +57,12 @@ BUILDERS = {
             ".venv/bin/python examples/unredact/build_unredact_example.py",
             "UPDATE_GOLDEN=1 .venv/bin/pytest -q -n 0 tests/test_examples.py",
         ),
+    ),
+    "diff": Builder(DIFF / "build_diff_example.py", _in(DIFF, "*.json")),
+    "unredact": Builder(
+        UNREDACT / "build_unredact_example.py",
+        {name: path for name, path in _in(UNREDACT, "*").items() if path.suffix != ".py"},
+        volatile=frozenset({"report.md"}),
     ),
 }
 
@@ -112,3 +121,33 @@ def test_committed_examples_are_what_their_builder_writes(
             f"`{regenerate}`, review the diff, commit:\n" + "\n".join(problems),
             pytrace=False,
         )
+
+
+def test_readme_unredact_example_gives_the_committed_report_its_names_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """README's `consent-audit unredact examples/unredact/report.md ...`, run as written on the
+    committed report, maps every pseudonym of the customer's tenant back: the reporter (UPN and
+    object id), the Conditional Access policy the report lists; no redacted UPN or policy
+    pseudonym is left."""
+    from typer.testing import CliRunner
+
+    from consent_audit.cli import app
+    from consent_audit.snapshot import load_snapshot
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = r"^consent-audit (unredact examples/unredact/report\.md [^#\n]*)"
+    line = re.search(shown, readme, re.M)
+    assert line, "README no longer shows unredact on examples/unredact/report.md"
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, shlex.split(line.group(1)))
+    assert result.exit_code == 0, result.output
+    report = result.stdout.replace("\\@", "@")
+    own = load_snapshot(TENANTS / "assignment-required.json")
+    reporter = own.find_user("lynne.robbins@fabrikam.com")
+    assert reporter is not None
+    assert reporter.user.data is not None
+    assert f"{reporter.user.data.id} = lynne.robbins@fabrikam.com" in report  # the plan's ids
+    assert "| CA002 - Require multifactor authentication for all users | enabled |" in report
+    assert "redacted.invalid" not in report
+    assert not re.search(r"\b(User|CA policy) [0-9a-f]{8}\b", report)
