@@ -373,7 +373,8 @@ class ConditionalAccessSource(ReportModel):
 
 class CaPrincipal(ReportModel):
     """A user, group or directory role a Conditional Access policy names, by the best name the
-    snapshot holds (evaluate/ca_names.py); ``display_name`` is None when it holds none."""
+    snapshot holds, or for a role Microsoft's built-in role name (evaluate/ca_names.py);
+    ``display_name`` is None when there is none (a role then is not a built-in one)."""
 
     kind: str
     """``user``, ``group`` or ``role`` (a directory role template id)."""

@@ -859,3 +859,36 @@ def test_excluded_users_groups_and_roles_are_named_first_three_then_how_many_mor
     excluded_user = next(p for p in row.excluded if p.kind == "user")
     assert excluded_user.id == USER_ID
     assert excluded_user.display_name
+
+
+def test_roles_are_named_by_microsofts_built_in_role_names_and_an_unknown_id_says_so() -> None:
+    """Conditional Access names directory roles by template id; a built-in role shows its
+    name from Microsoft's list (entra-docs permissions-reference.md, "All roles", bundled as
+    data/directory_role_templates.json), not only Global Administrator; an id not on the list
+    (a custom role) stays an id, called unknown, in the line and in JSON (no name)."""
+    ca_admin = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"  # Conditional Access Administrator
+    security_reader = "5D6B6BB7-DE71-4623-B4AF-96380A352509"  # upper case: ids compare as ids
+    custom = "9e000000-0000-0000-0000-0000000000e1"
+    policy = ca_policy(
+        include_apps=[EXCHANGE_ONLINE],
+        include_users=[],
+        include_roles=[ROLE, security_reader],
+        display_name="Roles",
+    )
+    users = policy.conditions.users
+    assert users is not None
+    conditions = policy.conditions.model_copy(
+        update={"users": users.model_copy(update={"exclude_roles": [ca_admin, custom]})}
+    )
+    policy = policy.model_copy(update={"conditions": conditions})
+    report = run(with_ca_policy(healthy(), policy))
+    (row,) = [r for r in report.conditional_access if r.display_name == "Roles"]
+    assert row.users == (
+        "roles 'Global Administrator', 'Security Reader' except roles "
+        f"'Conditional Access Administrator', {custom} (unknown role)"
+    )
+    assert [(p.id, p.display_name) for p in row.excluded] == [
+        (ca_admin, "Conditional Access Administrator"),
+        (custom, None),
+    ]
+    assert ca_admin not in row.users

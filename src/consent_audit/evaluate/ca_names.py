@@ -4,7 +4,8 @@
 syncs is in that group, and support cannot map a redacted report back with ``unredact``. So
 every user, group and role a policy names is reported by its display name where the snapshot
 holds one (the audited users, the groups they are in, the users and groups assigned to the
-Recruitee app, the Global Administrator role), else by its object id. In a redacted snapshot
+Recruitee app), else by its object id; a directory role by its built-in name (:func:`role_names`),
+else by its id, said to be unknown. In a redacted snapshot
 both are pseudonyms (``Group 1a2b3c4d``, a pseudonymous id) that ``consent-audit unredact``
 maps back with the customer's key. Names are tenant text: they reach a reader only through
 render/safe_text.py, like every other string in the report.
@@ -18,9 +19,11 @@ module only names (Graph conditionalAccessUsers: includeUsers/excludeUsers hold 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
 
-from consent_audit.evaluate.assignment import GLOBAL_ADMIN_ROLE
 from consent_audit.graph_objects import ConditionalAccessPolicy
 from consent_audit.report import CaPrincipal
 from consent_audit.snapshot import TenantSnapshot
@@ -28,15 +31,35 @@ from consent_audit.snapshot import TenantSnapshot
 SHOWN = 3
 """How many of each kind the one-line summary names before "and N more"."""
 
-ROLE_NAMES = {GLOBAL_ADMIN_ROLE: "Global Administrator"}
-"""Directory role template ids the tool knows by name (the snapshot holds none)."""
+UNKNOWN_ROLE = "unknown role"
+"""What a role id that is not a built-in role template is called beside its id: a custom
+role, or a built-in role newer than the bundled list."""
+
+
+@lru_cache(maxsize=1)
+def role_names() -> dict[str, str]:
+    """Built-in directory role template id (casefolded) -> the role's display name.
+
+    Conditional Access names roles by template id (Graph conditionalAccessUsers
+    ``includeRoles``/``excludeRoles``), and the snapshot holds no role names. Built-in role
+    template ids are fixed and the same in every tenant; the list is Microsoft's, bundled in
+    ``data/directory_role_templates.json`` from entra-docs
+    docs/identity/role-based-access-control/permissions-reference.md ("All roles": Role,
+    Template ID). Read only when a policy names a role."""
+    raw = json.loads(
+        resources.files("consent_audit.data")
+        .joinpath("directory_role_templates.json")
+        .read_text("utf-8")
+    )
+    return {str(k).casefold(): str(v) for k, v in raw["roles"].items()}
+
 
 SPECIAL_USERS = {"all": "all users", "none": "nobody", "guestsorexternalusers": "guests"}
 
 
 def directory_names(snapshot: TenantSnapshot) -> dict[str, str]:
     """Object id (casefolded) -> display name, from everything the snapshot holds."""
-    names: dict[str, str] = {k.casefold(): v for k, v in ROLE_NAMES.items()}
+    names: dict[str, str] = {}
     apps = snapshot.recruitee_apps.data or [] if snapshot.recruitee_apps.ok else []
     for app in apps:
         for assignment in app.app_role_assigned_to.data or []:
@@ -54,11 +77,9 @@ def directory_names(snapshot: TenantSnapshot) -> dict[str, str]:
 
 
 def _principals(kind: str, ids: list[str], names: Mapping[str, str]) -> list[CaPrincipal]:
-    return [
-        CaPrincipal(kind=kind, id=i, display_name=names.get(i.casefold()))
-        for i in ids
-        if i.casefold() not in SPECIAL_USERS
-    ]
+    shown = [i for i in ids if i.casefold() not in SPECIAL_USERS]
+    known = role_names() if kind == "role" and shown else names
+    return [CaPrincipal(kind=kind, id=i, display_name=known.get(i.casefold())) for i in shown]
 
 
 def assigned(
@@ -80,7 +101,9 @@ def assigned(
 
 
 def _shown(p: CaPrincipal) -> str:
-    return f"'{p.display_name}'" if p.display_name else p.id
+    if p.display_name:
+        return f"'{p.display_name}'"
+    return f"{p.id} ({UNKNOWN_ROLE})" if p.kind == "role" else p.id
 
 
 def summary(principals: list[CaPrincipal]) -> list[str]:
