@@ -329,9 +329,27 @@ def test_mfa_outside_trusted_locations_still_applies_to_recruitees_servers() -> 
     report = run(with_ca_policy(healthy(), policy))
     f = one(report, "CA_POLICY_REQUIRES")
     assert "AADSTS50076" in f.detail
-    assert "everywhere except AllTrusted" in f.detail
+    assert "everywhere except trusted locations: it applies only outside them" in f.detail
+    assert f.title == "A Conditional Access policy requires MFA outside trusted locations"
     assert "CA_POLICY_BLOCKS" not in codes(report)
     assert set(statuses(report).values()) == {"warn"}
+
+
+def test_mfa_outside_named_locations_names_them_and_says_only_what_the_policy_does() -> None:
+    """A named location (not AllTrusted) excluded: the detail names its id, the title says
+    'outside the locations it excludes' (never 'cannot provide': people who did MFA when
+    they connected keep syncing)."""
+    office = "3a1c0d5e-0000-0000-0000-00000000offi"
+    policy = ca_policy(
+        controls=["mfa"],
+        locations=ConditionalAccessLocations(
+            include_locations=["All"], exclude_locations=["AllTrusted", office]
+        ),
+    )
+    f = one(run(with_ca_policy(healthy(), policy)), "CA_POLICY_REQUIRES")
+    assert f.title == "A Conditional Access policy requires MFA outside the locations it excludes"
+    assert f"everywhere except trusted locations and named location {office}:" in f.detail
+    assert "People who did MFA when they connected keep syncing." in f.detail
 
 
 def test_signin_frequency_is_information_deferred_to_the_next_connect() -> None:

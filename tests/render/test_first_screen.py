@@ -170,3 +170,63 @@ def test_explain_shows_no_placeholder_for_any_catalogued_code() -> None:
 
     for code in aadsts_catalog():
         assert not PLACEHOLDER.search(explain_text(str(code))), code
+
+
+def _verdict_block(out: str) -> list[str]:
+    """The verdict lines (and their wrapped continuations) between the header and the plan."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(("PASS", "WARN", "FAIL")))
+    end = next(i for i, line in enumerate(lines[start:], start) if not line.strip())
+    return lines[start:end]
+
+
+@pytest.mark.parametrize(
+    ("tenant", "policy"),
+    [
+        ("ca-block-excluded-admins", "CA900 - Incident IR-2291 lockdown: block all cloud apps"),
+        ("ca-mfa-outside-trusted", "CA600 - Require MFA outside trusted locations"),
+        ("ca-all-except-trusted-block", "CA301 - Block access from outside the corporate"),
+    ],
+)
+def test_one_policy_on_every_feature_is_named_once_and_each_later_line_is_short(
+    tenant: str, policy: str
+) -> None:
+    """One Conditional Access policy deciding all three features: its long cause was printed
+    on each feature line (three lines each). It is said once, on the first feature's line;
+    the others say 'same policy as Mailbox sync' on one line each, in text, Markdown and
+    HTML alike, and the first screen stays within its budget."""
+    out = _cli("check", "--snapshot", str(EXAMPLES / f"{tenant}.json"))
+    block = _verdict_block(out)
+    assert " ".join(" ".join(block).split()).count(policy) == 1, out
+    later = [line for line in block if line.startswith(("FAIL", "WARN"))][1:]
+    assert len(later) == 2, out
+    assert len(block) - len(later) <= 3, out
+    assert all(line.endswith("same policy as Mailbox sync") for line in later), out
+    assert len(out.splitlines()) <= 24, out  # the first screen's budget
+    for fmt in ("markdown", "html"):
+        page = " ".join(
+            _cli("check", "--snapshot", str(EXAMPLES / f"{tenant}.json"), "--format", fmt).split()
+        )
+        assert page.count("same policy as Mailbox sync") == 2, fmt
+
+
+def test_mfa_outside_trusted_locations_is_said_as_exactly_that() -> None:
+    """'requires what background sync cannot provide' overstated a policy that requires MFA
+    everywhere except trusted locations: it applies only outside them, and people who did
+    MFA when they connected keep syncing (their refresh carries the MFA claim). The title,
+    the first screen, the detail and the policy table say what the policy does."""
+    source = ["--snapshot", str(EXAMPLES / "ca-mfa-outside-trusted.json")]
+    report = _report(source)
+    (f,) = [f for f in report["findings"] if f["id"] == "CA_POLICY_REQUIRES"]  # type: ignore[union-attr]
+    assert f["title"] == "A Conditional Access policy requires MFA outside trusted locations"
+    assert "cannot provide" not in f["title"]
+    assert "everywhere except trusted locations: it applies only outside them" in f["detail"]
+    assert "AllTrusted" not in f["detail"]
+    out = " ".join(_cli("check", *source).split())
+    assert "requires MFA outside trusted locations: 'CA600" in out
+    assert "cannot provide" not in out
+    details = " ".join(_cli("check", *source, "--details").split())
+    assert "breaks background sync" not in details
+    assert "Effect on Recruitee: requires MFA outside trusted locations, MFA: met by" in details
+    explained = " ".join(_cli("explain", "CA_POLICY_REQUIRES").split())
+    assert "applies only outside the locations it excludes" in explained

@@ -342,6 +342,9 @@ class PolicyEffect:
     features: tuple[str, ...]
     unknown: tuple[ConditionNote, ...] = ()
     """Conditions or controls that could not be evaluated: the features' verdict is unknown."""
+    title: str | None = None
+    """The finding's title when the code's own (data/findings.toml) would say more than this
+    policy does: what exactly it requires, and where."""
 
 
 @dataclass(frozen=True)
@@ -381,6 +384,28 @@ def _settle(notes: list[ConditionNote] | tuple[ConditionNote, ...]) -> str:
     """What would settle the unknown conditions, as one remediation sentence."""
     parts = [f"{n.settle} ({n.condition})" for n in notes if n.settle]
     return "to settle it, " + "; ".join(dict.fromkeys(parts)) + "."
+
+
+TRUSTED = "alltrusted"
+"""The location id that stands for every location marked trusted (Graph
+conditionalAccessLocations; entra-docs concept-assignment-network.md)."""
+
+
+def excluded_locations(policy: ConditionalAccessPolicy) -> str:
+    """The locations a policy excludes, in words: "trusted locations" for ``AllTrusted``,
+    otherwise the named locations' ids (the snapshot holds no named-location names)."""
+    loc = policy.conditions.locations
+    ids = loc.exclude_locations if loc else []
+    named = [i for i in ids if i.casefold() != TRUSTED]
+    parts = (["trusted locations"] if len(named) < len(ids) else []) + (
+        [f"named location{'s' if len(named) > 1 else ''} {', '.join(named)}"] if named else []
+    )
+    return " and ".join(parts) or "the locations it excludes"
+
+
+def _outside(where: str) -> str:
+    """The title's words for where a policy applies: short, the detail names the ids."""
+    return "trusted locations" if where == "trusted locations" else "the locations it excludes"
 
 
 def _background_effect(
@@ -424,6 +449,7 @@ def _background_effect(
     if need is Need.BLOCK:
         return "block"
     if need is Need.UNMET:
+        unmet = " and ".join(view.controls.unmet)
         return PolicyEffect(
             "CA_POLICY_REQUIRES",
             f"Policy '{name}' requires {' and '.join(view.controls.unmet)} for "
@@ -433,21 +459,24 @@ def _background_effect(
             + MEDIUM.format(what="app-based controls through a broker on the person's phone"),
             "device",
             background,
+            title=f"A Conditional Access policy requires {unmet}, which background sync "
+            "cannot provide",
         )
     if need is Need.MFA_CLAIM and excludes_locations(policy):
-        loc = policy.conditions.locations
-        excluded = ", ".join(loc.exclude_locations) if loc else ""
+        where = excluded_locations(policy)
         return PolicyEffect(
             "CA_POLICY_REQUIRES",
             f"Policy '{name}' requires MFA for {target.reason} ({subject}) everywhere except "
-            f"{excluded}. Recruitee refreshes tokens from its own servers, outside those "
-            "locations, so its refreshes need the MFA claim of the person's connect: someone "
-            "who connected Recruitee from an excluded location without MFA has no such claim, "
-            "and their refreshes fail with AADSTS50076 until they connect again with MFA.",
+            f"{where}: it applies only outside them. Recruitee refreshes tokens from its own "
+            "servers, outside those locations, so its refreshes need the MFA claim of the "
+            "person's connect: someone who connected Recruitee from an excluded location "
+            "without MFA has no such claim, and their refreshes fail with AADSTS50076 until "
+            "they connect again with MFA. People who did MFA when they connected keep syncing.",
             "have each person who syncs connect Recruitee again with MFA (from a network "
             "outside the excluded locations, where Entra asks for it); AADSTS50076 in the "
             "sign-in log shows who is affected.",
             background,
+            title=f"A Conditional Access policy requires MFA outside {_outside(where)}",
         )
     if need is Need.UNKNOWN:
         notes = view.controls.unknown
@@ -699,6 +728,7 @@ def _judge(
                 app_object_id=sp.id,
                 evidence=here,
                 remediation=remediation.ca_change(policy, effect.change),
+                title=None if report_only else effect.title,
             )
         )
 
@@ -728,6 +758,14 @@ EFFECT_WORDS = {
     "CA_POLICY_CONDITIONAL": "only while its condition holds",
     "CA_POLICY_SIGNIN_FREQUENCY": "sign-in again at the next connect",
 }
+
+
+def _effect_words(effect: PolicyEffect) -> str:
+    """A policy's effect in the table's few words: its own title's claim when it has one
+    (MFA outside trusted locations does not break sync for people who did MFA)."""
+    if effect.code == "CA_POLICY_REQUIRES" and effect.title:
+        return effect.title.removeprefix("A Conditional Access policy ")
+    return EFFECT_WORDS[effect.code]
 
 
 def _controls(policy: ConditionalAccessPolicy) -> tuple[list[str], list[str]]:
@@ -769,7 +807,7 @@ def _row_effect(
     who: str,
 ) -> str:
     view = recruitee_view(policy)
-    words = sorted({EFFECT_WORDS[e.code] for e in policy_effects(ctx, policy, sp, target, who)})
+    words = sorted({_effect_words(e) for e in policy_effects(ctx, policy, sp, target, who)})
     refresh_no = not target.features or view.refresh.state is Applies.NO
     if _requires_mfa(policy) and not refresh_no:
         words.append(

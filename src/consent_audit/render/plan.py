@@ -100,6 +100,25 @@ def _policy_named(report: Report, f: Finding) -> str:
     return f": '{row.display_name or row.id}'"
 
 
+SAME_POLICY = "same policy as "
+"""A later feature's cause when the Conditional Access policy that decides it decides an
+earlier one too: the policy's long name and what it does are said once, on that earlier
+line ("same policy as Mailbox sync"), so each line stays one short line."""
+
+
+def _said_before(report: Report, verdict: FeatureVerdict, f: Finding) -> FeatureVerdict | None:
+    """The earlier feature whose cause already names ``f``'s policy (the same finding
+    decides it), if ``f`` is a Conditional Access policy's."""
+    if not f.id.startswith("CA_POLICY_") or not _policy_named(report, f):
+        return None
+    for other in report.features:
+        if other.name == verdict.name:
+            return None
+        if other.status is verdict.status and deciding_finding(report, other) is f:
+            return other
+    return None
+
+
 def feature_cause(report: Report, verdict: FeatureVerdict) -> str:
     """The verdict's cause in one line, made from the finding that decides it
     (:func:`deciding_finding`), so the first screen says what the findings say.
@@ -114,6 +133,9 @@ def feature_cause(report: Report, verdict: FeatureVerdict) -> str:
     if f is not None:
         if f.id == "SCOPE_MISSING":
             return _consent_cause(report, verdict, f)
+        earlier = _said_before(report, verdict, f)
+        if earlier is not None:
+            return f"{SAME_POLICY}{earlier.title}"
         return f"{f.title}{_policy_named(report, f)}"
     # A link not checked is no cause: the first screen names it on a line of its own.
     broken = next(
