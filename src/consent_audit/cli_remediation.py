@@ -428,6 +428,10 @@ def fix(
             deadline=deadline,
             user=user,
             app_ids=app_id,
+            # The directory audit log shows a consent someone removed: the plan then asks why
+            # before anything consents again, and --apply holds the grant until that step is
+            # confirmed. Read for the dry run too, so both number the same plan.
+            with_logs=snapshot is None and not demo,
             quiet=quiet,
             verbose=verbose,
             ctx=ctx,
@@ -439,6 +443,9 @@ def fix(
 
         writes = graph_steps(before.plan)
         typer.echo(render_plan(before))
+        unchecked = _revocation_not_checked(snap, writes)
+        if unchecked:
+            typer.echo(unchecked, err=True)
         if not apply:
             if writes:
                 from consent_audit.render.plan import wrap_prose
@@ -603,6 +610,24 @@ def render_prediction_check(before: Report, after: Report, made: list[int]) -> s
         + ". The tenant changed in ways the plan's requests do not explain (another change "
         "made meanwhile, or Graph not yet showing the write): audit again in a few minutes."
     )
+
+
+def _revocation_not_checked(snap: TenantSnapshot, writes: Sequence[PlanStep]) -> str | None:
+    """Said when the plan grants consent but the directory audit log, which shows a consent
+    someone removed (perhaps on purpose), could not be read: not checked, never assumed."""
+    from consent_audit.evaluate.fixes import GRANT_WRITE
+    from consent_audit.render.plan import wrap_prose
+    from consent_audit.render.safe_text import clean, report_console
+
+    part = snap.directory_audits
+    if part.ok or not any(s.permission == GRANT_WRITE for s in writes):
+        return None
+    said = (
+        f"Not checked: this audit did not read the directory audit log ({part.status.value}), "
+        "so whether someone removed Recruitee's consent on purpose is unknown: look in Entra "
+        "ID > Monitoring & health > Audit logs before consenting again."
+    )
+    return clean("\n".join(wrap_prose("", said, report_console().width)))
 
 
 def _manual_first(plan: Sequence[PlanStep]) -> str:

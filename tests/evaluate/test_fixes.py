@@ -322,3 +322,57 @@ def test_the_microsoft_disabled_step_says_to_treat_the_app_as_suspect() -> None:
         assert r.action in detail
     assert step.portal_path is not None
     assert step.portal_path.endswith("> Permissions")
+
+
+@pytest.mark.parametrize("user", [None, "lidia.holloway@proseware.com"])
+def test_a_revoked_consent_is_asked_about_before_anything_consents_again(user: str | None) -> None:
+    """revoked-consent: grady.archie removed Recruitee's grant (audit log). A removal may be
+    deliberate, so the plan's first consent step asks him why, naming the entry's actor and
+    date, before limiting who can use the app and before the grant; `fix --apply` holds the
+    grant until that step is confirmed (writes_in_order, as for the limit step)."""
+    from consent_audit.evaluate.fixes import manual_steps_before_writes, writes_in_order
+
+    full = load_manifest(None)
+    report = evaluate(
+        load_snapshot(EXAMPLES / "revoked-consent.json"), full, full_manifest=full, user=user
+    )
+    revoked = next(s for s in report.plan if "GRANT_REVOKED" in s.finding_ids)
+    grant_steps = _writes(report)
+    assert grant_steps
+    assert all(revoked.number < s.number for s in grant_steps)
+    limit = [s for s in report.plan if s.summary.startswith("Limit who can use")]
+    assert all(revoked.number < s.number for s in limit)
+    assert revoked.summary == (
+        "Before consenting again, ask grady.archie@proseware.com why they removed "
+        "Recruitee's consent (2025-06-19)"
+    )
+    assert revoked.detail is not None
+    assert "audit log entry Directory_7C18AD73_-28rk" in revoked.detail
+    assert revoked in manual_steps_before_writes(report.plan)
+    allowed, pending = writes_in_order(report.plan, [s.number for s in limit])
+    assert allowed == []
+    assert pending == revoked
+    allowed, pending = writes_in_order(report.plan, [revoked.number, *(s.number for s in limit)])
+    assert allowed == grant_steps
+    assert pending is None
+
+
+def test_a_revocation_whose_entry_names_nobody_says_to_find_out_who() -> None:
+    """An audit entry without an initiator: never 'ask unknown'."""
+    from consent_audit.graph_objects import DirectoryAudit
+
+    snap = load_snapshot(EXAMPLES / "revoked-consent.json")
+    assert snap.directory_audits.data
+    anonymous = [
+        DirectoryAudit.model_validate({**e.model_dump(by_alias=True), "initiatedBy": None})
+        for e in snap.directory_audits.data
+    ]
+    snap = snap.model_copy(
+        update={"directory_audits": snap.directory_audits.model_copy(update={"data": anonymous})}
+    )
+    full = load_manifest(None)
+    report = evaluate(snap, full, full_manifest=full)
+    revoked = next(s for s in report.plan if "GRANT_REVOKED" in s.finding_ids)
+    assert revoked.summary.startswith("Before consenting again, find out who removed")
+    text = f"{revoked.summary} {revoked.detail}"
+    assert "unknown" not in text

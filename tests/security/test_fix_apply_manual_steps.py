@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.e2e.cli_runner import cli_command, run_cli
+from tests.emulator.faults import Fault, FaultKind
 from tests.emulator.server import GraphEmulator
 from tests.security.test_fix_apply_answers import _env, _writes
 
@@ -105,3 +106,35 @@ def test_answering_done_then_yes_sends_the_grant(
     code, output = _interactive(emu, tmp_path, [b"y\n", b"y\n"])
     assert len(_grant_writes(emu)) == 1, output
     assert code == 0, output
+
+
+def test_a_revoked_consent_is_not_granted_again_until_its_why_is_confirmed(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """revoked-consent: step 1 asks the person who removed Recruitee's consent why (it may
+    be deliberate), step 2 limits who can use Recruitee, step 3 grants. Confirming only the
+    limit step sends nothing; confirming both sends the grant."""
+    emu = graph_emulator_factory(EXAMPLES / "revoked-consent.json")
+    plan = run_cli(["fix"], emu.url, tmp_path)
+    assert plan.stdout.splitlines()[1].startswith("1. Before consenting again, ask"), plan.stdout
+    assert "--manual-steps-done 1 --manual-steps-done 2" in " ".join(plan.stderr.split())
+    run = run_cli(["fix", "--apply", "--yes", "--manual-steps-done", "2"], emu.url, tmp_path)
+    assert _writes(emu) == [], run.stdout + run.stderr
+    assert "Not sent: step(s) 3, as manual step 1 comes first" in run.stderr
+    done = ["--manual-steps-done", "1", "--manual-steps-done", "2"]
+    run = run_cli(["fix", "--apply", "--yes", *done], emu.url, tmp_path)
+    assert len(_grant_writes(emu)) == 1, run.stdout + run.stderr
+
+
+def test_a_grant_with_the_audit_log_unread_says_the_revocation_is_not_checked(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """The audit log refused (403): the plan cannot know whether consent was removed on
+    purpose, so `fix` says so, not checked, instead of granting in silence."""
+    refused = Fault(r"/auditLogs/directoryAudits", FaultKind.STATUS, count=None, status=403)
+    emu = graph_emulator_factory(EXAMPLES / "revoked-consent.json", faults=[refused])
+    run = run_cli(["fix"], emu.url, tmp_path)
+    assert "Grant admin consent" in run.stdout, run.stdout + run.stderr
+    said = " ".join(run.stderr.split())
+    assert "Not checked: this audit did not read the directory audit log (forbidden)" in said
+    assert refused.fired

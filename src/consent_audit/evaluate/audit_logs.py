@@ -108,7 +108,12 @@ def check_revocations(ctx: AuditContext, out: Outcome) -> None:
             severity=Severity.INFO if covered else Severity.WARNING,
             features=[],
             evidence={"events": rows[:20]},
-            remediation=remediation.revoked_consent(str(latest["by"] or "unknown")),
+            remediation=remediation.revoked_consent(
+                str(latest["by"]) if latest["by"] else None,
+                str(latest["when"])[:10],
+                str(latest["activity"]),
+                str(latest["audit_id"]) if latest["audit_id"] else None,
+            ),
         )
     )
 

@@ -116,7 +116,7 @@ _MANUAL_SUMMARY = {
     "ASSIGNMENT_REQUIRED": "Assign the users who sync to Recruitee",
     "CA_UNREADABLE": "Audit again as Global Reader to read Conditional Access",
     "DATA_PARTIAL": "Audit again as Global Reader; look up any item Graph sent unreadable",
-    "GRANT_REVOKED": "Ask who removed Recruitee's consent why, and agree on the fix",
+    "GRANT_REVOKED": "Before consenting again, find out who removed Recruitee's consent and why",
     "SIGNIN_FAILURES": "Look up the failed Recruitee sign-ins in the sign-in log",
 }
 
@@ -685,6 +685,8 @@ def _manual_draft(ctx: AuditContext, f: Finding, findings: list[Finding]) -> _Dr
         return _housekeeping_draft(ctx, f)
     elif f.id == "SIGNIN_FAILURES" and f.evidence.get("codes"):
         summary = _sign_in_failure_summary(ctx, f, findings)
+    elif f.id == "GRANT_REVOKED" and f.evidence.get("events"):
+        summary = _revoked_summary(f)
     else:
         summary = _MANUAL_SUMMARY.get(f.id, f.title)
     detail = first.action if first else f.detail
@@ -704,7 +706,22 @@ def _manual_draft(ctx: AuditContext, f: Finding, findings: list[Finding]) -> _Dr
         detail=detail,
         trade_off=TRADE_OFF[trade] if trade else None,
     )
-    return _Draft(step=step, position=chain_position(f.id), rank=f.severity.rank)
+    # Why consent was removed comes before anything that consents again (the admin grant,
+    # limiting who can use the app first, a person reconnecting): `fix --apply` then holds
+    # the grant until the admin confirms this step (--manual-steps-done), as it does for
+    # limiting who can use the app (writes_in_order).
+    before = f.id == "GRANT_REVOKED"
+    return _Draft(step=step, position=chain_position(f.id), rank=f.severity.rank, first=before)
+
+
+def _revoked_summary(f: Finding) -> str:
+    """Who removed consent and when, from the audit log entry the rule read (its latest)."""
+    latest = next((e for e in f.evidence["events"] if isinstance(e, dict)), {})
+    when = str(latest.get("when") or "")[:10]
+    by = latest.get("by")
+    if by:
+        return f"Before consenting again, ask {by} why they removed Recruitee's consent ({when})"
+    return f"Before consenting again, find out who removed Recruitee's consent ({when}) and why"
 
 
 _SAFE_BECAUSE = {

@@ -411,13 +411,26 @@ def reconnect(
     return [RemediationStep(action=action)]
 
 
-def revoked_consent(by: str) -> list[RemediationStep]:
+def revoked_consent(
+    by: str | None, when: str, activity: str, audit_id: str | None
+) -> list[RemediationStep]:
+    """Ask why before consenting again: a removal may be deliberate (an incident response,
+    someone leaving), and consent granted again undoes it. The audit log entry read names
+    who and when (entra-docs reference-audit-activities.md); deleting a grant stops new
+    tokens (Graph oauth2permissiongrant-delete.md, the revocation mechanism)."""
+    entry = f"'{activity}' on {when}" + (f", audit log entry {audit_id}" if audit_id else "")
+    ask = (
+        f"ask {by} (who removed it, per the audit log: {entry}) why"
+        if by
+        else f"find out who removed it and why (the audit log entry names nobody: {entry})"
+    )
     return [
         RemediationStep(
             action=(
-                f"{mechanism('revocation')} Ask {by} (who removed it, per the audit log; "
-                f"{AUDIT_WINDOW}) why, and agree on the fix; then add the scopes to the admin "
-                "grant again, or ask the people who sync to reconnect Recruitee and accept."
+                f"{mechanism('revocation')} A removal may be deliberate (an incident response, "
+                f"someone leaving), so before anyone consents again, {ask}, and agree on the "
+                f"fix ({AUDIT_WINDOW}); only then add the scopes to the admin grant again, or "
+                "ask the people who sync to reconnect Recruitee and accept."
             ),
             portal_path=(
                 f"{MONITORING} > Audit logs (filter: Activity 'Remove delegated permission grant')"
