@@ -278,7 +278,11 @@ def test_the_revocation_step_asks_why_not_for_reconnects_the_grant_makes_needles
     consent and why, not 'Ask the affected users to reconnect Recruitee'."""
     report = evaluate(load_snapshot(EXAMPLES / "revoked-grants.json"), load_manifest())
     step = next(s for s in report.plan if "GRANT_REVOKED" in s.finding_ids)
-    assert step.summary == "Ask who removed Recruitee's consent why, and agree on the fix"
+    assert step.summary == (
+        "Before consenting again, ask lidia.holloway@treyresearch.net why they removed "
+        "Recruitee's consent (2025-06-04)"
+    )
+    assert "reconnect" not in step.summary
     assert report.prediction is not None
     assert report.prediction.people_must_reconnect is None
 
