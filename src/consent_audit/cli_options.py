@@ -85,7 +85,8 @@ DeadlineOpt = Annotated[
         "--deadline",
         envvar="CONSENT_AUDIT_DEADLINE",
         metavar="SECONDS",
-        help="Stop reading Graph after this long; unread parts are unknown (default 900). "
+        help="Stop talking to Graph after this long (fix --apply: its reads, writes and "
+        "re-audit together); unread parts are unknown, unsent writes named (default 900). "
         "Live runs only.",
     ),
 ]

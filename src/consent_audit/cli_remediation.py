@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
@@ -437,6 +438,11 @@ def fix(
             ctx=ctx,
         )
         ids = options.app_ids
+        if snapshot is None and not demo:
+            # One --deadline for the whole run: the reads, the writes and the re-audit.
+            from consent_audit.live import sharing_one_deadline
+
+            options = sharing_one_deadline(options)
         snap = _read(snapshot, demo, options, full)
         before = _audit(snap, chosen, full, user, ids)
         from consent_audit.evaluate.fixes import graph_steps, writes_in_order
@@ -467,29 +473,45 @@ def fix(
                     "--apply needs confirmation and standard input is not a terminal.",
                     fix="Pass --yes to confirm non-interactively.",
                 )
-            done |= _ask_manual_steps(before.plan, done)
+            with _paused(options):
+                done |= _ask_manual_steps(before.plan, done)
         writes, pending = writes_in_order(before.plan, done)
         if pending is not None:
             typer.echo(_pending_message(before.plan, pending, writes), err=True)
         if not writes:
             # The tenant is as audited: its findings decide the exit, as without --apply.
             raise typer.Exit(exit_code(decide(before, fail_on)))
-        if not yes and not _confirmed(f"Make these {len(writes)} change(s) in the tenant?"):
-            # Declining is not a failure and not a finding: exit 0, tenant untouched.
-            typer.echo("Nothing changed.", err=True)
-            raise typer.Exit(int(ExitCode.OK))
+        if not yes:
+            with _paused(options):
+                agreed = _confirmed(f"Make these {len(writes)} change(s) in the tenant?")
+            if not agreed:
+                # Declining is not a failure and not a finding: exit 0, tenant untouched.
+                typer.echo("Nothing changed.", err=True)
+                raise typer.Exit(int(ExitCode.OK))
         from consent_audit.live import apply_fixes
 
         results = apply_fixes(options, writes)
         typer.echo(render_results(results))
         failed = [r for r in results if not r.ok]
+        run_end = options.shared_deadline
+        out_of_time = run_end is not None and run_end.passed
         if failed:
             made = sum(r.ok for r in results)
             unsent = sum(not r.sent for r in results)
+            unknown = sum(not r.known for r in results)
             typer.echo(
                 f"Stopped at step {failed[0].action.number}: {made} of {len(results)} "
-                f"change(s) made, {unsent} not sent. Re-auditing the tenant as it is now."
+                f"change(s) made, {unsent} not sent"
+                + (f", {unknown} sent with an unknown outcome" if unknown else "")
+                + ("." if out_of_time else ". Re-auditing the tenant as it is now.")
             )
+        if run_end is not None and out_of_time:
+            # Nothing more may be read: a re-audit now would be all unknown, not the tenant.
+            typer.echo(
+                f"Not re-audited: the run's --deadline of {run_end.seconds:g} s has passed. "
+                "`consent-audit check` shows the tenant as it is now."
+            )
+            raise typer.Exit(int(ExitCode.NO_ACCESS))
         after = _audit(_read(None, False, options, full), chosen, full, user, ids)
         typer.echo(render_before_after(before, after))
         sent_ok = [r.action.number for r in results if r.ok]
@@ -501,6 +523,12 @@ def fix(
         raise typer.Exit(exit_code(decide(after, fail_on)))
     except ConsentAuditError as error:
         fail(error)
+
+
+def _paused(options: LiveOptions) -> AbstractContextManager[None]:
+    """The run's deadline stopped while a person answers: it bounds the time on Graph."""
+    deadline = options.shared_deadline
+    return deadline.paused() if deadline is not None else nullcontext()
 
 
 def _read(
@@ -552,13 +580,19 @@ def render_plan(report: Report, width: int | None = None) -> str:
 
 def render_results(results: Sequence[ActionResult]) -> str:
     """One line per planned write: done, FAILED with what Graph said (server text, cleaned
-    to one inert line: an error message is written by whoever answers), or not sent (an
-    earlier write failed)."""
+    to one inert line: an error message is written by whoever answers), outcome unknown (sent,
+    no complete answer), or not sent (an earlier write was not made, or the deadline passed)."""
     from consent_audit.render.safe_text import clean
 
+    def word(r: ActionResult) -> str:
+        if r.ok:
+            return "done"
+        if not r.known:
+            return "outcome unknown"
+        return "FAILED" if r.sent else "not sent"
+
     return "\n".join(
-        clean(f"{'done' if r.ok else 'FAILED' if r.sent else 'not sent'}: {r.action.summary}")
-        + ("" if r.ok else f" ({clean(r.message)})")
+        clean(f"{word(r)}: {r.action.summary}") + ("" if r.ok else f" ({clean(r.message)})")
         for r in results
     )
 

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from consent_audit.live.transport import Deadline
 
 
 class AuthMethod(str, Enum):
@@ -43,6 +47,10 @@ class LiveOptions:
     deadline: float | str | None = None
     """Seconds the run may spend on Graph (``--deadline``, checked when a live run starts:
     live/transport.run_deadline); None: ``CONSENT_AUDIT_DEADLINE`` or the default."""
+    shared_deadline: Deadline | None = None
+    """One deadline for every collection and write made with these options (``fix --apply``:
+    the reads, the writes and the re-audit; live.sharing_one_deadline); None: each collection
+    starts its own from ``deadline``."""
     given: tuple[str, ...] = ()
     """The live-only options typed on the command line (``--tenant``, ``--deadline``, ...),
     not those taken from the environment: a replay refuses these (run_source.choose_source),

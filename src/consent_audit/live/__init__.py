@@ -11,6 +11,7 @@ import gc
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from consent_audit.live.bearer import SignedIn, static_sign_in
@@ -37,6 +38,7 @@ __all__ = [
     "login",
     "logout",
     "redact",
+    "sharing_one_deadline",
     "token_cache_status",
 ]
 
@@ -63,12 +65,25 @@ def _sign_in(options: LiveOptions) -> SignedIn:
     return Authenticator(options).sign_in()
 
 
+def sharing_one_deadline(options: LiveOptions) -> LiveOptions:
+    """``options`` with one deadline, started now, for every collection and write made with
+    them: ``fix --apply``'s reads, writes and re-audit together stay within ``--deadline``.
+    A bad value is bad input (exit 2) before anything is asked."""
+    return replace(options, shared_deadline=Deadline(run_deadline(options.deadline)))
+
+
+def _paused(deadline: Deadline | None) -> contextlib.AbstractContextManager[None]:
+    """A sign-in may wait for a person (device code, browser): not the run's Graph time."""
+    return deadline.paused() if deadline is not None else contextlib.nullcontext()
+
+
 def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
     """Sign in and collect a snapshot of the tenant (AccessError, exit 3, if impossible)."""
     timeout = http_timeout()
     backoff = retry_backoff()
     seconds = run_deadline(options.deadline)
-    signed_in = _sign_in(options)
+    with _paused(options.shared_deadline):
+        signed_in = _sign_in(options)
     endpoints = resolve_endpoints(options)
     client = GraphClient(
         endpoints.graph_root,
@@ -76,7 +91,7 @@ def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
         timeout=timeout,
         backoff=backoff,
         log=GraphClient.verbose_logger() if options.verbose else None,
-        deadline=Deadline(seconds),
+        deadline=options.shared_deadline or Deadline(seconds),
     )
     # What is loaded by now (modules, pydantic's validators and schemas: most of the heap)
     # lives until the process exits. Frozen, it is no longer re-scanned by each full garbage
@@ -90,16 +105,26 @@ def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
 
 
 def apply_fixes(options: LiveOptions, actions: Sequence[PlanStep]) -> list[ActionResult]:
-    """Sign in with the write permissions the actions need, then perform them in order."""
+    """Sign in with the write permissions the actions need, then perform them in order,
+    within ``options.shared_deadline`` when set: once it has passed (the reads may have used
+    it up) nothing is signed in to or sent."""
     from consent_audit.live.auth import Authenticator
-    from consent_audit.live.writes import GraphWriter
+    from consent_audit.live.writes import GraphWriter, deadline_passed
 
+    deadline = options.shared_deadline
+    if deadline is not None and deadline.passed:
+        return deadline_passed(actions, deadline)
     permissions = sorted({a.permission for a in actions if a.permission})
     timeout = http_timeout()
     backoff = retry_backoff()
-    signed_in = Authenticator(options, extra_scopes=permissions).sign_in()
+    with _paused(deadline):
+        signed_in = Authenticator(options, extra_scopes=permissions).sign_in()
     writer = GraphWriter(
-        resolve_endpoints(options).graph_root, signed_in.provider, timeout=timeout, backoff=backoff
+        resolve_endpoints(options).graph_root,
+        signed_in.provider,
+        timeout=timeout,
+        backoff=backoff,
+        deadline=deadline,
     )
     return writer.apply(actions)
 

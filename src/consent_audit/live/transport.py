@@ -103,7 +103,13 @@ def run_deadline(raw: str | float | None = None, env: Mapping[str, str] | None =
 
 
 class Deadline:
-    """The run's end: no request starts after it, and none runs past it."""
+    """The run's end: no request starts after it, and no read runs past it.
+
+    ``fix --apply`` shares one across its reads, writes and re-audit (LiveOptions
+    .shared_deadline): a write already sent is the one exchange not cut at the end
+    (live/writes.py), so that its outcome is known. Time spent ``paused()`` (a person signing
+    in or answering a prompt) does not count.
+    """
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
@@ -116,6 +122,16 @@ class Deadline:
     @property
     def passed(self) -> bool:
         return self.remaining() <= 0
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """The clock stopped while a person is asked (a sign-in, ``Make these changes?``):
+        the deadline bounds the run's time on Graph, not how long someone reads a plan."""
+        started = self._clock()
+        try:
+            yield
+        finally:
+            self._end += self._clock() - started
 
     def describe(self) -> str:
         return (

@@ -1,5 +1,5 @@
 """Graph writes for ``fix --apply``: one request at a time, in plan order, stopping at the first
-that fails.
+that is not made.
 
 Writes are few and ordered (enable the app before assigning users to it; every step is safe
 in the order printed only if the ones before it were made), so they are sent one by one
@@ -10,6 +10,12 @@ the token is sent only to the configured Graph host. A 403 names the permission 
 least-privileged role for it (report.LEAST_PRIVILEGED_ROLE: Cloud Application Administrator or
 Application Administrator for delegated grants, app changes and assignments; entra-docs
 grant-admin-consent.md, assign-user-or-group-access-portal.md).
+
+The run's deadline (``--deadline``, shared with the reads and the re-audit) stops the writes
+between two of them: none starts, and no retry waits, past it. A write already sent is not cut
+at the deadline: its answer is awaited within its own bound (twice the read timeout), so its
+outcome is known. A write sent without a complete answer (cut at that bound, the connection
+lost) has an unknown outcome, and says so: Graph may have made it.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ from consent_audit.live.graph_client import DEFAULT_BACKOFF, TokenProvider, pars
 from consent_audit.live.graph_errors import GraphError, parse_graph_error
 from consent_audit.live.scrub import remember
 from consent_audit.live.transport import (
+    DEADLINE_EXCEEDED,
     RESPONSE_TIME_FACTOR,
     Answer,
+    Deadline,
     TransportError,
     environment_session,
     exchange,
@@ -101,13 +109,33 @@ def write_path(method: str, path: str, body: dict[str, Any] | None = None) -> st
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What became of one planned write: made (``ok``), failed, or not sent (``sent`` False:
-    an earlier write failed, so this one was never attempted)."""
+    """What became of one planned write: made (``ok``), failed (Graph answered and made
+    nothing), not sent (``sent`` False: an earlier write failed, or the run's deadline passed,
+    so this one was never attempted), or sent with no complete answer (``known`` False: Graph
+    may or may not have made it)."""
 
     action: PlanStep
     ok: bool
     message: str
     sent: bool = True
+    known: bool = True
+
+
+class NoAnswer(Exception):
+    """A write was sent and no complete answer came back: its outcome is unknown."""
+
+
+def deadline_passed(actions: Sequence[PlanStep], deadline: Deadline) -> list[ActionResult]:
+    """Every Graph step of ``actions`` not sent, because the run's deadline passed first."""
+    return [
+        ActionResult(a, False, _too_late(deadline), sent=False)
+        for a in actions
+        if a.method is not None and a.path is not None
+    ]
+
+
+def _too_late(deadline: Deadline, sent: str = "it was sent") -> str:
+    return f"the run's --deadline of {deadline.seconds:g} s passed before {sent}"
 
 
 class GraphWriter:
@@ -121,8 +149,10 @@ class GraphWriter:
         attempts: int = 4,
         backoff: float = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: Deadline | None = None,
     ) -> None:
         self.base = f"{graph_root.rstrip('/')}/v1.0"
+        self.deadline = deadline
         self.tokens = tokens
         self.session = session or environment_session(graph_root)
         self.timeout = timeout
@@ -131,8 +161,15 @@ class GraphWriter:
         self.backoff = backoff
 
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Send one write (retried on 401 once, and on 429/503/504); its answer, or GraphError
+        when Graph did not make it, or NoAnswer when no complete answer came back."""
         refreshed = False
         for attempt in range(self.attempts):
+            if attempt and self.deadline is not None and self.deadline.passed:
+                # The last answer refused the write (401, 429, 503, 504): nothing was made.
+                raise GraphError(
+                    0, DEADLINE_EXCEEDED, _too_late(self.deadline, "it could be sent again")
+                )
             token = self.tokens.token(refresh=refreshed)
             remember(token)
             try:
@@ -146,14 +183,26 @@ class GraphWriter:
                     time_limit=RESPONSE_TIME_FACTOR * self.timeout[1],
                 )
             except TransportError as exc:
-                raise GraphError(0, exc.code, exc.message) from None
+                raise NoAnswer(f"{exc.code}: {exc.message}") from None
             if response.status_code == 401 and not refreshed:
                 refreshed = True
                 continue
             if response.status_code in RETRYABLE and attempt + 1 < self.attempts:
                 delay = parse_retry_after(response.headers.get("Retry-After"))
                 fallback = self.backoff * 2.0**attempt
-                self.sleep(min(delay if delay is not None else fallback, 30.0))
+                wait = min(delay if delay is not None else fallback, 30.0)
+                if self.deadline is not None and wait >= self.deadline.remaining():
+                    error = parse_graph_error(
+                        response.status_code, _json(response), dict(response.headers)
+                    )
+                    raise GraphError(
+                        error.status,
+                        error.code,
+                        f"{error.message} Not retried: the run's --deadline of "
+                        f"{self.deadline.seconds:g} s passes before the {wait:g} s wait is over.",
+                        error.request_id,
+                    )
+                self.sleep(wait)
                 continue
             if 300 <= response.status_code < 400:
                 # Redirects are not followed (the token would go elsewhere), so nothing was
@@ -169,31 +218,38 @@ class GraphWriter:
         raise GraphError(0, "RetriesExhausted", "Graph kept throttling the write")
 
     def apply(self, actions: Sequence[PlanStep]) -> list[ActionResult]:
-        """Send each Graph step in order; after the first failure, send nothing more."""
+        """Send each Graph step in order. After the first that is not made (failed, refused,
+        its outcome unknown) or once the run's deadline has passed, send nothing more."""
         results: list[ActionResult] = []
-        failed: PlanStep | None = None
+        stop: str | None = None  # why the steps left are not sent
         for action in actions:
             if action.method is None or action.path is None:
                 continue  # a manual step: a person's decision, never sent
-            if failed is not None:
-                results.append(
-                    ActionResult(
-                        action,
-                        False,
-                        f"not sent: step {failed.number} failed, and the steps after it are "
-                        "only safe once it is made",
-                        sent=False,
-                    )
-                )
+            if stop is None and self.deadline is not None and self.deadline.passed:
+                stop = _too_late(self.deadline)
+            if stop is not None:
+                results.append(ActionResult(action, False, stop, sent=False))
                 continue
+            after = (
+                f"not sent: step {action.number} {{}}, and the steps after it are only safe "
+                "once it is made"
+            )
             try:
                 path = write_path(action.method, action.path, action.body)
             except UnsafeWrite as refused:
                 results.append(ActionResult(action, False, f"refused: {refused}", sent=False))
-                failed = action
+                stop = after.format("failed")
                 continue
             try:
                 self.send(action.method, path, action.body or {})
+            except NoAnswer as lost:
+                said = (
+                    f"sent, but no complete answer came back ({lost}): Graph may or may not "
+                    "have made this change; `consent-audit check` shows whether it did"
+                )
+                results.append(ActionResult(action, False, said, known=False))
+                stop = after.format("may not have been made")
+                continue
             except GraphError as error:
                 hint = ""
                 if error.status == 403:
@@ -206,7 +262,7 @@ class GraphWriter:
                         action, False, f"{error.status} {error.code}: {error.message}{hint}"
                     )
                 )
-                failed = action
+                stop = after.format("failed")
                 continue
             results.append(ActionResult(action, True, "done"))
         return results
