@@ -2,9 +2,11 @@
 
 One source of truth for the collector and for ``docs/permissions.md`` (ScubaGear keeps the
 same kind of API catalogue): a request added here is documented by regenerating the doc.
-Permissions are the least-privileged delegated ones from each API page's permissions table
-(microsoft-graph-docs-contrib ``api-reference/v1.0/api/*.md``); Global Reader can perform every
-read below.
+Permissions are the least-privileged ones from each API page's permissions table
+(microsoft-graph-docs-contrib ``api-reference/{v1.0,beta}/api/*.md`` and the tables they include
+from ``includes/permissions/``): the delegated one a person's sign-in asks for (``permission``)
+and the application one an app-only sign-in needs (``api``, an :class:`ApiPage`). Global Reader
+can perform every read below as a person.
 """
 
 from __future__ import annotations
@@ -33,11 +35,105 @@ CONSENT_READ = "ConsentRequest.Read.All"
 CA_READ = "Policy.Read.ConditionalAccess"
 """Least privileged for ``conditionalAccessRoot: evaluate`` (conditionalaccessroot-evaluate.md);
 Policy.Read.All, which the sign-in already asks for, is among its higher-privileged ones."""
-COVERED = {CA_READ: POLICY_READ}
-"""Least-privileged permissions a scope the sign-in already asks for covers (per each API
-page's permissions table): not a second consent prompt for the same access."""
 AUDIT_READ = "AuditLog.Read.All"
 USER_READ = "User.Read"
+USER_READ_ALL = "User.Read.All"
+"""Application least privileged for a user and their transitive groups (user-get,
+user-list-transitivememberof tables); Directory.Read.All is among their higher ones."""
+GRANT_READ = "DelegatedPermissionGrant.Read.All"
+"""Application least privileged for a service principal's grants (beta
+serviceprincipal-list-oauth2permissiongrants table); Directory.Read.All is among its higher."""
+COVERED = {CA_READ: POLICY_READ, USER_READ_ALL: DIR_READ, GRANT_READ: DIR_READ}
+"""Least-privileged permissions a permission the sign-in already needs covers (per each API
+page's permissions table, which lists the covering one as higher privileged): not a second
+consent for the same access."""
+DOCS = "microsoftgraph/microsoft-graph-docs-contrib"
+_INCLUDES = "api-reference/v1.0/includes/permissions/"
+_BETA_INCLUDES = "api-reference/beta/includes/permissions/"
+_API = "api-reference/v1.0/api/"
+_BETA_API = "api-reference/beta/api/"
+
+
+@dataclass(frozen=True)
+class ApiPage:
+    """What one Microsoft Graph API page documents for app-only (application) access.
+
+    ``application`` is the least-privileged application permission(s) of the page's
+    permissions table, all needed together (every read of the plan has one: no table says
+    "Not supported." for an app, once Microsoft's correction in ``MEMBER_OF`` is read).
+    ``page`` is the file the table was read from in microsoft-graph-docs-contrib; ``note``
+    what else was read to settle it."""
+
+    page: str
+    application: tuple[str, ...]
+    note: str = ""
+
+    @property
+    def name(self) -> str:
+        """The page's short name, e.g. ``v1.0 serviceprincipal-list``."""
+        version = "beta" if "/beta/" in self.page else "v1.0"
+        stem = self.page.rsplit("/", 1)[-1].removesuffix(".md").removesuffix("-permissions")
+        return f"{version} {stem}"
+
+
+SP_LIST = ApiPage(_INCLUDES + "serviceprincipal-list-permissions.md", (APP_READ,))
+SP_GET = ApiPage(_INCLUDES + "serviceprincipal-get-permissions.md", (APP_READ,))
+CLASSIFICATIONS = ApiPage(
+    _INCLUDES + "serviceprincipal-list-delegatedpermissionclassifications-permissions.md",
+    (APP_READ,),
+)
+AUTHORIZATION_POLICY = ApiPage(_API + "authorizationpolicy-get.md", (POLICY_READ,))
+GRANT_POLICIES = ApiPage(_API + "permissiongrantpolicy-list.md", (GRANT_POLICY_READ,))
+GRANT_POLICIES_BETA = ApiPage(_BETA_API + "permissiongrantpolicy-list.md", (GRANT_POLICY_READ,))
+ADMIN_CONSENT_POLICY = ApiPage(
+    _INCLUDES + "adminconsentrequestpolicy-get-permissions.md", (POLICY_READ,)
+)
+GROUP_SETTINGS = ApiPage(_API + "groupsetting-list.md", (DIR_READ,))
+CA_POLICIES = ApiPage(_API + "conditionalaccessroot-list-policies.md", (POLICY_READ,))
+CONSENT_REQUESTS = ApiPage(
+    _BETA_INCLUDES + "appconsentapprovalroute-list-appconsentrequests-permissions.md",
+    (CONSENT_READ,),
+    "read from the beta page's table; the v1.0 page's could not be read",
+)
+ORGANIZATION = ApiPage(
+    _INCLUDES + "organization-list-permissions.md",
+    (DIR_READ,),
+    "User.Read is the delegated least privileged; the application one is Directory.Read.All",
+)
+USER = ApiPage(
+    _BETA_INCLUDES + "user-get-permissions.md",
+    (USER_READ_ALL,),
+    "read from the beta page's table; the v1.0 page's could not be read",
+)
+MEMBER_OF = ApiPage(
+    _API + "user-list-memberof.md",
+    (DIR_READ,),
+    "its generated table says Application 'Not supported.', but the page's own note limits "
+    "that to /me/memberOf (consent-audit reads /users/{id}/memberOf), and Microsoft's docs "
+    "team confirmed the table wrong for /users/{id}/memberOf (microsoft-graph-docs-contrib "
+    "issue 9076, pull requests 9290 and 9291); Directory.Read.All, which other reads need, "
+    "is the application permission the page listed before its table was generated "
+    "(issues 3575, 4845)",
+)
+TRANSITIVE_MEMBER_OF = ApiPage(
+    _INCLUDES + "user-list-transitivememberof-permissions.md", (USER_READ_ALL,)
+)
+USER_CONSENT_REQUESTS = ApiPage(
+    _API + "appconsentrequest-list-userconsentrequests.md", (CONSENT_READ,)
+)
+WHAT_IF = ApiPage(_INCLUDES + "conditionalaccessroot-evaluate-permissions.md", (CA_READ,))
+GRANTS = ApiPage(_INCLUDES + "oauth2permissiongrant-list-permissions.md", (DIR_READ,))
+SP_GRANTS = ApiPage(
+    _BETA_INCLUDES + "serviceprincipal-list-oauth2permissiongrants-permissions.md",
+    (GRANT_READ,),
+    "read from the beta page's table (the request is v1.0, whose table could not be read)",
+)
+ASSIGNED_TO = ApiPage(
+    _INCLUDES + "serviceprincipal-list-approleassignedto-permissions.md", (APP_READ,)
+)
+DIRECTORY_AUDITS = ApiPage(_INCLUDES + "directoryaudit-list-permissions.md", (AUDIT_READ, DIR_READ))
+SIGN_INS = ApiPage(_INCLUDES + "signin-list-permissions.md", (AUDIT_READ,))
+SIGN_INS_BETA = ApiPage(_BETA_API + "signin-list.md", (AUDIT_READ, DIR_READ))
 PREFER_ENUMS = {"Prefer": "include-unknown-enum-members"}
 """Evolvable enums (microsoft/api-guidelines graph/patterns/evolvable-enums.md): without it
 Graph answers ``unknownFutureValue`` for members added after that sentinel, e.g. grant
@@ -98,6 +194,19 @@ class PlannedCall:
     method: str = "GET"
     body: Mapping[str, Any] | None = field(default=None, compare=False)
     """The JSON body of a read that is an action (the What-If ``evaluate``)."""
+    api: ApiPage | None = None
+    """The API page's application permissions: what an app-only sign-in needs for this call."""
+
+    @property
+    def application(self) -> tuple[str, ...]:
+        """The least-privileged application permissions of this call's API page."""
+        return self.api.application if self.api is not None else ()
+
+    @property
+    def application_grant(self) -> str:
+        """What an app-only run lacks when Graph refuses this call: the application
+        permissions to grant, each replaced by the one that covers it (``COVERED``)."""
+        return " + ".join(dict.fromkeys(COVERED.get(n, n) for n in self.application))
 
     def call(self) -> GraphCall:
         return GraphCall(
@@ -161,6 +270,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             f"/servicePrincipals?$filter={_q(f'startswith(displayName,{name})')}"
             f"&$select={SP_FIELDS}",
             APP_READ,
+            api=SP_LIST,
         ),
         PlannedCall(
             "graph_sp",
@@ -168,6 +278,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             SnapshotPart.GRAPH_SERVICE_PRINCIPAL,
             f"{graph}?$select=id,appId,displayName,oauth2PermissionScopes",
             APP_READ,
+            api=SP_GET,
             required=("id", "appId"),
         ),
         PlannedCall(
@@ -176,6 +287,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             SnapshotPart.DELEGATED_PERMISSION_CLASSIFICATIONS,
             f"{graph}/delegatedPermissionClassifications",
             APP_READ,
+            api=CLASSIFICATIONS,
         ),
         PlannedCall(
             "authorization_policy",
@@ -183,6 +295,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             SnapshotPart.AUTHORIZATION_POLICY,
             "/policies/authorizationPolicy",
             POLICY_READ,
+            api=AUTHORIZATION_POLICY,
             required=("defaultUserRolePermissions.permissionGrantPoliciesAssigned",),
         ),
         PlannedCall(
@@ -191,6 +304,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             SnapshotPart.PERMISSION_GRANT_POLICIES,
             "/policies/permissionGrantPolicies",
             GRANT_POLICY_READ,
+            api=GRANT_POLICIES,
         ),
         PlannedCall(
             "permission_grant_policies_beta",
@@ -199,6 +313,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             "/policies/permissionGrantPolicies",
             GRANT_POLICY_READ,
             when="always (beta: certifiedClientApplicationsOnly exists only there)",
+            api=GRANT_POLICIES_BETA,
             version=BETA,
         ),
         PlannedCall(
@@ -207,6 +322,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             SnapshotPart.ADMIN_CONSENT_REQUEST_POLICY,
             "/policies/adminConsentRequestPolicy",
             POLICY_READ,
+            api=ADMIN_CONSENT_POLICY,
             required=("isEnabled",),
         ),
         PlannedCall(
@@ -215,6 +331,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             SnapshotPart.CONSENT_POLICY_SETTINGS,
             "/groupSettings?$select=id,displayName,templateId,values",
             DIR_READ,
+            api=GROUP_SETTINGS,
         ),
         PlannedCall(
             "conditional_access",
@@ -222,6 +339,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             SnapshotPart.CONDITIONAL_ACCESS_POLICIES,
             "/identity/conditionalAccess/policies",
             POLICY_READ,
+            api=CA_POLICIES,
             headers=PREFER_ENUMS,
         ),
         PlannedCall(
@@ -231,6 +349,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             "/identityGovernance/appConsent/appConsentRequests?$filter="
             + _q("userConsentRequests/any(u:u/status eq 'InProgress')"),
             CONSENT_READ,
+            api=CONSENT_REQUESTS,
         ),
         PlannedCall(
             "organization",
@@ -238,6 +357,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
             SnapshotPart.TENANT,
             "/organization?$select=id,displayName,verifiedDomains",
             USER_READ,
+            api=ORGANIZATION,
         ),
     ]
     app_ids = sorted({a.lower() for a in (*manifest.known_app_ids, *options.app_ids)})
@@ -250,6 +370,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
                 SnapshotPart.RECRUITEE_APPS,
                 f"/servicePrincipals?$filter={_q(f'appId in ({values})')}&$select={SP_FIELDS}",
                 APP_READ,
+                api=SP_LIST,
                 when="known app ids or --app-id",
             )
         )
@@ -262,6 +383,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
                 SnapshotPart.USER,
                 f"{segment}?$select=id,userPrincipalName,displayName,mail,accountEnabled,userType",
                 DIR_READ,
+                api=USER,
                 when="--user",
                 required=("id",),
             ),
@@ -271,6 +393,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
                 SnapshotPart.USER,
                 f"{segment}/memberOf?$select=id,displayName,roleTemplateId",
                 DIR_READ,
+                api=MEMBER_OF,
                 when="--user",
             ),
             PlannedCall(
@@ -280,6 +403,7 @@ def wave_one(manifest: Manifest, options: LiveOptions) -> list[PlannedCall]:
                 f"{segment}/transitiveMemberOf/microsoft.graph.group"
                 "?$count=true&$select=id,displayName",
                 DIR_READ,
+                api=TRANSITIVE_MEMBER_OF,
                 when="--user",
                 headers=ADVANCED,
             ),
@@ -299,6 +423,7 @@ def consent_request_calls(request_ids: list[str]) -> list[PlannedCall]:
             f"{_segment(IdKind.OBJECT_ID, request_id)}/userConsentRequests?$filter="
             + _q("status eq 'InProgress'"),
             CONSENT_READ,
+            api=USER_CONSENT_REQUESTS,
             when="a pending request for Recruitee",
         )
         for index, request_id in enumerate(request_ids)
@@ -315,6 +440,7 @@ def what_if_calls(user_id: str, app_ids: list[str]) -> list[PlannedCall]:
             SnapshotPart.CONDITIONAL_ACCESS_WHAT_IF,
             WHAT_IF_PATH,
             CA_READ,
+            api=WHAT_IF,
             when=f"--user: {question.label}",
             headers=PREFER_ENUMS,
             method="POST",
@@ -349,6 +475,7 @@ def wave_two(
                     + _q(f"{client} and consentType eq 'AllPrincipals'")
                     + f"&$select={GRANT_FIELDS}",
                     DIR_READ,
+                    api=GRANTS,
                     when="--user",
                     item=OAuth2PermissionGrant.model_validate,
                 ),
@@ -360,6 +487,7 @@ def wave_two(
                     + _q(f"{client} and principalId eq {_literal(user_id)}")
                     + f"&$select={GRANT_FIELDS}",
                     DIR_READ,
+                    api=GRANTS,
                     when="--user",
                     item=OAuth2PermissionGrant.model_validate,
                 ),
@@ -373,6 +501,7 @@ def wave_two(
                     f"/servicePrincipals/{sp}/oauth2PermissionGrants"
                     f"?{BIG_PAGE}&$select={GRANT_FIELDS}",
                     DIR_READ,
+                    api=SP_GRANTS,
                     when="without --user",
                     item=OAuth2PermissionGrant.model_validate,
                     fallback=f"/servicePrincipals/{sp}/oauth2PermissionGrants"
@@ -386,6 +515,7 @@ def wave_two(
                 SnapshotPart.APP_ROLE_ASSIGNED_TO,
                 f"/servicePrincipals/{sp}/appRoleAssignedTo?{BIG_PAGE}&$select={ASSIGNMENT_FIELDS}",
                 APP_READ,
+                api=ASSIGNED_TO,
                 item=AppRoleAssignment.model_validate,
                 fallback=f"/servicePrincipals/{sp}/appRoleAssignedTo?$select={ASSIGNMENT_FIELDS}",
             )
@@ -405,6 +535,7 @@ def wave_two(
                 "--with-logs",
                 max_pages=LOG_MAX_PAGES,
                 also=(DIR_READ,),
+                api=DIRECTORY_AUDITS,
             )
         )
         for index, (_sp_id, app_id) in enumerate(apps):
@@ -419,6 +550,7 @@ def wave_two(
                     roles,
                     "--with-logs (needs Entra ID P1/P2)",
                     max_pages=LOG_MAX_PAGES,
+                    api=SIGN_INS,
                 ),
                 # Background refreshes are non-interactive sign-ins: v1.0 lists interactive
                 # ones only (signin-list.md); beta lists these under signInEventTypes.
@@ -432,6 +564,7 @@ def wave_two(
                     "--with-logs (needs Entra ID P1/P2; beta: non-interactive sign-ins)",
                     max_pages=LOG_MAX_PAGES,
                     version=BETA,
+                    api=SIGN_INS_BETA,
                 ),
             ]
     return calls
@@ -464,9 +597,39 @@ def collection_plan(
     return unique
 
 
+def _with_logs_only(call: PlannedCall) -> bool:
+    return call.when.startswith("--with-logs")
+
+
+def application_permissions(plan: list[PlannedCall]) -> tuple[list[str], list[str]]:
+    """The application permissions an app-only sign-in needs for ``plan``: those every run
+    needs, and those only ``--with-logs`` adds. Each least-privileged one that a needed one
+    covers (``COVERED``) is left out, as for the delegated scopes."""
+    needed = {COVERED.get(n, n) for c in plan if not _with_logs_only(c) for n in c.application}
+    logs = {COVERED.get(n, n) for c in plan if _with_logs_only(c) for n in c.application}
+    return sorted(needed), sorted(logs - needed)
+
+
+def application_permissions_text(plan: list[PlannedCall]) -> str:
+    """One line naming them, e.g. for the fix of a missing admin consent (live/auth.py)."""
+    always, logs = application_permissions(plan)
+    text = ", ".join(always)
+    return f"{text}; {', '.join(logs)} with --with-logs" if logs else text
+
+
+def app_only_permissions() -> str:
+    """The application permissions an app-only sign-in needs, as one line: what the fix of
+    a missing admin consent (live/auth.py) and of a run refused everything names, from the
+    same plan docs/permissions.md shows, never a second list kept by hand."""
+    from consent_audit.manifest import load_manifest
+
+    return application_permissions_text(collection_plan(load_manifest()))
+
+
 def permissions_markdown(plan: list[PlannedCall]) -> str:
     """The permissions page: every call, the permission it needs, roles that suffice."""
     scopes = sorted({p for c in plan for p in c.permissions} - set(COVERED))
+    always, logs = application_permissions(plan)
     lines = [
         "# Permissions consent-audit needs",
         "",
@@ -486,23 +649,66 @@ def permissions_markdown(plan: list[PlannedCall]) -> str:
         ],
         "",
         "The signed-in account also needs a directory role that can read the same data:",
-        "**Global Reader** suffices for every request below. App-only sign-in",
-        "(client secret, certificate, federated token) needs the same names as *application*",
-        "permissions, granted by an administrator. Sign-in logs also need Entra ID P1 or P2;",
-        "without the licence that part is reported as `not_licensed`, not as a finding.",
+        "**Global Reader** suffices for every request below. Sign-in logs also need Entra ID",
+        "P1 or P2; without the licence that part is reported as `not_licensed`, not as a",
+        "finding.",
         "",
-        "| Wave | Request | Snapshot part | Permission | Roles that suffice | When |",
-        "|---|---|---|---|---|---|",
+        "## App-only sign-in (CI)",
+        "",
+        "Signed in as an app (client secret, certificate, federated token: what CI jobs use)",
+        "it reads with the app's own Microsoft Graph *application* permissions, granted with",
+        "admin consent; no directory role is involved. It needs exactly these (AuditLog.Read.All",
+        "only with `--with-logs`):",
+        "",
+        *[f"- `{s}`" for s in sorted({*always, *logs})],
+        "",
+        "They are not the delegated names: `User.Read` has no application form (an app reads",
+        "`/organization` with `Directory.Read.All`). Where a page's least-privileged application",
+        "permission is narrower than one this list holds, the page lists the broader one as",
+        "sufficient too, so it is not granted on its own: "
+        + ", ".join(
+            f"`{least}` (covered by `{covering}`)"
+            for least, covering in COVERED.items()
+            if any(least in c.application for c in plan)
+        )
+        + ".",
+        "",
+        "Every request below can be made app-only: each page's permissions table names an",
+        "application permission (column *Application*; *Page* names the table, listed with",
+        f"its path in {DOCS} at the end). When Graph refuses one (403), that part of the",
+        "report is `unknown`, naming the application permission to grant, never a pass; when",
+        "it refuses every read, the run stops (exit 3) naming this list.",
+        "",
+        *[
+            f"- `{api.name}`: {api.note}."
+            for api in dict.fromkeys(c.api for c in plan if c.api is not None and c.api.note)
+            if api is not None
+        ],
+        "",
+        "## Every request",
+        "",
+        "| Wave | Request | Snapshot part | Permission | Application | Page | Roles that suffice "
+        "| When |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for call in plan:
         path = _DATE.sub("{now-30d}", unquote(call.path)).replace("|", "\\|")
         version = "" if call.version == V1 else f"/{call.version}"
         headers = "".join(f" `{k}: {v}`" for k, v in call.headers.items())
+        page = f"`{call.api.name}`" if call.api is not None else ""
         lines.append(
             f"| {call.wave} | `{call.method} {version}{path}`{headers} | `{call.part.value}` | "
-            f"{' + '.join(call.permissions)} | {', '.join(call.roles)} | {call.when} |"
+            f"{' + '.join(call.permissions)} | {' + '.join(call.application)} | {page} | "
+            f"{', '.join(call.roles)} | {call.when} |"
         )
     lines += [
+        "",
+        f"Pages the *Page* column names ({DOCS}):",
+        "",
+        *[
+            f"- `{api.name}`: `{api.page}`"
+            for api in sorted({c.api for c in plan if c.api is not None}, key=lambda a: a.name)
+        ],
         "",
         "Requests of one wave go out together in JSON `$batch` POSTs of up to 20 to",
         "`{graph}/v1.0/$batch` (beta requests, marked `/beta`, to `{graph}/beta/$batch`);",
