@@ -100,7 +100,12 @@ def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
     gc.freeze()
     with _status(options) as progress:
         return collect_with(
-            client, manifest, options, tenant_hint=signed_in.tenant_id, progress=progress
+            client,
+            manifest,
+            options,
+            tenant_hint=signed_in.tenant_id,
+            progress=progress,
+            app_only=signed_in.app_only,
         )
 
 

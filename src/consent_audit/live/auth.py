@@ -55,6 +55,7 @@ from consent_audit.live.credentials import (
     choose_settings,
     federated_assertion,
 )
+from consent_audit.live.plan import app_only_permissions
 from consent_audit.live.scrub import scrub
 from consent_audit.live.token_cache import (
     TokenStore,
@@ -204,9 +205,9 @@ def raise_for_msal_error(
         raise AccessError(
             f"the app {settings.client_id} lacks admin consent for Microsoft Graph "
             f"({description or error}).",
-            fix="Grant admin consent for its application permissions (Application.Read.All, "
-            "Directory.Read.All, Policy.Read.All, AuditLog.Read.All) in Entra ID > App "
-            "registrations > API permissions.",
+            fix="Grant admin consent for its Microsoft Graph application permissions "
+            f"({app_only_permissions()}) in Entra ID > App registrations > API permissions "
+            "(docs/permissions.md).",
         )
     raise AccessError(
         f"sign-in failed: {error}: {description or 'no description'}",
@@ -480,7 +481,11 @@ class Authenticator:
         first = acquire()
         tid = _jwt_claims(first).get("tid") or self.settings.tenant
         return SignedIn(
-            MsalTokens(first, acquire), f"app {self.settings.client_id}", tid, self.settings.method
+            MsalTokens(first, acquire),
+            f"app {self.settings.client_id}",
+            tid,
+            self.settings.method,
+            app_only=True,
         )
 
     def logout(self) -> bool:

@@ -37,6 +37,8 @@ class SignedIn:
     account: str
     tenant_id: str | None
     method: AuthMethod
+    app_only: bool = False
+    """Signed in as an app (client credentials): Graph checks its application permissions."""
 
 
 class StaticToken:
@@ -59,4 +61,16 @@ def static_sign_in(env: Mapping[str, str]) -> SignedIn:
     token = check_bearer_token(env[TOKEN_VAR].strip())
     claims = _jwt_claims(token)
     who = claims.get("upn") or claims.get("preferred_username") or claims.get("appid")
-    return SignedIn(StaticToken(token), str(who or "(token)"), claims.get("tid"), AuthMethod.TOKEN)
+    return SignedIn(
+        StaticToken(token),
+        str(who or "(token)"),
+        claims.get("tid"),
+        AuthMethod.TOKEN,
+        app_only=is_app_token(claims),
+    )
+
+
+def is_app_token(claims: Mapping[str, Any]) -> bool:
+    """An app-only access token: no ``scp`` (delegated scopes) but application ``roles``, or
+    ``idtyp`` app (Microsoft identity platform access-token claims reference)."""
+    return not claims.get("scp") and (claims.get("idtyp") == "app" or "roles" in claims)

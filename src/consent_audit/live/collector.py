@@ -44,7 +44,7 @@ from consent_audit.graph_objects import (
 )
 from consent_audit.live.graph_client import GraphClient, Outcome
 from consent_audit.live.graph_errors import BAD_RESPONSE, GraphError
-from consent_audit.live.plan import PlannedCall, wave_one, wave_two
+from consent_audit.live.plan import PlannedCall, app_only_permissions, wave_one, wave_two
 from consent_audit.live.transport import TOO_LARGE, TOO_SLOW
 from consent_audit.live.what_if import what_if_questions
 from consent_audit.live_options import LiveOptions
@@ -71,9 +71,11 @@ Progress = Callable[[str], None]
 class _Results:
     """Wave outcomes keyed by call key, with the permission each call needed."""
 
-    def __init__(self) -> None:
+    def __init__(self, app_only: bool = False) -> None:
         self.outcomes: dict[str, Outcome] = {}
         self.calls: dict[str, PlannedCall] = {}
+        self.app_only = app_only
+        """Signed in as an app: a refusal names the application permission, not the scope."""
 
     def add(self, calls: list[PlannedCall], outcomes: dict[str, Outcome]) -> None:
         self.calls.update({c.key: c for c in calls})
@@ -84,7 +86,10 @@ class _Results:
     def failure(self, key: str) -> Part[Any] | None:
         outcome = self.outcomes.get(key)
         if isinstance(outcome, GraphError):
-            return failed_part(outcome, self.calls[key].permission)
+            call = self.calls[key]
+            return failed_part(
+                outcome, call.application_grant if self.app_only else call.permission
+            )
         if outcome is None:
             return Part(status=PartStatus.ERROR, message="no answer from Graph for this request")
         return None
@@ -649,7 +654,12 @@ def _unreachable(results: _Results, root: str) -> None:
         )
     kinds = Counter(f"HTTP {e.status} {e.code}" if e.status else e.code for e in errors)
     most, count = kinds.most_common(1)[0]
-    if all(e.status == 403 for e in errors):
+    if all(e.status == 403 for e in errors) and results.app_only:
+        fix = (
+            "Grant the app these Microsoft Graph application permissions, with admin consent: "
+            f"{app_only_permissions()} (docs/permissions.md)."
+        )
+    elif all(e.status == 403 for e in errors):
         fix = "Give the signed-in account the Global Reader role (docs/permissions.md)."
     elif all(e.status == 429 or e.status >= 500 for e in errors):
         fix = "Graph is throttling or unavailable: run the audit again later."
@@ -670,11 +680,13 @@ def collect_with(
     tenant_hint: str | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    app_only: bool = False,
 ) -> TenantSnapshot:
-    """Collect with a ready client (tests inject one served by ``responses``)."""
+    """Collect with a ready client (tests inject one served by ``responses``); ``app_only``
+    when the token is an app's, so a refusal names the application permission it lacks."""
     now = now or datetime.now(timezone.utc)
     say = progress or (lambda _text: None)
-    results = _Results()
+    results = _Results(app_only)
     say("Reading consent settings, policies and the Recruitee service principals")
     _run(client, results, wave_one(manifest, options))
     _unreachable(results, client.root)
