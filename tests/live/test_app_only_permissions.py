@@ -9,14 +9,18 @@ repository's CI recipes state are held to the list generated from it.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import responses
 
 from consent_audit.errors import AccessError
-from consent_audit.live.auth import raise_for_msal_error
+from consent_audit.live.auth import Authenticator, raise_for_msal_error
+from consent_audit.live.bearer import is_app_token, static_sign_in
 from consent_audit.live.clouds import resolve_endpoints
-from consent_audit.live.credentials import SignInSettings
+from consent_audit.live.collector import collect_with
+from consent_audit.live.credentials import TOKEN_VAR, SignInSettings
 from consent_audit.live.plan import (
     USER_READ,
     app_only_permissions,
@@ -24,7 +28,11 @@ from consent_audit.live.plan import (
     collection_plan,
 )
 from consent_audit.live_options import AuthMethod, LiveOptions
-from consent_audit.manifest import load_manifest
+from consent_audit.manifest import Manifest, load_manifest
+
+from . import msal_fakes as m
+from . import tenant as t
+from .fakes import FakeGraph, error_body, make_client
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = re.compile(r"\b[A-Z][A-Za-z]+(?:\.[A-Z][A-Za-z]+)+\b")
@@ -38,6 +46,7 @@ ALWAYS = [
     "Policy.Read.PermissionGrant",
 ]
 WITH_LOGS = ["AuditLog.Read.All"]
+NOW = datetime(2026, 1, 10, tzinfo=timezone.utc)
 
 
 def _plan() -> list:  # type: ignore[type-arg]
@@ -126,3 +135,60 @@ def test_missing_admin_consent_names_the_generated_list(tmp_path: Path) -> None:
     assert _names(fix) >= {*ALWAYS, *WITH_LOGS}
     assert app_only_permissions() in fix
     assert "AuditLog.Read.All with --with-logs" in fix
+
+
+# -- what an app-only run reports when Graph refuses a read ------------------------------
+
+
+def test_a_run_refused_everything_app_only_names_the_application_permissions(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    """Not "give the signed-in account Global Reader": an app has no role to be given."""
+    FakeGraph().add("/*", error_body("Authorization_RequestDenied", "no"), 403).install(rsps)
+    with pytest.raises(AccessError) as info:
+        collect_with(make_client(), manifest, LiveOptions(), now=NOW, app_only=True)
+    fix = info.value.fix or ""
+    assert app_only_permissions() in fix
+    assert "Global Reader" not in fix
+    # a person's run keeps the role advice
+    with pytest.raises(AccessError, match="Global Reader role"):
+        collect_with(make_client(), manifest, LiveOptions(), now=NOW)
+
+
+def test_a_refused_read_app_only_names_the_application_permission_of_its_page(
+    rsps: responses.RequestsMock, manifest: Manifest
+) -> None:
+    """Beta sign-ins need AuditLog.Read.All and Directory.Read.All as an app (beta
+    signin-list.md); the refused part is named with both, and stays unread, never a pass."""
+    graph = t.log_routes(t.wave_two_routes(t.wave_one_routes(FakeGraph())))
+    graph.add("/beta/auditLogs/signIns*", error_body("Authorization_RequestDenied", "no"), 403)
+    graph.install(rsps)
+    snap = collect_with(
+        make_client(), manifest, LiveOptions(with_logs=True), now=NOW, app_only=True
+    )
+    assert any("(needs AuditLog.Read.All + Directory.Read.All)" in g for g in snap.sign_ins.gaps), (
+        snap.sign_ins.gaps
+    )
+
+
+def test_a_given_token_is_app_only_by_its_claims() -> None:
+    assert is_app_token({"roles": ["Directory.Read.All"], "appid": "x"})
+    assert is_app_token({"idtyp": "app"})
+    assert not is_app_token({"scp": "Directory.Read.All", "roles": ["Admin"]})
+    assert not is_app_token({})
+
+
+def test_an_msal_app_sign_in_is_app_only_and_a_person_is_not(
+    rsps: responses.RequestsMock, tmp_path: Path
+) -> None:
+    base = m.discovery(rsps)
+    rsps.add(responses.POST, f"{base}/oauth2/v2.0/token", json=m.app_token("secret-at"))
+    env = {
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "AZURE_TENANT_ID": m.TENANT,
+        "AZURE_CLIENT_ID": "my-app",
+        "AZURE_CLIENT_SECRET": "hunter2",
+    }
+    assert Authenticator(LiveOptions(), env=env).sign_in().app_only
+    person = static_sign_in({TOKEN_VAR: "a.eyJzY3AiOiJVc2VyLlJlYWQiLCJyb2xlcyI6W119.c"})
+    assert not person.app_only

@@ -673,11 +673,12 @@ def permissions_markdown(plan: list[PlannedCall]) -> str:
         )
         + ".",
         "",
-        "Every request below can be made app-only: each page's permissions table names an",
-        "application permission (column *Application*; *Page* names the table, listed with",
-        f"its path in {DOCS} at the end). When Graph refuses one (403), that part of the",
-        "report is `unknown`, naming the application permission to grant, never a pass; when",
-        "it refuses every read, the run stops (exit 3) naming this list.",
+        "Microsoft documents every request below as open to an app: each page's permissions",
+        "table names an application permission (column *Application*; *Page* names the table,",
+        f"listed with its path in {DOCS} at the end).",
+        "When Graph refuses one (403), that part of the report is `unknown`, naming the",
+        "application permission to grant, never a pass; when it refuses every read, the run",
+        "stops (exit 3) naming this list.",
         "",
         *[
             f"- `{api.name}`: {api.note}."
@@ -687,8 +688,8 @@ def permissions_markdown(plan: list[PlannedCall]) -> str:
         "",
         "## Every request",
         "",
-        "| Wave | Request | Snapshot part | Permission | Application | Page | Roles that suffice "
-        "| When |",
+        "| Wave | Request | Snapshot part | Permission | Application | Page "
+        "| Roles that suffice (a person) | When |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for call in plan:

@@ -1,0 +1,106 @@
+"""An app-only (CI) run against the local Graph emulator: what it says when Graph refuses.
+
+The installed CLI runs with an app's access token (claims with application ``roles`` and no
+``scp``, as Entra issues to a client-credentials sign-in) in ``CONSENT_AUDIT_ACCESS_TOKEN``.
+An app has no directory role to be given: a refusal names the application permissions of
+the plan (docs/permissions.md, "App-only sign-in"), and a refused read stays unread.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from consent_audit.live.plan import app_only_permissions
+from tests.e2e.cli_runner import run_cli
+from tests.emulator.faults import Fault
+from tests.emulator.server import GraphEmulator
+
+Factory = Callable[..., GraphEmulator]
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tenants"
+BLOCKED = "nestor.wilke@woodgrovebank.com"
+DENIED = ("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+
+
+def _token(claims: dict[str, object]) -> str:
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+APP_TOKEN = _token(
+    {
+        "tid": "11111111-1111-4111-8111-111111111111",
+        "appid": "22222222-2222-4222-8222-222222222222",
+        "idtyp": "app",
+        "roles": ["Application.Read.All"],
+    }
+)
+PERSON_TOKEN = _token(
+    {
+        "tid": "11111111-1111-4111-8111-111111111111",
+        "upn": "auditor@contoso.com",
+        "scp": "Application.Read.All Directory.Read.All",
+    }
+)
+
+
+def test_an_app_refused_everything_is_told_which_application_permissions_to_grant(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    refuse = Fault.error(r"^/", 403, *DENIED, count=None, scope="batch")
+    emu = graph_emulator_factory(EXAMPLES / "healthy.json", token=APP_TOKEN, faults=[refuse])
+    run = run_cli(["check"], emu.url, tmp_path, token=APP_TOKEN)
+    assert refuse.fired
+    assert run.code == 3, run.stderr
+    assert app_only_permissions() in run.stderr
+    assert "Global Reader" not in run.stderr
+
+    person = graph_emulator_factory(EXAMPLES / "healthy.json", token=PERSON_TOKEN, faults=[refuse])
+    told = run_cli(["check"], person.url, tmp_path, token=PERSON_TOKEN)
+    assert told.code == 3
+    assert "Global Reader role" in told.stderr
+
+
+def test_an_app_refused_background_sign_ins_is_named_with_the_application_permissions(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """Beta sign-ins need AuditLog.Read.All and Directory.Read.All as an app (beta
+    signin-list.md): the refusal says so, and the sign-in evidence is not a pass."""
+    refuse = Fault.error(r"^/beta/auditLogs/signIns", 403, *DENIED, count=None)
+    emu = graph_emulator_factory(
+        EXAMPLES / "signin-frequency.json", token=APP_TOKEN, faults=[refuse]
+    )
+    run = run_cli(["check", "--with-logs", "--format", "json"], emu.url, tmp_path, token=APP_TOKEN)
+    assert refuse.fired
+    assert run.code in (0, 1), run.stderr
+    [partial] = [
+        f
+        for f in run.report["findings"]
+        if f["id"] == "DATA_PARTIAL" and "background" in f["detail"]
+    ]
+    assert "needs AuditLog.Read.All + Directory.Read.All" in partial["detail"]
+    for feature in run.report["features"]:
+        session = next(link for link in feature["chain"] if link["name"] == "session")
+        assert session["status"] == "not_checked", feature["name"]
+
+
+def test_an_app_refused_the_what_if_is_named_what_to_grant_and_falls_back(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """conditionalaccessroot-evaluate: Application Policy.Read.ConditionalAccess, with
+    Policy.Read.All (on the app-only list) among those that suffice. The static reading
+    decides, and the report says why, naming what the app lacks."""
+    emu = graph_emulator_factory(EXAMPLES / "ca-block-excluded-admins.json", token=APP_TOKEN)
+    emu.tenant.set_status("conditionalAccessWhatIf", "forbidden")
+    run = run_cli(
+        ["check", "--user", BLOCKED, "--format", "json"], emu.url, tmp_path, token=APP_TOKEN
+    )
+    assert len(emu.tenant.what_if_requests) == 3
+    source = run.report["conditional_access_source"]
+    assert source["decided_by"] == "static_rules"
+    assert source["what_if"] == "refused"
+    assert "403: the auditor needs Policy.Read.All" in source["detail"]
