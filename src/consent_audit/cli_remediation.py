@@ -617,7 +617,7 @@ def render_prediction_check(before: Report, after: Report, made: list[int]) -> s
     (``Report.prediction``): where they agree, and every feature where they differ."""
     from consent_audit.evaluate.prediction import step_range
     from consent_audit.render.safe_text import clean_report
-    from consent_audit.report import STATUS_WORD
+    from consent_audit.report import STATUS_WORD, VerdictStatus
 
     before, after = clean_report(before), clean_report(after)
     predicted = before.prediction
@@ -630,16 +630,32 @@ def render_prediction_check(before: Report, after: Report, made: list[int]) -> s
             + ", so the re-audit is not compared with it."
         )
     now = {f.name: f.status for f in after.features}
+    # A feature the re-audit could not read in full (UNKNOWN: refused, throttled, cut off by
+    # --deadline) says nothing about the tenant: neither agreement nor a change.
+    unread = [
+        p.title
+        for p in predicted.features
+        if now.get(p.name) is VerdictStatus.UNKNOWN and p.status is not VerdictStatus.UNKNOWN
+    ]
     differ = [
         f"{p.title}: predicted {STATUS_WORD[p.status]}, re-audit "
         f"{STATUS_WORD[now[p.name]] if p.name in now else 'not audited'}"
         for p in predicted.features
-        if now.get(p.name) is not p.status
+        if now.get(p.name) is not p.status and p.title not in unread
     ]
+    said = f"Predicted before sending: {predicted.summary}."
+    if unread:
+        said += (
+            f" The re-audit could not read all it needs for {', '.join(unread)} (UNKNOWN), so "
+            "it neither confirms nor contradicts the prediction there."
+        )
     if not differ:
-        return f"Predicted before sending: {predicted.summary}. The re-audit agrees."
+        if not unread:
+            return said + " The re-audit agrees."
+        return said + (" Elsewhere it agrees." if len(unread) < len(predicted.features) else "")
     return (
-        f"Predicted before sending: {predicted.summary}. The re-audit differs: "
+        said
+        + " The re-audit differs: "
         + "; ".join(differ)
         + ". The tenant changed in ways the plan's requests do not explain (another change "
         "made meanwhile, or Graph not yet showing the write): audit again in a few minutes."

@@ -167,3 +167,31 @@ def test_a_write_without_a_complete_answer_has_an_unknown_outcome(
         in run.stdout
     )
     assert "Before -> after:" in run.stdout
+
+
+def test_a_reaudit_cut_off_by_the_deadline_claims_no_change(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """Every write made, then the re-audit's Conditional Access read is throttled past the
+    deadline: the verdicts it could not read are UNKNOWN, which neither confirms nor
+    contradicts the prediction; never 'the tenant changed in ways the plan does not explain'."""
+    tenant = EXAMPLES / "disabled-app.json"
+    ca = r"/identity/conditionalAccess/policies"
+    counting = graph_emulator_factory(tenant)
+    run_cli(["fix"], counting.url, tmp_path)  # the reads before the writes, counted
+    first_read = sum(1 for r in counting.requests if "/conditionalAccess/policies" in r.target)
+    assert first_read >= 1
+    throttled = Fault.throttle(ca, None, retry_after="30", skip=first_read)
+    emu = graph_emulator_factory(tenant, faults=[throttled])
+    run = run_cli(["fix", "--apply", "--yes", "--deadline", "5"], emu.url, tmp_path)
+    assert throttled.fired >= 1, run.stdout  # only the re-audit's reads
+    assert _lines(run, "done: ") == ["done: Enable Recruitee for sign-in"]
+    assert "Mailbox sync: fail -> unknown" in run.stdout
+    (check,) = _lines(run, "Predicted before sending: ")
+    assert check == (
+        "Predicted before sending: After step 1: Mailbox PASS · Calendar PASS · Rooms PASS. "
+        "The re-audit could not read all it needs for Mailbox sync, Calendar sync, Meeting "
+        "rooms sync (UNKNOWN), so it neither confirms nor contradicts the prediction there."
+    )
+    assert "changed in ways" not in run.stdout
+    assert run.code == 0  # a partial read: UNKNOWN is below the default --fail-on error
