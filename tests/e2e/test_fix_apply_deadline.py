@@ -10,10 +10,14 @@ unknown instead of "FAILED" (Graph may have made it).
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.e2e.cli_runner import Run, run_cli
+from tests.e2e.cli_runner import TOKEN, Run, cli_command, run_cli
 from tests.emulator.faults import Fault
 from tests.emulator.server import GraphEmulator
 
@@ -195,3 +199,53 @@ def test_a_reaudit_cut_off_by_the_deadline_claims_no_change(
     )
     assert "changed in ways" not in run.stdout
     assert run.code == 0  # a partial read: UNKNOWN is below the default --fail-on error
+
+
+def test_time_at_the_prompt_is_not_the_runs_time_on_graph(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """The admin answers "Make these changes?" after longer than --deadline: the deadline
+    bounds the time on Graph, so the writes are still attempted and the re-audit still runs.
+    Step 1 is throttled for longer than the time left: not retried, the rest not sent."""
+    throttled = Fault.throttle(ENABLE, retry_after="20", method="PATCH")
+    emu = graph_emulator_factory(_three_step_tenant(tmp_path), faults=[throttled])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "CONSENT_AUDIT_"))}
+    env.update(
+        {
+            "HOME": str(tmp_path),
+            "XDG_CACHE_HOME": str(tmp_path / "cache"),
+            "CONSENT_AUDIT_GRAPH_URL": emu.url,
+            "CONSENT_AUDIT_ACCESS_TOKEN": TOKEN,
+            "CONSENT_AUDIT_RETRY_BACKOFF": "0.01",
+        }
+    )
+    env.pop("CI", None)
+    controller, terminal = pty.openpty()
+    args = ["fix", "--user", USER, "--apply", "--deadline", "3"]
+    proc = subprocess.Popen(
+        [*cli_command(), *args],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    os.close(terminal)
+    assert proc.stdout is not None
+    shown = b""
+    while b"Make these 3 change(s) in the tenant?" not in shown:
+        chunk = proc.stdout.read1(65536)
+        assert chunk, shown.decode()
+        shown += chunk
+    time.sleep(4)  # the admin reads the plan: longer than --deadline
+    os.write(controller, b"y\n")
+    rest, err = proc.communicate(timeout=60)
+    os.close(controller)
+    out = (shown + rest).decode()
+    assert proc.returncode == 3, out + err.decode()
+    assert throttled.fired == 1
+    assert "Not retried: the run's --deadline of 3 s passes before the 20 s wait is over." in out
+    not_sent = [line for line in out.splitlines() if line.startswith("not sent: ")]
+    assert len(not_sent) == 2
+    assert all("step 1 failed" in line for line in not_sent), not_sent  # not the deadline
+    assert "Stopped at step 1: 0 of 3 change(s) made, 2 not sent. Re-auditing" in out
+    assert "Before -> after:" in out
