@@ -117,6 +117,10 @@ class PlanStep(ReportModel):
     """What each id in the request is ("Microsoft Graph", "Recruitee (appId ...)", a user)."""
     detail: str | None = None
     trade_off: str | None = None
+    instead_of: int | None = None
+    """The step this one is the broader alternative to (take one or the other): a person's
+    own consent comes first when they may give it, the tenant-wide grant instead of it.
+    ``fix --apply`` never waits on the step it replaces (evaluate/fixes.writes_in_order)."""
 
     @property
     def graph(self) -> str | None:

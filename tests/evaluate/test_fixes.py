@@ -344,8 +344,11 @@ def test_a_revoked_consent_is_asked_about_before_anything_consents_again(user: s
     grant_steps = _writes(report)
     assert grant_steps
     assert all(revoked.number < s.number for s in grant_steps)
-    limit = [s for s in report.plan if s.summary.startswith("Limit who can use")]
+    limit = [s for s in report.plan if "limit who can use" in s.summary.casefold()]
+    assert limit
     assert all(revoked.number < s.number for s in limit)
+    own = [s for s in report.plan if s.summary.startswith("Ask lidia")]
+    assert all(revoked.number < s.number for s in own)
     assert revoked.summary == (
         "Before consenting again, ask grady.archie@proseware.com why they removed "
         "Recruitee's consent (2025-06-19)"
@@ -380,3 +383,87 @@ def test_a_revocation_whose_entry_names_nobody_says_to_find_out_who() -> None:
     assert revoked.summary.startswith("Before consenting again, find out who removed")
     text = f"{revoked.summary} {revoked.detail}"
     assert "unknown" not in text
+
+
+def _with_user(name: str, user: str | None) -> Report:
+    full = load_manifest(None)
+    return evaluate(load_snapshot(EXAMPLES / name), full, full_manifest=full, user=user)
+
+
+def test_a_person_who_may_consent_is_asked_first_and_the_tenant_wide_grant_is_the_alternative() -> (
+    None
+):
+    """never-connected, Debra: the tenant's consent policy lets her consent to every scope she
+    lacks. Her own consent (a grant on her behalf only, grant-consent-single-user.md) is the
+    narrowest fix and comes first; admin consent (on behalf of the whole organization,
+    grant-admin-consent.md) is offered only instead of it, saying so and what it changes
+    beyond her. `fix --apply` does not wait on her step: the grant is its alternative."""
+    from consent_audit.evaluate.fixes import manual_steps_before_writes, writes_in_order
+
+    upn = "debra.berger@proseware-hr.com"
+    report = _with_user("never-connected.json", upn)
+    own, limit, grant = report.plan
+    assert own.kind == "manual"
+    assert (
+        own.summary
+        == f"Ask {upn} to connect Recruitee and accept: their own consent, for them alone"
+    )
+    assert own.instead_of is None
+    assert own.detail is not None
+    assert "Calendars.ReadWrite" in own.detail
+    assert "Mail.ReadWrite" in own.detail
+    assert "on their behalf only" in own.detail
+    assert "Nothing changes for anyone else." in own.detail
+    assert "step-up consent may still turn the prompt" in own.detail  # no verified publisher
+    assert limit.summary.startswith("Instead of step 1: limit who can use Recruitee")
+    assert limit.instead_of == 1
+    assert grant.kind == "graph"
+    assert grant.summary.startswith("Instead of step 1: grant admin consent (for everyone)")
+    assert grant.instead_of == 1
+    assert grant.trade_off is not None
+    assert grant.trade_off.startswith("Tenant-wide: everyone who uses Recruitee gets ")
+    assert f"not only {upn}" in grant.trade_off
+    assert manual_steps_before_writes(report.plan) == [limit]
+    assert writes_in_order(report.plan, [limit.number]) == ([grant], None)
+    assert report.prediction is not None
+    assert report.prediction.summary.startswith("After step 3 (instead of step 1): ")
+    assert report.prediction.manual_steps == [2]
+    # The finding says the same: her own reconnect first, the plan's grant after.
+    f = next(f for f in report.findings if f.id == "SCOPE_MISSING")
+    assert f.remediation[0].action.startswith(f"Ask {upn} to reconnect")
+    assert f.remediation[1].plan_step == grant.number
+
+
+def _own_consent_cases() -> list[tuple[str, str | None]]:
+    """Every example audited tenant-wide and for each user its golden reports name."""
+    cases: list[tuple[str, str | None]] = []
+    for golden in sorted((EXAMPLES / "golden").glob("*.report.json")):
+        stem = golden.name.removesuffix(".report.json")
+        name, _, user = stem.partition("--")
+        if (EXAMPLES / f"{name}.json").exists():
+            cases.append((f"{name}.json", user or None))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "user"), _own_consent_cases())
+def test_the_admin_route_stays_the_fix_when_the_person_cannot_consent(
+    name: str, user: str | None
+) -> None:
+    """Only a person who may consent to everything they lack is asked first. Tenant-wide, or
+    when a scope is refused (the consent policy, assignment required) or undecidable, the
+    grant is the fix itself: no step is anyone's alternative."""
+    report = _with_user(name, user)
+    missing = [f for f in report.findings if f.id == "SCOPE_MISSING" and f.app_object_id]
+    answers = [a for f in missing for a in f.evidence.get("user_consent") or []]
+    grants = [s for s in report.plan if s.kind == "graph" and "SCOPE_MISSING" in s.finding_ids]
+    may = user is not None and bool(answers) and all(a["allowed"] is True for a in answers)
+    if may and grants:
+        own = next(s for s in report.plan if s.number == grants[0].instead_of)
+        assert own.kind == "manual"
+        assert own.summary.startswith(f"Ask {user} to connect Recruitee and accept")
+        assert own.number < min(s.number for s in grants)
+    else:
+        assert all(s.instead_of is None for s in report.plan), [s.summary for s in report.plan]
+        assert not any(
+            s.summary.startswith("Ask ") and "their own consent" in s.summary for s in report.plan
+        )

@@ -138,3 +138,24 @@ def test_a_grant_with_the_audit_log_unread_says_the_revocation_is_not_checked(
     said = " ".join(run.stderr.split())
     assert "Not checked: this audit did not read the directory audit log (forbidden)" in said
     assert refused.fired
+
+
+def test_the_tenant_wide_grant_instead_of_a_persons_own_consent_waits_only_on_its_own_step(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """never-connected, --user Debra (she may consent herself): step 1 is her own consent,
+    steps 2 (limit who can use Recruitee) and 3 (the grant) are instead of it. --apply is
+    the admin choosing the alternative: it waits for step 2, never for step 1."""
+    emu = graph_emulator_factory(EXAMPLES / "never-connected.json")
+    user = ["--user", "debra.berger@proseware-hr.com"]
+    plan = run_cli(["fix", *user], emu.url, tmp_path)
+    lines = plan.stdout.splitlines()
+    assert lines[1].startswith("1. Ask debra.berger@proseware-hr.com to connect Recruitee")
+    assert "3. Instead of step 1: grant admin consent" in plan.stdout, plan.stdout
+    said = " ".join(plan.stderr.split())
+    assert "once manual step(s) 2 are done (with --yes: --manual-steps-done 2)" in said, said
+    run = run_cli(["fix", *user, "--apply", "--yes"], emu.url, tmp_path)
+    assert _writes(emu) == [], run.stdout + run.stderr
+    assert "Not sent: step(s) 3, as manual step 2 comes first" in run.stderr
+    run = run_cli(["fix", *user, "--apply", "--yes", "--manual-steps-done", "2"], emu.url, tmp_path)
+    assert len(_grant_writes(emu)) == 1, run.stdout + run.stderr

@@ -154,6 +154,11 @@ class _Draft:
     """Taken before the other steps at its position (limit who can use the app, then consent)."""
     confirm: bool = False
     """Confirm the app is Recruitee's: stands in for the changes a name alone does not allow."""
+    tier: int = 0
+    """Among the steps taken first at one position: why consent was removed (0), then the
+    person's own consent (1), then limiting who can use the app before the grant (2)."""
+    instead_of: _Draft | None = None
+    """The narrower step this one is the alternative to (numbered in build_plan)."""
 
 
 def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanStep], list[Finding]]:
@@ -189,14 +194,22 @@ def build_plan(ctx: AuditContext, findings: list[Finding]) -> tuple[list[PlanSte
         draft.rank = max(draft.rank, f.severity.rank)
     ordered = sorted(
         [*drafts, *manual.values()],
-        key=lambda d: (d.position, not d.first, -d.rank, d.step.kind != "graph"),
+        key=lambda d: (d.position, not d.first, d.tier, -d.rank, d.step.kind != "graph"),
     )
     steps: list[PlanStep] = []
     number_of: dict[int, int] = {}
+    numbered = {id(d): n for n, d in enumerate(ordered, 1)}
     for n, draft in enumerate(ordered, 1):
         ids = list(dict.fromkeys(f.id for f in draft.findings)) or draft.step.finding_ids
         features = _features(draft.findings) or draft.step.features
         update: dict[str, object] = {"number": n, "finding_ids": ids, "features": features}
+        if draft.instead_of is not None:
+            other = numbered[id(draft.instead_of)]
+            summary = draft.step.summary
+            update |= {
+                "instead_of": other,
+                "summary": f"Instead of step {other}: {summary[:1].lower()}{summary[1:]}",
+            }
         if draft.step.method is not None:
             update |= _request_context(ctx, draft.step)
         steps.append(draft.step.model_copy(update=update))
@@ -281,14 +294,87 @@ def _graph_drafts(ctx: AuditContext, findings: list[Finding]) -> list[_Draft]:
             planned = _grant_step(ctx, app, [n for n in ctx.feature_names if n in wanted])
             if planned is not None:
                 step, added = planned
+                person = _own_consent_draft(ctx, sp, missing)
+                if person is not None:
+                    drafts.append(person)
+                    step = step.model_copy(update={"trade_off": _tenant_wide(ctx, added)})
                 limit = _limit_users_step(ctx, sp, step, added)
                 if limit is not None:
-                    drafts.append(_Draft(limit, chain_position("SCOPE_MISSING"), 0, first=True))
-                drafts.append(_draft(step, missing))
+                    drafts.append(
+                        _Draft(
+                            limit,
+                            chain_position("SCOPE_MISSING"),
+                            0,
+                            first=True,
+                            tier=2,
+                            instead_of=person,
+                        )
+                    )
+                grant = _draft(step, missing)
+                grant.instead_of = person
+                drafts.append(grant)
         unassigned = [f for f in mine if f.id == "ASSIGNMENT_REQUIRED_USER_NOT_ASSIGNED"]
         if unassigned and ctx.user is not None:
             drafts.append(_draft(_assign_step(ctx, sp), unassigned))
     return drafts
+
+
+def _own_consent_draft(
+    ctx: AuditContext, sp: ServicePrincipal, missing: list[Finding]
+) -> _Draft | None:
+    """With --user: when that person may consent to every scope they lack, their own consent
+    is the narrowest fix, and comes first; the tenant-wide grant is its alternative.
+
+    A person who consents for themselves gets a delegated permission grant "on behalf of the
+    user" only (entra-docs grant-consent-single-user.md); admin consent gives the app "the
+    permissions requested on behalf of the whole organization" (grant-admin-consent.md).
+    "May consent" is the consent rule's answer for each missing scope (coverage.py: the
+    tenant's user consent policy, assignment required means never); Recruitee cannot show
+    the prompt itself, so the person connects Recruitee (consent-types-developer.md: asked
+    only for the scopes not yet granted). Risk-based step-up consent can still turn the
+    prompt into a request for approval: said, and the grant stays the alternative."""
+    user = ctx.user
+    if user is None or not missing:
+        return None
+    answers = [a for f in missing for a in f.evidence.get("user_consent") or []]
+    if not answers or not all(isinstance(a, dict) and a.get("allowed") is True for a in answers):
+        return None
+    scopes = list(dict.fromkeys(str(s) for f in missing for s in f.evidence["missing_scopes"]))
+    features = [n for n in ctx.feature_names if n in _features(missing)]
+    step_up = any("step-up" in str(a.get("reason")) for a in answers)
+    who = user.user_principal_name
+    caveat = (
+        " Microsoft's risk-based step-up consent may still turn the prompt into a request for "
+        "an administrator's approval (Recruitee has no verified publisher)."
+        if step_up
+        else ""
+    )
+    step = PlanStep(
+        number=0,
+        kind="manual",
+        summary=f"Ask {who} to connect Recruitee and accept: their own consent, for them alone",
+        finding_ids=["SCOPE_MISSING"],
+        features=features,
+        app_object_id=sp.id,
+        detail=(
+            f"The tenant's user consent settings let {who} consent to {', '.join(scopes)} "
+            f"themselves: when they connect {_feature_words(features)} in Recruitee and accept "
+            "Microsoft's consent prompt, Entra grants these permissions on their behalf only, "
+            "and sync works from then on. Nothing changes for anyone else." + caveat + " If "
+            "the prompt asks for an administrator's approval instead, take the steps that "
+            "follow, which consent for everyone."
+        ),
+    )
+    return _Draft(step, chain_position("SCOPE_MISSING"), 0, first=True, tier=1)
+
+
+def _tenant_wide(ctx: AuditContext, added: list[str]) -> str:
+    """The grant's effect beyond the audited person, when their own consent would do."""
+    who = ctx.user.user_principal_name if ctx.user else "the person audited"
+    return (
+        f"Tenant-wide: everyone who uses Recruitee gets {', '.join(added)}, not only {who}, "
+        "whose own consent is enough for them."
+    )
 
 
 def _draft(step: PlanStep, findings: list[Finding]) -> _Draft:
@@ -818,10 +904,14 @@ def manual_steps_before_writes(plan: list[PlanStep]) -> list[PlanStep]:
     """The manual steps printed before a Graph write: the ones ``fix --apply`` must see
     confirmed before it sends the writes after them. A manual step after the last write (ask
     users to reconnect, read a code's meaning) holds nothing back."""
-    numbers = [s.number for s in graph_steps(plan)]
-    if not numbers:
-        return []
-    return [s for s in manual_steps(plan) if s.number < max(numbers)]
+    writes = graph_steps(plan)
+    return [s for s in manual_steps(plan) if any(_holds(s, w) for w in writes)]
+
+
+def _holds(manual: PlanStep, write: PlanStep) -> bool:
+    """A manual step printed before a write holds it back, unless the write is the
+    alternative to it (the tenant-wide grant instead of a person's own consent)."""
+    return manual.number < write.number and write.instead_of != manual.number
 
 
 def writes_in_order(
@@ -841,7 +931,7 @@ def writes_in_order(
         if step.kind == "manual":
             if step.number in confirmed:
                 continue
-            if any(s.kind == "graph" and s.number > step.number for s in plan):
+            if any(s.kind == "graph" and _holds(step, s) for s in plan):
                 return allowed, step
             continue
         allowed.append(step)

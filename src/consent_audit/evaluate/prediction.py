@@ -59,8 +59,14 @@ def predict_plan(
     reconnect = _must_reconnect(after)
     from consent_audit.evaluate.fixes import is_housekeeping
 
-    # Steps a person takes that bear on sync (a leftover's removal does not).
-    manual = [s.number for s in plan if s.kind == "manual" and not is_housekeeping(s)]
+    # Steps a person takes that bear on sync (a leftover's removal does not), but not one the
+    # writes are the alternative to (a person's own consent, instead of the tenant-wide grant).
+    replaced = sorted({s.instead_of for s in writes if s.instead_of is not None})
+    manual = [
+        s.number
+        for s in plan
+        if s.kind == "manual" and not is_housekeeping(s) and s.number not in replaced
+    ]
     people = None if not reconnect else (1 if after.user is not None else None)
     return Prediction(
         steps=[s.number for s in writes],
@@ -69,7 +75,7 @@ def predict_plan(
         ],
         people_must_reconnect=people,
         manual_steps=manual,
-        summary=_summary([s.number for s in writes], after, reconnect, manual),
+        summary=_summary([s.number for s in writes], after, reconnect, manual, replaced),
     )
 
 
@@ -101,7 +107,13 @@ def step_range(numbers: list[int]) -> str:
     return "steps " + ", ".join(str(n) for n in numbers)
 
 
-def _summary(steps: list[int], after: Report, reconnect: list[str], manual: list[int]) -> str:
+def _summary(
+    steps: list[int],
+    after: Report,
+    reconnect: list[str],
+    manual: list[int],
+    replaced: list[int],
+) -> str:
     verdicts = " · ".join(f"{v.name.capitalize()} {STATUS_WORD[v.status]}" for v in after.features)
     tail: list[str] = []
     if reconnect:
@@ -109,4 +121,7 @@ def _summary(steps: list[int], after: Report, reconnect: list[str], manual: list
         tail.append(f"{who} must reconnect Recruitee" if who else "people must reconnect Recruitee")
     if manual:
         tail.append(f"{step_range(manual)} need{'s' if len(manual) == 1 else ''} a person")
-    return f"After {step_range(steps)}: {verdicts}" + (f"; {'; '.join(tail)}" if tail else "")
+    instead = f" (instead of {step_range(replaced)})" if replaced else ""
+    return f"After {step_range(steps)}{instead}: {verdicts}" + (
+        f"; {'; '.join(tail)}" if tail else ""
+    )

@@ -35,7 +35,8 @@ COMMAND_LABELS = (
 PLAN_INTRO = (
     "One plan for the whole audit, in order: each step unblocks what follows. Changes "
     "consent-audit can make show their Graph request (consent-audit fix --apply sends them); "
-    "tenant-wide decisions show the admin-center path and the trade-off."
+    "tenant-wide decisions show the admin-center path and the trade-off. A step that starts "
+    "'Instead of step N' is the broader alternative to that step: take one or the other."
 )
 
 CONSENT_TYPE_WORDS = {
