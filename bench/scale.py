@@ -1,34 +1,45 @@
-"""Scale benchmark: `check` on a generated 100,000-grant tenant, beside a naive client.
+"""Scale benchmark: `check` on a generated 100,000-grant tenant, beside hand-written clients.
 
     python bench/scale.py [--grants 1000 100000] [--page-size 999] [--groups 5000]
                           [--policies 195] [--skip-tracemalloc] [--repeat N]
+                          [--python NAME=PATH ...] [--json rows.json]
 
 The tenant (tests/security/big_tenant.py) is built in memory: N per-user (Principal) grants
 for Recruitee plus one AllPrincipals grant, 5,000 groups assigned to Recruitee and named in CA
 policies, 195 Conditional Access policies (the per-tenant maximum). The emulator runs in this
 process; everything measured runs in a child process, so its memory is the tool's alone.
 
-For each size and page size it reports, in one run:
+Yardsticks, each GETting every page of what a tenant-wide audit reads (grants, assignments,
+CA policies, consent policies) and keeping every page's JSON:
 
-* ``naive``: the yardstick (issue #10) -- a script that GETs every page of what a tenant-wide
-  audit reads (grants, assignments, CA policies, consent policies) with plain ``requests``
-  GETs and keeps the JSON: CPU seconds (user + system), wall time, peak RSS.
-* ``stdlib``: the same client written with the standard library only (``urllib.request``,
-  ``json``): what a bare hand-written client costs, start-up included (issue 22). Each round
-  runs naive, stdlib, then ``check``; the stdlib CPU and RSS ratios pair runs of one round.
-* ``cli``: the installed ``consent-audit check --format json`` as a subprocess (what a user
-  runs): CPU seconds, wall time and peak RSS, and the ratio to the naive client. All three
-  come from ``os.wait4`` in a small launcher process (see Launcher), so they are the measured
-  program's own. With ``--repeat N`` the naive client and ``check`` (tenant-wide, then
-  ``--user``) run N rounds back to back; the figures are the median run and the CPU ratio
-  is the median of the N ratios of runs made in the same round (with the range), because
-  on a shared machine other work moves CPU seconds by a fifth or more between minutes.
-* ``breakdown``: the same pipeline in a child Python process -- collection (split into time
-  inside HTTP calls = network + emulator, and the rest = our parsing/validation), evaluate()
-  and JSON rendering -- with its peak RSS and, in a second run, the tracemalloc peak.
-* for ``--user``: how many requests read the whole grant list
-  (``/servicePrincipals/{id}/oauth2PermissionGrants``) versus filtered
-  ``/oauth2PermissionGrants?$filter=...`` requests, and the grants transferred.
+* ``stdlib``: written with the standard library only (``urllib.request``, ``json``): what a
+  bare hand-written client costs, start-up included (issue 22).
+* ``floor``: the stdlib client after importing the brief's libraries (requests, Typer,
+  pydantic: FLOOR_IMPORTS says why these) and using none of them: the least any tool built
+  on them can cost. ``floor/stdlib`` is what those imports alone add.
+* ``floor-requests``: the same imports, the GETs through requests: requests' own per-request
+  cost is in it (the brief reads Graph with requests).
+* ``naive``: the yardstick of issue #10, the GETs through requests with nothing else imported.
+
+``check``: the installed ``consent-audit check --format json`` as a subprocess (what a user
+runs), tenant-wide and with ``--user``, for each ``--python NAME=PATH`` (the python of a venv
+it is installed in; default this python). CPU seconds (user + system), wall time and peak RSS
+come from ``os.wait4`` in a small launcher process (see Launcher), so they are the measured
+program's own. Each round runs every yardstick, then every version (taking turns at going
+first); a ratio pairs runs of one round, and the figures are the median run and the median of
+the paired ratios with their range, because on a shared machine other work moves CPU seconds
+by a fifth or more between minutes. The load average is printed before and after.
+
+With two or more versions, each version's JSON report (of its first round) must be the same
+as the first version's, the clocks aside (``generated_at``, ``source.collected_at``): the run
+says how many were compared, and exits 1 showing the difference otherwise.
+
+``breakdown`` (this python only): the same pipeline in a child Python process -- collection
+(split into time inside HTTP calls = network + emulator, and the rest = our parsing and
+validation), evaluate() and JSON rendering -- with its peak RSS and, unless
+``--skip-tracemalloc``, the tracemalloc peak; with ``--user``, how many requests read the
+whole grant list (``/servicePrincipals/{id}/oauth2PermissionGrants``) versus filtered
+``/oauth2PermissionGrants?$filter=...`` requests, and the grants kept.
 
 The emulator deep-copies its whole state on every list request (fine for tests, ~0.5 s per
 page at 100k grants); here it shallow-copies instead, which changes no answer, only the
@@ -39,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import copy as copy_module
+import difflib
 import json
 import os
 import resource
@@ -102,6 +114,33 @@ def stdlib_naive(url: str, sp_ids: list[str]) -> None:
             link = page.get("@odata.nextLink")
     items = sum(len(p.get("value") or []) for p in kept)
     print(json.dumps({"pages": len(kept), "items": items}))
+
+
+FLOOR_IMPORTS = ("requests", "typer", "pydantic")
+"""What any live run of a tool built on the brief's libraries must import, whatever it does:
+requests (Graph is read with it), Typer (the CLI) and pydantic (the models, and Typer 0.29
+converts its parameters through a pydantic ``TypeAdapter``). Not msal (the token comes from
+the environment: no sign-in) and not rich (a JSON report to a pipe is not rendered by rich)."""
+
+
+def floor_naive(url: str, sp_ids: list[str]) -> None:
+    """The stdlib client after importing the brief's libraries and using none of them: the
+    floor any tool built on requests, Typer and pydantic can reach (issue 22)."""
+    import requests  # noqa: F401
+    import typer  # noqa: F401
+    from pydantic import BaseModel, TypeAdapter  # noqa: F401
+
+    stdlib_naive(url, sp_ids)
+
+
+def floor_requests_naive(url: str, sp_ids: list[str]) -> None:
+    """The floor with the brief's HTTP client too: the same imports, the GETs through
+    requests (the naive client). What requests costs per request is in this floor and not in
+    the stdlib one: the brief reads Graph with requests."""
+    import typer  # noqa: F401
+    from pydantic import BaseModel, TypeAdapter  # noqa: F401
+
+    naive(url, sp_ids)
 
 
 def child(url: str, user: str | None, trace: bool) -> None:
@@ -182,12 +221,6 @@ def _fast_emulator_copies() -> None:
         return copy_module.copy(value)
 
     router.copy = types.SimpleNamespace(deepcopy=shallow)  # type: ignore[attr-defined]
-
-
-def _cli_command() -> list[str]:
-    from tests.e2e.cli_runner import cli_command
-
-    return cli_command()
 
 
 def _env(url: str) -> dict[str, str]:
@@ -273,14 +306,36 @@ def run_naive(url: str, sp_ids: list[str], flag: str = "--naive") -> dict[str, A
     return {"cpu_s": r["cpu"], "wall_s": r["wall"], "maxrss_mb": r["rss"], **counts}
 
 
-def run_cli(url: str, user: str | None) -> dict[str, Any]:
+def cli_command(python: str) -> list[str]:
+    """The ``consent-audit`` console script of the venv whose python this is."""
+    script = Path(python).with_name("consent-audit")
+    return [str(script)] if script.exists() else [python, "-m", "consent_audit"]
+
+
+def run_cli(url: str, user: str | None, command: list[str]) -> dict[str, Any]:
     args = ["check", "--format", "json", "--fail-on", "never", "-q"]
     if user:
         args += ["--user", user]
-    r = spawn([*_cli_command(), *args], _env(url))
+    r = spawn([*command, *args], _env(url))
     if r["code"] not in (0, 1):
         raise SystemExit(f"consent-audit exited {r['code']}: {r['err']}")
-    return {"cpu_s": r["cpu"], "wall_s": r["wall"], "maxrss_mb": r["rss"]}
+    return {
+        "cpu_s": r["cpu"],
+        "wall_s": r["wall"],
+        "maxrss_mb": r["rss"],
+        "code": r["code"],
+        "out": r["out"],
+    }
+
+
+def _comparable(out: str) -> str:
+    """A JSON report without its clocks, for comparing two versions: ``generated_at`` and,
+    for a live run, ``source.collected_at`` (when that run read Graph)."""
+    data = json.loads(out)
+    data.pop("generated_at", None)
+    if isinstance(data.get("source"), dict):
+        data["source"].pop("collected_at", None)
+    return json.dumps(data, indent=1, sort_keys=True)
 
 
 def run_child(url: str, user: str | None, trace: bool) -> dict[str, Any]:
@@ -309,7 +364,9 @@ def grant_reads(emu: Any) -> dict[str, int]:
     return {"sp_grant_list_requests": whole, "filtered_grant_requests": filtered}
 
 
-def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+def measure(
+    grants: int, page_size: int, versions: dict[str, str], args: argparse.Namespace
+) -> list[dict[str, Any]]:
     from tests.emulator.server import GraphEmulator
     from tests.security.big_tenant import build_tenant
 
@@ -318,22 +375,38 @@ def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[
     built = time.perf_counter() - built
     rows = []
     sp_ids = [a.service_principal.id for a in tenant.snapshot.recruitee_apps.data or []]
+    names = list(versions)
+    commands = {name: cli_command(python) for name, python in versions.items()}
     with GraphEmulator(tenant.snapshot, token=TOKEN, page_size=page_size) as emu:
         users = (None, tenant.audited_upn)
-        naive_runs: list[dict[str, Any]] = []
-        stdlib_runs: list[dict[str, Any]] = []
-        cli_runs: dict[str | None, list[dict[str, Any]]] = {user: [] for user in users}
+        yardsticks: dict[str, list[dict[str, Any]]] = {
+            "naive": [],
+            "stdlib": [],
+            "floor": [],
+            "floor-requests": [],
+        }
+        cli_runs = {(name, user): [] for name in names for user in users}
         reads: dict[str | None, dict[str, int]] = {}
-        # Rounds of naive, cli, cli --user back to back: each ratio pairs runs made under
-        # the same machine load (2 shared cores: other work moves CPU seconds by 20-30%).
-        for _ in range(args.repeat):
+        reports: dict[tuple[str, str | None], tuple[int, str]] = {}
+        # Each round runs the yardsticks, then every version tenant-wide and with --user,
+        # back to back: each ratio pairs runs made under the same machine load (2 shared
+        # cores: other work moves CPU seconds by 20-30%). The versions take turns going first.
+        for round_no in range(args.repeat):
             if not args.skip_naive:
-                naive_runs.append(run_naive(emu.url, sp_ids))
-                stdlib_runs.append(run_naive(emu.url, sp_ids, "--stdlib-naive"))
-            for user in users:
-                emu.clear_requests()
-                cli_runs[user].append(run_cli(emu.url, user))
-                reads.setdefault(user, grant_reads(emu))
+                yardsticks["naive"].append(run_naive(emu.url, sp_ids))
+                yardsticks["stdlib"].append(run_naive(emu.url, sp_ids, "--stdlib-naive"))
+                yardsticks["floor"].append(run_naive(emu.url, sp_ids, "--floor-naive"))
+                yardsticks["floor-requests"].append(
+                    run_naive(emu.url, sp_ids, "--floor-requests-naive")
+                )
+            shift = round_no % len(names)
+            for name in names[shift:] + names[:shift]:
+                for user in users:
+                    emu.clear_requests()
+                    run = run_cli(emu.url, user, commands[name])
+                    reports.setdefault((name, user), (run.pop("code"), _comparable(run.pop("out"))))
+                    cli_runs[name, user].append(run)
+                    reads.setdefault(user, grant_reads(emu))
         for user in users:
             emu.clear_requests()
             breakdown = run_child(emu.url, user, trace=False)
@@ -341,35 +414,53 @@ def measure(grants: int, page_size: int, args: argparse.Namespace) -> list[dict[
                 breakdown["tracemalloc_peak_mb"] = run_child(emu.url, user, trace=True)[
                     "tracemalloc_peak_mb"
                 ]
-            ratios = [
-                c["cpu_s"] / n["cpu_s"] for c, n in zip(cli_runs[user], naive_runs, strict=False)
-            ]
-            stdlib_ratios = [
-                c["cpu_s"] / n["cpu_s"] for c, n in zip(cli_runs[user], stdlib_runs, strict=False)
-            ]
-            stdlib_rss_ratios = [
-                c["maxrss_mb"] / n["maxrss_mb"]
-                for c, n in zip(cli_runs[user], stdlib_runs, strict=False)
-            ]
-            rows.append(
-                {
-                    "grants": grants,
-                    "page_size": page_size,
-                    "mode": "--user" if user else "tenant-wide",
-                    "tenant_build_s": built,
-                    "naive": _median_run(naive_runs),
-                    "cli": _median_run(cli_runs[user]),
-                    "stdlib": _median_run(stdlib_runs),
-                    "naive_runs": naive_runs,
-                    "stdlib_runs": stdlib_runs,
-                    "stdlib_cpu_ratios": stdlib_ratios,
-                    "stdlib_rss_ratios": stdlib_rss_ratios,
-                    "cli_runs": cli_runs[user],
-                    "cpu_ratios": ratios,
-                    **reads[user],
-                    "breakdown": breakdown,
+            for name in names:
+                runs = cli_runs[name, user]
+                ratios = {
+                    f"{kind}_{what}_ratios": [
+                        c[key] / n[key] for c, n in zip(runs, yard, strict=False)
+                    ]
+                    for kind, yard in yardsticks.items()
+                    for what, key in (("cpu", "cpu_s"), ("rss", "maxrss_mb"))
                 }
-            )
+                code, text = reports[name, user]
+                first_code, first_text = reports[names[0], user]
+                rows.append(
+                    {
+                        "grants": grants,
+                        "page_size": page_size,
+                        "mode": "--user" if user else "tenant-wide",
+                        "version": name,
+                        "tenant_build_s": built,
+                        "cli": _median_run(runs),
+                        "cli_runs": runs,
+                        **{kind: _median_run(yard) for kind, yard in yardsticks.items()},
+                        **{f"{kind}_runs": yard for kind, yard in yardsticks.items()},
+                        **{
+                            f"{kind}_stdlib_cpu_ratios": [
+                                f["cpu_s"] / n["cpu_s"]
+                                for f, n in zip(yardsticks[kind], yardsticks["stdlib"], strict=True)
+                            ]
+                            for kind in ("floor", "floor-requests")
+                        },
+                        **ratios,
+                        "same_report_as": names[0],
+                        "same_report": code == first_code and text == first_text,
+                        "report_diff": "".join(
+                            list(
+                                difflib.unified_diff(
+                                    first_text.splitlines(True),
+                                    text.splitlines(True),
+                                    names[0],
+                                    name,
+                                    n=2,
+                                )
+                            )[:60]
+                        ),
+                        **reads[user],
+                        "breakdown": breakdown,
+                    }
+                )
     return rows
 
 
@@ -390,30 +481,43 @@ def _ratios(ratios: list[float]) -> str:
     )
 
 
+YARDSTICKS = ("stdlib", "floor", "floor-requests", "naive")
+
+
 def show(row: dict[str, Any]) -> None:
+    cli = row["cli"]
+    line = (
+        f"{row['grants']:>7,d} grants page {row['page_size']:>3d} {row['mode']:11s} "
+        f"{row['version']:>8s} | check {cli['cpu_s']:5.2f} s CPU {cli['wall_s']:6.2f} s wall "
+        f"{cli['maxrss_mb']:5.0f} MB"
+    )
+    for kind in YARDSTICKS:
+        if row.get(kind):
+            line += (
+                f" | /{kind} CPU {_ratios(row[f'{kind}_cpu_ratios'])}, "
+                f"RSS {_ratios(row[f'{kind}_rss_ratios'])}"
+            )
+    print(line, flush=True)
+
+
+def show_yardsticks(row: dict[str, Any]) -> None:
     b = row["breakdown"]
     trace = f" tracemalloc {b['tracemalloc_peak_mb']:.0f} MB" if "tracemalloc_peak_mb" in b else ""
-    cli, naive_run = row["cli"], row["naive"]
-    versus = ""
-    if naive_run:
-        versus = (
-            f"naive {naive_run['cpu_s']:5.2f} s CPU {naive_run['wall_s']:5.2f} s wall "
-            f"{naive_run['maxrss_mb']:4.0f} MB ({naive_run['pages']} GETs) | "
-            f"ours/naive CPU {_ratios(row['cpu_ratios'])}, "
-            f"RSS {cli['maxrss_mb'] / naive_run['maxrss_mb']:.2f}x | "
-        )
-    stdlib = row.get("stdlib")
-    if stdlib:
-        versus += (
-            f"stdlib {stdlib['cpu_s']:5.2f} s CPU {stdlib['wall_s']:5.2f} s wall "
-            f"{stdlib['maxrss_mb']:4.0f} MB | ours/stdlib CPU {_ratios(row['stdlib_cpu_ratios'])}, "
-            f"RSS {_ratios(row['stdlib_rss_ratios'])} | "
-        )
+    line = f"{row['grants']:>7,d} grants page {row['page_size']:>3d} {row['mode']:11s} yardsticks"
+    for kind in YARDSTICKS:
+        run = row.get(kind)
+        if run:
+            line += (
+                f" | {kind} {run['cpu_s']:5.2f} s CPU {run['wall_s']:5.2f} s wall "
+                f"{run['maxrss_mb']:4.0f} MB ({run['pages']} GETs)"
+            )
+    for kind in ("floor", "floor-requests"):
+        if row.get(kind):
+            line += f" | {kind}/stdlib CPU {_ratios(row[f'{kind}_stdlib_cpu_ratios'])}"
+    print(line, flush=True)
     print(
-        f"{row['grants']:>7,d} grants page {row['page_size']:>3d} {row['mode']:11s} | "
-        f"cli {cli['cpu_s']:5.2f} s CPU {cli['wall_s']:6.2f} s wall {cli['maxrss_mb']:5.0f} MB | "
-        + versus
-        + f"http {b['http_s']:6.2f} s ({b['http_requests']} requests: "
+        f"{'':>33s} this version in-process: "
+        f"http {b['http_s']:6.2f} s ({b['http_requests']} requests: "
         f"{b['http_requests'] - b['page_requests']} $batch + {b['page_requests']} page GETs, "
         f"{b['rounds']} rounds, "
         f"{b['bytes_in'] / 2**20:5.1f} MiB) | processing {b['processing_s']:5.2f} s "
@@ -437,10 +541,20 @@ def main() -> None:
         "--repeat",
         type=int,
         default=1,
-        help="rounds of naive + cli runs per size; figures are the median run (default 1)",
+        help="rounds of yardstick + check runs per size; figures are the median run (default 1)",
+    )
+    parser.add_argument(
+        "--python",
+        action="append",
+        metavar="NAME=PATH",
+        help="a version of consent-audit to measure: the python of a venv it is installed in "
+        "(repeat to compare versions in the same rounds; default: this python). With two or "
+        "more, their JSON reports must be identical (the clocks aside): exit 1 otherwise",
     )
     parser.add_argument("--naive", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--stdlib-naive", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-naive", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-requests-naive", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write all rows to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-user", help=argparse.SUPPRESS)
@@ -450,27 +564,54 @@ def main() -> None:
     if args.launcher:
         launcher_loop()
         return
-    if args.naive:
-        naive(args.naive[0], args.naive[1:])
-        return
-    if args.stdlib_naive:
-        stdlib_naive(args.stdlib_naive[0], args.stdlib_naive[1:])
-        return
+    for flag, client in (
+        (args.naive, naive),
+        (args.stdlib_naive, stdlib_naive),
+        (args.floor_naive, floor_naive),
+        (args.floor_requests_naive, floor_requests_naive),
+    ):
+        if flag:
+            client(flag[0], flag[1:])
+            return
     if args.child:
         child(args.child, args.child_user, args.child_trace)
         return
+    versions = dict(item.partition("=")[::2] for item in args.python or [f"cli={sys.executable}"])
     global LAUNCHER
     LAUNCHER = Launcher()
     _fast_emulator_copies()
     rows = []
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     for page_size in args.page_size:
         for grants in args.grants:
-            for row in measure(grants, page_size, args):
+            found = measure(grants, page_size, versions, args)
+            for index, row in enumerate(found):
+                if index % len(versions) == 0:
+                    show_yardsticks(row)
                 show(row)
-                rows.append(row)
+            rows.extend(found)
     LAUNCHER.close()
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    if len(versions) > 1:
+        different = [row for row in rows if not row["same_report"]]
+        for row in different:
+            print(
+                f"DIFFERENT: {row['grants']:,d} grants {row['mode']}: {row['version']}'s report "
+                f"is not {row['same_report_as']}'s\n{row['report_diff']}"
+            )
+        if different:
+            raise SystemExit(1)
+        print(
+            f"{len(rows) - len(rows) // len(versions)} JSON reports identical to "
+            f"{next(iter(versions))}'s (generated_at and source.collected_at aside): "
+            + ", ".join(
+                f"{row['grants']:,d} grants {row['mode']} {row['version']}"
+                for row in rows[1:]
+                if row["version"] != next(iter(versions))
+            )
+        )
 
 
 if __name__ == "__main__":
