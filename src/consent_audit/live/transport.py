@@ -5,8 +5,8 @@ Why: requests' read timeout applies to each socket read, not to the response, so
 sends one byte a second (in the headers or in the body) never trips it, and ``response.content``
 reads a body of any size into memory (issue #19: a drip still running after 420 s; a 200 MB body
 taking 457 MB). Here a response is read with ``stream=True`` in chunks, counted, and given up
-past ``MAX_RESPONSE_BYTES``; and a watchdog timer cuts the connection when the whole exchange
-(headers and body) outlives its time limit. The cut is a socket ``shutdown`` from the timer's
+past ``MAX_RESPONSE_BYTES``; and a watchdog cuts the connection when the whole exchange
+(headers and body) outlives its time limit. The cut is a socket ``shutdown`` from the watchdog's
 thread, which wakes the blocked read with an end of file; the exchange then fails with
 ``ResponseTooSlow`` whatever the reading code made of that end of file.
 
@@ -145,7 +145,7 @@ class Deadline:
 
 class _Watch:
     """The connections (and their sockets) one exchange used; ``fire`` shuts them down, from
-    the timer's thread."""
+    the watchdog's thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -260,18 +260,74 @@ def environment_session(url: str) -> requests.Session:
     return session
 
 
+class _Watchdog:
+    """One daemon thread that fires each exchange's watch when its time limit passes.
+
+    Why not a ``threading.Timer`` per exchange: that starts and ends a thread for every
+    request, ~0.2 ms of CPU each (25 ms of the 108 requests a 100,000-grant tenant takes,
+    docs/performance.md). This thread is started once and sleeps until the earliest armed
+    limit. A watch is fired while the watchdog's lock is held, so once ``disarm`` returns
+    the exchange's watch can no longer fire."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition(threading.Lock())
+        self._armed: dict[_Watch, float] = {}
+        self._wakes_at = math.inf
+        self._thread: threading.Thread | None = None
+
+    def arm(self, watch: _Watch, seconds: float) -> None:
+        end = time.monotonic() + max(0.0, seconds)
+        with self._condition:
+            self._armed[watch] = end
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="consent-audit-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif end < self._wakes_at:
+                self._condition.notify()
+
+    def disarm(self, watch: _Watch) -> None:
+        with self._condition:
+            self._armed.pop(watch, None)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for watch, end in list(self._armed.items()):
+                    if end <= now:
+                        del self._armed[watch]
+                        watch.fire()
+                self._wakes_at = min(self._armed.values(), default=math.inf)
+                self._condition.wait(None if self._wakes_at == math.inf else self._wakes_at - now)
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _new_watchdog_after_fork() -> None:
+    """A forked child has no watchdog thread, and the parent's lock may have been held at the
+    fork: the child starts a fresh one when it first needs it."""
+    global _WATCHDOG
+    _WATCHDOG = _Watchdog()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_watchdog_after_fork)
+
+
 @contextlib.contextmanager
 def _watched(seconds: float) -> Iterator[_Watch]:
     watch = _Watch()
-    timer = threading.Timer(max(0.0, seconds), watch.fire)
-    timer.daemon = True
     previous = getattr(_current, "watch", None)
     _current.watch = watch
-    timer.start()
+    watchdog = _WATCHDOG
+    watchdog.arm(watch, seconds)
     try:
         yield watch
     finally:
-        timer.cancel()
+        watchdog.disarm(watch)
         _current.watch = previous
 
 
