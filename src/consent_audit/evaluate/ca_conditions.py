@@ -621,3 +621,23 @@ def excludes_locations(policy: ConditionalAccessPolicy) -> bool:
     return bool(
         loc and any(x.casefold() == "all" for x in loc.include_locations) and loc.exclude_locations
     )
+
+
+@dataclass(frozen=True)
+class RecruiteeView:
+    """A policy's conditions for Recruitee's refresh and for a person connecting, and what its
+    controls ask of a refresh."""
+
+    refresh: Applicability
+    connect: Applicability
+    controls: ControlsMeaning
+
+
+def recruitee_view(policy: ConditionalAccessPolicy) -> RecruiteeView:
+    """How the policy meets Recruitee, from its conditions and controls alone (rules read it
+    once per audit: ``AuditContext.ca_view``)."""
+    return RecruiteeView(
+        conditions_for(policy, refresh=True),
+        conditions_for(policy, refresh=False),
+        controls_for_refresh(policy),
+    )

@@ -51,7 +51,6 @@ Rules encoded (each read in Microsoft's documentation):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,10 +60,8 @@ from consent_audit.evaluate.ca_conditions import (
     Applicability,
     Applies,
     ConditionNote,
-    ControlsMeaning,
     Need,
-    conditions_for,
-    controls_for_refresh,
+    RecruiteeView,
     excludes_locations,
 )
 from consent_audit.evaluate.context import AuditContext, Outcome
@@ -180,29 +177,37 @@ def applies_to_user(policy: ConditionalAccessPolicy, user: AuditedUser) -> bool:
     )
 
 
-def audience(policy: ConditionalAccessPolicy, names: Mapping[str, str] | None = None) -> str | None:
-    """Who a policy targets, in words, naming users, groups and roles by the best name the
-    snapshot holds (``names``, ca_names.directory_names; else the object id), the first few
-    of each kind; ``None`` when it targets nobody."""
+def _assigns_anyone(policy: ConditionalAccessPolicy) -> bool:
+    """Whether the policy includes any user, group, role or guests (``None`` is nobody)."""
     users = policy.conditions.users
     if users is None:
+        return False
+    return bool(
+        any(u.casefold() != "none" for u in users.include_users)
+        or users.include_groups
+        or users.include_roles
+        or users.include_guests_or_external_users
+    )
+
+
+def audience(ctx: AuditContext, policy: ConditionalAccessPolicy) -> str | None:
+    """Who a policy targets, in words, naming users, groups and roles by the best name the
+    snapshot holds (ca_names.directory_names; else the object id), the first few of each
+    kind; ``None`` when it targets nobody."""
+    users = policy.conditions.users
+    if users is None or not _assigns_anyone(policy):
         return None
-    known = names or {}
     inc = [u for u in users.include_users if u.casefold() != "none"]
-    if not (
-        inc or users.include_groups or users.include_roles or users.include_guests_or_external_users
-    ):
-        return None
     parts: list[str] = []
     if any(u.casefold() == "all" for u in inc):
         parts.append("all users")
     else:
-        parts.extend(ca_names.summary(ca_names.assigned(policy, known, include=True)))
+        parts.extend(ca_names.summary(ctx.ca_included(policy)))
         if users.include_guests_or_external_users or any(
             u.casefold() == "guestsorexternalusers" for u in inc
         ):
             parts.append("guests")
-    excluded = ca_names.summary(ca_names.assigned(policy, known, include=False))
+    excluded = ca_names.summary(ctx.ca_excluded(policy))
     if users.exclude_guests_or_external_users or any(
         u.casefold() == "guestsorexternalusers" for u in users.exclude_users
     ):
@@ -245,12 +250,12 @@ def _narrowing(policy: ConditionalAccessPolicy) -> list[str]:
     return out
 
 
-def _legacy_only(policy: ConditionalAccessPolicy) -> bool:
+def _legacy_only(ctx: AuditContext, policy: ConditionalAccessPolicy) -> bool:
     """Limited to client app types that never carry Recruitee's requests (both are browser):
     such a policy is left out of the report altogether."""
     return any(
         n.condition == "client app types" and n.effect is Applies.NO
-        for n in conditions_for(policy, refresh=True).notes
+        for n in ctx.ca_view(policy).refresh.notes
     )
 
 
@@ -262,9 +267,9 @@ def _left_out(ctx: AuditContext, policy: ConditionalAccessPolicy) -> str | None:
     """Why the static reading leaves this person out of a policy altogether, in words."""
     if policy.state.casefold() == "disabled":
         return "it is disabled"
-    if _legacy_only(policy):
+    if _legacy_only(ctx, policy):
         return "its client app types leave out a confidential client (browser)"
-    if audience(policy) is None:
+    if not _assigns_anyone(policy):
         return "it assigns nobody"
     if ctx.user is not None and not applies_to_user(policy, ctx.user):
         return "its user, group and role assignments leave this person out"
@@ -319,9 +324,8 @@ def check_conditional_access(ctx: AuditContext, out: Outcome) -> None:
         return  # the user could not be read; USER_NOT_FOUND or DATA_UNAVAILABLE says so
     features = _feature_scopes(ctx)
     view = what_if.what_if_view(ctx)
-    names = ca_names.directory_names(ctx.snapshot)
     for policy in part.data or []:
-        who = audience(policy, names) or "the users Entra's What-If names"
+        who = audience(ctx, policy) or "the users Entra's What-If names"
         for app in ctx.apps:
             target, decision = policy_targeting(ctx, policy, app.service_principal, features, view)
             for disagreement in decision.findings:
@@ -345,24 +349,6 @@ class PolicyEffect:
     title: str | None = None
     """The finding's title when the code's own (data/findings.toml) would say more than this
     policy does: what exactly it requires, and where."""
-
-
-@dataclass(frozen=True)
-class RecruiteeView:
-    """A policy's conditions for Recruitee's refresh and for a person connecting, and what its
-    controls ask of a refresh (ca_conditions.py)."""
-
-    refresh: Applicability
-    connect: Applicability
-    controls: ControlsMeaning
-
-
-def recruitee_view(policy: ConditionalAccessPolicy) -> RecruiteeView:
-    return RecruiteeView(
-        conditions_for(policy, refresh=True),
-        conditions_for(policy, refresh=False),
-        controls_for_refresh(policy),
-    )
 
 
 MEDIUM = " (Medium confidence: Entra evaluates {what}.)"
@@ -559,7 +545,7 @@ def policy_effects(
     if len(ctx.apps) > 1:
         subject = f"{subject}, app {ctx.app_label(sp)}"
     name = policy.display_name or policy.id
-    view = recruitee_view(policy)
+    view = ctx.ca_view(policy)
     narrowing = _narrowing(policy)
     when = f" (only for {'; '.join(narrowing)})" if narrowing else ""
     effects: list[PolicyEffect] = []
@@ -660,9 +646,9 @@ def _every(policy: ConditionalAccessPolicy) -> str | None:
     return f"every {sif.value} {unit}{'' if sif.value == 1 else 's'}"
 
 
-def _requires_mfa(policy: ConditionalAccessPolicy) -> bool:
+def _requires_mfa(ctx: AuditContext, policy: ConditionalAccessPolicy) -> bool:
     """The MFA control, or the built-in MFA authentication strength (the same thing)."""
-    return controls_for_refresh(policy).need is Need.MFA_CLAIM
+    return ctx.ca_view(policy).controls.need is Need.MFA_CLAIM
 
 
 def _refresh_failures_note(ctx: AuditContext, sp: ServicePrincipal) -> str:
@@ -741,9 +727,9 @@ def mfa_features(ctx: AuditContext, sp: ServicePrincipal) -> tuple[str, ...]:
     view = what_if.what_if_view(ctx)
     covered: set[str] = set()
     for policy in part.data or [] if part.ok else []:
-        if policy.state.casefold() != "enabled" or not _requires_mfa(policy):
+        if policy.state.casefold() != "enabled" or not _requires_mfa(ctx, policy):
             continue
-        if conditions_for(policy, refresh=True).state is Applies.NO:
+        if ctx.ca_view(policy).refresh.state is Applies.NO:
             continue
         target, _decision = policy_targeting(ctx, policy, sp, features, view)
         if target is not None:
@@ -806,15 +792,15 @@ def _row_effect(
     target: Targeting,
     who: str,
 ) -> str:
-    view = recruitee_view(policy)
+    view = ctx.ca_view(policy)
     words = sorted({_effect_words(e) for e in policy_effects(ctx, policy, sp, target, who)})
     refresh_no = not target.features or view.refresh.state is Applies.NO
-    if _requires_mfa(policy) and not refresh_no:
+    if _requires_mfa(ctx, policy) and not refresh_no:
         words.append(
             "MFA: met by the refresh token's MFA claim if the person did MFA when connecting "
             "(AADSTS50076 in the sign-in log shows who did not)"
         )
-    elif _requires_mfa(policy) and target.at_connect:
+    elif _requires_mfa(ctx, policy) and target.at_connect:
         maybe = id_token_features(ctx, target)
         words.append(
             "MFA: met at connect"
@@ -839,10 +825,9 @@ def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
     part = ctx.snapshot.conditional_access_policies
     view = what_if.what_if_view(ctx)
     rows: list[ConditionalAccessRow] = []
-    names = ca_names.directory_names(ctx.snapshot)
     for policy in part.data or [] if part.ok else []:
-        static_row = policy.state.casefold() != "disabled" and not _legacy_only(policy)
-        who = audience(policy, names)
+        static_row = policy.state.casefold() != "disabled" and not _legacy_only(ctx, policy)
+        who = audience(ctx, policy)
         controls, session = _controls(policy)
         conditions = _narrowing(policy)
         if policy.conditions.client_app_types:
@@ -876,8 +861,8 @@ def ca_rows(ctx: AuditContext) -> list[ConditionalAccessRow]:
                     app_object_id=sp.id,
                     targets=target.reason,
                     users=shown,
-                    included=ca_names.assigned(policy, names, include=True),
-                    excluded=ca_names.assigned(policy, names, include=False),
+                    included=ctx.ca_included(policy),
+                    excluded=ctx.ca_excluded(policy),
                     applies_to_user=applies,
                     grant_controls=controls,
                     session_controls=session,

@@ -10,15 +10,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 from consent_audit.catalog import PermissionCatalog
 from consent_audit.evaluate.identity import AppIdentity, app_identity
-from consent_audit.graph_objects import OAuth2PermissionGrant, ServicePrincipal
+from consent_audit.graph_objects import (
+    ConditionalAccessPolicy,
+    OAuth2PermissionGrant,
+    ServicePrincipal,
+)
 from consent_audit.manifest import Feature, Manifest
-from consent_audit.report import Finding
+from consent_audit.report import CaPrincipal, Finding
 from consent_audit.scopes import ScopeSet, parse_scope_string
 from consent_audit.snapshot import AuditedUser, RecruiteeApp, TenantSnapshot, UserLookup
+
+if TYPE_CHECKING:
+    from consent_audit.evaluate.ca_conditions import RecruiteeView
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,24 @@ class Outcome:
         self.unknowns.append(Unknown(part, tuple(features), app_object_id, reason))
 
 
+class PerObject(Generic[K, V]):
+    """``compute(obj)``, computed once per object of the snapshot and then kept.
+
+    Keyed by the object's identity: the context holds the snapshot, and the snapshot every
+    object, for the whole audit, so an id is never reused while kept (and the object is kept
+    beside its result, checked with ``is``)."""
+
+    def __init__(self, compute: Callable[[K], V]) -> None:
+        self._compute = compute
+        self._kept: dict[int, tuple[K, V]] = {}
+
+    def __call__(self, obj: K) -> V:
+        kept = self._kept.get(id(obj))
+        if kept is None or kept[0] is not obj:
+            kept = self._kept[id(obj)] = (obj, self._compute(obj))
+        return kept[1]
+
+
 @dataclass(frozen=True)
 class AuditContext:
     snapshot: TenantSnapshot
@@ -89,6 +117,37 @@ class AuditContext:
     @property
     def user(self) -> AuditedUser | None:
         return self.user_lookup.user.data if self.user_lookup else None
+
+    # Conditional Access: the rules, the report's table and the MFA rule each read every
+    # policy (up to 195, naming thousands of groups); what they read of one is computed once.
+
+    @cached_property
+    def ca_view(self) -> PerObject[ConditionalAccessPolicy, RecruiteeView]:
+        """How each policy's conditions and controls meet Recruitee (ca_conditions.py)."""
+        from consent_audit.evaluate.ca_conditions import recruitee_view
+
+        return PerObject(recruitee_view)
+
+    @cached_property
+    def directory_names(self) -> dict[str, str]:
+        """Object id (casefolded) -> display name, from everything the snapshot holds."""
+        from consent_audit.evaluate.ca_names import directory_names
+
+        return directory_names(self.snapshot)
+
+    @cached_property
+    def ca_included(self) -> PerObject[ConditionalAccessPolicy, list[CaPrincipal]]:
+        """Every user, group and role each policy includes, named (ca_names.py)."""
+        from consent_audit.evaluate.ca_names import assigned
+
+        return PerObject(lambda policy: assigned(policy, self.directory_names, include=True))
+
+    @cached_property
+    def ca_excluded(self) -> PerObject[ConditionalAccessPolicy, list[CaPrincipal]]:
+        """Every user, group and role each policy excludes, named (ca_names.py)."""
+        from consent_audit.evaluate.ca_names import assigned
+
+        return PerObject(lambda policy: assigned(policy, self.directory_names, include=False))
 
     @cached_property
     def candidate_apps(self) -> list[RecruiteeApp]:
