@@ -910,3 +910,20 @@ def test_roles_are_named_by_microsofts_built_in_role_names_and_an_unknown_id_say
         (custom, None),
     ]
     assert ca_admin not in row.users
+
+
+def test_the_bundled_role_list_is_microsofts_built_in_roles_by_template_id() -> None:
+    """data/directory_role_templates.json: every key a GUID, every name once, Global
+    Administrator's template id the one assignment.py uses (permissions-reference.md)."""
+    import re
+
+    from consent_audit.evaluate.assignment import GLOBAL_ADMIN_ROLE
+    from consent_audit.evaluate.ca_names import role_names
+
+    names = role_names()
+    guid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    assert len(names) >= 100
+    assert all(guid.match(k) for k in names)
+    assert len(set(names.values())) == len(names)
+    assert names[GLOBAL_ADMIN_ROLE] == "Global Administrator"
+    assert names["158c047a-c907-4556-b7ef-446551a6b5f7"] == "Cloud Application Administrator"

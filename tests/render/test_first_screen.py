@@ -230,3 +230,15 @@ def test_mfa_outside_trusted_locations_is_said_as_exactly_that() -> None:
     assert "Effect on Recruitee: requires MFA outside trusted locations, MFA: met by" in details
     explained = " ".join(_cli("explain", "CA_POLICY_REQUIRES").split())
     assert "applies only outside the locations it excludes" in explained
+
+
+def test_a_person_with_no_grant_of_their_own_connects_rather_than_reconnects() -> None:
+    """never-connected, Debra: nothing of hers to reconnect; the cause says 'connect', as the
+    plan's first step does."""
+    snap = str(EXAMPLES / "never-connected.json")
+    out = " ".join(
+        _cli("check", "--snapshot", snap, "--user", "debra.berger@proseware-hr.com").split()
+    )
+    assert "debra.berger@proseware-hr.com may consent when they connect" in out
+    assert "when they reconnect" not in out
+    assert "1. Ask debra.berger@proseware-hr.com to connect Recruitee and accept" in out

@@ -88,7 +88,10 @@ def _consent_cause(report: Report, verdict: FeatureVerdict, f: Finding) -> str:
         what = "them" if set(refused) == set(missing) else _scope_words(refused)
         return f"{gap}, and {others} cannot consent to {what}"
     if answers and not unsure:
-        return f"{gap}; {others} may consent when they reconnect"
+        # A person with no grant of their own has nothing to reconnect: they connect (the
+        # plan's step says the same).
+        again = "re" if not report.user or f.evidence.get("user_grant_scopes") else ""
+        return f"{gap}; {others} may consent when they {again}connect"
     return gap
 
 
