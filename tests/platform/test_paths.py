@@ -50,8 +50,11 @@ def test_macos_uses_library_caches_and_application_support(
 def test_windows_uses_local_appdata(
     pretend_windows: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # platformdirs' documented override of the known-folder lookup (no Win32 API on Linux).
+    # No Win32 API on Linux: platformdirs' documented override of the known-folder lookup
+    # (4.8 and later) and the %LOCALAPPDATA% it falls back to without ctypes.windll (before
+    # 4.8; our floor is older) name the same folder.
     monkeypatch.setenv("WIN_PD_OVERRIDE_LOCAL_APPDATA", WINDOWS_LOCAL)
+    monkeypatch.setenv("LOCALAPPDATA", WINDOWS_LOCAL)
     monkeypatch.setenv("XDG_CACHE_HOME", "/must/not/be/used")
     cache = str(paths.user_cache_dir()).replace("/", "\\")
     config = str(paths.user_config_dir()).replace("/", "\\")
