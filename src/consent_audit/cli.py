@@ -743,7 +743,19 @@ def _only_the_command(argv: list[str]) -> typer.Typer:
     start-up spent on commands that do not run. The command's own behaviour, help, usage line
     and errors are the same; anything else (``--help``, ``--version``, a typo that wants the
     list of commands) gets the whole app.
+
+    ``registered_commands``, ``registered_groups``, ``CommandInfo`` and
+    ``typer.main.get_command_name`` are Typer's internals, not its documented API: a Typer
+    without one of them gets the whole app, whose output is the same, only built more slowly.
     """
+    try:
+        return _narrowed_app(argv)
+    except AttributeError:
+        return app
+
+
+def _narrowed_app(argv: list[str]) -> typer.Typer:
+    """:func:`_only_the_command`'s work, through Typer's internals."""
     if argv == ["--help"] and not any(name.endswith("_COMPLETE") for name in os.environ):
         return _listing_app()
     if not argv or argv[0].startswith("-"):
