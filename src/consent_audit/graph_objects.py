@@ -22,7 +22,9 @@ permissionGrantPolicy / permissionGrantConditionSet, delegatedPermissionClassifi
 adminConsentRequestPolicy, appConsentRequest, conditionalAccessPolicy, directoryAudit, signIn.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: pydantic would evaluate every field's
+# annotation from its string (a compile and an eval per field, ~5 ms of start-up for the
+# ~100 model classes; docs/performance.md, Start-up).
 
 import sys
 from datetime import datetime
@@ -33,13 +35,17 @@ from pydantic.alias_generators import to_camel
 
 
 class GraphObject(BaseModel):
-    """Base for Graph payloads: camelCase on the wire, unknown properties dropped, immutable."""
+    """Base for Graph payloads: camelCase on the wire, unknown properties dropped, immutable.
+
+    ``defer_build``: built when first used, mostly inside the validator of the snapshot that
+    holds them, not one validator per class at import (docs/performance.md)."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
         extra="ignore",
         frozen=True,
+        defer_build=True,
     )
 
 
@@ -252,6 +258,7 @@ class ConditionalAccessObject(GraphObject):
         populate_by_name=True,
         extra="allow",
         frozen=True,
+        defer_build=True,
     )
 
 

@@ -4,7 +4,9 @@ Verdicts are computed once, by evaluation; renderers only present this model. It
 Schema is committed at docs/report.schema.json and a test fails when the two drift.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: pydantic would evaluate every field's
+# annotation from its string (a compile and an eval per field, ~5 ms of start-up for the
+# ~100 model classes; docs/performance.md, Start-up).
 
 import json
 from datetime import date, datetime
@@ -19,7 +21,10 @@ REPORT_SCHEMA_VERSION = 1
 
 
 class ReportModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """``defer_build``: each report class builds its validator when first used, so a run
+    builds those it makes (and ``Report`` reuses them) and no others (docs/performance.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class VerdictStatus(str, Enum):

@@ -6,7 +6,9 @@ collection status so that a part that could not be read turns into an ``unknown`
 instead of a guess (the Prowler weak spot: a 403 silently read as "nothing there").
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: pydantic would evaluate every field's
+# annotation from its string (a compile and an eval per field, ~5 ms of start-up for the
+# ~100 model classes; docs/performance.md, Start-up).
 
 from datetime import datetime
 from enum import Enum
@@ -136,9 +138,13 @@ _PART_PERMISSIONS = {
 
 
 class SnapshotModel(BaseModel):
-    """Snapshot containers reject unknown keys: a typo in a hand-edited snapshot must not pass."""
+    """Snapshot containers reject unknown keys: a typo in a hand-edited snapshot must not pass.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``defer_build``: a class's validator is built when it is first used, not at import. A
+    snapshot is validated as a whole, so the Graph objects and parts inside it are built once,
+    inside ``TenantSnapshot``'s validator, instead of one validator each (docs/performance.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Part(SnapshotModel, Generic[T]):
