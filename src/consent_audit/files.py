@@ -179,6 +179,9 @@ def read_text_input(path: Path, what: str) -> tuple[str, str]:
     read, at most :func:`max_input_bytes`, so ``/dev/zero``, a FIFO without a writer or a
     directory is one clear error (exit 2) instead of exhausted memory or a hang.
     """
+    from consent_audit.gc_hold import resume
+
+    resume()  # input of any size: collect garbage again (gc_hold.py)
     cap = max_input_bytes()
     if str(path) == "-":
         return _read_stdin(what, cap), "<stdin>"

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from consent_audit import gc_hold
 from consent_audit.live.bearer import SignedIn, static_sign_in
 from consent_audit.live.clouds import resolve_endpoints
 from consent_audit.live.collector import Progress, collect_with
@@ -98,6 +99,7 @@ def collect(options: LiveOptions, manifest: Manifest) -> TenantSnapshot:
     # collection while a large tenant's pages stream through: ~4% of a run's CPU
     # (docs/performance.md). The process is short-lived: objects frozen now are freed at exit.
     gc.freeze()
+    gc_hold.resume()  # a tenant of any size: collect garbage again
     with _status(options) as progress:
         return collect_with(
             client,
