@@ -66,12 +66,13 @@ def decide(
 
     Idempotent: acceptances from an earlier decision are dropped first.
     """
-    from consent_audit.baseline import apply_baseline
     from consent_audit.report import Gate, VerdictStatus
 
     findings = [f.model_copy(update={"accepted": None}) for f in report.findings]
     result = None
     if baseline is not None:
+        from consent_audit.baseline import apply_baseline
+
         findings, result = apply_baseline(baseline, findings, today or date.today())
     # A leftover app's own findings never fail the run: Recruitee does not use it; only its
     # APP_DUPLICATE (delete it) counts, at its own severity.
