@@ -24,6 +24,8 @@ _ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 def scope_key(scope: str) -> str:
     """``scope`` with ASCII letters lower-cased and nothing else changed: the comparison key."""
+    if scope.isascii():  # the same, ~10x faster: str.lower() of ASCII text folds A-Z only
+        return scope.lower()
     return scope.translate(_ASCII_FOLD)
 
 
