@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from consent_audit.catalog import graph_catalog
 from consent_audit.errors import InputError
 from consent_audit.manifest import Manifest, load_manifest, parse_manifest
-from consent_audit.scopes import ScopeSet, parse_scope_string
+from consent_audit.scopes import ScopeSet, parse_scope_string, scope_key
 
 GRAPH = "00000003-0000-0000-c000-000000000000"
 RECRUITEE_SCOPES = [
@@ -419,3 +419,17 @@ def test_parse_manifest_on_arbitrary_toml_documents_returns_manifest_or_input_er
     doc: dict[str, object],
 ) -> None:
     _parse_or_input_error(tomli_w.dumps(doc))
+
+
+_ASCII_ONLY_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+@pytest.mark.parametrize("text", ["Mail.ReadWrite", "USER.READ", "İ.Read", "Straße", "ǅ", ""])
+def test_scope_key_folds_ascii_letters_and_nothing_else(text: str) -> None:
+    """The fast path for ASCII (str.lower) gives what the translate table gives."""
+    assert scope_key(text) == text.translate(_ASCII_ONLY_FOLD)
+
+
+@given(st.text())
+def test_scope_key_is_the_ascii_fold_of_any_text(text: str) -> None:
+    assert scope_key(text) == text.translate(_ASCII_ONLY_FOLD)
