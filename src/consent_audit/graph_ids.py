@@ -58,15 +58,16 @@ class UnsafeValueError(ValueError):
         self.reason = reason
 
 
-_GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+# Patterns a run may never need are strings, compiled (and cached by re) on first use.
+_GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # Graph's published names: letters and digits, dotted words, '-' and '_' inside a word
 # (Mail.ReadWrite, offline_access, IndustryData-Run.Read.All).
 _SCOPE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,127}(?:\.[A-Za-z0-9_-]{1,128}){0,8}")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DOMAIN = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+")
-_UPN_LOCAL = re.compile(r"\$?[A-Za-z0-9'._!#^~-]{1,113}")
-_UNPRINTABLE = re.compile(
+_DOMAIN = rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+"
+_UPN_LOCAL = r"\$?[A-Za-z0-9'._!#^~-]{1,113}"
+_UNPRINTABLE = (
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
 )
 _TENANT_ALIASES = frozenset({"organizations", "common", "consumers"})
@@ -78,7 +79,7 @@ def _why_not(kind: IdKind, value: object) -> str | None:
     if value != value.strip() or not value:
         return "empty or surrounded by spaces"
     if kind in (IdKind.OBJECT_ID, IdKind.APP_ID):
-        return None if _GUID.fullmatch(value) else "not a GUID"
+        return None if re.fullmatch(_GUID, value) else "not a GUID"
     if kind is IdKind.GRANT_ID:
         return None if _BASE64URL.fullmatch(value) else "not base64url"
     if kind is IdKind.SCOPE:
@@ -87,21 +88,23 @@ def _why_not(kind: IdKind, value: object) -> str | None:
         ok = all(_is_scope(s) for s in value.split(" "))
         return None if ok else "a list with a name that is not a Microsoft Graph permission name"
     if kind is IdKind.FILE:
-        return "a name with control or bidi characters" if _UNPRINTABLE.search(value) else None
+        return "a name with control or bidi characters" if re.search(_UNPRINTABLE, value) else None
     if kind is IdKind.UPN:
         return None if _is_upn(value) else "not a valid user principal name"
     if kind is IdKind.USER:
-        if _GUID.fullmatch(value) or _is_upn(value):
+        if re.fullmatch(_GUID, value) or _is_upn(value):
             return None
         return "neither a user principal name nor an object id"
-    if value.casefold() in _TENANT_ALIASES or _GUID.fullmatch(value) or _DOMAIN.fullmatch(value):
+    if value.casefold() in _TENANT_ALIASES or re.fullmatch(_GUID, value):
+        return None
+    if re.fullmatch(_DOMAIN, value):
         return None
     return "neither a tenant id (GUID) nor a domain name"
 
 
 def _is_upn(value: str) -> bool:
     local, at, domain = value.rpartition("@")
-    return bool(at and _UPN_LOCAL.fullmatch(local) and _DOMAIN.fullmatch(domain))
+    return bool(at and re.fullmatch(_UPN_LOCAL, local) and re.fullmatch(_DOMAIN, domain))
 
 
 def _is_scope(value: str) -> bool:

@@ -30,12 +30,14 @@ PLACEHOLDER_WORDS = {
     "tenant": "the tenant",
     "name": "the resource",
 }
-_PLACEHOLDER = re.compile(r"'?\{(\w+)\}'?")
+_PLACEHOLDER = r"'?\{(\w+)\}'?"  # compiled (and cached by re) on first use
 
 
 def fill_placeholders(text: str) -> str:
     """``text`` with Microsoft's ``{placeholder}`` tokens said in words."""
-    return _PLACEHOLDER.sub(lambda m: PLACEHOLDER_WORDS.get(m.group(1), f"the {m.group(1)}"), text)
+    return re.sub(
+        _PLACEHOLDER, lambda m: PLACEHOLDER_WORDS.get(m.group(1), f"the {m.group(1)}"), text
+    )
 
 
 @lru_cache(maxsize=1)

@@ -264,7 +264,7 @@ def _platforms(policy: ConditionalAccessPolicy, refresh: bool) -> ConditionNote 
     )
 
 
-_OPERATOR = re.compile(r"-([a-z]+)\b|(==|!=)", re.IGNORECASE)
+_OPERATOR = r"-([a-z]+)\b|(==|!=)"  # compiled (and cached by re) when a device filter is read
 
 
 def filter_matches_unregistered(rule: str | None) -> bool | None:
@@ -274,7 +274,7 @@ def filter_matches_unregistered(rule: str | None) -> bool | None:
     if not rule:
         return None
     found: set[str] = set()
-    for word, symbol in _OPERATOR.findall(rule):
+    for word, symbol in re.findall(_OPERATOR, rule, re.IGNORECASE):
         op = (word or {"==": "eq", "!=": "ne"}[symbol]).casefold()
         if op in ("and", "or"):
             continue

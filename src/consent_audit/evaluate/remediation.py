@@ -239,9 +239,8 @@ CA_CHANGES = {
 }
 """What helps for each kind of policy effect, with what else it changes (tenant-wide)."""
 
-_EMERGENCY_NAME = re.compile(
-    r"\b(emergency|lock[- ]?down|incident|breach|compromised?|kill[- ]?switch)\b", re.IGNORECASE
-)
+# Compiled (and cached by re) on first use, by an audit that weighs a blocking policy.
+_EMERGENCY_NAME = r"\b(emergency|lock[- ]?down|incident|breach|compromised?|kill[- ]?switch)\b"
 
 
 def emergency_policy(policy: ConditionalAccessPolicy) -> str | None:
@@ -260,7 +259,7 @@ def emergency_policy(policy: ConditionalAccessPolicy) -> str | None:
       kill switch (whatever its controls).
     """
     name = policy.display_name or ""
-    found = _EMERGENCY_NAME.search(name)
+    found = re.search(_EMERGENCY_NAME, name, re.IGNORECASE)
     if found:
         return f"its name says '{found.group(0)}'"
     users = policy.conditions.users

@@ -33,6 +33,7 @@ escaping by ElementTree in junit.py.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -47,16 +48,23 @@ if TYPE_CHECKING:
 _LINE_BREAKS = "\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029"
 # Bidirectional formatting controls (Unicode TR9): they reorder what the admin reads.
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_LINE_BREAK_RUN = re.compile(f"[{_LINE_BREAKS}]+")
+_SURROGATE = "[\ud800-\udfff]"
+_LINE_BREAK_RUN = f"[{_LINE_BREAKS}]+"
 # Everything else that acts instead of printing: C0 (ESC starts CSI/OSC), DEL, C1, bidi,
 # and the two XML 1.0 non-characters (JUnit could not carry them).
-_INERT = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}\ufffe\uffff]")
-_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+_INERT = f"[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}\ufffe\uffff]"
+_BIDI = f"[{BIDI_CONTROLS}]"
 # Anything clean() would change (line breaks are within C0/C1 except the two separators).
 _NEEDS_CLEANING = re.compile(
     f"[\ud800-\udfff\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}\ufffe\uffff]"
 )
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled when first needed: most runs never meet text that needs cleaning,
+    and each of these Unicode classes costs ~0.2 ms to compile (docs/performance.md)."""
+    return re.compile(pattern)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -68,9 +76,9 @@ def clean(value: str) -> str:
     """``value`` as one line of inert, encodable text (idempotent)."""
     if not _NEEDS_CLEANING.search(value):
         return value
-    value = _SURROGATE.sub("\ufffd", value)
-    value = _LINE_BREAK_RUN.sub(" ", value)
-    return _INERT.sub(_visible, value)
+    value = _compiled(_SURROGATE).sub("\ufffd", value)
+    value = _compiled(_LINE_BREAK_RUN).sub(" ", value)
+    return _compiled(_INERT).sub(_visible, value)
 
 
 T = TypeVar("T")
@@ -115,7 +123,8 @@ def clean_report(report: T) -> T:
 
 
 def _no_surrogates(value: str) -> str:
-    return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+    surrogate = _compiled(_SURROGATE)
+    return surrogate.sub("\ufffd", value) if surrogate.search(value) else value
 
 
 def json_safe_report(report: T) -> T:
@@ -129,10 +138,10 @@ def escape_json_bidi(document: str) -> str:
     Outside strings JSON has only ASCII, so every bidi control is inside a string, where the
     escape is valid JSON that parsers read back as the same character.
     """
-    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    return _compiled(_BIDI).sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
-_TOML_INVISIBLE = re.compile(f"[\x80-\x9f\u2028\u2029{BIDI_CONTROLS}\ufffe\uffff]")
+_TOML_INVISIBLE = f"[\x80-\x9f\u2028\u2029{BIDI_CONTROLS}\ufffe\uffff]"
 
 
 def toml_safe(document: str) -> str:
@@ -144,7 +153,7 @@ def toml_safe(document: str) -> str:
     same characters. Lone surrogates (UTF-8 cannot encode them) become U+FFFD.
     """
     document = _no_surrogates(document)
-    return _TOML_INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    return _compiled(_TOML_INVISIBLE).sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
 def rich_text(value: str, style: str = "") -> Text:
