@@ -25,13 +25,18 @@ Commands:
   That is what the tool costs before it can ask Graph anything.
 * ``live check: whole run``: the same, run to its end (JSON report).
 
+``--instructions``: also each command's instruction count per version (valgrind's cachegrind,
+one run each, ``PYTHONHASHSEED=0``): it does not move with the machine's load, so small
+changes show.
+
 Before measuring, each version's package is byte-compiled (``python -m compileall``, which
 only writes what is stale): where ``PYTHONDONTWRITEBYTECODE`` is set (these machines), an
 editable install would otherwise recompile its sources on every start.
 
 ``--importtime N``: also the top 10 of ``python -X importtime`` for ``check --demo`` and
-``explain AADSTS65001`` per version: the median over N runs of each module's own import
-time, summed per top-level package (``consent_audit`` split by subpackage).
+``explain AADSTS65001`` per version: the median over N runs (interleaved across versions) of
+each module's own import time, summed per top-level package (``consent_audit`` split by
+subpackage).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,20 +138,29 @@ def fmt(values: list[float]) -> str:
     )
 
 
-def importtime_top(python: str, argv: list[str], runs: int, top: int = 10) -> list[str]:
+def importtime_own(python: str, argv: list[str]) -> dict[str, int]:
+    """One ``python -X importtime`` run: each module's own import time (microseconds)."""
+    done = subprocess.run(
+        [python, "-X", "importtime", script_of(python), *argv],
+        capture_output=True,
+        text=True,
+        env=base_env(),
+        check=False,
+    )
+    own: dict[str, int] = {}
+    for line in done.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S+)", line)
+        if m:
+            own[m.group(3)] = int(m.group(1))
+    return own
+
+
+def importtime_top(runs: list[dict[str, int]], top: int = 10) -> list[str]:
+    """The median over ``runs`` of each module's own time, summed per package."""
     own: dict[str, list[int]] = collections.defaultdict(list)
-    for _ in range(runs):
-        done = subprocess.run(
-            [python, "-X", "importtime", script_of(python), *argv],
-            capture_output=True,
-            text=True,
-            env=base_env(),
-            check=False,
-        )
-        for line in done.stderr.splitlines():
-            m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S+)", line)
-            if m:
-                own[m.group(3)].append(int(m.group(1)))
+    for run in runs:
+        for name, micros in run.items():
+            own[name].append(micros)
     per_module = {name: statistics.median(times) for name, times in own.items()}
     packages: collections.Counter[str] = collections.Counter()
     for name, micros in per_module.items():
@@ -155,6 +170,31 @@ def importtime_top(python: str, argv: list[str], runs: int, top: int = 10) -> li
     lines = [f"{len(per_module)} modules, {sum(per_module.values()) / 1000:.0f} ms of import time"]
     lines += [f"{micros / 1000:6.1f} ms  {name}" for name, micros in packages.most_common(top)]
     return lines
+
+
+def instructions(python: str, argv: list[str]) -> int:
+    """Instructions one run executes (valgrind's cachegrind, ``Ir``): independent of the load,
+    so a change of 1% is seen where CPU seconds on a shared machine move by 20%."""
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [
+                "valgrind",
+                "--tool=cachegrind",
+                "--cache-sim=no",
+                f"--cachegrind-out-file={tmp}/out",
+                python,
+                script_of(python),
+                *argv,
+            ],
+            capture_output=True,
+            text=True,
+            env={**base_env(), "PYTHONHASHSEED": "0"},
+            check=False,
+        )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if found is None:
+        raise SystemExit(f"valgrind gave no instruction count: {done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
 
 
 def main() -> None:
@@ -170,6 +210,11 @@ def main() -> None:
         help="a version to measure: a label and the python of its venv (repeatable)",
     )
     parser.add_argument("--importtime", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each command's instructions with valgrind (one run each)",
+    )
     parser.add_argument("--no-live", action="store_true", help="skip the live check rows")
     args = parser.parse_args()
     versions: dict[str, str] = {}
@@ -230,11 +275,26 @@ def main() -> None:
             before = statistics.median(results[(command, name)])
             changes += f" {100 * (after - before) / before:+.0f}% |"
         print(f"| `{command}` | " + " | ".join(cells) + " |" + changes)
+    if args.instructions:
+        print("\nInstructions executed (valgrind --tool=cachegrind, PYTHONHASHSEED=0), millions\n")
+        print(header)
+        print("|---" * (header.count("|") - 1) + "|")
+        for command, argv in COMMANDS.items():
+            counts = {name: instructions(python, argv) for name, python in versions.items()}
+            changes = "".join(
+                f" {100 * (counts[last] - counts[name]) / counts[name]:+.1f}% |" for name in earlier
+            )
+            cells = " | ".join(f"{counts[name] / 1e6:,.0f} M" for name in names)
+            print(f"| `{command}` | {cells} |{changes}")
     if args.importtime:
         for command in ("check --demo", "explain AADSTS65001"):
-            for name, python in versions.items():
+            traced: dict[str, list[dict[str, int]]] = collections.defaultdict(list)
+            for _ in range(args.importtime):  # interleaved too: the same load for each
+                for name, python in versions.items():
+                    traced[name].append(importtime_own(python, COMMANDS[command]))
+            for name in versions:
                 print(f"\npython -X importtime, {command}, {name} (median of {args.importtime}):")
-                for line in importtime_top(python, COMMANDS[command], args.importtime):
+                for line in importtime_top(traced[name]):
                     print("  " + line)
 
 
