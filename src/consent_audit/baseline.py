@@ -161,12 +161,17 @@ def _entry(name: str, index: int, raw: Any) -> BaselineEntry:
     )
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _expires(where: str, value: Any) -> date | None:
     if value is None:
         return None
     if isinstance(value, date) and not hasattr(value, "hour"):
         return value
-    if isinstance(value, str):
+    # YYYY-MM-DD only: Python 3.11 and later would also read 20261231 and 2026-W52-4, which
+    # 3.10 refuses, and a baseline must mean the same on every Python we support.
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
             return date.fromisoformat(value)
         except ValueError:
