@@ -76,16 +76,9 @@ def directory_names(snapshot: TenantSnapshot) -> dict[str, str]:
     return names
 
 
-def _principals(kind: str, ids: list[str], names: Mapping[str, str]) -> list[CaPrincipal]:
-    shown = [i for i in ids if i.casefold() not in SPECIAL_USERS]
-    known = role_names() if kind == "role" and shown else names
-    return [CaPrincipal(kind=kind, id=i, display_name=known.get(i.casefold())) for i in shown]
-
-
-def assigned(
-    policy: ConditionalAccessPolicy, names: Mapping[str, str], *, include: bool
-) -> list[CaPrincipal]:
-    """Every user, group and role the policy includes (or excludes), named."""
+def _targets(policy: ConditionalAccessPolicy, *, include: bool) -> list[tuple[str, list[str]]]:
+    """(kind, ids) of the users, groups and roles the policy includes (or excludes), without
+    the special values (``All``, ``None``, guests: the audience words them itself)."""
     users = policy.conditions.users
     if users is None:
         return []
@@ -94,27 +87,51 @@ def assigned(
     else:
         lists = (users.exclude_users, users.exclude_groups, users.exclude_roles)
     return [
-        p
+        (kind, [i for i in ids if i.casefold() not in SPECIAL_USERS])
         for kind, ids in zip(("user", "group", "role"), lists, strict=True)
-        for p in _principals(kind, ids, names)
     ]
 
 
-def _shown(p: CaPrincipal) -> str:
-    if p.display_name:
-        return f"'{p.display_name}'"
-    return f"{p.id} ({UNKNOWN_ROLE})" if p.kind == "role" else p.id
+def _known(kind: str, ids: list[str], names: Mapping[str, str]) -> Mapping[str, str]:
+    """Where the names of ``ids`` of this kind are: the bundled role list for roles (read
+    only when a policy names one), else what the snapshot holds."""
+    return role_names() if kind == "role" and ids else names
 
 
-def summary(principals: list[CaPrincipal]) -> list[str]:
-    """Per kind: "groups 'Sync staff', 'Break glass' and 2 more" (first :data:`SHOWN`)."""
+def assigned(
+    policy: ConditionalAccessPolicy, names: Mapping[str, str], *, include: bool
+) -> list[CaPrincipal]:
+    """Every user, group and role the policy includes (or excludes), named."""
+    principals: list[CaPrincipal] = []
+    for kind, ids in _targets(policy, include=include):
+        known = _known(kind, ids, names)
+        principals.extend(
+            CaPrincipal(kind=kind, id=i, display_name=known.get(i.casefold())) for i in ids
+        )
+    return principals
+
+
+def _shown(kind: str, principal_id: str, known: Mapping[str, str]) -> str:
+    name = known.get(principal_id.casefold())
+    if name:
+        return f"'{name}'"
+    return f"{principal_id} ({UNKNOWN_ROLE})" if kind == "role" else principal_id
+
+
+def summary(
+    policy: ConditionalAccessPolicy, names: Mapping[str, str], *, include: bool
+) -> list[str]:
+    """Per kind: "groups 'Sync staff', 'Break glass' and 2 more" (first :data:`SHOWN`).
+
+    It names only those it shows: a policy may name thousands of groups, and this line is
+    written for every policy, the full lists (:func:`assigned`) only for the report's rows."""
     parts: list[str] = []
-    for kind in ("user", "group", "role"):
-        of_kind = [p for p in principals if p.kind == kind]
-        if not of_kind:
+    for kind, ids in _targets(policy, include=include):
+        if not ids:
             continue
-        label = kind if len(of_kind) == 1 else f"{kind}s"
-        listed = ", ".join(_shown(p) for p in of_kind[:SHOWN])
-        more = len(of_kind) - SHOWN
+        known = _known(kind, ids, names)
+        label = kind if len(ids) == 1 else f"{kind}s"
+        listed = ", ".join(_shown(kind, i, known) for i in ids[:SHOWN])
+        more = len(ids) - SHOWN
         parts.append(f"{label} {listed}" + (f" and {more} more" if more > 0 else ""))
     return parts

@@ -202,12 +202,12 @@ def audience(ctx: AuditContext, policy: ConditionalAccessPolicy) -> str | None:
     if any(u.casefold() == "all" for u in inc):
         parts.append("all users")
     else:
-        parts.extend(ca_names.summary(ctx.ca_included(policy)))
+        parts.extend(ca_names.summary(policy, ctx.directory_names, include=True))
         if users.include_guests_or_external_users or any(
             u.casefold() == "guestsorexternalusers" for u in inc
         ):
             parts.append("guests")
-    excluded = ca_names.summary(ctx.ca_excluded(policy))
+    excluded = ca_names.summary(policy, ctx.directory_names, include=False)
     if users.exclude_guests_or_external_users or any(
         u.casefold() == "guestsorexternalusers" for u in users.exclude_users
     ):
