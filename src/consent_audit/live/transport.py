@@ -50,7 +50,11 @@ DEFAULT_DEADLINE = 900.0
 """Seconds a whole run may spend talking to Graph (``--deadline``); a tenant of 100,000 grants
 is collected in well under a minute (bench/scale.py), so 15 minutes only stops a server that
 stalls or throttles without end."""
-CHUNK = 64 * 1024
+CHUNK = 1024 * 1024
+"""Bytes asked for per read of a body. A page of 999 grants (~300 KB) is one read, not five:
+each read goes through requests' and urllib3's generators and buffers (a 100,000-grant run:
+~25 M fewer instructions, docs/performance.md). The size cap is checked after each read, so
+at most one chunk past ``MAX_RESPONSE_BYTES`` is read before an answer is refused."""
 
 TOO_LARGE = "ResponseTooLarge"
 TOO_SLOW = "ResponseTooSlow"
