@@ -30,9 +30,11 @@ first); a ratio pairs runs of one round, and the figures are the median run and 
 the paired ratios with their range, because on a shared machine other work moves CPU seconds
 by a fifth or more between minutes. The load average is printed before and after.
 
-With two or more versions, each version's JSON report (of its first round) must be the same
-as the first version's, the clocks aside (``generated_at``, ``source.collected_at``): the run
-says how many were compared, and exits 1 showing the difference otherwise.
+With two or more versions their JSON reports (of the first round) are compared, the clocks
+aside (``generated_at``, ``source.collected_at``): every version with the first, or the pairs
+given as ``--same-report A=B`` (e.g. main without a change and main with it, when the first
+version is older and others' work changed what it says). The run says how many were
+identical, and exits 1 showing the first difference otherwise.
 
 ``breakdown`` (this python only): the same pipeline in a child Python process -- collection
 (split into time inside HTTP calls = network + emulator, and the rest = our parsing and
@@ -423,13 +425,11 @@ def measure(
                     for kind, yard in yardsticks.items()
                     for what, key in (("cpu", "cpu_s"), ("rss", "maxrss_mb"))
                 }
-                code, text = reports[name, user]
-                first_code, first_text = reports[names[0], user]
                 rows.append(
                     {
                         "grants": grants,
                         "page_size": page_size,
-                        "mode": "--user" if user else "tenant-wide",
+                        "mode": row_mode(user),
                         "version": name,
                         "tenant_build_s": built,
                         "cli": _median_run(runs),
@@ -444,24 +444,47 @@ def measure(
                             for kind in ("floor", "floor-requests")
                         },
                         **ratios,
-                        "same_report_as": names[0],
-                        "same_report": code == first_code and text == first_text,
-                        "report_diff": "".join(
-                            list(
-                                difflib.unified_diff(
-                                    first_text.splitlines(True),
-                                    text.splitlines(True),
-                                    names[0],
-                                    name,
-                                    n=2,
-                                )
-                            )[:60]
-                        ),
                         **reads[user],
                         "breakdown": breakdown,
                     }
                 )
+                REPORTS[grants, page_size, row_mode(user), name] = reports[name, user]
     return rows
+
+
+REPORTS: dict[tuple[int, int, str, str], tuple[int, str]] = {}
+"""(grants, page size, mode, version) -> the exit code and comparable JSON report of the
+version's first run."""
+
+
+def row_mode(user: str | None) -> str:
+    return "--user" if user else "tenant-wide"
+
+
+def compare_reports(pairs: list[tuple[str, str]]) -> None:
+    """Each pair's reports the same (clocks aside) at every size and mode; exit 1 otherwise."""
+    compared: list[str] = []
+    for (grants, page_size, mode, name), (code, text) in REPORTS.items():
+        for reference, other in pairs:
+            if name != other:
+                continue
+            ref_code, ref_text = REPORTS[grants, page_size, mode, reference]
+            where = f"{grants:,d} grants (page {page_size}) {mode}"
+            if (code, text) != (ref_code, ref_text):
+                diff = difflib.unified_diff(
+                    ref_text.splitlines(True), text.splitlines(True), reference, other, n=2
+                )
+                print(
+                    f"DIFFERENT: {where}: {other}'s report is not {reference}'s (exit "
+                    f"{code} / {ref_code})"
+                )
+                sys.stdout.writelines(list(diff)[:60])
+                raise SystemExit(1)
+            compared.append(f"{where}: {other} = {reference}")
+    print(
+        f"{len(compared)} JSON reports identical (generated_at and source.collected_at "
+        "aside): " + "; ".join(compared)
+    )
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -549,7 +572,15 @@ def main() -> None:
         metavar="NAME=PATH",
         help="a version of consent-audit to measure: the python of a venv it is installed in "
         "(repeat to compare versions in the same rounds; default: this python). With two or "
-        "more, their JSON reports must be identical (the clocks aside): exit 1 otherwise",
+        "more, their JSON reports are compared (--same-report)",
+    )
+    parser.add_argument(
+        "--same-report",
+        action="append",
+        default=[],
+        metavar="NAME=NAME",
+        help="two versions whose reports must be identical (repeatable; default: every "
+        "version and the first)",
     )
     parser.add_argument("--naive", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--stdlib-naive", nargs="+", help=argparse.SUPPRESS)
@@ -595,23 +626,11 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     if len(versions) > 1:
-        different = [row for row in rows if not row["same_report"]]
-        for row in different:
-            print(
-                f"DIFFERENT: {row['grants']:,d} grants {row['mode']}: {row['version']}'s report "
-                f"is not {row['same_report_as']}'s\n{row['report_diff']}"
-            )
-        if different:
-            raise SystemExit(1)
-        print(
-            f"{len(rows) - len(rows) // len(versions)} JSON reports identical to "
-            f"{next(iter(versions))}'s (generated_at and source.collected_at aside): "
-            + ", ".join(
-                f"{row['grants']:,d} grants {row['mode']} {row['version']}"
-                for row in rows[1:]
-                if row["version"] != next(iter(versions))
-            )
-        )
+        first = next(iter(versions))
+        pairs = [tuple(p.split("=", 1)) for p in args.same_report] or [
+            (first, name) for name in versions if name != first
+        ]
+        compare_reports(pairs)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
