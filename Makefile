@@ -50,6 +50,7 @@ schema: $(STAMP)
 docs: $(STAMP) schema
 	$(BIN)/python -m consent_audit.docs_gen findings > docs/findings.md
 	$(BIN)/python -m consent_audit.docs_gen permissions > docs/permissions.md
+	$(BIN)/python -m consent_audit.docs_gen findings-json > src/consent_audit/data/findings.json
 
 # Re-vendor the Graph schema subset (tests/graph_schema/vendor.py) from a git copy of
 # microsoftgraph/msgraph-metadata: make graph-schema METADATA=path [BETA_TYPINGS=microsoft-graph.d.ts]

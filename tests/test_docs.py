@@ -106,3 +106,28 @@ def test_testing_doc_names_only_paths_that_exist() -> None:
 )
 def test_readme_links_the_doc(name: str) -> None:
     assert f"docs/{name}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_registry_reads_the_parsed_copy_only_when_made_from_these_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """findings.json (``make docs``) spares every run a TOML parse; a copy made from other
+    text (an edited findings.toml or mechanisms.toml) is never used: the TOML is parsed."""
+    from importlib import resources
+
+    from consent_audit.evaluate import registry as reg
+
+    toml = resources.files("consent_audit.data").joinpath("findings.toml").read_text("utf-8")
+    parsed = reg.parse_findings(toml)
+    parses: list[int] = []
+
+    def counting(text: str) -> dict[str, object]:
+        parses.append(len(text))
+        return parsed
+
+    monkeypatch.setattr(reg, "parse_findings", counting)
+    assert reg._raw_findings() == parsed
+    assert parses == []  # the committed copy matches the files: no parse
+    monkeypatch.setattr(reg, "source_digest", lambda findings, mechanisms: "made from other text")
+    assert reg._raw_findings() == parsed
+    assert parses == [len(toml)]

@@ -451,3 +451,43 @@ def test_no_automatic_collection_while_a_run_reads_only_bundled_data(argv: list[
     )
     count, enabled = proc.stderr.rsplit("GC ", 1)[1].split()
     assert (int(count), enabled) == (0, "True")
+
+
+PARSES = """
+import json, sys
+from consent_audit.evaluate import registry
+parsed = []
+parse = registry.parse_findings
+def counting(text):
+    parsed.append(len(text))
+    return parse(text)
+registry.parse_findings = counting
+from consent_audit.cli import main
+sys.argv = ["consent-audit", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nPARSED " + json.dumps(parsed) + "\\n")
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "--demo", "--fail-on", "never", "-q", "--format", "json"],
+        ["explain", "SCOPE_MISSING"],
+    ],
+)
+def test_the_finding_registry_is_read_without_parsing_toml(argv: list[str]) -> None:
+    """The registry loads findings.json (parsed by ``make docs``) instead of parsing
+    findings.toml with the pure-Python tomllib at every run (~5 ms, issue 22)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", PARSES, json.dumps(argv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "PARSED " in proc.stderr, proc.stderr[-2000:]
+    assert json.loads(proc.stderr.rsplit("PARSED ", 1)[1].splitlines()[0]) == []

@@ -4,8 +4,10 @@ Topics:
 
 - ``findings``: docs/findings.md, from the finding registry (``data/findings.toml``).
 - ``permissions``: docs/permissions.md, from the collector's plan (``live.plan``).
+- ``findings-json``: src/consent_audit/data/findings.json, the registry parsed once (loading
+  it is faster than parsing ``findings.toml`` at every run).
 
-``make docs`` regenerates both; tests/test_docs.py fails when a committed page is stale.
+``make docs`` regenerates all three; tests/test_docs.py fails when a committed page is stale.
 """
 
 from __future__ import annotations
@@ -127,9 +129,27 @@ def permissions_markdown() -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+def findings_json() -> str:
+    """src/consent_audit/data/findings.json: findings.toml parsed, for the registry to load
+    without parsing TOML at every run (evaluate/registry.py ``PARSED_COPY``)."""
+    import json
+
+    from consent_audit.evaluate.registry import parse_findings, source_digest
+
+    data = resources.files("consent_audit.data")
+    findings_toml = data.joinpath("findings.toml").read_text("utf-8")
+    mechanisms_toml = data.joinpath("mechanisms.toml").read_text("utf-8")
+    copy = {
+        "source_sha256": source_digest(findings_toml, mechanisms_toml),
+        "findings": parse_findings(findings_toml),
+    }
+    return json.dumps(copy, indent=1, ensure_ascii=False) + "\n"
+
+
 TOPICS: dict[str, tuple[str, Callable[[], str]]] = {
     "findings": ("docs/findings.md", findings_markdown),
     "permissions": ("docs/permissions.md", permissions_markdown),
+    "findings-json": ("src/consent_audit/data/findings.json", findings_json),
 }
 
 

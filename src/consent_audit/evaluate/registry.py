@@ -11,6 +11,8 @@ list (a programming error, caught by the tests that run every example tenant).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,11 +59,44 @@ class FindingSpec:
     """The Microsoft documentation the rule encodes."""
 
 
+PARSED_COPY = "findings.json"
+"""``findings.toml`` as parsed, mechanisms expanded, written by ``make docs``
+(``python -m consent_audit.docs_gen findings-json``) with the digest of the files it was made
+from. ``tomllib`` is pure Python: parsing the 30 KB file took ~5 ms of every run
+(docs/performance.md, Start-up); ``json`` reads the copy in a fraction of that."""
+
+
+def source_digest(findings_toml: str, mechanisms_toml: str) -> str:
+    """What the parsed copy was made from: both files' text, hashed."""
+    both = f"{findings_toml}\0{mechanisms_toml}".encode()
+    return hashlib.sha256(both).hexdigest()
+
+
+def parse_findings(findings_toml: str) -> dict[str, Any]:
+    """``findings.toml`` parsed, each ``{mechanism.NAME}`` expanded (the registry's source)."""
+    raw: dict[str, Any] = tomllib.loads(expand(findings_toml))
+    return raw
+
+
+def _raw_findings() -> dict[str, Any]:
+    """The parsed copy when it was made from the bundled files as they are, else the TOML
+    parsed now: an edited ``findings.toml`` or ``mechanisms.toml`` is read as written
+    (tests/test_docs.py then asks for ``make docs``)."""
+    data = resources.files("consent_audit.data")
+    findings_toml = data.joinpath("findings.toml").read_text("utf-8")
+    mechanisms_toml = data.joinpath("mechanisms.toml").read_text("utf-8")
+    copy = data.joinpath(PARSED_COPY)
+    if copy.is_file():
+        parsed = json.loads(copy.read_text("utf-8"))
+        if parsed.get("source_sha256") == source_digest(findings_toml, mechanisms_toml):
+            findings: dict[str, Any] = parsed["findings"]
+            return findings
+    return parse_findings(findings_toml)
+
+
 @lru_cache(maxsize=1)
 def registry() -> dict[str, FindingSpec]:
-    raw = tomllib.loads(
-        expand(resources.files("consent_audit.data").joinpath("findings.toml").read_text("utf-8"))
-    )
+    raw = _raw_findings()
     specs = {
         code: FindingSpec(
             id=code,
