@@ -9,7 +9,7 @@ from typing import Any
 
 import responses
 
-from consent_audit.live.auth import READ_SCOPES
+from consent_audit.live.plan import sign_in_scopes
 
 LOGIN = "https://login.microsoftonline.com"
 TENANT = "contoso.onmicrosoft.com"
@@ -44,7 +44,7 @@ def token_response(access: str = "at-1", client: str = CLIENT) -> dict[str, Any]
         "expires_in": 3600,
         "refresh_token": "rt-1",
         "scope": " ".join(
-            [f"https://graph.microsoft.com/{s}" for s in READ_SCOPES]
+            [f"https://graph.microsoft.com/{s}" for s in sign_in_scopes(with_logs=False)]
             + ["openid", "profile", "offline_access"]
         ),
         "id_token": id_token(client=client),

@@ -18,6 +18,7 @@ from cryptography.x509.oid import NameOID
 from consent_audit.errors import AccessError
 from consent_audit.live import login, logout
 from consent_audit.live.auth import Authenticator, _default_interactive
+from consent_audit.live.plan import sign_in_scopes
 from consent_audit.live_options import AuthMethod, LiveOptions
 
 from . import msal_fakes as m
@@ -71,6 +72,10 @@ def test_device_code_polls_until_signed_in_and_prints_the_prompt(
     assert "https://graph.microsoft.com/Policy.Read.All" in scope
     assert "https://graph.microsoft.com/AuditLog.Read.All" not in scope
     assert not any(s.startswith("https://graph.microsoft.com/openid") for s in scope)
+    # Exactly the plan's delegated permissions (live/plan.py), User.Read among them.
+    graph = {s for s in scope if s.startswith("https://graph.microsoft.com/")}
+    assert graph == {f"https://graph.microsoft.com/{n}" for n in sign_in_scopes(False)}
+    assert "https://graph.microsoft.com/User.Read" in graph
 
 
 def test_token_cache_is_private_and_reused_silently(

@@ -55,7 +55,7 @@ from consent_audit.live.credentials import (
     choose_settings,
     federated_assertion,
 )
-from consent_audit.live.plan import app_only_permissions
+from consent_audit.live.plan import app_only_permissions, sign_in_scopes
 from consent_audit.live.scrub import scrub
 from consent_audit.live.token_cache import (
     TokenStore,
@@ -65,14 +65,6 @@ from consent_audit.live.token_cache import (
 )
 from consent_audit.live_options import AuthMethod, LiveOptions
 
-READ_SCOPES = (
-    "Application.Read.All",
-    "Directory.Read.All",
-    "Policy.Read.All",
-    "Policy.Read.PermissionGrant",
-    "ConsentRequest.Read.All",
-)
-LOG_SCOPE = "AuditLog.Read.All"
 CONSENT_CODES = {65001, 90094, 90095}
 DEVICE_CODE_BLOCKED_CODES = {53003, 530033}
 """BlockedByConditionalAccess, and the device-based block of a remote device flow."""
@@ -87,8 +79,8 @@ CONSENT_REDIRECT_URI = "http://localhost"
 
 
 def delegated_scopes(endpoints: CloudEndpoints, with_logs: bool) -> list[str]:
-    names = (*READ_SCOPES, LOG_SCOPE) if with_logs else READ_SCOPES
-    return [f"{endpoints.graph_resource}/{name}" for name in names]
+    """The collection plan's delegated permissions (plan.sign_in_scopes), fully qualified."""
+    return [f"{endpoints.graph_resource}/{name}" for name in sign_in_scopes(with_logs)]
 
 
 def admin_consent_url(
@@ -327,10 +319,15 @@ class Authenticator:
             self.endpoints,
         )
 
-    def _delegated(self) -> SignedIn:
-        scopes = delegated_scopes(self.endpoints, self.with_logs) + [
+    def requested_scopes(self) -> list[str]:
+        """What a person's sign-in asks for: the reads the run can make (the plan's delegated
+        permissions), then the writes of ``fix --apply``."""
+        return delegated_scopes(self.endpoints, self.with_logs) + [
             f"{self.endpoints.graph_resource}/{name}" for name in self.extra_scopes
         ]
+
+    def _delegated(self) -> SignedIn:
+        scopes = self.requested_scopes()
         interactive = self.interactive()
         if not interactive and not saved_cache_exists():
             self._refuse_non_interactive()

@@ -610,6 +610,25 @@ def application_permissions(plan: list[PlannedCall]) -> tuple[list[str], list[st
     return sorted(needed), sorted(logs - needed)
 
 
+def delegated_permissions(plan: list[PlannedCall]) -> list[str]:
+    """The delegated scopes a person's sign-in asks for to make ``plan``'s requests: each
+    request's permission(s), a least-privileged one that a needed one covers (``COVERED``)
+    replaced by it."""
+    return sorted({COVERED.get(n, n) for c in plan for n in c.permissions})
+
+
+def sign_in_scopes(with_logs: bool) -> list[str]:
+    """What a person's sign-in asks for (live/auth.py, and its admin-consent URL): the
+    delegated permissions of every request the run can make, from the same plan
+    docs/permissions.md shows, never a second list kept by hand. ``with_logs`` is whether
+    the run reads the audit and sign-in logs (``check``/``snapshot --with-logs``, live
+    ``fix``); a ``--user`` or not, the same scopes."""
+    from consent_audit.manifest import load_manifest
+
+    full = LiveOptions(user="{user}", app_ids=("{appId}",), with_logs=with_logs)
+    return delegated_permissions(collection_plan(load_manifest(), full))
+
+
 def application_permissions_text(plan: list[PlannedCall]) -> str:
     """One line naming them, e.g. for the fix of a missing admin consent (live/auth.py)."""
     always, logs = application_permissions(plan)
@@ -628,7 +647,7 @@ def app_only_permissions() -> str:
 
 def permissions_markdown(plan: list[PlannedCall]) -> str:
     """The permissions page: every call, the permission it needs, roles that suffice."""
-    scopes = sorted({p for c in plan for p in c.permissions} - set(COVERED))
+    scopes = delegated_permissions(plan)
     always, logs = application_permissions(plan)
     lines = [
         "# Permissions consent-audit needs",
@@ -636,7 +655,9 @@ def permissions_markdown(plan: list[PlannedCall]) -> str:
         "Generated from `consent_audit.live.plan.collection_plan()`; do not edit by hand.",
         "",
         "consent-audit only reads. Signed in as a person (device code) it asks Microsoft Graph",
-        "for these delegated scopes (AuditLog.Read.All only with `--with-logs`):",
+        "for these delegated scopes (AuditLog.Read.All only where it reads the logs: `check`",
+        "and `snapshot` with `--with-logs`, and live `fix`, which reads the directory audit",
+        "log to find a consent someone removed before it consents again):",
         "",
         *[f"- `{s}`" for s in scopes],
         "",
@@ -658,7 +679,7 @@ def permissions_markdown(plan: list[PlannedCall]) -> str:
         "Signed in as an app (client secret, certificate, federated token: what CI jobs use)",
         "it reads with the app's own Microsoft Graph *application* permissions, granted with",
         "admin consent; no directory role is involved. It needs exactly these (AuditLog.Read.All",
-        "only with `--with-logs`):",
+        "only with `--with-logs` and for live `fix`):",
         "",
         *[f"- `{s}`" for s in sorted({*always, *logs})],
         "",
