@@ -416,6 +416,16 @@ def fix(
                 "--apply works on the live tenant, not on a snapshot or the demo.",
                 fix="Drop --snapshot/--demo to plan and apply against the tenant.",
             )
+        if not apply:
+            replay = "--demo" if demo else "--snapshot" if snapshot is not None else None
+            _refuse_apply_only(
+                [
+                    f
+                    for f, typed in (("--yes", yes), ("--manual-steps-done", manual_steps_done))
+                    if typed
+                ],
+                replay,
+            )
         from consent_audit.manifest import load_manifest
 
         full = load_manifest(manifest)
@@ -660,6 +670,36 @@ def render_prediction_check(before: Report, after: Report, made: list[int]) -> s
         + ". The tenant changed in ways the plan's requests do not explain (another change "
         "made meanwhile, or Graph not yet showing the write): audit again in a few minutes."
     )
+
+
+APPLY_ONLY_EFFECT = {
+    "--yes": "skips --apply's questions",
+    "--manual-steps-done": "tells --apply which manual steps are done",
+}
+"""What each option of ``fix --apply`` does; without --apply it does nothing."""
+
+
+def _refuse_apply_only(given: Sequence[str], replay: str | None) -> None:
+    """``--yes`` or ``--manual-steps-done`` without ``--apply`` would be silently ignored (the
+    run only prints the plan), so the run would seem to have honoured them: refused, exit 2,
+    naming each, like a live-only option on a replay (run_source.choose_source)."""
+    if not given:
+        return
+    named = " and ".join(given)
+    if replay is None:
+        why = "without --apply fix only prints the plan and changes nothing"
+        fix = f"Add --apply to make the changes, or drop {named} to see the plan."
+    else:
+        why = f"{replay} plans from a saved tenant and --apply changes only the live tenant"
+        fix = (
+            f"Drop {named} to see the plan of the {replay.removeprefix('--')}, or drop "
+            f"{replay} and add --apply to change the live tenant."
+        )
+    if len(given) == 1:
+        summary = f"{given[0]} {APPLY_ONLY_EFFECT[given[0]]}, but {why}: it has no effect."
+    else:
+        summary = f"{named} only matter with --apply, but {why}: they have no effect."
+    raise InputError(summary, fix=fix)
 
 
 def _revocation_not_checked(snap: TenantSnapshot, writes: Sequence[PlanStep]) -> str | None:

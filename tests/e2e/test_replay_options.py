@@ -150,3 +150,44 @@ def test_consent_url_keeps_the_tenant_and_cloud_that_check_refuses(tmp_path: Pat
     assert run.code == 0, run.stderr
     url = urlsplit(run.stdout.strip())
     assert (url.netloc, url.path) == ("login.chinacloudapi.cn", "/fabrikam.com/v2.0/adminconsent")
+
+
+APPLY_ONLY = {"--yes": [], "--manual-steps-done": ["1"]}
+"""The options of fix --apply, each with a value --apply would accept."""
+
+
+@pytest.mark.parametrize("source", [*sorted(SOURCES), "live"])
+@pytest.mark.parametrize("option", sorted(APPLY_ONLY))
+def test_an_apply_option_without_apply_is_refused(option: str, source: str, tmp_path: Path) -> None:
+    """Without --apply, fix only prints the plan: --yes or --manual-steps-done would be
+    silently ignored (on a replay --apply is not even possible), so each is exit 2 with one
+    message, before anything is read (live: the Graph address answers nothing)."""
+    where = SOURCES.get(source, [])
+    args = ["fix", *where, option, *APPLY_ONLY[option]]
+    run = run_cli(args, "http://127.0.0.1:9", tmp_path)
+    assert run.code == 2, (run.stdout, run.stderr)
+    assert run.stdout == ""
+    error, fix = run.stderr.splitlines()
+    assert error.startswith(f"error: {option} "), error
+    assert error.endswith("it has no effect."), error
+    if source == "live":
+        assert "without --apply fix only prints the plan and changes nothing" in error
+        assert fix == f"fix: Add --apply to make the changes, or drop {option} to see the plan."
+    else:
+        assert f"--{source} plans from a saved tenant" in error
+        assert fix == (
+            f"fix: Drop {option} to see the plan of the {source}, or drop --{source} and add "
+            "--apply to change the live tenant."
+        )
+
+
+def test_both_apply_options_are_named_in_one_message(tmp_path: Path) -> None:
+    run = _offline(["fix", "--snapshot", SNAPSHOT, "-y", "--manual-steps-done", "2"], tmp_path)
+    assert run.code == 2
+    assert run.stdout == ""
+    assert run.stderr.splitlines() == [
+        "error: --yes and --manual-steps-done only matter with --apply, but --snapshot plans "
+        "from a saved tenant and --apply changes only the live tenant: they have no effect.",
+        "fix: Drop --yes and --manual-steps-done to see the plan of the snapshot, or drop "
+        "--snapshot and add --apply to change the live tenant.",
+    ]
