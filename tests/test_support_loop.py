@@ -267,11 +267,11 @@ def test_a_snapshot_records_who_reported_as_version_2_and_reads_version_1(tmp_pa
     assert raw["schema_version"] == 2
     assert raw["reported_by"] == "adele.vance@fabrikam.com"
     assert load_snapshot(path).reported_by == "adele.vance@fabrikam.com"
-    raw["schema_version"] = 3
+    raw["schema_version"] = 4
     path.write_text(json.dumps(raw), encoding="utf-8")
     result = runner.invoke(app, ["check", "-s", str(path)])
     assert result.exit_code == 2
-    assert "reads schema_version 1 and 2" in result.stderr
+    assert "reads schema_version 1, 2 and 3" in result.stderr
 
 
 def test_redaction_names_the_reporter_by_their_pseudonym() -> None:

@@ -40,7 +40,10 @@ REPORTED_BY_VERSION = 2
 """A snapshot that records who reported the problem (``reported_by``) is written as version
 2, so an older consent-audit refuses it with its clear "schema_version" message instead of
 an unknown field; one without it stays version 1. Both are read."""
-SCHEMA_VERSIONS = (SCHEMA_VERSION, REPORTED_BY_VERSION)
+SIGN_IN_VERSION = 3
+"""A snapshot that records how its run signed in (``sign_in``) is version 3, by the same
+rule; snapshots without it keep their version and read as before."""
+SCHEMA_VERSIONS = (SCHEMA_VERSION, REPORTED_BY_VERSION, SIGN_IN_VERSION)
 GROUP_IDS = 5
 """Grant ids kept per PrincipalGrantGroup, for evidence."""
 
@@ -316,6 +319,16 @@ class TenantSnapshot(SnapshotModel):
     """The tenant's "Consent Policy Settings" directory setting objects (none: the template's
     defaults apply), with only BlockUserConsentForRiskyApps kept. ``not_collected`` in a
     snapshot taken before the tool read it."""
+    sign_in: Literal["delegated", "app_only"] | None = None
+    """How the run that collected it signed in: as a person (``delegated``: a directory role
+    decides what is readable) or as an app (``app_only``: its Microsoft Graph application
+    permissions do), so advice for an unreadable part names the right fix. Never who signed
+    in. ``None``: not recorded (an older snapshot, or one built by hand)."""
+
+    @property
+    def app_only(self) -> bool:
+        """Whether its reads were an app's own (application permissions, no role)."""
+        return self.sign_in == "app_only"
 
     def find_user(self, query: str) -> UserLookup | None:
         """Find a user lookup by the query, UPN or object id (case-insensitive)."""
@@ -331,7 +344,8 @@ class TenantSnapshot(SnapshotModel):
 
 def taken_for(snapshot: TenantSnapshot, query: str) -> TenantSnapshot:
     """``snapshot`` recording that it was taken for ``query`` (who reported the problem)."""
-    return snapshot.model_copy(update={"reported_by": query, "schema_version": REPORTED_BY_VERSION})
+    version = max(snapshot.schema_version, REPORTED_BY_VERSION)
+    return snapshot.model_copy(update={"reported_by": query, "schema_version": version})
 
 
 def parse_snapshot(text: str, source: str) -> TenantSnapshot:
@@ -351,7 +365,8 @@ def parse_snapshot(text: str, source: str) -> TenantSnapshot:
     if type(version) is not int or version not in SCHEMA_VERSIONS:
         raise InputError(
             f"{source}: snapshot schema_version is {version!r}; this consent-audit reads "
-            f"schema_version {' and '.join(map(str, SCHEMA_VERSIONS))}.",
+            f"schema_version {', '.join(map(str, SCHEMA_VERSIONS[:-1]))} and "
+            f"{SCHEMA_VERSIONS[-1]}.",
             fix="Take the snapshot again with this version of consent-audit, or use the "
             "version that wrote it.",
         )

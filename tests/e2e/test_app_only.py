@@ -104,3 +104,59 @@ def test_an_app_refused_the_what_if_is_named_what_to_grant_and_falls_back(
     assert source["decided_by"] == "static_rules"
     assert source["what_if"] == "refused"
     assert "403: the auditor needs Policy.Read.All" in source["detail"]
+
+
+def _advice(report: dict[str, object]) -> str:
+    """Every piece of advice the report gives: finding remediations, plan steps, links."""
+    return json.dumps(
+        {k: report[k] for k in ("findings", "plan", "features") if k in report}, sort_keys=True
+    )
+
+
+def test_advice_for_unread_parts_names_the_application_permission_after_an_app_sign_in(
+    graph_emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """An app has no directory role: after an app-only sign-in the fix of a refused read is
+    the application permission (docs/permissions.md, App-only sign-in), in the findings, the
+    plan and the links alike; the snapshot records the kind of sign-in (not who), and the
+    same refusals after a person's sign-in still name Global Reader."""
+    refuse = Fault.error(r"^/beta/auditLogs/signIns", 403, *DENIED, count=None)
+    said = {}
+    for kind, token in (("app_only", APP_TOKEN), ("delegated", PERSON_TOKEN)):
+        emu = graph_emulator_factory(
+            EXAMPLES / "signin-frequency.json", token=token, faults=[refuse]
+        )
+        emu.tenant.set_status("conditionalAccessPolicies", "forbidden")
+        emu.tenant.set_status("adminConsentRequestPolicy", "forbidden")
+        out = tmp_path / f"{kind}.json"
+        snap = run_cli(["snapshot", "--with-logs", "-o", str(out)], emu.url, tmp_path, token=token)
+        assert snap.code == 0, snap.stderr
+        raw = json.loads(out.read_text())
+        assert raw["sign_in"] == kind
+        assert raw["schema_version"] == 3
+        run = run_cli(["check", "--snapshot", str(out), "--format", "json"], None, tmp_path)
+        assert run.code in (0, 1), run.stderr
+        said[kind] = _advice(run.report)
+        ids = {f["id"] for f in run.report["findings"]}
+        assert {"CA_UNREADABLE", "DATA_UNAVAILABLE", "DATA_PARTIAL"} <= ids, ids
+    app, person = said["app_only"], said["delegated"]
+    for wrong in ("Global Reader", "Reports Reader", "on Graph beta"):
+        assert wrong not in app, wrong
+    assert "application permission Policy.Read.All" in app
+    assert "Grant the app the application permission it lacks to read Conditional Access" in app
+    assert "application permissions AuditLog.Read.All + Directory.Read.All" in app
+    assert "Audit again as Global Reader to read Conditional Access" in person
+    assert "Check with AuditLog.Read.All on Graph beta" in person
+    assert "grant the signing-in app" not in person
+
+
+def test_a_snapshot_without_the_sign_in_kind_reads_as_before(tmp_path: Path) -> None:
+    """Older snapshots (version 1 and 2) carry no ``sign_in``: read as before, advice as for
+    a person's sign-in."""
+    run = run_cli(
+        ["check", "--snapshot", str(EXAMPLES / "healthy.json"), "--format", "json"],
+        None,
+        tmp_path,
+    )
+    assert run.code == 0, run.stderr
+    assert "sign_in" not in json.loads((EXAMPLES / "healthy.json").read_text())

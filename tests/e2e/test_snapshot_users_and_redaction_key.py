@@ -32,7 +32,7 @@ def test_snapshot_with_two_users_keeps_both_and_each_replays_like_live(
     snap = load_snapshot(out)
     assert [u.query for u in snap.users] == TWO
     assert snap.reported_by == TWO[0]  # issue 20 item 8: who reported the problem
-    assert snap.schema_version == 2
+    assert snap.schema_version == 3  # it also records how the run signed in (sign_in)
     for user in TWO:
         replay = run_cli(
             ["check", "-s", str(out), "--user", user, "--format", "json"], None, tmp_path, None

@@ -28,6 +28,7 @@ from consent_audit.evaluate.conditional_access import mfa_features
 from consent_audit.evaluate.context import AuditContext, Outcome
 from consent_audit.evaluate.mechanisms import mechanism
 from consent_audit.evaluate.registry import finding
+from consent_audit.evaluate.remediation import grant_the_app
 from consent_audit.graph_objects import DirectoryAudit, SignIn
 from consent_audit.report import Severity
 from consent_audit.scopes import ScopeSet
@@ -133,6 +134,11 @@ def sign_in_log_unread(snapshot: TenantSnapshot) -> str | None:
     permission = part.permission or "AuditLog.Read.All"
     if part.ok:
         if any(BACKGROUND_SIGN_INS_UNREAD in gap for gap in part.gaps):
+            if snapshot.app_only:
+                return (
+                    "background sign-ins could not be read from Graph beta. To check, "
+                    f"{grant_the_app(permission)}"
+                )
             return (
                 "background sign-ins could not be read from Graph beta. Check with "
                 f"{permission} on Graph beta"
@@ -143,6 +149,8 @@ def sign_in_log_unread(snapshot: TenantSnapshot) -> str | None:
         return (
             f"the sign-in log was not read. Check with --with-logs, live (needs {LOG_REQUIREMENTS})"
         )
+    if part.status is PartStatus.FORBIDDEN and snapshot.app_only:
+        return f"reading the sign-in log was refused. To check, {grant_the_app(permission)}"
     if part.status is PartStatus.FORBIDDEN:
         return (
             f"reading the sign-in log was refused. Check with {permission} and a role such "

@@ -95,7 +95,11 @@ def check_partial(ctx: AuditContext, out: Outcome) -> None:
                 features=features,
                 app_object_id=app_id,
                 evidence={"part": name, "gaps": part.gaps[:50], "count": len(part.gaps)},
-                remediation=remediation.data_partial(permission, rerun_command(ctx)),
+                remediation=remediation.data_partial(
+                    part.permission or permission,
+                    rerun_command(ctx),
+                    app_only=ctx.snapshot.app_only,
+                ),
             )
         )
 
@@ -166,6 +170,7 @@ def check_availability(ctx: AuditContext, out: Outcome) -> None:
                     status,
                     rerun_command(ctx),
                     licence=status == "not_licensed",
+                    app_only=ctx.snapshot.app_only,
                 ),
             )
         )

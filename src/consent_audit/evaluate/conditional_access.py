@@ -912,7 +912,10 @@ def _unreadable(ctx: AuditContext, out: Outcome) -> None:
             "Recruitee or forces it to reconnect is unknown."
         )
         steps = remediation.data_unavailable(
-            part.permission or "Policy.Read.All", part.status.value, rerun
+            part.permission or "Policy.Read.All",
+            part.status.value,
+            rerun,
+            app_only=ctx.snapshot.app_only,
         )
     out.add(
         finding(

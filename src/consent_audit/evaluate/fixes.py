@@ -129,6 +129,14 @@ _UNAVAILABLE_SUMMARY = {
 """DATA_UNAVAILABLE's plan step by why the part is missing: a stronger role helps only when
 the auditor lacked permission."""
 _UNAVAILABLE_OTHER = "Audit again later to read what Graph did not return"
+_APP_ONLY_SUMMARY = {
+    "CA_UNREADABLE": "Grant the app the application permission it lacks to read Conditional Access",
+    "DATA_PARTIAL": "Grant the app the application permission it lacks; look up any item "
+    "Graph sent unreadable",
+    "forbidden": "Grant the app the application permission it lacks to read what was missing",
+}
+"""The steps above for a snapshot an app collected (app-only sign-in): an app reads with its
+Microsoft Graph application permissions and has no directory role (docs/permissions.md)."""
 
 
 def chain_position(code: str) -> int:
@@ -765,6 +773,10 @@ def _manual_draft(ctx: AuditContext, f: Finding, findings: list[Finding]) -> _Dr
     elif f.id == "CA_UNREADABLE" and f.evidence.get("status") == "not_licensed":
         # Policies outlive an expired licence (entra-docs conditional-access/overview.md).
         summary = "Look at the Conditional Access policy list: policies outlive the licence"
+    elif ctx.snapshot.app_only and (
+        f.id == "DATA_PARTIAL" or f.evidence.get("status") == "forbidden"
+    ):
+        summary = _APP_ONLY_SUMMARY.get(f.id, _APP_ONLY_SUMMARY["forbidden"])
     elif f.id == "DATA_UNAVAILABLE":
         summary = _UNAVAILABLE_SUMMARY.get(str(f.evidence.get("status")), _UNAVAILABLE_OTHER)
     elif f.id == "APP_DUPLICATE" and f.app_object_id is not None:

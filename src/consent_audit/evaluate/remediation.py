@@ -36,6 +36,22 @@ ENTERPRISE_APPS = f"{ADMIN_CENTER} > Enterprise apps"
 CONDITIONAL_ACCESS = f"{ADMIN_CENTER} > Conditional Access > Policies"
 MONITORING = f"{ADMIN_CENTER} > Monitoring & health"
 GLOBAL_READER = f"{ADMIN_CENTER} > Roles & admins > Global Reader"
+APP_PERMISSIONS = f"{ADMIN_CENTER} > App registrations > API permissions"
+"""Where an app's Microsoft Graph application permissions are granted: what an app-only run
+(CI: client secret, certificate, federated token) reads with, instead of a directory role."""
+
+
+def grant_the_app(permission: str) -> str:
+    """How an app-only run reads a part it was refused: the application permission(s), never
+    a role (docs/permissions.md, App-only sign-in)."""
+    noun = "permissions" if "+" in permission else "permission"
+    return (
+        f"grant the signing-in app the Microsoft Graph application {noun} {permission} "
+        "with admin consent (an app has no directory role; docs/permissions.md, App-only "
+        "sign-in)"
+    )
+
+
 AUDIT_WINDOW = "the audit log covers the last 7 days (Entra ID Free) or 30 days (P1/P2)"
 """How far back the directory audit log reaches (entra-docs reference-reports-data-retention.md)."""
 
@@ -461,15 +477,21 @@ def sign_in_failures(codes: list[tuple[str, str | None]]) -> list[RemediationSte
 
 
 def data_unavailable(
-    permission: str, status: str, rerun: str, *, licence: bool = False
+    permission: str, status: str, rerun: str, *, licence: bool = False, app_only: bool = False
 ) -> list[RemediationStep]:
-    """What to grant (or license) so the part can be read, and the command to run again."""
+    """What to grant (or license) so the part can be read, and the command to run again;
+    ``app_only``: the run signed in as an app, which reads with its application permissions
+    (``permission`` then names them, live/collector.py), not as a person with a role."""
     if licence:
         action = (
             "This part needs Microsoft Entra ID P1 or P2 in the tenant; without it, nothing "
             f"to grant. With the licence, run `{rerun}` again."
         )
         path = f"{ADMIN_CENTER} > Billing > Licenses"
+    elif status == "forbidden" and app_only:
+        grant = grant_the_app(permission)
+        action = f"{grant[0].upper()}{grant[1:]}, then run `{rerun}` again."
+        path = APP_PERMISSIONS
     elif status == "forbidden":
         action = (
             f"Give the auditor the Global Reader role and consent to {permission} for the "
@@ -503,18 +525,24 @@ def data_unavailable(
     ]
 
 
-def data_partial(permission: str, rerun: str) -> list[RemediationStep]:
+def data_partial(permission: str, rerun: str, *, app_only: bool = False) -> list[RemediationStep]:
     """Items Graph sent that could not be read, or a refused beta read: look them up, audit
-    again with the permission, and hand the snapshot to support if they stay unreadable."""
+    again with the permission (an app-only run: the app's application permission, no role),
+    and hand the snapshot to support if they stay unreadable."""
+    needs = (
+        grant_the_app(permission)
+        if app_only
+        else f"make sure the auditor has {permission} (and the Global Reader role)"
+    )
     return [
         RemediationStep(
             action=(
                 "Look the named items up in the Entra admin center (they may be half-deleted "
-                f"or malformed); make sure the auditor has {permission} (and the Global Reader "
-                f"role), then run `{rerun}` again. If an item stays unreadable, send the "
-                "snapshot (`consent-audit snapshot --output FILE`) to support."
+                f"or malformed); {needs}, then run `{rerun}` again. If an item stays "
+                "unreadable, send the snapshot (`consent-audit snapshot --output FILE`) to "
+                "support."
             ),
-            portal_path=GLOBAL_READER,
+            portal_path=APP_PERMISSIONS if app_only else GLOBAL_READER,
             url="https://learn.microsoft.com/graph/permissions-reference",
         )
     ]

@@ -52,6 +52,7 @@ from consent_audit.manifest import Manifest
 from consent_audit.snapshot import (
     BACKGROUND_SIGN_INS_UNREAD,
     GROUP_IDS,
+    SIGN_IN_VERSION,
     AuditedUser,
     Part,
     PartStatus,
@@ -346,6 +347,7 @@ def _sign_ins(results: _Results, count: int) -> Part[list[SignIn]]:
     rows: dict[str, SignIn] = {}
     notes: list[str] = []
     gaps: list[str] = []
+    refused_needs: str | None = None
     for index in range(count):
         part = results.part(f"signins_{index}", _values(SignIn))
         if part.data is None:
@@ -361,6 +363,7 @@ def _sign_ins(results: _Results, count: int) -> Part[list[SignIn]]:
                 f"{background.message or background.status.value}"
             )
             notes.append(refused)
+            refused_needs = refused_needs or background.permission
             gaps.append(
                 f"{refused}. Refresh failures that explain a sync that stopped are not in the "
                 "sign-in logs read"
@@ -375,6 +378,9 @@ def _sign_ins(results: _Results, count: int) -> Part[list[SignIn]]:
     return Part(
         data=ordered,
         message="; ".join(dict.fromkeys(notes)) or None,
+        # What the refused background read needed (an app-only run: its application
+        # permissions), for the advice that names how to read it (evaluate/audit_logs.py).
+        permission=refused_needs,
         gaps=list(dict.fromkeys(gaps)),
     )
 
@@ -732,8 +738,10 @@ def collect_with(
     )
     logs_ok = options.with_logs and apps_part.data is not None
     return TenantSnapshot(
+        schema_version=SIGN_IN_VERSION,
         tool_version=__version__,
         collected_at=now,
+        sign_in="app_only" if app_only else "delegated",
         tenant=_tenant(results, tenant_hint or options.tenant or "unknown"),
         recruitee_apps=recruitee,
         graph_service_principal=results.part("graph_sp", _one(ServicePrincipal)),
