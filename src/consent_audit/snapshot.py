@@ -319,11 +319,14 @@ class TenantSnapshot(SnapshotModel):
     """The tenant's "Consent Policy Settings" directory setting objects (none: the template's
     defaults apply), with only BlockUserConsentForRiskyApps kept. ``not_collected`` in a
     snapshot taken before the tool read it."""
-    sign_in: Literal["delegated", "app_only"] | None = None
+    sign_in: Literal["delegated", "app_only"] | None = Field(
+        default=None, exclude_if=lambda v: v is None
+    )
     """How the run that collected it signed in: as a person (``delegated``: a directory role
     decides what is readable) or as an app (``app_only``: its Microsoft Graph application
     permissions do), so advice for an unreadable part names the right fix. Never who signed
-    in. ``None``: not recorded (an older snapshot, or one built by hand)."""
+    in. ``None``: not recorded (an older snapshot, or one built by hand), and not written, so
+a version 1 or 2 snapshot this version writes stays one an older version reads."""
 
     @property
     def app_only(self) -> bool:

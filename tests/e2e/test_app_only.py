@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from consent_audit.live.plan import app_only_permissions
+from consent_audit.snapshot import dump_snapshot, load_snapshot, parse_snapshot, taken_for
 from tests.e2e.cli_runner import run_cli
 from tests.emulator.faults import Fault
 from tests.emulator.server import GraphEmulator
@@ -150,13 +151,18 @@ def test_advice_for_unread_parts_names_the_application_permission_after_an_app_s
     assert "grant the signing-in app" not in person
 
 
-def test_a_snapshot_without_the_sign_in_kind_reads_as_before(tmp_path: Path) -> None:
-    """Older snapshots (version 1 and 2) carry no ``sign_in``: read as before, advice as for
-    a person's sign-in."""
-    run = run_cli(
-        ["check", "--snapshot", str(EXAMPLES / "healthy.json"), "--format", "json"],
-        None,
-        tmp_path,
-    )
-    assert run.code == 0, run.stderr
-    assert "sign_in" not in json.loads((EXAMPLES / "healthy.json").read_text())
+def test_a_snapshot_without_the_sign_in_kind_is_written_and_read_as_before() -> None:
+    """Older snapshots (version 1 and 2) carry no ``sign_in``: read as before (advice as for
+    a person's sign-in), and written back without the key, so an older consent-audit, which
+    refuses unknown keys, still reads them; one that has it is version 3, also once it
+    records who reported the problem."""
+    old = load_snapshot(EXAMPLES / "healthy.json")
+    assert (old.schema_version, old.sign_in, old.app_only) == (1, None, False)
+    written = json.loads(dump_snapshot(old))
+    assert "sign_in" not in written
+    assert written["schema_version"] == 1
+    app = old.model_copy(update={"sign_in": "app_only", "schema_version": 3})
+    again = parse_snapshot(dump_snapshot(app), "app.json")
+    assert again.app_only
+    assert taken_for(again, "adele.vance@contoso.com").schema_version == 3
+    assert taken_for(old, "adele.vance@contoso.com").schema_version == 2
