@@ -163,6 +163,10 @@ def test_consent_errors_explain_admin_consent_and_own_app(
     assert url.startswith(f"{m.LOGIN}/{m.TENANT}/v2.0/adminconsent?client_id={m.CLIENT}&scope=")
     query = parse_qs(url.split("?", 1)[1])
     assert "https://graph.microsoft.com/AuditLog.Read.All" in query["scope"][0].split()
+    # The URL consents to exactly what the sign-in asked for: the plan's delegated scopes.
+    assert query["scope"][0].split() == [
+        f"https://graph.microsoft.com/{n}" for n in sign_in_scopes(with_logs=True)
+    ]
     assert query["redirect_uri"] == ["http://localhost"]
 
 
