@@ -468,7 +468,9 @@ def fix(
                 from consent_audit.render.safe_text import report_console
 
                 said = (
-                    "Nothing was changed. Run again with --apply to make the Graph changes"
+                    _replayed_dry_run("--demo" if demo else "--snapshot")
+                    if snapshot is not None or demo
+                    else "Nothing was changed. Run again with --apply to make the Graph changes"
                     f"{_manual_first(before.plan)}."
                 )
                 typer.echo("\n".join(wrap_prose("", said, report_console().width)), err=True)
@@ -718,6 +720,24 @@ def _revocation_not_checked(snap: TenantSnapshot, writes: Sequence[PlanStep]) ->
         "ID > Monitoring & health > Audit logs before consenting again."
     )
     return clean("\n".join(wrap_prose("", said, report_console().width)))
+
+
+def _replayed_dry_run(replay: str) -> str:
+    """The dry run's last line on a saved tenant, where --apply is refused: the changes are
+    made by a live run, which reads the tenant again and numbers its own plan (the live
+    tenant may have moved on, and live ``fix`` also reads the audit log), so this plan's step
+    numbers are not repeated here as if they held there."""
+    what = (
+        "--demo shows a sample tenant, not yours"
+        if replay == "--demo"
+        else "--snapshot replays a saved tenant"
+    )
+    return (
+        f"Nothing was changed: {what}. To make the Graph changes, run "
+        "consent-audit fix --apply against the live tenant (without "
+        f"{replay}): it reads the tenant again, prints its own plan and asks about each "
+        "manual step before a write that needs it."
+    )
 
 
 def _manual_first(plan: Sequence[PlanStep]) -> str:

@@ -191,3 +191,29 @@ def test_both_apply_options_are_named_in_one_message(tmp_path: Path) -> None:
         "fix: Drop --yes and --manual-steps-done to see the plan of the snapshot, or drop "
         "--snapshot and add --apply to change the live tenant.",
     ]
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_a_replayed_dry_run_does_not_offer_the_apply_it_refuses(
+    source: str, tmp_path: Path
+) -> None:
+    """``fix`` on a saved tenant ends by pointing at a live ``fix --apply``, never at "run again
+    with --apply", which a replay refuses (exit 2); nor does it repeat this plan's step numbers
+    as if a live run, which reads the tenant (and its audit log) again, would number the same."""
+    # Both tenants' plans hold Graph writes (partial-scopes: a grant to extend).
+    args = ["--demo"] if source == "demo" else ["--snapshot", str(EXAMPLES / "partial-scopes.json")]
+    run = _offline(["fix", *args], tmp_path)
+    assert run.code in (0, 1), (run.stdout, run.stderr)
+    assert "PATCH /v1.0/oauth2PermissionGrants/" in run.stdout
+    told = " ".join(run.stderr.split())
+    assert "Run again with --apply" not in told
+    assert "--manual-steps-done" not in told
+    assert "Nothing was changed" in told
+    assert (
+        f"run consent-audit fix --apply against the live tenant (without {SOURCES[source][0]})"
+        in told
+    )
+    # What it points at is what the tool does: the same replay with --apply is refused.
+    refused = _offline(["fix", *args, "--apply"], tmp_path)
+    assert refused.code == 2
+    assert "--apply works on the live tenant" in refused.stderr
