@@ -57,6 +57,7 @@ from consent_audit.live.transport import (
     TransportError,
     environment_session,
     exchange,
+    seconds_within,
 )
 
 MAX_BATCH = 20
@@ -88,11 +89,8 @@ def http_timeout(env: Mapping[str, str] | None = None) -> tuple[float, float]:
     raw = (os.environ if env is None else env).get(TIMEOUT_VAR, "").strip()
     if not raw:
         return DEFAULT_TIMEOUT
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or not 0 < seconds <= 3600:
+    seconds = seconds_within(raw, 3600)
+    if seconds is None:
         raise InputError(
             f"{TIMEOUT_VAR}={raw!r} is not a number of seconds between 0 and 3600.",
             fix=f"Set {TIMEOUT_VAR} to e.g. 30, or unset it for the default (60 s).",

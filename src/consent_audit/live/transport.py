@@ -87,16 +87,23 @@ class Answer:
         return json.loads(self.content)
 
 
+def seconds_within(value: str | float, most: float) -> float | None:
+    """``value`` as a number of seconds in (0, ``most``], else None: not a number, not finite,
+    zero, negative or too long. One reading for every duration a person or CI sets."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and 0 < seconds <= most else None
+
+
 def run_deadline(raw: str | float | None = None, env: Mapping[str, str] | None = None) -> float:
     """Seconds for the whole run from ``--deadline`` or ``CONSENT_AUDIT_DEADLINE``, else 900."""
     value = raw if raw is not None else (os.environ if env is None else env).get(DEADLINE_VAR)
     if value is None or (isinstance(value, str) and not value.strip()):
         return DEFAULT_DEADLINE
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or not 0 < seconds <= 86400:
+    seconds = seconds_within(value, 86400)
+    if seconds is None:
         raise InputError(
             f"--deadline / {DEADLINE_VAR} {str(value)[:40]!r} is not a number of seconds "
             "between 0 and 86400.",
